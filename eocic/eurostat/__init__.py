@@ -1,0 +1,1 @@
+"""Eurostat formats (bulk TSV, SDMX-CSV), flags, dataset registry and download."""
