@@ -1,0 +1,51 @@
+# eocic: the two commands of the README are `make study` and `make test`.
+# Everything installs into .venv from pinned versions (requirements.lock), offline-safe after that.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+SOURCE ?= demo
+YEAR   ?= 2020
+RUN_ID ?=
+NO_INPUT ?=
+PYTEST_ARGS ?=
+
+STAMP := $(VENV)/.installed
+
+.PHONY: study test bench lab install lock clean-reports help
+
+help:
+	@echo "make study   run the whole study on the demo economy (SOURCE=, YEAR=, RUN_ID=, NO_INPUT=1)"
+	@echo "make test    run the test suite (unit, notebooks, end to end)"
+	@echo "make bench   time the Eurostat reader against a naive pandas baseline"
+	@echo "make lab     open JupyterLab on the notebooks"
+	@echo "make lock    re-pin requirements.lock from the current environment"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): $(BIN)/python pyproject.toml requirements.lock
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[test]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name eocic --display-name "Python (eocic)" >/dev/null
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+study: $(STAMP)
+	$(BIN)/eocic study --source $(SOURCE) --year $(YEAR) $(if $(RUN_ID),--run-id $(RUN_ID)) $(if $(NO_INPUT),--no-input)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python bench/tsv_reader.py
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/
+
+lock: $(BIN)/python
+	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e ' | LC_ALL=C sort > requirements.lock
+
+clean-reports:
+	rm -rf reports/ data/processed/*/

@@ -1,0 +1,166 @@
+"""The ``eocic`` command (also ``python -m eocic``).
+
+Commands
+--------
+``eocic study --source demo|eurostat|<folder> --year YEAR [--run-id ID] [--no-input]``
+    Run the numbered notebooks with papermill; write ``reports/<run_id>/``.
+``eocic demo --out DIR [--seed N]``
+    Write the demo economy's raw Eurostat files to DIR.
+``eocic fetch [--datasets CODE ...] [--geometries]``
+    Download Eurostat datasets (and GISCO NUTS geometries) into the never-overwriting archive
+    under ``data/raw/``.
+
+Exit codes: 0 success, 1 a stage or download failed, 2 bad parameters (nothing was run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from eocic import __version__
+
+
+def _parse_param(text: str) -> tuple[str, object]:
+    """``name=value`` -> (name, value) with ints, floats and booleans typed like papermill's
+    ``-p``; quote nothing: ``--param region=DE11``."""
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"--param expects name=value, got {text!r}")
+    name, raw = text.split("=", 1)
+    name = name.strip()
+    if not name.isidentifier():
+        raise argparse.ArgumentTypeError(f"--param name {name!r} is not a valid identifier")
+    value: object = raw
+    lowered = raw.strip().lower()
+    if lowered in ("true", "false"):
+        value = lowered == "true"
+    elif lowered in ("none", "null"):
+        value = None
+    else:
+        for kind in (int, float):
+            try:
+                value = kind(raw)
+                break
+            except ValueError:
+                continue
+    return name, value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="eocic",
+        description="Reproduce the EOCIC cluster mapping, ecosystem scoreboard and cluster "
+                    "regressions as rendered, parameterised notebooks.",
+    )
+    parser.add_argument("--version", action="version", version=f"eocic {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    study = commands.add_parser(
+        "study", help="run the whole study for a year and render the reports",
+        description="Run the numbered notebooks in notebooks/ with papermill and write "
+                    "reports/<run_id>/ (ipynb, HTML, index.html) and data/processed/<run_id>/.",
+    )
+    study.add_argument("--source", default="demo",
+                       help="demo (offline synthetic economy, default), eurostat (archived "
+                            "downloads, see `eocic fetch`) or a folder of Eurostat files")
+    study.add_argument("--year", type=int, default=2020,
+                       help="reference year of the study (default 2020)")
+    study.add_argument("--run-id", default=None,
+                       help="name of the run (default <source>-<year>; a folder counts as local)")
+    study.add_argument("--no-input", action="store_true",
+                       help="hide code in the HTML reports (for policy readers)")
+    study.add_argument("--stage", action="append", default=None, metavar="STAGE",
+                       help="run only this stage (number or name); repeatable")
+    study.add_argument("--param", action="append", default=[], type=_parse_param,
+                       metavar="NAME=VALUE",
+                       help="a stage parameter declared in a notebook, e.g. region=DE11")
+    study.add_argument("--cell-timeout", type=int, default=600,
+                       help="seconds a notebook cell may run (default 600)")
+    study.add_argument("--kernel", default="eocic", help="Jupyter kernel name (default eocic)")
+    study.add_argument("--seed", type=int, default=20260101, help="seed of the demo economy")
+
+    demo = commands.add_parser("demo", help="write the demo economy's raw Eurostat files",
+                               description="Write the seeded demo economy as Eurostat TSV "
+                                           "files (and truth.json) to a folder.")
+    demo.add_argument("--out", required=True, type=Path, help="folder to write into")
+    demo.add_argument("--seed", type=int, default=20260101, help="seed (default 20260101)")
+
+    fetch = commands.add_parser(
+        "fetch", help="download Eurostat datasets into the archive under data/raw/",
+        description="Download datasets from Eurostat's dissemination API and archive each as "
+                    "data/raw/eurostat/<code>/<UTC timestamp>.tsv.gz (never overwritten).")
+    fetch.add_argument("--datasets", nargs="+", default=None, metavar="CODE",
+                       help="dataset codes (default: every dataset in the registry)")
+    fetch.add_argument("--raw-dir", type=Path, default=None,
+                       help="raw data folder (default data/raw of the project)")
+    fetch.add_argument("--base-url", default=None, help="API base URL (for mirrors and tests)")
+    fetch.add_argument("--geometries", action="store_true",
+                       help="also download GISCO NUTS-2 geometries")
+    return parser
+
+
+def _command_study(args: argparse.Namespace) -> int:
+    from eocic.config import StudyConfig
+    from eocic.study import StageFailed, run_study
+
+    config = StudyConfig(source=args.source, year=args.year, run_id=args.run_id,
+                         no_input=args.no_input, kernel_name=args.kernel,
+                         cell_timeout=args.cell_timeout, seed=args.seed)
+    try:
+        run = run_study(config, extra_parameters=dict(args.param), stages=args.stage)
+    except StageFailed as error:
+        print(f"eocic: {error}", file=sys.stderr)
+        print(f"eocic: index with the failed stage marked: {config.report_dir / 'index.html'}",
+              file=sys.stderr)
+        return 1
+    print(run.index_path)
+    return 0
+
+
+def _command_demo(args: argparse.Namespace) -> int:
+    from eocic.demo import generate_demo_economy
+
+    written = generate_demo_economy(args.out, seed=args.seed)
+    for path in written:
+        print(path)
+    return 0
+
+
+def _command_fetch(args: argparse.Namespace) -> int:
+    from eocic.config import project_root
+    from eocic.eurostat import fetch
+    from eocic.eurostat.registry import DATASETS
+
+    raw_dir = args.raw_dir or project_root() / "data" / "raw"
+    codes = args.datasets or sorted(DATASETS)
+    unknown = [code for code in codes if code not in DATASETS]
+    if unknown:
+        print(f"eocic: note: {', '.join(unknown)} not in the registry; fetched as given",
+              file=sys.stderr)
+    options = {"base_url": args.base_url} if args.base_url else {}
+    try:
+        fetch.fetch_datasets(codes, raw_dir, **options)
+        if args.geometries:
+            fetch.fetch_nuts_geometries(raw_dir)
+    except fetch.FetchError as error:
+        print(f"eocic: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``eocic`` command; returns the exit code."""
+    from eocic.config import ConfigError
+
+    args = build_parser().parse_args(argv)
+    handlers = {"study": _command_study, "demo": _command_demo, "fetch": _command_fetch}
+    try:
+        return handlers[args.command](args)
+    except ConfigError as error:
+        print(f"eocic: error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

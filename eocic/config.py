@@ -1,0 +1,176 @@
+"""The study configuration: one object that every stage receives.
+
+A :class:`StudyConfig` says which data a study runs on (``source``), for which reference year,
+where raw data, processed tables and rendered reports live, and how notebooks are executed. It
+is validated once, before any notebook runs, so that a typo in a source, a missing folder or a
+year outside the data stops the run with a message naming the fix instead of failing half-way
+through a notebook.
+
+Sources
+-------
+``demo``
+    The embedded demo economy, written on first use to ``data/raw/demo/`` as Eurostat bulk files
+    (``eocic demo --out DIR`` writes it anywhere). Offline, deterministic.
+``eurostat``
+    The newest archived vintage of each dataset under ``data/raw/eurostat/`` (``eocic fetch``
+    downloads and archives them).
+``<folder>``
+    Any folder holding Eurostat files named after their dataset code (``<code>.tsv``,
+    ``<code>.tsv.gz`` or ``<code>.csv``), found recursively; the run id prefix is ``local``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+
+#: Source names with a meaning of their own; anything else is read as a folder path.
+NAMED_SOURCES = ("demo", "eurostat")
+
+#: Years the workbench accepts at all (data coverage is checked separately per source).
+YEAR_RANGE = (1995, 2100)
+
+_RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
+
+
+class ConfigError(ValueError):
+    """A study parameter is wrong; the message says which and how to fix it."""
+
+
+def project_root() -> Path:
+    """The folder holding ``notebooks/`` and ``data/``: the current working directory when it
+    has a ``notebooks`` folder, else the checkout this package was installed from."""
+    cwd = Path.cwd()
+    if (cwd / "notebooks").is_dir():
+        return cwd
+    return Path(__file__).resolve().parents[1]
+
+
+@dataclasses.dataclass(frozen=True)
+class StudyConfig:
+    """Parameters of one study run.
+
+    Parameters
+    ----------
+    source : str
+        ``"demo"``, ``"eurostat"`` or a folder of Eurostat files.
+    year : int
+        Reference year of the study (the cross-section shown in maps and tables); growth
+        windows end in this year.
+    run_id : str, optional
+        Name of the run: folder name under ``data/processed/`` and ``reports/``. Default
+        ``<source>-<year>``, with ``local`` for a folder source.
+    root : Path, optional
+        Project root (holds ``notebooks/``, ``data/``, ``reports/``). Default: see
+        :func:`project_root`.
+    no_input : bool
+        Hide code cells in the HTML reports (for policy readers).
+    kernel_name : str
+        Jupyter kernel papermill starts for every notebook.
+    cell_timeout : int
+        Seconds a single notebook cell may run before the stage fails.
+    seed : int
+        Seed of the demo economy (only used with ``source="demo"``).
+    """
+
+    source: str = "demo"
+    year: int = 2020
+    run_id: str | None = None
+    root: Path | None = None
+    no_input: bool = False
+    kernel_name: str = "eocic"
+    cell_timeout: int = 600
+    seed: int = 20260101
+
+    def __post_init__(self) -> None:
+        root = Path(self.root) if self.root is not None else project_root()
+        object.__setattr__(self, "root", root.resolve())
+        if self.run_id is None:
+            object.__setattr__(self, "run_id", f"{self.source_kind}-{self.year}")
+
+    # -- derived locations -------------------------------------------------------------
+    @property
+    def source_kind(self) -> str:
+        """``demo``, ``eurostat`` or ``local`` (a folder)."""
+        return self.source if self.source in NAMED_SOURCES else "local"
+
+    @property
+    def notebooks_dir(self) -> Path:
+        return self.root / "notebooks"
+
+    @property
+    def raw_root(self) -> Path:
+        """``data/raw``: immutable inputs (demo files, archived Eurostat vintages)."""
+        return self.root / "data" / "raw"
+
+    @property
+    def data_dir(self) -> Path:
+        """Folder the raw dataset files of this source are read from."""
+        if self.source == "demo":
+            return self.raw_root / "demo"
+        if self.source == "eurostat":
+            return self.raw_root / "eurostat"
+        path = Path(self.source).expanduser()
+        return (path if path.is_absolute() else Path.cwd() / path).resolve()
+
+    @property
+    def processed_dir(self) -> Path:
+        """``data/processed/<run_id>``: parquet tables derived by the stages."""
+        return self.root / "data" / "processed" / self.run_id
+
+    @property
+    def report_dir(self) -> Path:
+        """``reports/<run_id>``: executed notebooks, HTML and ``index.html``."""
+        return self.root / "reports" / self.run_id
+
+    # -- validation ---------------------------------------------------------------------
+    def validate(self) -> "StudyConfig":
+        """Check the parameters that can be checked without reading data; return self.
+
+        Raises
+        ------
+        ConfigError
+            Naming the parameter and the fix.
+        """
+        if not isinstance(self.year, int) or isinstance(self.year, bool):
+            raise ConfigError(f"year must be an integer such as 2020, got {self.year!r}")
+        if not YEAR_RANGE[0] <= self.year <= YEAR_RANGE[1]:
+            raise ConfigError(
+                f"year {self.year} is outside {YEAR_RANGE[0]}-{YEAR_RANGE[1]}; "
+                "pass a four-digit year such as --year 2020"
+            )
+        if not _RUN_ID_PATTERN.match(self.run_id or ""):
+            raise ConfigError(
+                f"run id {self.run_id!r} may only hold letters, digits, '.', '_' and '-' "
+                "(at most 80 characters, starting with a letter or digit)"
+            )
+        if self.source_kind == "local" and not self.data_dir.is_dir():
+            raise ConfigError(
+                f"source {self.source!r} is neither 'demo', 'eurostat' nor an existing folder "
+                f"({self.data_dir} does not exist). Use --source demo for the offline demo, "
+                "--source eurostat after `eocic fetch`, or the path of a folder of Eurostat files."
+            )
+        if self.source == "eurostat" and not self.data_dir.is_dir():
+            raise ConfigError(
+                f"no archived Eurostat data under {self.data_dir}. Run `eocic fetch` on a machine "
+                "with internet access first, or use --source demo / --source <folder>."
+            )
+        if self.cell_timeout <= 0:
+            raise ConfigError(f"cell timeout must be positive seconds, got {self.cell_timeout}")
+        if not self.notebooks_dir.is_dir():
+            raise ConfigError(
+                f"no notebooks folder at {self.notebooks_dir}; run eocic from the project root"
+            )
+        return self
+
+    def notebook_parameters(self) -> dict[str, object]:
+        """The parameters injected into every notebook's ``parameters`` cell (scalars only:
+        papermill translates them into literals)."""
+        return {
+            "year": self.year,
+            "source": self.source,
+            "data_dir": str(self.data_dir),
+            "run_id": self.run_id,
+            "processed_dir": str(self.processed_dir),
+        }

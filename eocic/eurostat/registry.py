@@ -1,0 +1,187 @@
+"""Registry of the Eurostat datasets the study uses: what each is, how it is filtered, what it feeds.
+
+Each :class:`Dataset` names a Eurostat dataset code, the dimension filters that select the
+series the study needs, the unit of the selected values and the processed table it feeds.
+Context indicators (``feeds="context"``) carry the indicator code they become in the tidy
+``context`` table (``geo, year, indicator, value, flags``).
+
+Dataset codes and dimension codes follow the Eurostat database. Codes marked *unverified* in a
+dataset's ``note`` could not be checked offline against the Eurostat catalogue.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from types import MappingProxyType
+
+
+@dataclasses.dataclass(frozen=True)
+class Indicator:
+    """One series selected from a dataset.
+
+    Attributes
+    ----------
+    code : str
+        Name of the indicator in the processed tables (``employment``, ``rd_gerd_pc_gdp``, ...).
+    filters : dict
+        Dimension -> code selecting the series (e.g. ``{"unit": "PC_GDP", "sectperf": "TOTAL"}``).
+    unit : str
+        Unit of the values after selection (e.g. ``"persons"``, ``"% of GDP"``).
+    additive : bool
+        Whether values of two regions can be summed (levels yes; rates and shares no). Used by
+        NUTS harmonisation to decide between aggregating and dropping merged regions.
+    scale : float
+        Factor turning the published unit into the processed unit (e.g. 1e6 for million EUR
+        into EUR).
+    """
+
+    code: str
+    filters: dict[str, str]
+    unit: str
+    additive: bool
+    scale: float = 1.0
+
+
+@dataclasses.dataclass(frozen=True)
+class Dataset:
+    """A Eurostat dataset the study reads."""
+
+    code: str
+    title: str
+    feeds: str  # sbs | demography | gdp | population | context
+    indicators: tuple[Indicator, ...]
+    note: str = ""
+
+
+def _ind(code: str, unit: str, additive: bool, scale: float = 1.0, **filters: str) -> Indicator:
+    return Indicator(code=code, filters=dict(filters), unit=unit, additive=additive, scale=scale)
+
+
+_DATASETS = (
+    Dataset(
+        "sbs_r_nuts06_r2",
+        "SBS data by NUTS 2 regions and NACE Rev. 2 (2008-2020)",
+        "sbs",
+        (
+            _ind("employment", "persons employed", True, indic_sb="V16110"),
+            _ind("local_units", "local units", True, indic_sb="V11210"),
+            _ind("wages_eur", "EUR", True, 1e6, indic_sb="V13320"),
+        ),
+        "Wages and salaries are published in million EUR and stored in EUR.",
+    ),
+    Dataset(
+        "sbs_r_nuts2021",
+        "Enterprise statistics by NUTS 2 regions and NACE Rev. 2 (from 2021 onwards)",
+        "sbs",
+        (
+            _ind("employment", "persons employed", True, indic_sbs="EMP_LOC_NR"),
+            _ind("local_units", "local units", True, indic_sbs="LOC_NR"),
+            _ind("wages_eur", "EUR", True, 1e6, indic_sbs="WAG_SAL_MEUR"),
+        ),
+        "Successor of sbs_r_nuts06_r2; indic_sbs codes unverified offline.",
+    ),
+    Dataset(
+        "bd_hgnace2_r3",
+        "Business demography and high growth enterprises by NACE Rev. 2 and NUTS 3 regions",
+        "demography",
+        (
+            _ind("active_enterprises", "enterprises", True, indic_sb="V11910"),
+            _ind("births", "enterprises", True, indic_sb="V11920"),
+            _ind("deaths", "enterprises", True, indic_sb="V11930"),
+            _ind("high_growth_enterprises", "enterprises", True, indic_sb="V97460"),
+        ),
+        "indic_sb codes for births/deaths/high-growth to be verified against the catalogue.",
+    ),
+    Dataset(
+        "bd_size_r3",
+        "Business demography by size class and NUTS 3 regions",
+        "demography",
+        (
+            _ind("active_enterprises", "enterprises", True, indic_sb="V11910", sizeclas="TOTAL"),
+            _ind("births", "enterprises", True, indic_sb="V11920", sizeclas="TOTAL"),
+        ),
+        "Used only when bd_hgnace2_r3 is absent.",
+    ),
+    Dataset(
+        "nama_10r_2gdp",
+        "Gross domestic product (GDP) at current market prices by NUTS 2 regions",
+        "gdp",
+        (
+            _ind("gdp_mio_eur", "million EUR", True, unit="MIO_EUR"),
+            _ind("gdp_eur_per_head", "EUR per inhabitant", False, unit="EUR_HAB"),
+            _ind("gdp_pps_per_head", "PPS per inhabitant", False, unit="PPS_HAB"),
+        ),
+    ),
+    Dataset(
+        "nama_10r_3gdp",
+        "Gross domestic product (GDP) at current market prices by NUTS 3 regions",
+        "gdp",
+        (
+            _ind("gdp_mio_eur", "million EUR", True, unit="MIO_EUR"),
+            _ind("gdp_eur_per_head", "EUR per inhabitant", False, unit="EUR_HAB"),
+        ),
+        "Fallback for NUTS-2 GDP: NUTS-3 rows are ignored, NUTS-2 rows used.",
+    ),
+    Dataset(
+        "demo_r_d2jan",
+        "Population on 1 January by age, sex and NUTS 2 region",
+        "population",
+        (_ind("population", "persons", True, unit="NR", sex="T", age="TOTAL"),),
+    ),
+    Dataset(
+        "lfst_r_lfe2en2",
+        "Employment by age, economic activity and NUTS 2 regions (NACE Rev. 2), LFS",
+        "context",
+        (_ind("lfs_employment_ths", "thousand persons", True, unit="THS", nace_r2="TOTAL",
+              age="Y15-74"),),
+        "All-economy employment, the denominator for shares of total employment.",
+    ),
+    Dataset(
+        "rd_e_gerdreg",
+        "Intramural R&D expenditure (GERD) by sectors of performance and NUTS 2 regions",
+        "context",
+        (
+            _ind("rd_gerd_pc_gdp", "% of GDP", False, unit="PC_GDP", sectperf="TOTAL"),
+            _ind("rd_berd_pc_gdp", "% of GDP", False, unit="PC_GDP", sectperf="BES"),
+        ),
+    ),
+    Dataset(
+        "edat_lfse_04",
+        "Population aged 25-64 by educational attainment level and NUTS 2 regions (%)",
+        "context",
+        (_ind("tertiary_pc_25_64", "% of population 25-64", False, unit="PC", sex="T",
+              isced11="ED5-8", age="Y25-64"),),
+    ),
+    Dataset(
+        "trng_lfse_04",
+        "Participation in education and training (last 4 weeks) by NUTS 2 regions",
+        "context",
+        (_ind("lifelong_learning_pc_25_64", "% of population 25-64", False, unit="PC",
+              sex="T", age="Y25-64"),),
+    ),
+    Dataset(
+        "htec_emp_reg2",
+        "Employment in technology and knowledge-intensive sectors by NUTS 2 regions",
+        "context",
+        (
+            _ind("hightech_mfg_pc_emp", "% of total employment", False, nace_r2="HTC",
+                 sex="T", unit="PC_EMP"),
+            _ind("kis_pc_emp", "% of total employment", False, nace_r2="KIS", sex="T",
+                 unit="PC_EMP"),
+        ),
+    ),
+    Dataset(
+        "isoc_r_broad_h",
+        "Households with broadband access by NUTS 2 regions",
+        "context",
+        (_ind("broadband_pc_households", "% of households", False, unit="PC_HH"),),
+    ),
+)
+
+#: Dataset code -> :class:`Dataset`, read-only.
+DATASETS = MappingProxyType({dataset.code: dataset for dataset in _DATASETS})
+
+
+def datasets_feeding(table: str) -> list[Dataset]:
+    """Datasets feeding one processed table, in registry (preference) order."""
+    return [dataset for dataset in _DATASETS if dataset.feeds == table]

@@ -1,0 +1,413 @@
+"""The data pipeline: raw Eurostat files -> tidy, validated, processed tables with provenance.
+
+``run_pipeline`` reads every registered dataset the source holds (see
+:mod:`eocic.eurostat.registry`), selects the series the study needs, keeps NUTS-2 regions,
+harmonises region codes to one NUTS version, validates each table against its schema
+(:mod:`eocic.tables`) and writes them as parquet under ``data/processed/<run_id>/`` together
+with ``manifest.json`` (each input file's path relative to the data folder, SHA-256, bytes and
+rows, plus the parameters).
+
+Nothing is dropped silently: rows outside the study's scope (country and NUTS-1 aggregates,
+NACE sections and groups, other units) are counted per dataset in the ``selection`` report, and
+region codes recoded, aggregated or dropped by NUTS harmonisation are listed in the
+``nuts_report`` table.
+
+Confidential cells (Eurostat flag ``c``/``C``) stay missing (NaN) with their flag; they are
+never counted as zero.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from eocic import provenance, tables
+from eocic.atomic import write_json_atomic, write_parquet_atomic
+from eocic.eurostat.registry import DATASETS, Dataset, Indicator
+
+_NUTS2 = re.compile(r"^[A-Z]{2}[A-Z0-9]{2}$")
+_DIVISION = re.compile(r"^[A-S]\d{2}$")
+_SECTION = re.compile(r"^[A-S]$")
+_ANNUAL = re.compile(r"^\d{4}$")
+
+#: The processed tables the pipeline writes (besides reports).
+TABLES = ("sbs", "demography", "context")
+
+
+class PipelineError(ValueError):
+    """Raw data that cannot be turned into a processed table; the message names the fix."""
+
+
+@dataclasses.dataclass
+class PipelineResult:
+    """Everything the pipeline produced, for the notebook to show.
+
+    Attributes
+    ----------
+    tables : dict of DataFrame
+        ``sbs``, ``demography``, ``context`` (those the source allows).
+    selection : DataFrame
+        Per dataset and indicator: rows read, rows kept, rows outside the scope by reason.
+    coverage : DataFrame
+        Availability by country x dataset indicator in the reference year (share of NUTS-2
+        cells with a value).
+    flags_summary : DataFrame
+        Per country: SBS employment cells, confidential cells and their share.
+    nuts_report : DataFrame
+        Region codes recoded / aggregated / dropped while harmonising NUTS versions.
+    manifest : dict
+        The data manifest written to ``manifest.json``.
+    missing_datasets : list of str
+        Registered datasets absent from the source.
+    """
+
+    tables: dict[str, pd.DataFrame]
+    selection: pd.DataFrame
+    coverage: pd.DataFrame
+    flags_summary: pd.DataFrame
+    nuts_report: pd.DataFrame
+    manifest: dict
+    missing_datasets: list[str]
+
+
+def normalise_flags(flags: pd.Series) -> pd.Series:
+    """Sorted, de-duplicated flag letters per cell (``"pc"``, ``"cp"`` -> ``"cp"``)."""
+    flags = flags.fillna("").astype(str)
+    unique = flags.unique()
+    canonical = {value: "".join(sorted(set(value.replace(" ", "")))) for value in unique}
+    return flags.map(canonical).astype(str)
+
+
+def select_indicator(raw: pd.DataFrame, dataset: Dataset, indicator: Indicator) -> pd.DataFrame:
+    """Rows of ``raw`` matching the indicator's dimension filters, as ``geo, time, [nace_r2,]
+    value, flags`` with the value scaled to the processed unit.
+
+    Raises
+    ------
+    PipelineError
+        When a filter names a dimension the file does not have.
+    """
+    mask = pd.Series(True, index=raw.index)
+    for dimension, code in indicator.filters.items():
+        if dimension not in raw.columns:
+            raise PipelineError(
+                f"dataset {dataset.code}: the file has no dimension {dimension!r} needed to select "
+                f"{indicator.code} (dimensions: {', '.join(_dimensions(raw))}). Check that the file "
+                "is the Eurostat dataset it is named after."
+            )
+        mask &= raw[dimension].astype(str) == code
+    keep = ["geo", "time"] + (["nace_r2"] if "nace_r2" in raw.columns and "nace_r2" not in
+                              indicator.filters else [])
+    selected = raw.loc[mask, keep + ["value", "flags"]].copy()
+    selected["value"] = selected["value"] * indicator.scale
+    return selected
+
+
+def _dimensions(raw: pd.DataFrame) -> list[str]:
+    return [c for c in raw.columns if c not in ("time", "value", "flags")]
+
+
+def _scope(frame: pd.DataFrame, *, nace_pattern: re.Pattern | None) -> tuple[pd.DataFrame, dict]:
+    """Keep annual NUTS-2 rows (and NACE codes matching ``nace_pattern``); count the rest."""
+    geo = frame["geo"].astype(str)
+    time = frame["time"].astype(str)
+    counts = {}
+    annual = time.str.match(_ANNUAL)
+    counts["not_annual"] = int((~annual).sum())
+    nuts2 = geo.str.match(_NUTS2) & ~geo.str.endswith("ZZ")
+    counts["not_nuts2"] = int((annual & ~nuts2).sum())
+    keep = annual & nuts2
+    if nace_pattern is not None:
+        nace_ok = frame["nace_r2"].astype(str).str.match(nace_pattern)
+        counts["nace_other_level"] = int((keep & ~nace_ok).sum())
+        keep &= nace_ok
+    scoped = frame.loc[keep].copy()
+    scoped["geo"] = scoped["geo"].astype(str)
+    scoped["year"] = scoped["time"].astype(str).astype(int)
+    if "nace_r2" in scoped.columns:
+        scoped["nace_r2"] = scoped["nace_r2"].astype(str)
+    return scoped.drop(columns="time"), counts
+
+
+def read_datasets(files: dict[str, Path]) -> dict[str, pd.DataFrame]:
+    """Read every located dataset file with the Eurostat reader."""
+    from eocic.eurostat.reader import read_eurostat
+
+    return {code: read_eurostat(path) for code, path in sorted(files.items())}
+
+
+def build_sbs(raw: dict[str, pd.DataFrame], selection: list[dict]) -> pd.DataFrame | None:
+    """The ``sbs`` table (see :mod:`eocic.tables`) from the SBS datasets present.
+
+    When both ``sbs_r_nuts06_r2`` and its successor ``sbs_r_nuts2021`` hold a year, the
+    successor's values are used for that year.
+    """
+    pieces = []
+    for dataset in (DATASETS["sbs_r_nuts2021"], DATASETS["sbs_r_nuts06_r2"]):
+        if dataset.code not in raw:
+            continue
+        wide = None
+        for indicator in dataset.indicators:
+            selected = select_indicator(raw[dataset.code], dataset, indicator)
+            scoped, counts = _scope(selected, nace_pattern=_DIVISION)
+            selection.append({"dataset": dataset.code, "indicator": indicator.code,
+                              "rows_read": len(selected), "rows_kept": len(scoped), **counts})
+            scoped = scoped.rename(columns={"value": indicator.code,
+                                            "flags": f"flags_{indicator.code}"})
+            key = ["geo", "nace_r2", "year"]
+            wide = scoped if wide is None else wide.merge(scoped, on=key, how="outer")
+        if wide is not None:
+            pieces.append(wide)
+    if not pieces:
+        return None
+    newer = pieces[0]
+    combined = newer
+    for older in pieces[1:]:
+        older = older[~older["year"].isin(set(newer["year"]))]
+        combined = pd.concat([combined, older], ignore_index=True)
+    flag_columns = [c for c in combined.columns if c.startswith("flags_")]
+    combined["flags"] = normalise_flags(
+        combined[flag_columns].fillna("").astype(str).agg("".join, axis=1)
+        if flag_columns else pd.Series("", index=combined.index)
+    )
+    frame = combined[["geo", "nace_r2", "year", "employment", "local_units", "wages_eur",
+                      "flags"]].copy()
+    for column in ("employment", "local_units", "wages_eur"):
+        frame[column] = frame[column].astype("float64")
+    frame["year"] = frame["year"].astype("int64")
+    return frame.sort_values(["geo", "nace_r2", "year"], ignore_index=True)
+
+
+def _long_table(raw: dict[str, pd.DataFrame], feeds: tuple[str, ...], selection: list[dict],
+                *, nace_pattern: re.Pattern | None) -> pd.DataFrame | None:
+    pieces = []
+    seen: set[str] = set()
+    for dataset in (d for d in DATASETS.values() if d.feeds in feeds):
+        if dataset.code not in raw:
+            continue
+        for indicator in dataset.indicators:
+            if indicator.code in seen:  # a fallback dataset for an indicator already read
+                continue
+            selected = select_indicator(raw[dataset.code], dataset, indicator)
+            scoped, counts = _scope(selected, nace_pattern=nace_pattern)
+            selection.append({"dataset": dataset.code, "indicator": indicator.code,
+                              "rows_read": len(selected), "rows_kept": len(scoped), **counts})
+            if scoped.empty:
+                continue
+            seen.add(indicator.code)
+            scoped["indicator"] = indicator.code
+            pieces.append(scoped)
+    if not pieces:
+        return None
+    frame = pd.concat(pieces, ignore_index=True)
+    frame["flags"] = normalise_flags(frame["flags"])
+    frame["value"] = frame["value"].astype("float64")
+    frame["year"] = frame["year"].astype("int64")
+    return frame
+
+
+def build_demography(raw: dict[str, pd.DataFrame], selection: list[dict]) -> pd.DataFrame | None:
+    """The ``demography`` table: enterprise births, deaths, active and high-growth enterprises
+    by NUTS-2 region x NACE section x year."""
+    frame = _long_table(raw, ("demography",), selection, nace_pattern=_SECTION)
+    if frame is None:
+        return None
+    frame = frame[["geo", "nace_r2", "year", "indicator", "value", "flags"]]
+    return frame.sort_values(["geo", "nace_r2", "year", "indicator"], ignore_index=True)
+
+
+def build_context(raw: dict[str, pd.DataFrame], selection: list[dict]) -> pd.DataFrame | None:
+    """The ``context`` table: GDP, population and the regional context indicators."""
+    frame = _long_table(raw, ("gdp", "population", "context"), selection, nace_pattern=None)
+    if frame is None:
+        return None
+    frame = frame[["geo", "year", "indicator", "value", "flags"]]
+    return frame.sort_values(["geo", "year", "indicator"], ignore_index=True)
+
+
+def is_confidential(flags: pd.Series) -> pd.Series:
+    """True where the Eurostat flags mark a confidential cell (``c`` before 2025, ``C`` since)."""
+    return flags.astype(str).str.contains("c", case=False, regex=False)
+
+
+def coverage_table(processed: dict[str, pd.DataFrame], year: int) -> pd.DataFrame:
+    """Data availability in the reference year by country and indicator.
+
+    ``share`` = cells with a value / cells published (rows) for NUTS-2 regions of the country,
+    in [0, 1]. SBS counts employment cells (region x division); other tables count rows of the
+    indicator.
+    """
+    records = []
+    sbs = processed.get("sbs")
+    if sbs is not None:
+        current = sbs[sbs["year"] == year]
+        grouped = current.assign(country=current["geo"].str[:2]).groupby("country")["employment"]
+        for country, values in grouped:
+            records.append({"table": "sbs", "indicator": "employment", "country": country,
+                            "cells": len(values), "available": int(values.notna().sum())})
+    for name in ("demography", "context"):
+        frame = processed.get(name)
+        if frame is None:
+            continue
+        current = frame[frame["year"] == year]
+        grouped = current.assign(country=current["geo"].str[:2]).groupby(
+            ["indicator", "country"])["value"]
+        for (indicator, country), values in grouped:
+            records.append({"table": name, "indicator": indicator, "country": country,
+                            "cells": len(values), "available": int(values.notna().sum())})
+    coverage = pd.DataFrame.from_records(
+        records, columns=["table", "indicator", "country", "cells", "available"])
+    coverage["share"] = np.where(coverage["cells"] > 0,
+                                 coverage["available"] / coverage["cells"].clip(lower=1), np.nan)
+    coverage.insert(3, "year", year)
+    return coverage.sort_values(["table", "indicator", "country"], ignore_index=True)
+
+
+def flags_summary(sbs: pd.DataFrame | None, year: int) -> pd.DataFrame:
+    """Per country, in the reference year: SBS employment cells, missing cells, confidential
+    cells and their share of all cells."""
+    columns = ["country", "cells", "missing", "confidential", "confidential_share"]
+    if sbs is None:
+        return pd.DataFrame(columns=columns)
+    current = sbs[sbs["year"] == year]
+    summary = current.assign(
+        country=current["geo"].str[:2],
+        missing=current["employment"].isna(),
+        confidential=is_confidential(current["flags"]) & current["employment"].isna(),
+    ).groupby("country").agg(cells=("geo", "size"), missing=("missing", "sum"),
+                             confidential=("confidential", "sum")).reset_index()
+    summary["confidential_share"] = summary["confidential"] / summary["cells"]
+    return summary[columns]
+
+
+def _empty_nuts_report() -> pd.DataFrame:
+    return pd.DataFrame(columns=["table", "code", "action", "target_code", "reason", "rows"])
+
+
+def harmonise_regions(processed: dict[str, pd.DataFrame], target: int) -> tuple[
+        dict[str, pd.DataFrame], pd.DataFrame]:
+    """Bring every table to NUTS version ``target`` (see :mod:`eocic.nuts`).
+
+    Levels (employment, units, wages, GDP in EUR, population) are aggregated over merged
+    regions; rates and shares of merged or split regions are dropped, with a report.
+    """
+    try:
+        from eocic import nuts
+    except ImportError:  # pragma: no cover - the NUTS module ships with the package
+        return processed, _empty_nuts_report()
+    additive_indicators = {i.code for d in DATASETS.values() for i in d.indicators if i.additive}
+    harmonised, reports = {}, []
+    for name, frame in processed.items():
+        if name == "sbs":
+            result = nuts.harmonise(frame, target=target, additive=True,
+                                    value_columns=("employment", "local_units", "wages_eur"))
+            harmonised[name] = result.table
+            reports.append(result.report.assign(table=name))
+            continue
+        parts = []
+        for additive, part in frame.groupby(frame["indicator"].isin(additive_indicators)):
+            result = nuts.harmonise(part, target=target, additive=bool(additive),
+                                    value_columns=("value",))
+            parts.append(result.table)
+            reports.append(result.report.assign(table=name))
+        key = list(tables.SCHEMAS[name].key)
+        harmonised[name] = pd.concat(parts, ignore_index=True).sort_values(key,
+                                                                           ignore_index=True)
+    report = pd.concat(reports, ignore_index=True) if reports else _empty_nuts_report()
+    report = report[["table"] + [c for c in report.columns if c != "table"]]
+    return harmonised, report
+
+
+def run_pipeline(
+    files: dict[str, Path],
+    data_dir: Path,
+    processed_dir: Path,
+    *,
+    year: int,
+    parameters: dict | None = None,
+    nuts_version: int = 2021,
+) -> PipelineResult:
+    """Turn the raw dataset ``files`` into the processed tables of a run.
+
+    Parameters
+    ----------
+    files : dict
+        Dataset code -> raw file (from :func:`eocic.sources.locate_datasets`).
+    data_dir : Path
+        Folder the manifest paths are made relative to.
+    processed_dir : Path
+        ``data/processed/<run_id>``; created if needed.
+    year : int
+        Reference year (coverage and flags summaries are for this year).
+    parameters : dict, optional
+        Run parameters recorded in the manifest.
+    nuts_version : int
+        NUTS version every table is harmonised to (default 2021: the version of the GISCO
+        geometries, of ARDECO and of the current regional SBS).
+
+    Raises
+    ------
+    PipelineError, eocic.tables.TableValidationError
+        Before any table is written.
+    """
+    raw = read_datasets(files)
+    selection: list[dict] = []
+    processed = {
+        "sbs": build_sbs(raw, selection),
+        "demography": build_demography(raw, selection),
+        "context": build_context(raw, selection),
+    }
+    processed = {name: frame for name, frame in processed.items() if frame is not None}
+    if "sbs" not in processed:
+        raise PipelineError(
+            "no regional SBS rows at NUTS-2 x NACE division level in the source; the cluster "
+            "mapping needs sbs_r_nuts06_r2 or sbs_r_nuts2021"
+        )
+    processed, nuts_report = harmonise_regions(processed, nuts_version)
+    for name, frame in processed.items():
+        tables.validate(frame, tables.SCHEMAS[name])
+        if not (frame["year"] == year).any():
+            warnings.warn(f"table {name} has no rows for the reference year {year}",
+                          stacklevel=2)
+
+    selection_table = pd.DataFrame.from_records(selection).fillna(0)
+    for column in selection_table.columns[2:]:
+        selection_table[column] = selection_table[column].astype("int64")
+    coverage = coverage_table(processed, year)
+    flags = flags_summary(processed.get("sbs"), year)
+    missing = sorted(set(DATASETS) - set(files))
+    manifest = {
+        "parameters": dict(parameters or {}) | {"year": year, "nuts_version": nuts_version},
+        "inputs": [
+            {"dataset": code, **provenance.describe_input(path, data_dir)}
+            for code, path in sorted(files.items())
+        ],
+        "missing_datasets": missing,
+        "tables": {name: {"rows": len(frame), "columns": list(frame.columns)}
+                   for name, frame in sorted(processed.items())},
+    }
+    processed_dir.mkdir(parents=True, exist_ok=True)
+    for name, frame in processed.items():
+        write_parquet_atomic(frame, processed_dir / f"{name}.parquet")
+    write_parquet_atomic(coverage, processed_dir / "coverage.parquet")
+    write_parquet_atomic(nuts_report.astype({"rows": "int64"}) if len(nuts_report)
+                         else nuts_report, processed_dir / "nuts_report.parquet")
+    write_json_atomic(processed_dir / "manifest.json", manifest)
+    return PipelineResult(processed, selection_table, coverage, flags, nuts_report, manifest,
+                          missing)
+
+
+def load_table(processed_dir: Path, name: str) -> pd.DataFrame:
+    """Read a processed table written by :func:`run_pipeline`, with a clear error if absent."""
+    path = Path(processed_dir) / f"{name}.parquet"
+    if not path.exists():
+        raise FileNotFoundError(
+            f"processed table {name} not found at {path}; run stage 01_data_pipeline first "
+            "(eocic study runs it)"
+        )
+    return pd.read_parquet(path)

@@ -1,0 +1,158 @@
+"""Schemas of the processed tables, and their validation.
+
+Every table the pipeline writes under ``data/processed/<run_id>/`` has a :class:`TableSchema`:
+its columns with their kinds, its key (unique), and value checks. :func:`validate` raises a
+:class:`TableValidationError` naming the table, the column and up to five offending rows, so a
+wrong input is caught where it enters and never reaches a published figure.
+
+Tables
+------
+``sbs`` (regional structural business statistics), one row per NUTS-2 region x NACE Rev.2
+division x year:
+    ``geo`` (str, NUTS-2 code), ``nace_r2`` (str, division such as ``C29``), ``year`` (int),
+    ``employment`` (float, persons employed, NaN if not available or confidential),
+    ``local_units`` (float, number), ``wages_eur`` (float, wages and salaries in EUR),
+    ``flags`` (str, Eurostat flag letters of the three values, sorted and de-duplicated).
+``demography`` (business demography), one row per region x NACE section x year x indicator:
+    ``geo``, ``nace_r2`` (section letter), ``year``, ``indicator`` (``births``, ``deaths``,
+    ``active_enterprises``, ``high_growth_enterprises``), ``value`` (float, enterprises),
+    ``flags``.
+``context`` (regional context indicators: GDP, population, R&D, education, ...), one row per
+region x year x indicator: ``geo``, ``year``, ``indicator``, ``value`` (float, unit in
+``eocic.eurostat.registry``), ``flags``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pandas as pd
+
+
+class TableValidationError(ValueError):
+    """A processed table breaks its schema; the message names table, column and rows."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Column:
+    name: str
+    kind: str  # "str" | "int" | "float"
+    nullable: bool = False
+    non_negative: bool = False
+    pattern: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class TableSchema:
+    name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+
+    @property
+    def column_names(self) -> list[str]:
+        return [column.name for column in self.columns]
+
+
+_NUTS2 = r"^[A-Z]{2}[A-Z0-9]{2}$"
+_DIVISION = r"^[A-S]\d{2}$"
+_SECTION = r"^[A-S]$"
+
+SBS = TableSchema(
+    "sbs",
+    (
+        Column("geo", "str", pattern=_NUTS2),
+        Column("nace_r2", "str", pattern=_DIVISION),
+        Column("year", "int"),
+        Column("employment", "float", nullable=True, non_negative=True),
+        Column("local_units", "float", nullable=True, non_negative=True),
+        Column("wages_eur", "float", nullable=True, non_negative=True),
+        Column("flags", "str"),
+    ),
+    key=("geo", "nace_r2", "year"),
+)
+
+DEMOGRAPHY = TableSchema(
+    "demography",
+    (
+        Column("geo", "str", pattern=_NUTS2),
+        Column("nace_r2", "str", pattern=_SECTION),
+        Column("year", "int"),
+        Column("indicator", "str"),
+        Column("value", "float", nullable=True, non_negative=True),
+        Column("flags", "str"),
+    ),
+    key=("geo", "nace_r2", "year", "indicator"),
+)
+
+CONTEXT = TableSchema(
+    "context",
+    (
+        Column("geo", "str", pattern=_NUTS2),
+        Column("year", "int"),
+        Column("indicator", "str"),
+        Column("value", "float", nullable=True),
+        Column("flags", "str"),
+    ),
+    key=("geo", "year", "indicator"),
+)
+
+SCHEMAS = {schema.name: schema for schema in (SBS, DEMOGRAPHY, CONTEXT)}
+
+
+def _examples(frame: pd.DataFrame, mask: pd.Series, columns: list[str]) -> str:
+    rows = frame.loc[mask, columns].head(5)
+    return "; ".join(
+        ", ".join(f"{col}={row[col]!r}" for col in columns) for _, row in rows.iterrows()
+    )
+
+
+def validate(frame: pd.DataFrame, schema: TableSchema) -> pd.DataFrame:
+    """Check ``frame`` against ``schema``; return it unchanged when valid.
+
+    Checks: exact column set and order; kinds (str / integer / float); no missing values where
+    not nullable; non-negative where required; code patterns; unique key.
+
+    Raises
+    ------
+    TableValidationError
+    """
+    if list(frame.columns) != schema.column_names:
+        raise TableValidationError(
+            f"table {schema.name}: columns {list(frame.columns)} differ from the schema "
+            f"{schema.column_names}"
+        )
+    key = list(schema.key)
+    for column in schema.columns:
+        values = frame[column.name]
+        if column.kind == "int" and not pd.api.types.is_integer_dtype(values):
+            raise TableValidationError(f"table {schema.name}: column {column.name} must be integer")
+        if column.kind == "float" and not pd.api.types.is_float_dtype(values):
+            raise TableValidationError(f"table {schema.name}: column {column.name} must be float")
+        missing = values.isna()
+        if not column.nullable and missing.any():
+            raise TableValidationError(
+                f"table {schema.name}: {int(missing.sum())} missing value(s) in {column.name}, "
+                f"e.g. {_examples(frame, missing, key)}"
+            )
+        if column.non_negative:
+            negative = values < 0
+            if negative.any():
+                raise TableValidationError(
+                    f"table {schema.name}: {int(negative.sum())} negative value(s) in "
+                    f"{column.name}, e.g. {_examples(frame, negative, key + [column.name])}. "
+                    "Negative counts or amounts are not possible; check the source file."
+                )
+        if column.pattern is not None:
+            wrong = ~values.astype(str).str.match(column.pattern)
+            if wrong.any():
+                raise TableValidationError(
+                    f"table {schema.name}: {int(wrong.sum())} value(s) of {column.name} do not "
+                    f"match {column.pattern}, e.g. {_examples(frame, wrong, [column.name])}"
+                )
+    duplicated = frame.duplicated(key, keep=False)
+    if duplicated.any():
+        raise TableValidationError(
+            f"table {schema.name}: {int(duplicated.sum())} rows share a key {key}, e.g. "
+            f"{_examples(frame, duplicated, key)}"
+        )
+    return frame
