@@ -1,0 +1,209 @@
+"""Reader for SDMX-CSV 1.0 as served by the Eurostat dissemination API (``format=SDMX-CSV``).
+
+One observation per row, comma-separated, columns selected by NAME (any order)::
+
+    DATAFLOW,LAST UPDATE,freq,unit,geo,TIME_PERIOD,OBS_VALUE,OBS_FLAG,CONF_STATUS
+    ESTAT:NAMA_10R_2GDP(1.0),26/03/24 23:00:00,A,MIO_EUR,AT11,2015,8000.5,p,
+
+* Dimensions: every column that is not one of the known metadata/attribute columns
+  (:data:`NON_DIMENSION_COLUMNS`, compared in upper case); Eurostat writes them in lower
+  case (``freq``, ``unit``, ``geo``).
+* The "labels=both" variant (``AT11:Burgenland``, headers like ``geo:Geopolitical
+  entity``) is read by keeping the code before the first ``:`` in headers, dimension
+  values and flag columns.
+* ``OBS_VALUE``: a decimal number, or empty/``NaN`` for missing.
+* ``flags``: the ``OBS_FLAG`` (or ``OBS_STATUS``) letters followed by the ``CONF_STATUS``
+  letters (e.g. ``e`` + ``C`` -> ``eC``).
+
+The output has exactly the schema of :func:`eocic.eurostat.tsv.read_tsv` (dimensions
+lower case as category, ``time``, ``value``, ``flags``), sorted by dimensions then time.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from eocic.eurostat.errors import EurostatFormatError, read_payload
+from eocic.eurostat.tsv import (
+    NUMBER_PATTERN, PERIOD_FORMS, _warn_unknown_flags, encode_sorted, normalise_period, tidy_frame,
+)
+
+#: Columns that are not dimensions (upper-cased header codes).
+NON_DIMENSION_COLUMNS = frozenset({
+    "DATAFLOW", "STRUCTURE", "STRUCTURE_ID", "STRUCTURE_NAME", "ACTION", "LAST UPDATE",
+    "TIME_PERIOD", "OBS_VALUE", "OBS_FLAG", "OBS_STATUS", "CONF_STATUS",
+})
+REQUIRED_COLUMNS = ("TIME_PERIOD", "OBS_VALUE")
+FLAG_COLUMNS = ("OBS_FLAG", "OBS_STATUS", "CONF_STATUS")  # joined in this order
+
+
+def read_sdmx_csv(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read an SDMX-CSV 1.0 file (plain or gzip, detected by magic bytes) as a tidy table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The dimension columns (lower case, category; DATAFLOW/LAST UPDATE dropped),
+        ``time`` (category, API period labels), ``value`` (float64, NaN when missing),
+        ``flags`` (str, OBS_FLAG then CONF_STATUS letters, ``""`` when none); one row
+        per observation, sorted by the dimensions then time.
+
+    Raises
+    ------
+    EurostatFormatError
+        Naming the file and line: missing TIME_PERIOD/OBS_VALUE column, no dimension
+        column, a bad period or value, a repeated observation key, unreadable CSV.
+    """
+    return parse_sdmx_csv(read_payload(path), source=str(path))
+
+
+def parse_sdmx_csv(payload: bytes, source: str = "<bytes>") -> pd.DataFrame:
+    """Parse the decompressed bytes of an SDMX-CSV file; see :func:`read_sdmx_csv`."""
+    payload = payload.rstrip(b"\r\n")
+    names = _header_names(payload, source)
+    columns: dict[str, str] = {}  # header code (upper case for metadata, else lower) -> file name
+    for name in names:
+        code = name.split(":", 1)[0].strip()
+        key = code.upper() if code.upper() in NON_DIMENSION_COLUMNS else code.lower()
+        if key in columns or not key:
+            raise EurostatFormatError(source, 1, f"column {name!r} is empty or appears twice",
+                                      "each column once, with a name")
+        columns[key] = name
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(payload),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
+            parse_options=pacsv.ParseOptions(delimiter=",", ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types={name: pa.string() for name in names}, strings_can_be_null=False,
+                null_values=[], check_utf8=True),
+        )
+    except pa.ArrowInvalid as exc:
+        _raise_row_problem(payload, len(names), source)
+        raise EurostatFormatError(source, None, f"unreadable CSV ({exc})",
+                                  "comma-separated UTF-8 rows with as many fields as the header") from exc
+    missing = [name for name in REQUIRED_COLUMNS if name not in columns]
+    if missing:
+        raise EurostatFormatError(source, 1, f"no {' or '.join(missing)} column in header {table.column_names}",
+                                  "SDMX-CSV columns TIME_PERIOD and OBS_VALUE (request format=SDMX-CSV)")
+    dimensions = [key for key in columns if key.upper() not in NON_DIMENSION_COLUMNS]
+    if not dimensions:
+        raise EurostatFormatError(source, 1, "no dimension column", "dimension columns such as freq, unit, geo")
+    reserved = {"time", "value", "flags"} & set(dimensions)
+    if reserved:
+        raise EurostatFormatError(source, 1, f"dimension column(s) {sorted(reserved)} clash with output columns",
+                                  "dimensions other than time/value/flags")
+
+    def text(key: str) -> pa.Array:
+        return pc.utf8_trim_whitespace(table.column(columns[key]).combine_chunks())
+
+    def code(key: str) -> pa.Array:  # "AT11:Burgenland" -> "AT11"
+        return pc.utf8_trim_whitespace(pc.replace_substring_regex(text(key), r":.*$", ""))
+
+    n_rows = table.num_rows
+    dimension_codes, dimension_categories = [], []
+    for name in dimensions:
+        values = code(name)
+        empty = np.flatnonzero(pc.equal(values, "").to_numpy(zero_copy_only=False))
+        if len(empty):
+            raise EurostatFormatError(source, int(empty[0]) + 2, f"empty {name} code",
+                                      "a code in every dimension column")
+        codes, categories = encode_sorted(values)
+        dimension_codes.append(codes)
+        dimension_categories.append(categories)
+
+    period_codes, raw_periods = encode_sorted(text("TIME_PERIOD"))
+    periods = []
+    for position, label in enumerate(raw_periods):
+        period = normalise_period(label)
+        if period is None:
+            row = int(np.flatnonzero(period_codes == position)[0])
+            raise EurostatFormatError(source, row + 2, f"TIME_PERIOD {label!r} is not a period", PERIOD_FORMS)
+        periods.append(period)
+    time_categories = sorted(set(periods))
+    time_rank = {label: rank for rank, label in enumerate(time_categories)}
+    time_codes = np.array([time_rank[p] for p in periods], dtype=np.int32)[period_codes] \
+        if n_rows else np.zeros(0, np.int32)
+
+    values = _values(text("OBS_VALUE"), source)
+
+    flag_text = pa.array([""] * n_rows, pa.string())
+    for key in FLAG_COLUMNS:
+        if key in columns:
+            letters = pc.replace_substring_regex(code(key), r"\s+", "")
+            flag_text = pc.binary_join_element_wise(flag_text, letters, "")
+    flag_codes, flag_labels = encode_sorted(flag_text)
+    if not flag_labels or flag_labels[0] != "":
+        flag_labels = ["", *flag_labels]
+        flag_codes = flag_codes + 1
+    _warn_unknown_flags(flag_labels, flag_codes, np.arange(n_rows), source)
+
+    order = np.lexsort([time_codes, *dimension_codes[::-1]])
+    keys = np.column_stack([c[order] for c in [*dimension_codes, time_codes]])
+    repeated = np.flatnonzero((keys[1:] == keys[:-1]).all(axis=1))
+    if len(repeated):
+        first, second = sorted((int(order[repeated[0]]), int(order[repeated[0] + 1])))
+        described = ", ".join(f"{name}={dimension_categories[i][dimension_codes[i][second]]}"
+                              for i, name in enumerate(dimensions))
+        raise EurostatFormatError(
+            source, second + 2, f"observation ({described}, time={time_categories[time_codes[second]]}) "
+            f"repeats line {first + 2}", "each observation key once")
+
+    return tidy_frame(
+        dimensions=dimensions,
+        dimension_codes=[c[order] for c in dimension_codes],
+        dimension_categories=dimension_categories,
+        time_codes=time_codes[order],
+        time_categories=time_categories,
+        values=values[order],
+        flag_codes=flag_codes[order],
+        flag_labels=flag_labels,
+    )
+
+
+def _values(observations: pa.Array, source: str) -> np.ndarray:
+    """OBS_VALUE strings as float64; empty or ``NaN`` means missing."""
+    is_missing = pc.is_in(observations, pa.array(["", "NaN", "nan"]))
+    valid = pc.or_(is_missing, pc.match_substring_regex(observations, NUMBER_PATTERN))
+    bad = np.flatnonzero(~valid.to_numpy(zero_copy_only=False))
+    if len(bad):
+        row = int(bad[0])
+        raise EurostatFormatError(source, row + 2, f"OBS_VALUE {observations[row].as_py()!r} is not a number",
+                                  "a decimal number, or an empty field for a missing value")
+    numbers = pc.if_else(is_missing, pa.scalar(None, pa.string()), observations)
+    return pc.cast(numbers, pa.float64()).to_numpy(zero_copy_only=False)
+
+
+def _header_names(payload: bytes, source: str) -> list[str]:
+    """Column names of the header row (CSV quoting honoured)."""
+    first_line = payload.split(b"\n", 1)[0].rstrip(b"\r")
+    try:
+        header = first_line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise EurostatFormatError(source, 1, f"header is not valid UTF-8 ({exc})", "a UTF-8 text file") from exc
+    if not header.strip():
+        raise EurostatFormatError(source, 1, "empty header row",
+                                  "an SDMX-CSV header such as 'DATAFLOW,LAST UPDATE,freq,geo,TIME_PERIOD,OBS_VALUE'")
+    return next(csv.reader([header]))
+
+
+def _raise_row_problem(payload: bytes, n_fields: int, source: str) -> None:
+    """Find the first data row with a wrong field count or invalid UTF-8 and raise for it."""
+    lines = payload.split(b"\n")[1:]
+    for number, line in enumerate(lines, start=2):
+        try:
+            text = line.decode("utf-8").rstrip("\r")
+        except UnicodeDecodeError as exc:
+            raise EurostatFormatError(source, number, f"invalid UTF-8 ({exc})", "a UTF-8 text file") from exc
+        found = len(next(csv.reader([text]), []))
+        if found != n_fields:
+            raise EurostatFormatError(source, number, f"{found} comma-separated field(s) in {text[:60]!r}",
+                                      f"{n_fields} fields as in the header")
