@@ -24,11 +24,14 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; rename it onto ``target`` on success.
 
     The temporary file lives in the same folder (same file system), is named
-    ``.<name>.<random>.tmp`` and is deleted if the ``with`` block raises.
+    ``.<name>.<random>.tmp<suffixes>`` (it keeps the target's suffixes, so tools that check
+    extensions accept it) and is deleted if the ``with`` block raises.
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    fd, tmp_name = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=".tmp" + "".join(target.suffixes), dir=target.parent
+    )
     os.close(fd)
     tmp = Path(tmp_name)
     try:

@@ -53,7 +53,7 @@ class Dataset:
     note: str = ""
 
 
-def _ind(code: str, unit: str, additive: bool, scale: float = 1.0, **filters: str) -> Indicator:
+def _ind(code: str, unit: str, additive: bool, scale: float = 1.0, /, **filters: str) -> Indicator:
     return Indicator(code=code, filters=dict(filters), unit=unit, additive=additive, scale=scale)
 
 

@@ -1,0 +1,160 @@
+"""The study runner: parameters injected, failures surfaced, bad input refused before running.
+
+These tests execute small notebooks through papermill with a real kernel, in a temporary
+project folder, so they prove the runner's contract without depending on the study's stages.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from eocic import cli
+from eocic.config import ConfigError, StudyConfig
+from eocic.study import StageFailed, discover_stages, run_study
+
+PARAMETERS = (
+    'year = 1999\nsource = "x"\ndata_dir = "x"\nrun_id = "x"\nprocessed_dir = "x"\n'
+    'label = "default label"'
+)
+
+
+def _write_notebook(path: Path, body: str, parameters: str = PARAMETERS) -> None:
+    cell = new_code_cell(parameters)
+    cell.metadata["tags"] = ["parameters"]
+    nb = new_notebook(cells=[cell, new_code_cell(body)])
+    nb.metadata["kernelspec"] = {"name": "eocic", "display_name": "Python (eocic)",
+                                 "language": "python"}
+    nbformat.write(nb, path)
+
+
+ECHO = """
+import json
+from pathlib import Path
+Path(processed_dir).mkdir(parents=True, exist_ok=True)
+Path(processed_dir, "params.json").write_text(json.dumps(
+    {"year": year, "source": source, "data_dir": data_dir, "run_id": run_id,
+     "processed_dir": processed_dir, "label": label, "cwd": str(Path.cwd())}))
+print("echo stage done")
+"""
+
+
+@pytest.fixture()
+def project(tmp_path: Path, fixtures_dir: Path) -> Path:
+    """A project root with two stage notebooks and a folder source with a tiny SBS file."""
+    (tmp_path / "notebooks").mkdir()
+    _write_notebook(tmp_path / "notebooks" / "01_echo.ipynb", ECHO)
+    _write_notebook(tmp_path / "notebooks" / "02_plot.ipynb",
+                    "import matplotlib.pyplot as plt\nplt.plot([1, 2], [3, 4]);")
+    source = tmp_path / "source" / "nested"
+    source.mkdir(parents=True)
+    shutil.copy(fixtures_dir / "study" / "sbs_r_nuts06_r2.tsv", source)
+    return tmp_path
+
+
+def _config(project: Path, **overrides) -> StudyConfig:
+    settings = {"source": str(project / "source"), "year": 2014, "root": project,
+                "cell_timeout": 120} | overrides
+    return StudyConfig(**settings)
+
+
+def test_parameters_are_injected_and_reports_written(project: Path):
+    config = _config(project)
+    run = run_study(config, extra_parameters={"label": "injected"}, log=lambda line: None)
+    assert run.ok
+    assert config.run_id == "local-2014"
+    params = json.loads((config.processed_dir / "params.json").read_text())
+    assert params == {
+        "year": 2014, "source": str(project / "source"),
+        "data_dir": str((project / "source").resolve()), "run_id": "local-2014",
+        "processed_dir": str(config.processed_dir), "label": "injected",
+        "cwd": str(project.resolve()),
+    }
+    for stem in ("01_echo", "02_plot"):
+        assert (config.report_dir / f"{stem}.ipynb").exists()
+        html = (config.report_dir / f"{stem}.html").read_text()
+        assert "<html" in html
+    # the plot is embedded in the HTML, not linked
+    assert "data:image/png;base64," in (config.report_dir / "02_plot.html").read_text()
+    executed = nbformat.read(config.report_dir / "01_echo.ipynb", as_version=4)
+    assert executed.metadata.papermill.parameters["label"] == "injected"
+    injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert len(injected) == 1 and 'label = "injected"' in injected[0].source
+    assert "echo stage done" in (config.report_dir / "logs" / "01_echo.log").read_text()
+    index = (config.report_dir / "index.html").read_text()
+    assert "01_echo.html" in index and "02_plot.html" in index and "complete" in index
+    record = json.loads((config.report_dir / "run.json").read_text())
+    assert [s["status"] for s in record["stages"]] == ["ok", "ok"]
+    assert record["packages"]["papermill"] != "not installed"
+    assert not list(config.report_dir.glob(".*.tmp*"))
+
+
+def test_failing_stage_stops_run_and_keeps_the_error_visible(project: Path):
+    _write_notebook(project / "notebooks" / "02_plot.ipynb",
+                    'raise ValueError("deliberate failure for the test")')
+    _write_notebook(project / "notebooks" / "03_after.ipynb", "print('should not run')")
+    config = _config(project)
+    with pytest.raises(StageFailed) as raised:
+        run_study(config, log=lambda line: None)
+    message = str(raised.value)
+    assert "02_plot.ipynb" in message and "ValueError" in message and "cell" in message
+    failed = nbformat.read(config.report_dir / "02_plot.ipynb", as_version=4)
+    error_outputs = [o for c in failed.cells if c.cell_type == "code" for o in c.outputs
+                     if o.output_type == "error"]
+    assert error_outputs and error_outputs[0].evalue == "deliberate failure for the test"
+    assert "deliberate failure" in (config.report_dir / "02_plot.html").read_text()
+    assert (config.report_dir / "01_echo.html").exists()  # earlier outputs stay
+    assert not (config.report_dir / "03_after.ipynb").exists()
+    record = json.loads((config.report_dir / "run.json").read_text())
+    assert [s["status"] for s in record["stages"]] == ["ok", "failed", "not run"]
+    assert "FAILED" in (config.report_dir / "index.html").read_text()
+
+
+def test_cli_exit_codes(project: Path, monkeypatch: pytest.MonkeyPatch, capsys):
+    monkeypatch.chdir(project)
+    _write_notebook(project / "notebooks" / "02_plot.ipynb", "1 / 0")
+    code = cli.main(["study", "--source", "source", "--year", "2014", "--run-id", "cli"])
+    assert code == 1
+    assert "ZeroDivisionError" in capsys.readouterr().err
+    assert (project / "reports" / "cli" / "02_plot.ipynb").exists()
+
+
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        (["--source", "no/such/folder"], "neither 'demo', 'eurostat' nor an existing folder"),
+        (["--source", "source", "--year", "2030"], "year 2030 is outside the data"),
+        (["--source", "source", "--param", "colour=red"], "unknown notebook parameter(s): colour"),
+        (["--source", "source", "--param", "year=2013"], "set by the runner"),
+        (["--source", "source", "--run-id", "../escape"], "run id"),
+        (["--source", "eurostat"], "eocic fetch"),
+        (["--source", "source", "--stage", "09"], "unknown stage"),
+    ],
+)
+def test_bad_input_is_refused_before_any_notebook_runs(project, monkeypatch, capsys, arguments,
+                                                       expected):
+    monkeypatch.chdir(project)
+    code = cli.main(["study", "--year", "2014", *arguments] if "--year" not in arguments
+                    else ["study", *arguments])
+    assert code == 2
+    assert expected in capsys.readouterr().err
+    assert not (project / "reports").exists()
+    assert not (project / "data" / "processed").exists()
+
+
+def test_stage_discovery_orders_by_number(tmp_path: Path):
+    for name in ("10_last.ipynb", "02_second.ipynb", "01_first.ipynb", "notes.ipynb"):
+        _write_notebook(tmp_path / name, "pass")
+    assert [s.stem for s in discover_stages(tmp_path)] == ["01_first", "02_second", "10_last"]
+
+
+def test_config_defaults_and_validation(tmp_path: Path):
+    (tmp_path / "notebooks").mkdir()
+    assert StudyConfig(source="demo", year=2020, root=tmp_path).run_id == "demo-2020"
+    with pytest.raises(ConfigError, match="four-digit year"):
+        StudyConfig(source="demo", year=20, root=tmp_path).validate()
