@@ -54,8 +54,9 @@ from eocic.eurostat.errors import EurostatFormatError, UnknownFlagWarning, read_
 from eocic.eurostat.flags import KNOWN_FLAGS
 
 #: Regular expression of one TSV cell: ``:`` or a decimal number, then flag letters.
+#: No exponent: Eurostat TSV never writes one, and ``3e`` means 3, estimated.
 CELL_PATTERN = (
-    r"^\s*(?:(?P<missing>:)|(?P<number>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?))"
+    r"^\s*(?:(?P<missing>:)|(?P<number>[-+]?(?:\d+\.?\d*|\.\d+)))"
     r"\s*(?P<flags>[A-Za-z]+(?:\s+[A-Za-z]+)*)?\s*$"
 )
 #: Regular expression of a plain decimal number (SDMX-CSV ``OBS_VALUE``).
