@@ -280,6 +280,36 @@ def test_same_day_rerun_skips_done_datasets_unless_forced(server, tmp_path):
     assert forced.status == "new" and len(server.requests) == 3
 
 
+def test_rerun_after_a_failure_fetches_only_the_rest(server, tmp_path):
+    other = "sbs_r_nuts2021"
+    server.route(DATA_PATH, Reply(body=V1))
+    with pytest.raises(FetchError, match=f"{other} not found"):
+        fetch(server, tmp_path, codes=[CODE, other])
+    server.route(f"/sdmx/2.1/data/{other}", Reply(body=gz_fixture("legacy_bulk.tsv")))
+    results = fetch(server, tmp_path, codes=[CODE, other], now=MARCH_14.replace(hour=12))
+    assert [item.status for item in results] == ["skipped", "new"]
+    assert [path.split("?")[0] for path, _ in server.requests] == [
+        DATA_PATH, f"/sdmx/2.1/data/{other}", f"/sdmx/2.1/data/{other}"]
+
+
+def test_lost_manifest_is_rebuilt_from_the_files(server, tmp_path):
+    server.route(DATA_PATH, Reply(body=V1))
+    fetch(server, tmp_path, now=MARCH_14)
+    (tmp_path / "eurostat" / "manifest.json").unlink()
+    [result] = fetch(server, tmp_path, now=MARCH_15)
+    assert result.status == "unchanged"  # compared with the file on disk, not the manifest
+    [entry] = manifest(tmp_path)["items"][CODE]
+    assert entry["recovered"] is True and entry["url"] is None
+    assert entry["sha256"] == hashlib.sha256(V1).hexdigest()
+    assert entry["last_confirmed_at"] == "2025-03-15T10:00:00Z"
+
+    (tmp_path / "eurostat" / "manifest.json").write_text("{not json", encoding="utf-8")
+    requests_before = len(server.requests)
+    with pytest.raises(ArchiveError, match="manifest.json: not valid JSON"):
+        fetch(server, tmp_path, now=MARCH_15, force=True)
+    assert len(server.requests) == requests_before  # stopped before downloading
+
+
 def test_an_archived_vintage_is_never_overwritten(server, tmp_path):
     server.route(DATA_PATH, Reply(body=V1))
     fetch(server, tmp_path, now=MARCH_14)

@@ -87,6 +87,7 @@ from eocic.eurostat.archive import (
     fresh_vintage,
     newest_vintage,
     normalise_code,
+    read_manifest,
     utc_now,
 )
 
@@ -387,6 +388,8 @@ def _download_once(url: str, part: Path, settings: _Settings, not_found: str) ->
                                  "restarting the download")
             settings.log(f"  resuming {part.name} at byte {offset:,}")
             mode, resumed = "ab", True
+        elif status == 206:
+            raise _Retryable("HTTP 206 partial content to a request for the whole file")
         else:
             if offset:
                 settings.log(f"  server sent the whole file (HTTP {status}); restarting")
@@ -654,6 +657,9 @@ def fetch_datasets(codes: Iterable[str], raw_dir: str | os.PathLike[str], *,
     ------
     OfflineError
         At once when Eurostat cannot be reached (the message says how to work offline).
+    ArchiveError
+        If ``manifest.json`` is damaged (checked before any download), or a new vintage
+        would overwrite an archived file.
     FetchError
         After trying every code, if some failed (404: the code does not exist; rejected
         payload; retries exhausted). Codes that succeeded stay archived (``exc.archived``).
@@ -663,6 +669,7 @@ def fetch_datasets(codes: Iterable[str], raw_dir: str | os.PathLike[str], *,
                          log=log, service="Eurostat")
     key_filters = {normalise_code(code): key for code, key in (keys or {}).items()}
     ordered = list(dict.fromkeys(normalise_code(code) for code in codes))
+    read_manifest(collection_dir)  # a damaged manifest stops the run before any download
     archived: list[ArchivedFile] = []
     failures: list[str] = []
     for number, code in enumerate(ordered, start=1):
@@ -759,6 +766,7 @@ def fetch_nuts_geometries(raw_dir: str | os.PathLike[str], *, year: int = 2021,
     moment = as_utc(now) if now is not None else utc_now()
     settings = _Settings(timeout=timeout, retries=retries, backoff=backoff, sleep=sleep,
                          log=log, service="GISCO")
+    read_manifest(collection_dir)  # a damaged manifest stops the run before any download
     if not force:
         done = fresh_vintage(collection_dir, name, GEOMETRY_SUFFIX, url=url, moment=moment)
         if done is not None:
