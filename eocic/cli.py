@@ -97,6 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.add_argument("--base-url", default=None, help="API base URL (for mirrors and tests)")
     fetch.add_argument("--geometries", action="store_true",
                        help="also download GISCO NUTS-2 geometries")
+    fetch.add_argument("--force", action="store_true",
+                       help="download again even when today's vintage is already archived")
     return parser
 
 
@@ -140,9 +142,9 @@ def _command_fetch(args: argparse.Namespace) -> int:
               file=sys.stderr)
     options = {"base_url": args.base_url} if args.base_url else {}
     try:
-        fetch.fetch_datasets(codes, raw_dir, **options)
+        fetch.fetch_datasets(codes, raw_dir, force=args.force, **options)
         if args.geometries:
-            fetch.fetch_nuts_geometries(raw_dir)
+            fetch.fetch_nuts_geometries(raw_dir, force=args.force)
     except fetch.FetchError as error:
         print(f"eocic: {error}", file=sys.stderr)
         return 1

@@ -38,6 +38,9 @@ _ANNUAL = re.compile(r"^\d{4}$")
 #: The processed tables the pipeline writes (besides reports).
 TABLES = ("sbs", "demography", "context")
 
+#: Value columns of the ``sbs`` table.
+SBS_MEASURES = ("employment", "local_units", "wages_eur")
+
 
 class PipelineError(ValueError):
     """Raw data that cannot be turned into a processed table; the message names the fix."""
@@ -64,6 +67,9 @@ class PipelineResult:
         The data manifest written to ``manifest.json``.
     missing_datasets : list of str
         Registered datasets absent from the source.
+    rejected : DataFrame
+        Cells whose published value was impossible (negative counts or amounts), set to
+        missing: table, key, column, original value, reason.
     """
 
     tables: dict[str, pd.DataFrame]
@@ -73,6 +79,7 @@ class PipelineResult:
     nuts_report: pd.DataFrame
     manifest: dict
     missing_datasets: list[str]
+    rejected: pd.DataFrame
 
 
 def normalise_flags(flags: pd.Series) -> pd.Series:
@@ -170,17 +177,41 @@ def build_sbs(raw: dict[str, pd.DataFrame], selection: list[dict]) -> pd.DataFra
     for older in pieces[1:]:
         older = older[~older["year"].isin(set(newer["year"]))]
         combined = pd.concat([combined, older], ignore_index=True)
-    flag_columns = [c for c in combined.columns if c.startswith("flags_")]
-    combined["flags"] = normalise_flags(
-        combined[flag_columns].fillna("").astype(str).agg("".join, axis=1)
-        if flag_columns else pd.Series("", index=combined.index)
-    )
-    frame = combined[["geo", "nace_r2", "year", "employment", "local_units", "wages_eur",
-                      "flags"]].copy()
-    for column in ("employment", "local_units", "wages_eur"):
+    joined = pd.Series("", index=combined.index, dtype=object)
+    for measure in SBS_MEASURES:
+        column = f"flags_{measure}"
+        measure_flags = (combined[column].astype(object).fillna("").astype(str)
+                         if column in combined.columns else pd.Series("", index=combined.index))
+        combined[f"{measure}_flags"] = normalise_flags(measure_flags)
+        joined = joined + measure_flags
+    combined["flags"] = normalise_flags(joined)
+    frame = combined[["geo", "nace_r2", "year", *SBS_MEASURES, "flags",
+                      *(f"{measure}_flags" for measure in SBS_MEASURES)]].copy()
+    for column in SBS_MEASURES:
         frame[column] = frame[column].astype("float64")
     frame["year"] = frame["year"].astype("int64")
     return frame.sort_values(["geo", "nace_r2", "year"], ignore_index=True)
+
+
+def reject_negative(frame: pd.DataFrame, columns: tuple[str, ...], table: str,
+                    rejected: list[dict]) -> pd.DataFrame:
+    """Set negative counts and amounts to missing, recording each rejected cell.
+
+    Persons employed, local units, wages and enterprise counts cannot be negative; a negative
+    published value (real files hold a few, e.g. wages of NO06 x B06 in 2014) is an error of
+    the source. The cell becomes NaN (it is then treated like any unavailable cell) and is
+    listed in ``rejected`` with its original value, so nothing disappears silently.
+    """
+    frame = frame.copy()
+    key = [c for c in ("geo", "nace_r2", "year", "indicator") if c in frame.columns]
+    for column in columns:
+        negative = frame[column] < 0
+        for _, row in frame.loc[negative, key + [column]].iterrows():
+            rejected.append({"table": table, **{k: row[k] for k in key}, "column": column,
+                             "value": float(row[column]),
+                             "reason": "negative count or amount set to missing"})
+        frame.loc[negative, column] = np.nan
+    return frame
 
 
 def _long_table(raw: dict[str, pd.DataFrame], feeds: tuple[str, ...], selection: list[dict],
@@ -278,7 +309,7 @@ def flags_summary(sbs: pd.DataFrame | None, year: int) -> pd.DataFrame:
     summary = current.assign(
         country=current["geo"].str[:2],
         missing=current["employment"].isna(),
-        confidential=is_confidential(current["flags"]) & current["employment"].isna(),
+        confidential=is_confidential(current["employment_flags"]) & current["employment"].isna(),
     ).groupby("country").agg(cells=("geo", "size"), missing=("missing", "sum"),
                              confidential=("confidential", "sum")).reset_index()
     summary["confidential_share"] = summary["confidential"] / summary["cells"]
@@ -304,10 +335,22 @@ def harmonise_regions(processed: dict[str, pd.DataFrame], target: int) -> tuple[
     harmonised, reports = {}, []
     for name, frame in processed.items():
         if name == "sbs":
-            result = nuts.harmonise(frame, target=target, additive=True,
-                                    value_columns=("employment", "local_units", "wages_eur"))
-            harmonised[name] = result.table
-            reports.append(result.report.assign(table=name))
+            # each measure carries its own flags: a merged region is missing for a measure
+            # only when a part is missing or confidential for that measure
+            key = ["geo", "nace_r2", "year"]
+            merged = None
+            for measure in SBS_MEASURES:
+                result = nuts.harmonise(frame[key + [measure, f"{measure}_flags"]],
+                                        target=target, additive=True, value_columns=(measure,),
+                                        flags=f"{measure}_flags")
+                reports.append(result.report.assign(table=name, indicator=measure))
+                merged = result.table if merged is None else merged.merge(
+                    result.table, on=key, how="outer")
+            for measure in SBS_MEASURES:
+                merged[f"{measure}_flags"] = merged[f"{measure}_flags"].fillna("").astype(str)
+            merged["flags"] = normalise_flags(
+                merged[[f"{m}_flags" for m in SBS_MEASURES]].astype(object).sum(axis=1))
+            harmonised[name] = merged[frame.columns.tolist()].sort_values(key, ignore_index=True)
             continue
         parts = []
         for additive, part in frame.groupby(frame["indicator"].isin(additive_indicators)):
@@ -363,6 +406,16 @@ def run_pipeline(
         "context": build_context(raw, selection),
     }
     processed = {name: frame for name, frame in processed.items() if frame is not None}
+    rejected: list[dict] = []
+    if "sbs" in processed:
+        processed["sbs"] = reject_negative(processed["sbs"], SBS_MEASURES, "sbs", rejected)
+    if "demography" in processed:
+        processed["demography"] = reject_negative(processed["demography"], ("value",),
+                                                  "demography", rejected)
+    if rejected:
+        warnings.warn(
+            f"{len(rejected)} negative count(s) or amount(s) set to missing, e.g. "
+            f"{rejected[0]}; see PipelineResult.rejected", stacklevel=2)
     if "sbs" not in processed:
         raise PipelineError(
             "no regional SBS rows at NUTS-2 x NACE division level in the source; the cluster "
@@ -390,6 +443,7 @@ def run_pipeline(
         "missing_datasets": missing,
         "tables": {name: {"rows": len(frame), "columns": list(frame.columns)}
                    for name, frame in sorted(processed.items())},
+        "rejected_cells": len(rejected),
     }
     processed_dir.mkdir(parents=True, exist_ok=True)
     for name, frame in processed.items():
@@ -399,7 +453,7 @@ def run_pipeline(
                          else nuts_report, processed_dir / "nuts_report.parquet")
     write_json_atomic(processed_dir / "manifest.json", manifest)
     return PipelineResult(processed, selection_table, coverage, flags, nuts_report, manifest,
-                          missing)
+                          missing, pd.DataFrame.from_records(rejected))
 
 
 def load_table(processed_dir: Path, name: str) -> pd.DataFrame:

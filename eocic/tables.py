@@ -12,7 +12,10 @@ division x year:
     ``geo`` (str, NUTS-2 code), ``nace_r2`` (str, division such as ``C29``), ``year`` (int),
     ``employment`` (float, persons employed, NaN if not available or confidential),
     ``local_units`` (float, number), ``wages_eur`` (float, wages and salaries in EUR),
-    ``flags`` (str, Eurostat flag letters of the three values, sorted and de-duplicated).
+    ``flags`` (str, Eurostat flag letters of the three values, sorted and de-duplicated),
+    ``employment_flags``, ``local_units_flags``, ``wages_eur_flags`` (str, the flags of each
+    value: a ``c`` in ``wages_eur_flags`` says the wages are confidential even where
+    employment is published).
 ``demography`` (business demography), one row per region x NACE section x year x indicator:
     ``geo``, ``nace_r2`` (section letter), ``year``, ``indicator`` (``births``, ``deaths``,
     ``active_enterprises``, ``high_growth_enterprises``), ``value`` (float, enterprises),
@@ -67,6 +70,9 @@ SBS = TableSchema(
         Column("local_units", "float", nullable=True, non_negative=True),
         Column("wages_eur", "float", nullable=True, non_negative=True),
         Column("flags", "str"),
+        Column("employment_flags", "str"),
+        Column("local_units_flags", "str"),
+        Column("wages_eur_flags", "str"),
     ),
     key=("geo", "nace_r2", "year"),
 )

@@ -133,7 +133,7 @@ _DATASETS = (
         "Employment by age, economic activity and NUTS 2 regions (NACE Rev. 2), LFS",
         "context",
         (_ind("lfs_employment_ths", "thousand persons", True, unit="THS", nace_r2="TOTAL",
-              age="Y15-74"),),
+              age="Y_GE15"),),
         "All-economy employment, the denominator for shares of total employment.",
     ),
     Dataset(
