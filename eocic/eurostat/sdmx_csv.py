@@ -33,7 +33,7 @@ import pyarrow.csv as pacsv
 
 from eocic.eurostat.errors import EurostatFormatError, read_payload
 from eocic.eurostat.tsv import (
-    NUMBER_PATTERN, PERIOD_FORMS, _warn_unknown_flags, encode_sorted, normalise_period, tidy_frame,
+    NUMBER_PATTERN, PERIOD_FORMS, warn_unknown_flags, encode_sorted, normalise_period, tidy_frame,
 )
 
 #: Columns that are not dimensions (upper-cased header codes).
@@ -144,7 +144,7 @@ def parse_sdmx_csv(payload: bytes, source: str = "<bytes>") -> pd.DataFrame:
     if not flag_labels or flag_labels[0] != "":
         flag_labels = ["", *flag_labels]
         flag_codes = flag_codes + 1
-    _warn_unknown_flags(flag_labels, flag_codes, np.arange(n_rows), source)
+    warn_unknown_flags(flag_labels, flag_codes, np.arange(n_rows), source)
 
     order = np.lexsort([time_codes, *dimension_codes[::-1]])
     keys = np.column_stack([c[order] for c in [*dimension_codes, time_codes]])

@@ -22,6 +22,7 @@ included, as NaN):
   ``2015-Q4``, ``2015-02``, ``2015-W01``, ``2015-12-31``);
 * ``value``: float64, NaN when missing (units as in the dataset);
 * ``flags``: pandas ``str`` dtype, the flag letters as written (``""`` when none).
+  Use ``frame["flags"]``: ``frame.flags`` is pandas' own ``DataFrame.flags`` attribute.
 
 Rows are sorted by the dimension codes (in file column order, byte-wise/code-point
 order) and then by the period label. The label order is chronological within one
@@ -353,7 +354,7 @@ def _parse_distinct_cells(distinct: pa.Array, cell_index: np.ndarray, n_series: 
     if flag_labels[0] != "":  # keep "" as code 0 even when every cell is flagged
         flag_labels = ["", *flag_labels]
         flag_codes = flag_codes + 1
-    _warn_unknown_flags(flag_labels, flag_codes, cell_index, source)
+    warn_unknown_flags(flag_labels, flag_codes, cell_index, source)
     return values, flag_codes.astype(np.int32), flag_labels
 
 
@@ -369,7 +370,7 @@ def _raise_bad_cell(distinct: pa.Array, bad: np.ndarray, cell_index: np.ndarray,
         "is not a value", "a number with optional flag letters ('12.5 bp', '708 ') or ':' for missing")
 
 
-def _warn_unknown_flags(flag_labels: list[str], flag_codes: np.ndarray, cell_index: np.ndarray,
+def warn_unknown_flags(flag_labels: list[str], flag_codes: np.ndarray, cell_index: np.ndarray,
                         source: str) -> None:
     """One warning per file listing unknown flag letters and how many cells carry each."""
     suspicious = [code for code, label in enumerate(flag_labels) if set(label) - KNOWN_FLAGS]
