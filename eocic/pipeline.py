@@ -107,7 +107,11 @@ def select_indicator(raw: pd.DataFrame, dataset: Dataset, indicator: Indicator) 
                 f"{indicator.code} (dimensions: {', '.join(_dimensions(raw))}). Check that the file "
                 "is the Eurostat dataset it is named after."
             )
-        mask &= raw[dimension].astype(str) == code
+        values = raw[dimension].astype(str)
+        if isinstance(code, tuple):  # alternatives: the first code the file holds
+            present = set(values.unique())
+            code = next((c for c in code if c in present), code[0])
+        mask &= values == code
     keep = ["geo", "time"] + (["nace_r2"] if "nace_r2" in raw.columns and "nace_r2" not in
                               indicator.filters else [])
     selected = raw.loc[mask, keep + ["value", "flags"]].copy()
@@ -428,6 +432,12 @@ def run_pipeline(
             warnings.warn(f"table {name} has no rows for the reference year {year}",
                           stacklevel=2)
 
+    unmatched = [f"{row['dataset']}:{row['indicator']}" for row in selection
+                 if row["rows_read"] == 0]
+    if unmatched:
+        warnings.warn(
+            "no series matched the registry's filters for " + ", ".join(unmatched)
+            + "; the files hold other codes (see eocic.eurostat.registry)", stacklevel=2)
     selection_table = pd.DataFrame.from_records(selection).fillna(0)
     for column in selection_table.columns[2:]:
         selection_table[column] = selection_table[column].astype("int64")

@@ -24,7 +24,9 @@ class Indicator:
     code : str
         Name of the indicator in the processed tables (``employment``, ``rd_gerd_pc_gdp``, ...).
     filters : dict
-        Dimension -> code selecting the series (e.g. ``{"unit": "PC_GDP", "sectperf": "TOTAL"}``).
+        Dimension -> code selecting the series (e.g. ``{"unit": "PC_GDP", "sectperf": "TOTAL"}``);
+        a tuple of codes lists alternatives in order of preference (vintages differ), the first
+        one present in the file is used.
     unit : str
         Unit of the values after selection (e.g. ``"persons"``, ``"% of GDP"``).
     additive : bool
@@ -36,7 +38,7 @@ class Indicator:
     """
 
     code: str
-    filters: dict[str, str]
+    filters: dict[str, str | tuple[str, ...]]
     unit: str
     additive: bool
     scale: float = 1.0
@@ -53,7 +55,8 @@ class Dataset:
     note: str = ""
 
 
-def _ind(code: str, unit: str, additive: bool, scale: float = 1.0, /, **filters: str) -> Indicator:
+def _ind(code: str, unit: str, additive: bool, scale: float = 1.0, /,
+         **filters: str | tuple[str, ...]) -> Indicator:
     return Indicator(code=code, filters=dict(filters), unit=unit, additive=additive, scale=scale)
 
 
@@ -88,9 +91,9 @@ _DATASETS = (
             _ind("active_enterprises", "enterprises", True, indic_sb="V11910"),
             _ind("births", "enterprises", True, indic_sb="V11920"),
             _ind("deaths", "enterprises", True, indic_sb="V11930"),
-            _ind("high_growth_enterprises", "enterprises", True, indic_sb="V97460"),
+            _ind("high_growth_enterprises", "enterprises", True, indic_sb="V11960"),
         ),
-        "indic_sb codes for births/deaths/high-growth to be verified against the catalogue.",
+        "V11960: high-growth enterprises measured in employment (growth by 10% or more).",
     ),
     Dataset(
         "bd_size_r3",
@@ -133,8 +136,10 @@ _DATASETS = (
         "Employment by age, economic activity and NUTS 2 regions (NACE Rev. 2), LFS",
         "context",
         (_ind("lfs_employment_ths", "thousand persons", True, unit="THS", nace_r2="TOTAL",
-              age="Y_GE15"),),
-        "All-economy employment, the denominator for shares of total employment.",
+              age=("Y_GE15", "Y15-74")),),
+        "All-economy employment, the denominator for shares of total employment. Older "
+        "vintages publish ages 15 and over (Y_GE15), newer ones 15-74 (Y15-74): the first "
+        "present is used.",
     ),
     Dataset(
         "rd_e_gerdreg",
