@@ -77,22 +77,9 @@ def parse_sdmx_csv(payload: bytes, source: str = "<bytes>") -> pd.DataFrame:
             raise EurostatFormatError(source, 1, f"column {name!r} is empty or appears twice",
                                       "each column once, with a name")
         columns[key] = name
-    try:
-        table = pacsv.read_csv(
-            io.BytesIO(payload),
-            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
-            parse_options=pacsv.ParseOptions(delimiter=",", ignore_empty_lines=False),
-            convert_options=pacsv.ConvertOptions(
-                column_types={name: pa.string() for name in names}, strings_can_be_null=False,
-                null_values=[], check_utf8=True),
-        )
-    except pa.ArrowInvalid as exc:
-        _raise_row_problem(payload, len(names), source)
-        raise EurostatFormatError(source, None, f"unreadable CSV ({exc})",
-                                  "comma-separated UTF-8 rows with as many fields as the header") from exc
     missing = [name for name in REQUIRED_COLUMNS if name not in columns]
     if missing:
-        raise EurostatFormatError(source, 1, f"no {' or '.join(missing)} column in header {table.column_names}",
+        raise EurostatFormatError(source, 1, f"no {' or '.join(missing)} column in header {names}",
                                   "SDMX-CSV columns TIME_PERIOD and OBS_VALUE (request format=SDMX-CSV)")
     dimensions = [key for key in columns if key.upper() not in NON_DIMENSION_COLUMNS]
     if not dimensions:
@@ -101,6 +88,12 @@ def parse_sdmx_csv(payload: bytes, source: str = "<bytes>") -> pd.DataFrame:
     if reserved:
         raise EurostatFormatError(source, 1, f"dimension column(s) {sorted(reserved)} clash with output columns",
                                   "dimensions other than time/value/flags")
+    header_end = payload.find(b"\n")
+    body = b"" if header_end < 0 else payload[header_end + 1:]
+    if not body:
+        table = pa.table({name: pa.array([], pa.string()) for name in names})
+    else:
+        table = _split_body(body, names, source)
 
     def text(key: str) -> pa.Array:
         return pc.utf8_trim_whitespace(table.column(columns[key]).combine_chunks())
@@ -195,10 +188,26 @@ def _header_names(payload: bytes, source: str) -> list[str]:
     return next(csv.reader([header]))
 
 
+def _split_body(body: bytes, names: list[str], source: str) -> pa.Table:
+    """Parse the data rows (after the header) into string columns named ``names``."""
+    try:
+        return pacsv.read_csv(
+            io.BytesIO(body),
+            read_options=pacsv.ReadOptions(column_names=names),
+            parse_options=pacsv.ParseOptions(delimiter=",", ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types={name: pa.string() for name in names}, strings_can_be_null=False,
+                null_values=[], check_utf8=True),
+        )
+    except pa.ArrowInvalid as exc:
+        _raise_row_problem(body, len(names), source)
+        raise EurostatFormatError(source, None, f"unreadable CSV ({exc})",
+                                  "comma-separated UTF-8 rows with as many fields as the header") from exc
+
+
 def _raise_row_problem(payload: bytes, n_fields: int, source: str) -> None:
-    """Find the first data row with a wrong field count or invalid UTF-8 and raise for it."""
-    lines = payload.split(b"\n")[1:]
-    for number, line in enumerate(lines, start=2):
+    """Find the first data row (line 2 on) with a wrong field count or invalid UTF-8; raise for it."""
+    for number, line in enumerate(payload.split(b"\n"), start=2):
         try:
             text = line.decode("utf-8").rstrip("\r")
         except UnicodeDecodeError as exc:
