@@ -1,0 +1,72 @@
+"""End to end: `eocic study --source demo` renders every stage and the index (marked e2e)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from conftest import REPO_ROOT
+from eocic import cli
+from eocic.report import render_notebook_html
+from eocic.study import discover_stages
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def demo_study(tmp_path_factory) -> Path:
+    """A copy of the project's notebooks run once on the demo economy, in a temporary root."""
+    root = tmp_path_factory.mktemp("study")
+    shutil.copytree(REPO_ROOT / "notebooks", root / "notebooks")
+    previous = Path.cwd()
+    import os
+
+    os.chdir(root)
+    try:
+        code = cli.main(["study", "--source", "demo", "--year", "2020"])
+    finally:
+        os.chdir(previous)
+    assert code == 0
+    return root
+
+
+def test_every_stage_rendered_and_indexed(demo_study: Path):
+    report_dir = demo_study / "reports" / "demo-2020"
+    stages = discover_stages(demo_study / "notebooks")
+    assert len(stages) == 5
+    index = (report_dir / "index.html").read_text()
+    for stage in stages:
+        html = (report_dir / f"{stage.stem}.html").read_text()
+        assert "<html" in html and "Traceback" not in html
+        assert f"{stage.stem}.html" in index
+    record = json.loads((report_dir / "run.json").read_text())
+    assert record["ok"] and {s["status"] for s in record["stages"]} == {"ok"}
+    assert "data:image/png;base64," in (report_dir / "01_data_pipeline.html").read_text()
+
+
+def test_processed_tables_and_manifest(demo_study: Path):
+    processed = demo_study / "data" / "processed" / "demo-2020"
+    manifest = json.loads((processed / "manifest.json").read_text())
+    datasets = {entry["dataset"] for entry in manifest["inputs"]}
+    assert {"sbs_r_nuts06_r2", "bd_hgnace2_r3", "nama_10r_2gdp"} <= datasets
+    assert all(len(entry["sha256"]) == 64 and entry["rows"] > 0 for entry in manifest["inputs"])
+    sbs = pd.read_parquet(processed / "sbs.parquet")
+    assert sbs["geo"].nunique() >= 230 and sbs["year"].min() == 2008
+    context = pd.read_parquet(processed / "context.parquet")
+    assert {"population", "gdp_mio_eur", "lfs_employment_ths"} <= set(context["indicator"])
+    demography = pd.read_parquet(processed / "demography.parquet")
+    assert "high_growth_enterprises" in set(demography["indicator"])
+    # the index shows the data manifest
+    assert "sbs_r_nuts06_r2" in (demo_study / "reports" / "demo-2020" / "index.html").read_text()
+
+
+def test_no_input_version_hides_code(demo_study: Path, tmp_path: Path):
+    notebook = demo_study / "reports" / "demo-2020" / "01_data_pipeline.ipynb"
+    with_code = render_notebook_html(notebook, tmp_path / "with.html").read_text()
+    without = render_notebook_html(notebook, tmp_path / "without.html", no_input=True).read_text()
+    assert "run_pipeline" in with_code
+    assert "run_pipeline" not in without
