@@ -1,0 +1,127 @@
+"""Write the demo economy to a folder: Eurostat TSV files, ``truth.json`` and ``README.md``.
+
+``eocic demo --out DIR`` calls :func:`generate_demo_economy`. The files have the real dataset
+codes, layouts and flags, so the demo runs through exactly the reader and pipeline that real
+downloads go through. Output is byte-identical for equal arguments (deterministic gzip, fixed
+number formatting, sorted rows) and every file is written atomically.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from eocic.atomic import write_json_atomic, write_text_atomic
+from eocic.demo.datasets import DemoDataset, demo_datasets
+from eocic.demo.economy import DEFAULT_SEED, TRUTH_KEYS, DemoEconomy, simulate_demo_economy
+from eocic.eurostat.writer import write_eurostat_tsv
+
+TRUTH_FILE = "truth.json"
+README_FILE = "README.md"
+
+
+def generate_demo_economy(
+    out_dir: str | os.PathLike[str],
+    *,
+    seed: int = DEFAULT_SEED,
+    first_year: int = 2008,
+    last_year: int = 2023,
+) -> list[Path]:
+    """Simulate the demo economy and write it to ``out_dir``.
+
+    Parameters
+    ----------
+    out_dir : path
+        Folder to write into (created if absent; files of the same name are replaced).
+    seed : int
+        Seed of the simulation (``numpy.random.default_rng``).
+    first_year, last_year : int
+        Years of the SBS, GDP and context files (business demography ends a year earlier).
+
+    Returns
+    -------
+    list of Path
+        The files written, sorted: ten ``<dataset>.tsv.gz`` files, ``README.md`` and
+        ``truth.json``.
+    """
+    economy = simulate_demo_economy(seed, first_year=first_year, last_year=last_year)
+    return write_demo_economy(economy, out_dir)
+
+
+def write_demo_economy(economy: DemoEconomy, out_dir: str | os.PathLike[str]) -> list[Path]:
+    """Write an already simulated economy to ``out_dir`` (see :func:`generate_demo_economy`)."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    datasets = demo_datasets(economy)
+    written = []
+    for dataset in datasets:
+        written.append(
+            write_eurostat_tsv(
+                dataset.table, out_dir / dataset.file_name, dataset.dimensions,
+                layout=dataset.layout, decimals=dataset.decimals,
+                decimals_by=dataset.decimals_by or None,
+            )
+        )
+    written.append(write_json_atomic(out_dir / TRUTH_FILE, economy.truth))
+    written.append(write_text_atomic(out_dir / README_FILE, demo_readme(economy, datasets)))
+    return sorted(written)
+
+
+def demo_readme(economy: DemoEconomy, datasets: list[DemoDataset]) -> str:
+    """The README of a demo folder: what each file holds and how the data were generated."""
+    from eocic.demo import economy as economy_module
+
+    truth = economy.truth
+    lines = [
+        "# EOCIC demo economy (synthetic data)",
+        "",
+        "**These numbers are invented.** They are a seeded simulation of an EU regional economy "
+        "with real NUTS 2021 region codes and names, real NACE Rev. 2 codes and the real Eurostat "
+        "dataset codes and file layouts. Use them to try the workbench, never for analysis.",
+        "",
+        f"- seed: {truth['seed']}; years {truth['first_year']}-{truth['last_year']} "
+        f"(business demography to {truth['demography_last_year']})",
+        f"- {truth['n_regions']} NUTS-2 regions ({truth['nuts_version']}, EU-27) plus country "
+        "(NUTS-0) rows",
+        f"- {len(truth['planted_pairs'])} planted strong clusters in "
+        f"{len(truth['demo_cluster_groups'])} demo cluster groups; pilot regions: "
+        + ", ".join(truth["pilot_regions"]),
+        "",
+        "## Files",
+        "",
+        "| file | layout | dimensions | content |",
+        "|---|---|---|---|",
+    ]
+    for dataset in datasets:
+        layout = "legacy bulk (years newest first)" if dataset.layout == "legacy" else \
+            "dissemination API (years oldest first)"
+        lines.append(
+            f"| `{dataset.file_name}` | {layout} | `{','.join(dataset.dimensions)}` | "
+            f"{dataset.description} |"
+        )
+    lines += [
+        f"| `{TRUTH_FILE}` | JSON | | planted parameters and definitions (keys below) |",
+        f"| `{README_FILE}` | Markdown | | this description |",
+        "",
+        "Flags: legacy files use `c` confidential, `p` provisional, `b` break, `u` low "
+        "reliability; API files use the 2025 code lists (`C` confidential, `p`, `b`, `u`). "
+        "`:` marks a value that is not available.",
+        "",
+        "## Planted parameters",
+        "",
+        "| parameter | value |",
+        "|---|---|",
+        *(f"| `{k}` | {v} |" for k, v in truth["parameters"].items()),
+        "",
+        "## truth.json keys",
+        "",
+        *(f"- `{k}`: {v}" for k, v in TRUTH_KEYS.items()),
+        "",
+        "## Data-generating process",
+        "",
+        "```text",
+        (economy_module.__doc__ or "").strip(),
+        "```",
+        "",
+    ]
+    return "\n".join(lines)
