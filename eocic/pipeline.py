@@ -34,6 +34,7 @@ _NUTS2 = re.compile(r"^[A-Z]{2}[A-Z0-9]{2}$")
 _DIVISION = re.compile(r"^[A-S]\d{2}$")
 _SECTION = re.compile(r"^[A-S]$")
 _ANNUAL = re.compile(r"^\d{4}$")
+_AGGREGATE = re.compile(r"^(EU|EA)\d")
 
 #: The processed tables the pipeline writes (besides reports).
 TABLES = ("sbs", "demography", "context")
@@ -130,7 +131,8 @@ def _scope(frame: pd.DataFrame, *, nace_pattern: re.Pattern | None) -> tuple[pd.
     counts = {}
     annual = time.str.match(_ANNUAL)
     counts["not_annual"] = int((~annual).sum())
-    nuts2 = geo.str.match(_NUTS2) & ~geo.str.endswith("ZZ")
+    # EU28, EA19 ... look like NUTS-2 codes but are aggregates; ..ZZ is extra-regio
+    nuts2 = geo.str.match(_NUTS2) & ~geo.str.endswith("ZZ") & ~geo.str.match(_AGGREGATE)
     counts["not_nuts2"] = int((annual & ~nuts2).sum())
     keep = annual & nuts2
     if nace_pattern is not None:
@@ -329,7 +331,9 @@ def harmonise_regions(processed: dict[str, pd.DataFrame], target: int) -> tuple[
     """Bring every table to NUTS version ``target`` (see :mod:`eocic.nuts`).
 
     Levels (employment, units, wages, GDP in EUR, population) are aggregated over merged
-    regions; rates and shares of merged or split regions are dropped, with a report.
+    regions; rates and shares of merged or split regions are dropped, with a report. UK
+    regions are kept (with their last NUTS codes): data for 2008-2019 cover the EU-28, and
+    dropping the UK would silently change EU totals and location quotients of those years.
     """
     try:
         from eocic import nuts
@@ -346,7 +350,7 @@ def harmonise_regions(processed: dict[str, pd.DataFrame], target: int) -> tuple[
             for measure in SBS_MEASURES:
                 result = nuts.harmonise(frame[key + [measure, f"{measure}_flags"]],
                                         target=target, additive=True, value_columns=(measure,),
-                                        flags=f"{measure}_flags")
+                                        flags=f"{measure}_flags", include_uk=True)
                 reports.append(result.report.assign(table=name, indicator=measure))
                 merged = result.table if merged is None else merged.merge(
                     result.table, on=key, how="outer")
@@ -359,7 +363,7 @@ def harmonise_regions(processed: dict[str, pd.DataFrame], target: int) -> tuple[
         parts = []
         for additive, part in frame.groupby(frame["indicator"].isin(additive_indicators)):
             result = nuts.harmonise(part, target=target, additive=bool(additive),
-                                    value_columns=("value",))
+                                    value_columns=("value",), include_uk=True)
             parts.append(result.table)
             reports.append(result.report.assign(table=name))
         key = list(tables.SCHEMAS[name].key)

@@ -84,10 +84,16 @@ STAGES["01_data_pipeline"] = [
                       "to bring every table to one NUTS version."),
     new_code_cell(
         "report = result.nuts_report\n"
-        "changed = report[report['action'] != 'kept'] if len(report) else report\n"
-        "display(Markdown(f'{len(changed)} region code(s) changed out of {len(report)} '\n"
-        "                 'reported.'))\n"
-        "changed"),
+        "if len(report):\n"
+        "    display(Markdown('Distinct region codes per action (a code can count under two '\n"
+        "                     'actions, e.g. aggregated in one year and superseded in another):'))\n"
+        "    display(report.groupby(['table', 'action'])['code'].nunique()\n"
+        "            .unstack(fill_value=0))\n"
+        "    changed = report[report['action'] != 'kept']\n"
+        "    display(changed.drop_duplicates(['table', 'code', 'action'])\n"
+        "            [['table', 'code', 'action', 'target_code', 'reason']])\n"
+        "else:\n"
+        "    display(Markdown('Every region code is already in the target NUTS version.'))"),
     new_markdown_cell("## What is missing"),
     new_code_cell(
         "missing = result.missing_datasets\n"
