@@ -47,6 +47,14 @@ def _parse_param(text: str) -> tuple[str, object]:
     return name, value
 
 
+def _parse_pin(text: str) -> tuple[str, str]:
+    """``code=vintage`` -> (code, vintage)."""
+    code, _, vintage = text.partition("=")
+    if not code or not vintage:
+        raise argparse.ArgumentTypeError(f"--pin expects CODE=VINTAGE, got {text!r}")
+    return code.strip().lower(), vintage.strip()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="eocic",
@@ -79,6 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="seconds a notebook cell may run (default 600)")
     study.add_argument("--kernel", default="eocic", help="Jupyter kernel name (default eocic)")
     study.add_argument("--seed", type=int, default=20260101, help="seed of the demo economy")
+    study.add_argument("--pin", action="append", default=[], type=_parse_pin,
+                       metavar="CODE=VINTAGE",
+                       help="with --source eurostat: use this archived vintage of a dataset "
+                            "(timestamp or prefix, e.g. sbs_r_nuts2021=20250314); repeatable")
 
     demo = commands.add_parser("demo", help="write the demo economy's raw Eurostat files",
                                description="Write the seeded demo economy as Eurostat TSV "
@@ -108,7 +120,8 @@ def _command_study(args: argparse.Namespace) -> int:
 
     config = StudyConfig(source=args.source, year=args.year, run_id=args.run_id,
                          no_input=args.no_input, kernel_name=args.kernel,
-                         cell_timeout=args.cell_timeout, seed=args.seed)
+                         cell_timeout=args.cell_timeout, seed=args.seed,
+                         pins=tuple(args.pin))
     try:
         run = run_study(config, extra_parameters=dict(args.param), stages=args.stage)
     except StageFailed as error:

@@ -72,6 +72,9 @@ class StudyConfig:
         Seconds a single notebook cell may run before the stage fails.
     seed : int
         Seed of the demo economy (only used with ``source="demo"``).
+    pins : tuple of (code, vintage) pairs
+        With ``source="eurostat"``: use these archived vintages (timestamp or unambiguous
+        prefix, e.g. ``("sbs_r_nuts2021", "20250314")``) instead of the newest.
     """
 
     source: str = "demo"
@@ -82,6 +85,7 @@ class StudyConfig:
     kernel_name: str = "eocic"
     cell_timeout: int = 600
     seed: int = 20260101
+    pins: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         root = Path(self.root) if self.root is not None else project_root()
@@ -156,6 +160,9 @@ class StudyConfig:
                 f"no archived Eurostat data under {self.data_dir}. Run `eocic fetch` on a machine "
                 "with internet access first, or use --source demo / --source <folder>."
             )
+        if self.pins and self.source != "eurostat":
+            raise ConfigError("--pin selects archived Eurostat vintages; use it with "
+                              "--source eurostat")
         if self.cell_timeout <= 0:
             raise ConfigError(f"cell timeout must be positive seconds, got {self.cell_timeout}")
         if not self.notebooks_dir.is_dir():

@@ -10,6 +10,7 @@ skip.
 from __future__ import annotations
 
 import gzip
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -92,6 +93,23 @@ def years_covered(path: Path) -> list[int]:
     return sorted(years)
 
 
+#: File in ``data/processed/<run_id>/`` recording the dataset files the runner resolved.
+RESOLVED_SOURCE = "source.json"
+
+
+def dataset_files(source: str, data_dir: str | Path, processed_dir: str | Path) -> dict[str, Path]:
+    """The dataset files a run reads: those the runner resolved (``source.json`` in the
+    processed folder, which honours pinned vintages), else located afresh (a notebook opened
+    on its own in JupyterLab)."""
+    resolved = Path(processed_dir) / RESOLVED_SOURCE
+    if resolved.exists():
+        recorded = json.loads(resolved.read_text())["datasets"]
+        return {code: Path(path) for code, path in sorted(recorded.items())}
+    if source == "eurostat":
+        return locate_archived(Path(data_dir).parent)
+    return locate_datasets(Path(data_dir))
+
+
 def prepare_source(config: StudyConfig, *, log: Callable[[str], None] = print) -> dict:
     """Make the source ready and check the reference year; return what the run records.
 
@@ -113,7 +131,10 @@ def prepare_source(config: StudyConfig, *, log: Callable[[str], None] = print) -
             generate_demo_economy(config.data_dir, seed=config.seed)
         files = locate_datasets(config.data_dir)
     elif config.source == "eurostat":
-        files = locate_archived(config.raw_root)
+        try:
+            files = locate_archived(config.raw_root, dict(config.pins) or None)
+        except FileNotFoundError as error:  # a pin naming no archived vintage
+            raise ConfigError(str(error)) from error
     else:
         files = locate_datasets(config.data_dir)
     missing = sorted(set(DATASETS) - set(files))

@@ -283,6 +283,7 @@ def run_study(
 
     config.report_dir.mkdir(parents=True, exist_ok=True)
     config.processed_dir.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(config.processed_dir / sources.RESOLVED_SOURCE, source_info)
     started_at = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     results = [StageResult(stage) for stage in selected]
     run = StudyRun(config, results, config.report_dir / "index.html", started_at)

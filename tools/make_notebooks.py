@@ -51,12 +51,9 @@ STAGES["01_data_pipeline"] = [
         "from pathlib import Path\n\n"
         "import pandas as pd\n"
         "from IPython.display import Markdown, display\n\n"
-        "from eocic import data_quality, pipeline, sources\n"
-        "from eocic.config import StudyConfig\n\n"
+        "from eocic import data_quality, pipeline, sources\n\n"
         "pd.set_option('display.max_rows', 60)\n"
-        "config = StudyConfig(source=source, year=year, run_id=run_id)\n"
-        "files = (sources.locate_archived(config.raw_root) if source == 'eurostat'\n"
-        "         else sources.locate_datasets(Path(data_dir)))\n"
+        "files = sources.dataset_files(source, data_dir, processed_dir)\n"
         "display(Markdown(f'**Source** `{source}`: {len(files)} dataset files in `{data_dir}`.'))\n"
         "pd.DataFrame({'dataset': list(files), 'file': [str(p) for p in files.values()]})"),
     new_code_cell(

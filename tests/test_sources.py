@@ -1,0 +1,68 @@
+"""Locating dataset files: folders searched by code, archived vintages newest or pinned."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from eocic import sources
+from eocic.atomic import gzip_bytes
+from eocic.config import ConfigError, StudyConfig
+
+
+def _archive(raw: Path, code: str, stamp: str, payload: bytes) -> Path:
+    path = raw / "eurostat" / code / f"{stamp}.tsv.gz"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(gzip_bytes(payload))
+    return path
+
+
+@pytest.fixture()
+def project(tmp_path: Path, fixtures_dir: Path) -> Path:
+    (tmp_path / "notebooks").mkdir()
+    sbs = (fixtures_dir / "pipeline" / "sbs_r_nuts06_r2.tsv").read_bytes()
+    _archive(tmp_path / "data" / "raw", "sbs_r_nuts06_r2", "20250101T000000Z", sbs)
+    newer = sbs.replace(b"\t2015 \t2014 ", b"\t2016 \t2015 ")
+    _archive(tmp_path / "data" / "raw", "sbs_r_nuts06_r2", "20260101T000000Z", newer)
+    return tmp_path
+
+
+def test_newest_vintage_by_default_and_pins(project: Path):
+    newest = sources.prepare_source(StudyConfig(source="eurostat", year=2016, root=project),
+                                    log=lambda line: None)
+    assert newest["datasets"]["sbs_r_nuts06_r2"].endswith("20260101T000000Z.tsv.gz")
+    assert newest["sbs_years"] == [2015, 2016]
+    pinned = sources.prepare_source(
+        StudyConfig(source="eurostat", year=2014, root=project,
+                    pins=(("sbs_r_nuts06_r2", "2025"),)), log=lambda line: None)
+    assert pinned["datasets"]["sbs_r_nuts06_r2"].endswith("20250101T000000Z.tsv.gz")
+    with pytest.raises(ConfigError):
+        sources.prepare_source(StudyConfig(source="eurostat", year=2014, root=project,
+                                           pins=(("sbs_r_nuts06_r2", "1999"),)),
+                               log=lambda line: None)
+
+
+def test_year_outside_the_archived_data(project: Path):
+    with pytest.raises(ConfigError, match="cover 2015-2016"):
+        sources.prepare_source(StudyConfig(source="eurostat", year=2014, root=project),
+                               log=lambda line: None)
+
+
+def test_folder_search_is_recursive_and_prefers_tsv_gz(tmp_path: Path, fixtures_dir: Path):
+    deep = tmp_path / "a" / "b"
+    deep.mkdir(parents=True)
+    shutil.copy(fixtures_dir / "pipeline" / "sbs_r_nuts06_r2.tsv", deep)
+    (tmp_path / "sbs_r_nuts06_r2.tsv.gz").write_bytes(
+        gzip_bytes((fixtures_dir / "pipeline" / "sbs_r_nuts06_r2.tsv").read_bytes()))
+    (tmp_path / "unrelated_code.tsv").write_text("x")
+    found = sources.locate_datasets(tmp_path)
+    assert found == {"sbs_r_nuts06_r2": tmp_path / "sbs_r_nuts06_r2.tsv.gz"}
+    assert sources.years_covered(found["sbs_r_nuts06_r2"]) == [2014, 2015]
+
+
+def test_pins_need_the_eurostat_source(tmp_path: Path):
+    (tmp_path / "notebooks").mkdir()
+    with pytest.raises(ConfigError, match="--source eurostat"):
+        StudyConfig(source="demo", root=tmp_path, pins=(("x", "1"),)).validate()
