@@ -12,7 +12,10 @@ recoverable from the published tables.
    - region size: ``ln S_r = ln 380000 + nu_c + a_r``, ``nu_c ~ N(0, 0.3^2)``,
      ``a_r ~ N(0, 0.75^2)``;
    - division base share ``s_i`` (EU employment, :data:`~eocic.demo.profiles.DIVISION_PROFILES`);
-   - specialisation ``ln x_ri = k_ci + e_ri``, ``k_ci ~ N(0, 0.25^2)``, ``e_ri ~ N(0, 0.55^2)``;
+   - specialisation ``ln x_ri = k_ci + e_ri + K_i (2 xi_r + 0.3 (ln Y_c - mean_c ln Y_c))``,
+     ``k_ci ~ N(0, 0.25^2)``, ``e_ri ~ N(0, 0.55^2)``, ``K_i`` = 1 for the knowledge-intensive
+     divisions (``KNOWLEDGE_DIVISIONS``), ``xi_r`` the regional GDP residual of step 6 and
+     ``Y_c`` the country GDP per head (richer regions hold more high-tech and KIS jobs);
    - planted strong clusters: ``truth["planted_pairs"]`` lists about 80 (region, demo group)
      pairs (every pilot region gets one manufacturing group, the rest are drawn at random);
      all divisions of the group get the multiplier ``m_rg`` that lifts the group's share of
@@ -125,6 +128,10 @@ PARAMETERS: dict[str, float] = {
     "pilot_effect_per_year": 0.015,
 }
 """The planted parameters (see the module docstring for where each enters)."""
+
+KNOWLEDGE_DIVISIONS = ("C21", "C26", "J59", "J60", "J61", "J62", "J63", "K64", "K65", "K66",
+                       "M69", "M70", "M71", "M72", "M73", "M74")
+"""Divisions whose specialisation rises with regional (xi_r) and national GDP per head."""
 
 PILOT_START_YEAR = 2018
 N_PLANTED_PAIRS = 80
@@ -247,6 +254,11 @@ def simulate_demo_economy(
     log_size = np.log(380_000) + size_country[country_index] + rng.normal(0.0, 0.75, n_regions)
     spec_country = rng.normal(0.0, 0.25, (len(countries), n_divisions))
     log_spec = spec_country[country_index] + rng.normal(0.0, 0.55, (n_regions, n_divisions))
+    # richer regions specialise in knowledge-intensive divisions (xi_r: regional GDP residual)
+    xi = rng.normal(0.0, 0.15, n_regions)
+    knowledge = np.isin(divisions["division"].to_numpy(), KNOWLEDGE_DIVISIONS)
+    log_country_gdp = np.log(country_gdp) - np.log(country_gdp).mean()
+    log_spec[:, knowledge] += (2.0 * xi + 0.3 * log_country_gdp[country_index])[:, None]
 
     planted: dict[tuple[int, int], float] = {}
     geo_list = regions["geo"].tolist()
@@ -345,7 +357,6 @@ def simulate_demo_economy(
 
     # 6 (first part). GDP per head level, needed by wages ------------------------------------------
     strong_share = (employment_t0 * strong).sum(axis=1) / region_total[:, 0]
-    xi = rng.normal(0.0, 0.15, n_regions)
     log_gdp_t0 = np.log(country_gdp[country_index]) + p["lambda_gdp_cluster_share"] * strong_share + xi
 
     # 5. wages -------------------------------------------------------------------------------------
