@@ -27,7 +27,7 @@ $(BIN)/python:
 $(STAMP): $(BIN)/python pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[test]"
-	$(BIN)/python -m ipykernel install --sys-prefix --name eocic --display-name "Python (eocic)" >/dev/null
+	$(BIN)/python -c "from eocic.study import ensure_kernel; ensure_kernel('eocic')"
 	@touch $(STAMP)
 
 install: $(STAMP)

@@ -114,24 +114,39 @@ def check_extra_parameters(stages: list[Stage], extra: dict[str, object]) -> Non
         )
 
 
+def kernel_argv() -> list[str]:
+    """Command line of the study's kernel: this interpreter, kernel-app log level ERROR.
+
+    The log level keeps ipykernel's start-up warning about unencrypted loopback TCP (printed
+    once per notebook) out of the study's console output; cell errors reach papermill through
+    the messaging protocol, not through this log.
+    """
+    return [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
+            "--IPKernelApp.log_level=ERROR"]
+
+
 def ensure_kernel(kernel_name: str) -> None:
     """Make sure a Jupyter kernel ``kernel_name`` running this interpreter exists.
 
-    Installs the kernelspec into ``sys.prefix`` (the virtual environment) when missing, so that
-    papermill never fails with ``NoSuchKernel``.
+    Installs (or refreshes) the kernelspec in ``sys.prefix`` (the virtual environment) when it
+    is missing or points at another interpreter, so papermill never fails with ``NoSuchKernel``.
     """
+    import json
+    import tempfile
+
     from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
     manager = KernelSpecManager()
     try:
-        spec = manager.get_kernel_spec(kernel_name)
-        if Path(spec.argv[0]).resolve() == Path(sys.executable).resolve():
+        if manager.get_kernel_spec(kernel_name).argv == kernel_argv():
             return
     except NoSuchKernel:
         pass
-    from ipykernel.kernelspec import install
-
-    install(kernel_name=kernel_name, display_name=f"Python ({kernel_name})", prefix=sys.prefix)
+    with tempfile.TemporaryDirectory() as folder:
+        spec = {"argv": kernel_argv(), "display_name": f"Python ({kernel_name})",
+                "language": "python", "metadata": {"debugger": True}}
+        (Path(folder) / "kernel.json").write_text(json.dumps(spec, indent=1))
+        manager.install_kernel_spec(folder, kernel_name=kernel_name, prefix=sys.prefix)
 
 
 def _configure_cell_log(log_path: Path) -> logging.Handler:
