@@ -108,11 +108,10 @@ def select_indicator(raw: pd.DataFrame, dataset: Dataset, indicator: Indicator) 
                 f"{indicator.code} (dimensions: {', '.join(_dimensions(raw))}). Check that the file "
                 "is the Eurostat dataset it is named after."
             )
-        values = raw[dimension].astype(str)
         if isinstance(code, tuple):  # alternatives: the first code the file holds
-            present = set(values.unique())
+            present = set(raw[dimension].astype("category").cat.categories.astype(str))
             code = next((c for c in code if c in present), code[0])
-        mask &= values == code
+        mask &= _code_mask(raw[dimension], lambda codes, wanted=code: codes == wanted)
     keep = ["geo", "time"] + (["nace_r2"] if "nace_r2" in raw.columns and "nace_r2" not in
                               indicator.filters else [])
     selected = raw.loc[mask, keep + ["value", "flags"]].copy()
@@ -124,19 +123,30 @@ def _dimensions(raw: pd.DataFrame) -> list[str]:
     return [c for c in raw.columns if c not in ("time", "value", "flags")]
 
 
+def _code_mask(values: pd.Series, accept) -> pd.Series:
+    """Boolean mask of ``values`` whose code satisfies ``accept(codes: pd.Series) -> mask``,
+    evaluated once per distinct code (the reader returns categoricals: ~100 distinct codes
+    for millions of rows)."""
+    categorical = values.astype("category")
+    categories = pd.Series(categorical.cat.categories.astype(str))
+    accepted = np.append(accept(categories).to_numpy(dtype=bool), False)  # code -1 = missing
+    return pd.Series(accepted[categorical.cat.codes.to_numpy()], index=values.index)
+
+
 def _scope(frame: pd.DataFrame, *, nace_pattern: re.Pattern | None) -> tuple[pd.DataFrame, dict]:
-    """Keep annual NUTS-2 rows (and NACE codes matching ``nace_pattern``); count the rest."""
-    geo = frame["geo"].astype(str)
-    time = frame["time"].astype(str)
+    """Keep annual NUTS-2 rows (and NACE codes matching ``nace_pattern``); count the rest.
+
+    EU28, EA19 ... look like NUTS-2 codes but are aggregates; ``..ZZ`` is extra-regio.
+    """
     counts = {}
-    annual = time.str.match(_ANNUAL)
+    annual = _code_mask(frame["time"], lambda c: c.str.match(_ANNUAL))
     counts["not_annual"] = int((~annual).sum())
-    # EU28, EA19 ... look like NUTS-2 codes but are aggregates; ..ZZ is extra-regio
-    nuts2 = geo.str.match(_NUTS2) & ~geo.str.endswith("ZZ") & ~geo.str.match(_AGGREGATE)
+    nuts2 = _code_mask(frame["geo"], lambda c: c.str.match(_NUTS2) & ~c.str.endswith("ZZ")
+                       & ~c.str.match(_AGGREGATE))
     counts["not_nuts2"] = int((annual & ~nuts2).sum())
     keep = annual & nuts2
     if nace_pattern is not None:
-        nace_ok = frame["nace_r2"].astype(str).str.match(nace_pattern)
+        nace_ok = _code_mask(frame["nace_r2"], lambda c: c.str.match(nace_pattern))
         counts["nace_other_level"] = int((keep & ~nace_ok).sum())
         keep &= nace_ok
     scoped = frame.loc[keep].copy()
