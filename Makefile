@@ -17,7 +17,7 @@ STAMP := $(VENV)/.installed
 help:
 	@echo "make study   run the whole study on the demo economy (SOURCE=, YEAR=, RUN_ID=, NO_INPUT=1)"
 	@echo "make test    run the test suite (unit, notebooks, end to end)"
-	@echo "make bench   time the Eurostat reader against a naive pandas baseline"
+	@echo "make bench   time each bench/*.py against its baseline in the same run (ratios)"
 	@echo "make lab     open JupyterLab on the notebooks"
 	@echo "make lock    re-pin requirements.lock from the current environment"
 
@@ -39,7 +39,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)
-	$(BIN)/python bench/tsv_reader.py
+	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/
