@@ -26,7 +26,6 @@ Rules
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import re
@@ -34,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from eocic.atomic import write_json_atomic
+from eocic.provenance import sha256_of
 
 #: Sub-folder of ``raw_dir`` holding archived Eurostat datasets.
 EUROSTAT_FOLDER = "eurostat"
@@ -147,15 +147,6 @@ def normalise_code(code: str) -> str:
 # Reading the archive
 
 
-def sha256_file(path: Path, chunk_bytes: int = 1 << 20) -> str:
-    """Hex SHA-256 of the bytes of ``path``."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(chunk_bytes):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def list_vintages(item_dir: Path, suffix: str) -> list[Path]:
     """Vintage files of one item (``<stamp><suffix>``), oldest first; other files are ignored
     (``.part`` downloads in progress, editor back-ups)."""
@@ -205,7 +196,7 @@ def _describe_file(collection_dir: Path, code: str, path: Path) -> dict:
     moment = dt.datetime.strptime(stamp, STAMP_FORMAT).replace(tzinfo=dt.timezone.utc)
     return {
         "code": code, "vintage": stamp, "path": path.relative_to(collection_dir).as_posix(),
-        "url": None, "sha256": sha256_file(path), "bytes": path.stat().st_size,
+        "url": None, "sha256": sha256_of(path), "bytes": path.stat().st_size,
         "retrieved_at": iso_utc(moment), "last_confirmed_at": iso_utc(moment),
         "last_modified": None, "etag": None, "recovered": True,
     }
@@ -270,7 +261,7 @@ def commit_vintage(collection_dir: Path, code: str, suffix: str, part: Path, *,
     """
     manifest = read_manifest(collection_dir)
     entries = reconcile_item(collection_dir, manifest, code, suffix)
-    digest = sha256_file(part)
+    digest = sha256_of(part)
     size = part.stat().st_size
     present = [entry for entry in entries if not entry.get("missing")]
     newest = present[-1] if present else None
