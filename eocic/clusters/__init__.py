@@ -1,0 +1,1 @@
+"""Cluster mapping: category definitions, indicators, stars, linkages and figures (EOCIC methodology)."""

@@ -1,0 +1,213 @@
+"""Cluster mapping stage: the ``sbs`` table -> ``cluster_mapping`` (+ linkages, density) tables.
+
+:func:`build_cluster_mapping` allocates the SBS divisions to the categories of each scheme
+(:mod:`eocic.clusters.indicators`), computes the indicators, awards stars and classes
+(:mod:`eocic.clusters.stars`) and the linkages (:mod:`eocic.clusters.linkages`);
+:func:`write_cluster_mapping` writes the three tables atomically.
+
+Output tables under ``data/processed/<run_id>/``
+    ``cluster_mapping.parquet``: one row per scheme x region x category x year, columns
+    :data:`MAPPING_COLUMNS` (units and formulas in :mod:`eocic.clusters.indicators` and
+    :mod:`eocic.clusters.stars`), sorted by scheme (sector, cluster, emerging), geo, category,
+    year. ``cluster_linkages.parquet``: one row per scheme x year x category pair
+    (:data:`eocic.clusters.linkages.PAIR_COLUMNS`). ``relatedness_density.parquet``: one row per
+    scheme x region x category x year (:data:`eocic.clusters.linkages.DENSITY_COLUMNS`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from eocic.atomic import write_parquet_atomic
+from eocic.clusters.indicators import (
+    allocate,
+    category_indicators,
+    complete_grid,
+    regional_totals,
+)
+from eocic.clusters.linkages import build_linkages
+from eocic.clusters.stars import StarRules, award_stars
+
+SCHEMES: tuple[str, ...] = ("sector", "cluster", "emerging")
+
+MAPPING_COLUMNS: tuple[str, ...] = (
+    "geo", "scheme", "category", "category_name", "year", "employment", "local_units",
+    "avg_unit_size", "wages_eur", "wage_per_employee", "relative_wage", "regional_employment",
+    "size_share", "lq", "focus", "growth", "growth_years", "size_star", "specialisation_star",
+    "productivity_star", "stars", "is_cluster", "performance_class", "basis", "weight_basis",
+    "incomplete", "local_units_incomplete", "wages_incomplete", "note", "growth_note")
+
+TABLE_FILES: dict[str, str] = {
+    "table": "cluster_mapping.parquet",
+    "linkages": "cluster_linkages.parquet",
+    "density": "relatedness_density.parquet",
+}
+
+
+@dataclasses.dataclass
+class ClusterMapping:
+    """Result of :func:`build_cluster_mapping`.
+
+    Attributes
+    ----------
+    table : DataFrame
+        The cluster mapping (:data:`MAPPING_COLUMNS`).
+    linkages, density : DataFrame
+        Category pairs and relatedness density (:mod:`eocic.clusters.linkages`).
+    uncovered : DataFrame
+        ``scheme, category, division, weight``: weight rows whose division is not in the SBS
+        table (left out of the category, e.g. agriculture or public services).
+    notes : DataFrame
+        ``scheme, year, note, rows``: why LQ or growth values are missing, counted.
+    grid_rows_added : int
+        Region x division x year rows absent from ``sbs`` (treated as missing, not zero).
+    rules, growth_years, max_incomplete : the parameters used.
+    """
+
+    table: pd.DataFrame
+    linkages: pd.DataFrame
+    density: pd.DataFrame
+    uncovered: pd.DataFrame
+    notes: pd.DataFrame
+    grid_rows_added: int
+    rules: StarRules
+    growth_years: int
+    max_incomplete: float
+
+    @property
+    def schemes(self) -> list[str]:
+        """Schemes present in the table, in :data:`SCHEMES` order."""
+        present = set(self.table["scheme"].unique())
+        return [s for s in SCHEMES if s in present]
+
+
+def sector_weights(divisions: list[str] | pd.Series) -> pd.DataFrame:
+    """Scheme ``sector`` built from the divisions themselves: each is its own category
+    (weight 1, basis ``exact``), named after the NACE Rev. 2 division table."""
+    from eocic.demo.nace import nace_divisions
+
+    names = dict(zip(nace_divisions()["division"], nace_divisions()["name"]))
+    codes = sorted(set(divisions))
+    return pd.DataFrame({"category": codes, "category_name": [names.get(c, c) for c in codes],
+                         "division": codes, "weight": 1.0, "basis": "exact"})
+
+
+def weights_from_groups(groups: dict[str, tuple[str, ...] | list[str]],
+                        names: dict[str, str] | None = None) -> pd.DataFrame:
+    """Weights table for disjoint or overlapping sets of whole divisions (weight 1 each),
+    e.g. the demo cluster groups ``eocic.demo.clusters.DEMO_CLUSTER_GROUPS``."""
+    rows = [{"category": group, "category_name": (names or {}).get(group, group),
+             "division": division, "weight": 1.0, "basis": "exact"}
+            for group, divisions in groups.items() for division in divisions]
+    return pd.DataFrame(rows)
+
+
+def default_weights(sbs: pd.DataFrame,
+                    schemes: tuple[str, ...] = SCHEMES) -> tuple[dict[str, pd.DataFrame], dict]:
+    """Weights of each scheme from :func:`eocic.clusters.definitions.allocation_weights`.
+
+    Returns ``(weights_by_scheme, unavailable)``: ``unavailable`` maps a scheme whose
+    definitions cannot be loaded to the reason. Scheme ``sector`` falls back to
+    :func:`sector_weights` of the table's divisions when the definitions are missing.
+    """
+    weights: dict[str, pd.DataFrame] = {}
+    unavailable: dict[str, str] = {}
+    for scheme in schemes:
+        try:
+            from eocic.clusters.definitions import allocation_weights
+
+            weights[scheme] = allocation_weights(scheme)
+        except (ImportError, AttributeError, FileNotFoundError, NotImplementedError,
+                ValueError) as error:
+            if scheme == "sector":
+                weights[scheme] = sector_weights(sbs["nace_r2"])
+            else:
+                unavailable[scheme] = f"{type(error).__name__}: {error}"
+    return weights, unavailable
+
+
+def _scheme_order(schemes: pd.Series) -> pd.Series:
+    order = {s: k for k, s in enumerate(SCHEMES)}
+    return schemes.map(order).fillna(len(order)).astype("int64")
+
+
+def _note_counts(table: pd.DataFrame) -> pd.DataFrame:
+    frames = []
+    for column in ("note", "growth_note"):
+        counted = (table[table[column] != ""].groupby(["scheme", "year", column]).size()
+                   .rename("rows").reset_index().rename(columns={column: "note"}))
+        counted["measure"] = "lq" if column == "note" else "growth"
+        frames.append(counted)
+    notes = pd.concat(frames, ignore_index=True)
+    return notes.loc[:, ["scheme", "year", "measure", "note", "rows"]].sort_values(
+        ["scheme", "year", "measure", "note"]).reset_index(drop=True)
+
+
+def build_cluster_mapping(sbs: pd.DataFrame,
+                          weights_by_scheme: dict[str, pd.DataFrame] | None = None,
+                          rules: StarRules = StarRules(), growth_years: int = 5, *,
+                          max_incomplete: float = 0.0, related_percentile: float = 90.0,
+                          min_regions: int = 10) -> ClusterMapping:
+    """Build the cluster mapping tables from the processed ``sbs`` table.
+
+    Parameters
+    ----------
+    sbs : DataFrame
+        Processed SBS (``geo, nace_r2, year, employment, local_units, wages_eur``).
+    weights_by_scheme : dict, optional
+        ``{scheme: weights table}`` (columns ``category, category_name, division, weight,
+        basis``). Default: :func:`default_weights` (the schemes whose definitions load).
+    rules : StarRules
+        Star thresholds.
+    growth_years : int
+        Window k of the employment CAGR (years).
+    max_incomplete : float
+        Tolerated missing share of a category's weight mass (see
+        :mod:`eocic.clusters.indicators`); 0 publishes complete values only.
+    related_percentile, min_regions : linkage parameters (:mod:`eocic.clusters.linkages`).
+    """
+    if weights_by_scheme is None:
+        weights_by_scheme, _ = default_weights(sbs)
+    if not weights_by_scheme:
+        raise ValueError("no category scheme to map: pass weights_by_scheme={'sector': ...}")
+    totals = regional_totals(sbs)
+    _, grid_rows_added = complete_grid(sbs)
+    frames, uncovered_frames = [], []
+    for scheme, weights in weights_by_scheme.items():
+        allocated, uncovered = allocate(sbs, weights, max_incomplete=max_incomplete,
+                                        scheme=scheme)
+        indicators = category_indicators(allocated, totals, growth_years=growth_years)
+        frames.append(indicators.assign(scheme=scheme))
+        uncovered_frames.append(uncovered.assign(scheme=scheme))
+    table = award_stars(pd.concat(frames, ignore_index=True), rules)
+    table = (table.assign(_order=_scheme_order(table["scheme"]))
+             .sort_values(["_order", "scheme", "geo", "category", "year"], kind="mergesort")
+             .loc[:, list(MAPPING_COLUMNS)].reset_index(drop=True))
+    table["growth_years"] = table["growth_years"].astype("int64")
+    table["performance_class"] = table["performance_class"].astype(object)
+    pairs, density = build_linkages(table, related_percentile=related_percentile,
+                                    min_regions=min_regions)
+    for frame in (pairs, density):
+        frame["_order"] = _scheme_order(frame["scheme"])
+    pairs = (pairs.sort_values(["_order", "year", "category_i", "category_j"], kind="mergesort")
+             .drop(columns="_order").reset_index(drop=True))
+    density = (density.sort_values(["_order", "geo", "category", "year"], kind="mergesort")
+               .drop(columns="_order").reset_index(drop=True))
+    uncovered = pd.concat(uncovered_frames, ignore_index=True).loc[
+        :, ["scheme", "category", "division", "weight"]]
+    return ClusterMapping(table=table, linkages=pairs, density=density, uncovered=uncovered,
+                          notes=_note_counts(table), grid_rows_added=grid_rows_added,
+                          rules=rules, growth_years=growth_years, max_incomplete=max_incomplete)
+
+
+def write_cluster_mapping(mapping: ClusterMapping,
+                          processed_dir: str | os.PathLike[str]) -> dict[str, Path]:
+    """Write ``cluster_mapping``, ``cluster_linkages`` and ``relatedness_density`` parquet
+    files atomically into ``processed_dir``; returns ``{attribute: path}``."""
+    folder = Path(processed_dir)
+    return {attribute: write_parquet_atomic(getattr(mapping, attribute), folder / name)
+            for attribute, name in TABLE_FILES.items()}

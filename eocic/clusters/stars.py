@@ -1,0 +1,163 @@
+"""Cluster stars and performance classes (methodology section 1.5).
+
+Stars of a region x category in a year (thresholds in :class:`StarRules`):
+
+- **size star**: E_rc >= P90 of E over the regions of the same category and year (top decile;
+  ECO phase I rule) and E_rc > 0;
+- **specialisation star**: LQ_rc >= 2 (ECO phase I rule);
+- **productivity star**: wage per employee W_rc / E_rc >= P90 over the regions of the same
+  category and year (EOCIC 2019+ uses average wages per person employed as the productivity
+  proxy; the percentile is a proposed default, the official threshold is not published);
+
+``stars`` = number of stars (0-3). A region x category is a **cluster** iff it has the
+specialisation star, with performance class ``basic`` (specialisation only), ``medium``
+(+ size *or* productivity) or ``high`` (+ both); non-clusters have no class (missing value).
+Percentiles are linear-interpolation quantiles (as ``numpy.percentile``) over the regions where the
+value is published; a missing value never gets a star.
+
+:func:`panorama_2020_comparison` sets the counts beside the European Panorama of Clusters and
+Industrial Change 2020 (Hollanders & Merkelbach 2020): 2,950 clusters (198 high, 898 medium,
+1,854 basic) holding 23.4 % of employment.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+
+PERFORMANCE_CLASSES: tuple[str, ...] = ("high", "medium", "basic")
+
+PANORAMA_2020: dict[str, float] = {
+    "clusters": 2950, "high": 198, "medium": 898, "basic": 1854,
+    "employment_share_in_clusters": 0.234,
+}
+"""Published EOCIC 2020 Panorama figures (EU-28 regions, 51 traded categories, NACE 4-digit)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class StarRules:
+    """Thresholds of the three stars.
+
+    Attributes
+    ----------
+    size_percentile : float
+        Size star if E_rc >= this percentile (0-100) of the category's regions (default 90).
+    specialisation_lq : float
+        Specialisation star if LQ_rc >= this value (default 2).
+    productivity_percentile : float
+        Productivity star if wage per employee >= this percentile (default 90).
+    min_employment : float
+        No star at all below this many persons employed in the region x category (default 0,
+        i.e. only E_rc > 0 is required); raise it to keep tiny cells from being clusters.
+    """
+
+    size_percentile: float = 90.0
+    specialisation_lq: float = 2.0
+    productivity_percentile: float = 90.0
+    min_employment: float = 0.0
+
+    def __post_init__(self) -> None:
+        for name in ("size_percentile", "productivity_percentile"):
+            value = getattr(self, name)
+            if not 0 <= value <= 100:
+                raise ValueError(f"StarRules.{name}={value}: give a percentile between 0 and 100")
+        if self.specialisation_lq <= 0:
+            raise ValueError(f"StarRules.specialisation_lq={self.specialisation_lq} must be > 0")
+
+
+def _group_percentile(values: pd.Series, groups: list[pd.Series], percentile: float) -> pd.Series:
+    """Percentile (linear interpolation) of ``values`` within groups, over non-missing values."""
+    return values.groupby(groups).transform("quantile", percentile / 100.0)
+
+
+def award_stars(table: pd.DataFrame, rules: StarRules = StarRules()) -> pd.DataFrame:
+    """Add ``size_star, specialisation_star, productivity_star, stars, is_cluster,
+    performance_class`` to an indicators table (one scheme or several: percentiles are taken
+    within scheme x category x year when a ``scheme`` column exists)."""
+    keys = [k for k in ("scheme", "category", "year") if k in table.columns]
+    groups = [table[k] for k in keys]
+    employment = table["employment"]
+    eligible = (employment > 0) & (employment >= rules.min_employment)
+    size_cut = _group_percentile(employment, groups, rules.size_percentile)
+    wage_cut = _group_percentile(table["wage_per_employee"], groups, rules.productivity_percentile)
+    starred = table.copy()
+    starred["size_star"] = (eligible & (employment >= size_cut)).astype(bool)
+    starred["specialisation_star"] = (eligible & (table["lq"] >= rules.specialisation_lq)).astype(bool)
+    starred["productivity_star"] = (
+        eligible & (table["wage_per_employee"] >= wage_cut)).astype(bool)
+    starred["stars"] = (starred["size_star"].astype("int64")
+                        + starred["specialisation_star"].astype("int64")
+                        + starred["productivity_star"].astype("int64"))
+    starred["is_cluster"] = starred["specialisation_star"]
+    extra = starred["size_star"].astype(int) + starred["productivity_star"].astype(int)
+    performance = pd.Series(None, index=starred.index, dtype=object)
+    performance[starred["is_cluster"] & (extra == 0)] = "basic"
+    performance[starred["is_cluster"] & (extra == 1)] = "medium"
+    performance[starred["is_cluster"] & (extra == 2)] = "high"
+    starred["performance_class"] = performance
+    return starred
+
+
+def class_counts(table: pd.DataFrame) -> pd.DataFrame:
+    """Clusters by performance class per scheme and year, with their employment.
+
+    Returns ``scheme, year, performance_class, clusters, employment`` (persons) for the classes
+    high, medium, basic (zero rows kept).
+    """
+    keys = [k for k in ("scheme", "year") if k in table.columns]
+    clusters = table[table["is_cluster"]]
+    counted = (clusters.groupby(keys + ["performance_class"])
+               .agg(clusters=("employment", "size"), employment=("employment", "sum")))
+    index = pd.MultiIndex.from_product(
+        [sorted(table[k].unique()) for k in keys] + [list(PERFORMANCE_CLASSES)],
+        names=keys + ["performance_class"])
+    counted = counted.reindex(index, fill_value=0)
+    counted["clusters"] = counted["clusters"].astype("int64")
+    return counted.reset_index()
+
+
+def employment_share_in_clusters(table: pd.DataFrame) -> float:
+    """Sum of E_rc over clusters / E_EU (E_EU = sum over regions of E_r, business economy).
+
+    ``table`` holds one scheme and one year. With overlapping categories (emerging
+    industries) a person can be counted twice; the share is then an upper bound.
+    """
+    if table["year"].nunique() != 1 or ("scheme" in table and table["scheme"].nunique() != 1):
+        raise ValueError("employment_share_in_clusters needs a table of one scheme and one year")
+    total = table.drop_duplicates("geo")["regional_employment"].sum()
+    return float(table.loc[table["is_cluster"], "employment"].sum() / total) if total > 0 else np.nan
+
+
+def panorama_2020_comparison(table: pd.DataFrame, year: int, scheme: str = "cluster") -> pd.DataFrame:
+    """This study's cluster counts and employment share beside the EOCIC 2020 Panorama.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Starred cluster mapping table (:func:`award_stars`), with ``scheme`` if several.
+    year, scheme : the reference year and category scheme compared.
+
+    Returns
+    -------
+    DataFrame
+        ``measure`` (clusters, high, medium, basic, employment_share_in_clusters),
+        ``this_study``, ``panorama_2020``, ``ratio`` (this study / Panorama).
+    """
+    selected = table[table["year"] == year]
+    if "scheme" in selected.columns:
+        selected = selected[selected["scheme"] == scheme]
+    if selected.empty:
+        raise ValueError(f"no rows for scheme {scheme!r} and year {year} in the cluster mapping")
+    counts = selected.loc[selected["is_cluster"], "performance_class"].value_counts()
+    ours = {
+        "clusters": float(selected["is_cluster"].sum()),
+        **{c: float(counts.get(c, 0)) for c in ("high", "medium", "basic")},
+        "employment_share_in_clusters": employment_share_in_clusters(selected),
+    }
+    rows = [{"measure": m, "this_study": ours[m], "panorama_2020": float(PANORAMA_2020[m])}
+            for m in PANORAMA_2020]
+    comparison = pd.DataFrame(rows)
+    comparison["ratio"] = comparison["this_study"] / comparison["panorama_2020"]
+    return comparison
