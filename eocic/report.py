@@ -18,6 +18,9 @@ from eocic.atomic import write_text_atomic
 if TYPE_CHECKING:  # pragma: no cover
     from eocic.study import StudyRun
 
+#: nbconvert templates shipped with eocic (``offline``: the lab template without CDN scripts).
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
 _STATUS_COLOURS = {
     "ok": "#1a7f37", "failed": "#cf222e", "running": "#9a6700", "pending": "#57606a",
     "not run": "#57606a",
@@ -26,6 +29,10 @@ _STATUS_COLOURS = {
 
 def render_notebook_html(notebook_path: Path, html_path: Path, *, no_input: bool = False) -> Path:
     """Render an executed notebook to a standalone HTML page (written atomically).
+
+    The page loads nothing from the internet (``offline`` template: no require.js, widget
+    manager, MathJax or Mermaid from CDNs) and embeds figures as data URIs, so it opens on a
+    machine without network access.
 
     ``no_input=True`` hides code cells and prompts (the version for policy readers); cells
     tagged ``remove_input`` lose their code in either version, cells tagged ``remove_cell``
@@ -39,7 +46,8 @@ def render_notebook_html(notebook_path: Path, html_path: Path, *, no_input: bool
     settings.TagRemovePreprocessor.enabled = True
     settings.TagRemovePreprocessor.remove_cell_tags = ("remove_cell",)
     settings.TagRemovePreprocessor.remove_input_tags = ("remove_input",)
-    exporter = HTMLExporter(config=settings, template_name="lab")
+    exporter = HTMLExporter(config=settings, template_name="offline",
+                            extra_template_basedirs=[str(TEMPLATES)])
     exporter.exclude_input = no_input
     exporter.exclude_input_prompt = no_input
     exporter.exclude_output_prompt = no_input
