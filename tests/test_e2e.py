@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from conftest import REPO_ROOT
+from test_report import remote_loads
 from eocic import cli
 from eocic.report import render_notebook_html
 from eocic.study import discover_stages
@@ -46,6 +47,8 @@ def test_every_stage_rendered_and_indexed(demo_study: Path):
     record = json.loads((report_dir / "run.json").read_text())
     assert record["ok"] and {s["status"] for s in record["stages"]} == {"ok"}
     assert "data:image/png;base64," in (report_dir / "01_data_pipeline.html").read_text()
+    for page in report_dir.glob("*.html"):  # shared reports open offline
+        assert remote_loads(page.read_text()) == [], page.name
 
 
 def test_processed_tables_and_manifest(demo_study: Path):
