@@ -112,7 +112,8 @@ class StudyConfig:
     def data_dir(self) -> Path:
         """Folder the raw dataset files of this source are read from."""
         if self.source == "demo":
-            return self.raw_root / "demo"
+            default_seed = StudyConfig.__dataclass_fields__["seed"].default
+            return self.raw_root / ("demo" if self.seed == default_seed else f"demo-seed{self.seed}")
         if self.source == "eurostat":
             return self.raw_root / "eurostat"
         path = Path(self.source).expanduser()

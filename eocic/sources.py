@@ -129,6 +129,11 @@ def prepare_source(config: StudyConfig, *, log: Callable[[str], None] = print) -
 
             log(f"writing the demo economy (seed {config.seed}) to {config.data_dir}")
             generate_demo_economy(config.data_dir, seed=config.seed)
+        elif json.loads(marker.read_text()).get("seed") != config.seed:
+            raise ConfigError(
+                f"{config.data_dir} holds a demo economy with another seed than {config.seed}; "
+                "delete the folder to have it written again"
+            )
         files = locate_datasets(config.data_dir)
     elif config.source == "eurostat":
         try:

@@ -66,3 +66,18 @@ def test_pins_need_the_eurostat_source(tmp_path: Path):
     (tmp_path / "notebooks").mkdir()
     with pytest.raises(ConfigError, match="--source eurostat"):
         StudyConfig(source="demo", root=tmp_path, pins=(("x", "1"),)).validate()
+
+
+def test_demo_seed_gets_its_own_folder(tmp_path: Path):
+    (tmp_path / "notebooks").mkdir()
+    assert StudyConfig(source="demo", root=tmp_path).data_dir.name == "demo"
+    assert StudyConfig(source="demo", root=tmp_path, seed=7).data_dir.name == "demo-seed7"
+
+
+def test_demo_with_a_foreign_seed_is_refused(tmp_path: Path):
+    (tmp_path / "notebooks").mkdir()
+    folder = tmp_path / "data" / "raw" / "demo"
+    folder.mkdir(parents=True)
+    (folder / "truth.json").write_text('{"seed": 1}')
+    with pytest.raises(ConfigError, match="another seed"):
+        sources.prepare_source(StudyConfig(source="demo", root=tmp_path), log=lambda line: None)
