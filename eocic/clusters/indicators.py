@@ -51,8 +51,8 @@ of the table (EU-27 plus whatever other countries the data hold, e.g. the UK in 
     References: European Cluster Observatory star methodology; Ketels & Protsiv (2014).
 
 Undefined values are NaN, never inf, and the column ``note`` says why the LQ is missing:
-``missing`` (category value not published), ``incomplete`` (missing parts above the
-tolerance), ``zero_regional_total`` (E_r = 0 or not published), ``zero_eu_category``
+``missing`` (no part of the category published), ``incomplete`` (some parts published, but
+the missing share is above the tolerance), ``zero_regional_total`` (E_r = 0 or not published), ``zero_eu_category``
 (E_EU,c = 0); ``growth_note`` says why growth is missing (``first_year``, ``base_missing``,
 ``zero_base``).
 """
@@ -280,7 +280,8 @@ def category_indicators(allocated: pd.DataFrame, totals: pd.DataFrame, *,
     note[eu_category.fillna(0) <= 0] = "zero_eu_category"
     note[~(regional > 0)] = "zero_regional_total"
     note[employment.isna()] = "missing"
-    note[employment.isna() & (table["incomplete"] > 0)] = "incomplete"
+    partly = (table["incomplete"] > 0) & (table["incomplete"] < 1)
+    note[employment.isna() & partly] = "incomplete"
     table["note"] = note.where(table["lq"].isna(), "").astype(str)
 
     years = sorted(int(y) for y in table["year"].unique())

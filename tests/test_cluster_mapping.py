@@ -1,0 +1,147 @@
+"""Cluster mapping orchestration: output contract, determinism, planted demo clusters."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from eocic.clusters.mapping import (
+    MAPPING_COLUMNS,
+    build_cluster_mapping,
+    default_weights,
+    sector_weights,
+    weights_from_groups,
+    write_cluster_mapping,
+)
+from eocic.clusters.stars import StarRules, panorama_2020_comparison
+from eocic.demo import simulate_demo_economy
+from eocic.demo.clusters import DEMO_CLUSTER_GROUPS
+
+CONTRACT = ("geo", "scheme", "category", "category_name", "year", "employment", "local_units",
+            "avg_unit_size", "wages_eur", "wage_per_employee", "relative_wage", "size_share",
+            "lq", "focus", "growth", "growth_years", "size_star", "specialisation_star",
+            "productivity_star", "stars", "is_cluster", "performance_class", "basis")
+
+
+def small_sbs(seed: int = 11) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    index = pd.MultiIndex.from_product(
+        [[f"AA{n:02d}" for n in range(15)], ["C10", "C11", "C20", "C21", "J62"],
+         [2016, 2018, 2020]], names=["geo", "nace_r2", "year"])
+    sbs = index.to_frame(index=False)
+    sbs["employment"] = rng.lognormal(7, 1, len(sbs)).round()
+    sbs["local_units"] = (sbs["employment"] / 10).round() + 1
+    sbs["wages_eur"] = sbs["employment"] * rng.uniform(2e4, 5e4, len(sbs))
+    sbs.loc[[3, 40], "employment"] = np.nan
+    return sbs.sample(frac=1, random_state=1).reset_index(drop=True)  # order must not matter
+
+
+def small_weights() -> dict[str, pd.DataFrame]:
+    sbs = small_sbs()
+    return {"cluster": weights_from_groups({"food": ("C10", "C11"), "chem": ("C20", "C21")}),
+            "sector": sector_weights(sbs["nace_r2"]),
+            "emerging": weights_from_groups({"bio": ("C21", "J62"), "green": ("C20", "C21")})}
+
+
+def test_contract_columns_order_and_schemes():
+    mapping = build_cluster_mapping(small_sbs(), small_weights())
+    table = mapping.table
+    assert set(CONTRACT) <= set(table.columns)
+    assert list(table.columns) == list(MAPPING_COLUMNS)
+    assert mapping.schemes == ["sector", "cluster", "emerging"]
+    assert list(dict.fromkeys(table["scheme"])) == ["sector", "cluster", "emerging"]
+    assert len(table) == 15 * 3 * (5 + 2 + 2)
+    assert table.duplicated(["scheme", "geo", "category", "year"]).sum() == 0
+    assert table.groupby("scheme", sort=False).apply(
+        lambda part: part[["geo", "category", "year"]].apply(tuple, axis=1).is_monotonic_increasing
+    ).all()
+    assert set(table["performance_class"].dropna()) <= {"basic", "medium", "high"}
+    assert (table["stars"] == table[["size_star", "specialisation_star",
+                                     "productivity_star"]].sum(axis=1)).all()
+    assert (table["is_cluster"] == table["specialisation_star"]).all()
+    assert not np.isinf(table.select_dtypes("number").to_numpy()).any()
+    assert mapping.grid_rows_added == 0
+    assert {"scheme", "year", "measure", "note", "rows"} <= set(mapping.notes.columns)
+    assert len(mapping.linkages) > 0 and len(mapping.density) == len(table)
+
+
+def test_same_inputs_give_identical_files(tmp_path):
+    first = write_cluster_mapping(build_cluster_mapping(small_sbs(), small_weights()),
+                                  tmp_path / "one")
+    second = write_cluster_mapping(
+        build_cluster_mapping(small_sbs().iloc[::-1], small_weights()), tmp_path / "two")
+    for key in ("table", "linkages", "density"):
+        assert first[key].read_bytes() == second[key].read_bytes(), key
+    assert [p.name for p in first.values()] == [
+        "cluster_mapping.parquet", "cluster_linkages.parquet", "relatedness_density.parquet"]
+    round_trip = pd.read_parquet(first["table"])
+    assert list(round_trip.columns) == list(MAPPING_COLUMNS)
+
+
+def test_default_weights_fall_back_to_sectors():
+    sbs = small_sbs()
+    weights, unavailable = default_weights(sbs)
+    assert "sector" in weights
+    assert set(weights) | set(unavailable) == {"sector", "cluster", "emerging"}
+    sectors = weights["sector"]
+    assert set(sbs["nace_r2"]) <= set(sectors["division"])
+
+
+def demo_sbs(economy) -> pd.DataFrame:
+    """The demo's published SBS cells (confidential / not available -> NaN), as stage 01 would."""
+    cells = economy.employment
+    hidden = cells["confidential"]
+    sbs = cells[["geo", "nace_r2", "year"]].copy()
+    for measure, code, scale in (("employment", "V16110", 1.0), ("local_units", "V11210", 1.0),
+                                 ("wages_eur", "V13320", 1e6)):
+        source = {"employment": "persons_employed", "local_units": "local_units",
+                  "wages_eur": "wages"}[measure]
+        missing = hidden | cells["not_available"].str.contains(code, regex=False)
+        sbs[measure] = (cells[source].astype(float) * scale).where(~missing)
+    return sbs
+
+
+@pytest.fixture(scope="module")
+def demo_mapping():
+    economy = simulate_demo_economy(last_year=2011)
+    sbs = demo_sbs(economy)
+    weights = {"cluster": weights_from_groups(DEMO_CLUSTER_GROUPS)}
+    return economy, build_cluster_mapping(sbs, weights, growth_years=3)
+
+
+def test_planted_demo_clusters_are_found(demo_mapping):
+    economy, mapping = demo_mapping
+    planted = pd.DataFrame(economy.truth["planted_pairs"])
+    first = mapping.table[mapping.table["year"] == economy.truth["first_year"]]
+    found = planted.merge(first, left_on=["geo", "group"], right_on=["geo", "category"],
+                          how="left")
+    assert len(found) == len(planted) > 50
+    assert (found["lq"] >= 2).mean() >= 0.9
+    assert found["is_cluster"].mean() >= 0.9
+    # planted pairs are rare among all clusters of the demo groups, but most are high LQ
+    assert found["lq"].median() > first["lq"].quantile(0.95)
+
+
+def test_demo_invariants_and_comparison(demo_mapping):
+    _, mapping = demo_mapping
+    table = mapping.table
+    shares = table.groupby(["category", "year"])["size_share"].sum()
+    np.testing.assert_allclose(shares.to_numpy(), 1.0)
+    with_lq = table[table["lq"].notna()]
+    mean_lq = ((with_lq["regional_employment"] * with_lq["lq"]).groupby(
+        [with_lq["category"], with_lq["year"]]).sum()
+        / with_lq.groupby(["category", "year"])["regional_employment"].sum())
+    np.testing.assert_allclose(mean_lq.to_numpy(), 1.0)
+    assert (table.loc[table["year"] == 2011, "growth_years"] == 3).all()
+    comparison = panorama_2020_comparison(table, 2011, "cluster").set_index("measure")
+    assert comparison.loc["clusters", "this_study"] == table[
+        (table["year"] == 2011) & table["is_cluster"]].shape[0]
+    assert 0 < comparison.loc["employment_share_in_clusters", "this_study"] < 1
+
+
+def test_lower_threshold_gives_more_clusters():
+    sbs, weights = small_sbs(), small_weights()
+    default = build_cluster_mapping(sbs, weights).table["is_cluster"].sum()
+    looser = build_cluster_mapping(sbs, weights, StarRules(specialisation_lq=1.2)).table
+    assert looser["is_cluster"].sum() > default
