@@ -1,0 +1,95 @@
+"""Figures of the scoreboard notebook (matplotlib / seaborn); each returns the Figure."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+
+def correlation_heatmap(correlation: pd.DataFrame, title: str = ""):
+    """Indicator correlation matrix (Pearson, normalised values)."""
+    size = max(6, 0.45 * len(correlation))
+    figure, axis = plt.subplots(figsize=(size, size * 0.85))
+    sns.heatmap(correlation, vmin=-1, vmax=1, cmap="RdBu_r", center=0, annot=len(correlation) <= 20,
+                fmt=".1f", annot_kws={"size": 7}, square=True, ax=axis,
+                cbar_kws={"shrink": 0.7, "label": "Pearson r"})
+    axis.set_title(title)
+    figure.tight_layout()
+    return figure
+
+
+def score_distributions(scores: pd.DataFrame, names: dict[str, str], title: str = ""):
+    """Box plots of the dimension scores across regions (one year)."""
+    long = scores.melt(var_name="code", value_name="score").dropna()
+    long["dimension"] = long["code"].map(names)
+    figure, axis = plt.subplots(figsize=(8, 0.5 * scores.shape[1] + 1.5))
+    sns.boxplot(data=long, y="dimension", x="score", ax=axis, color="#9ecae1", fliersize=2)
+    axis.set_xlabel("score (0-100)")
+    axis.set_ylabel("")
+    axis.set_title(title)
+    figure.tight_layout()
+    return figure
+
+
+def radar(profile: pd.DataFrame, region: str, names: dict[str, str], title: str = ""):
+    """Radar chart of a region against its peers; ``profile`` is geo x dimensions."""
+    labels = [names.get(code, code) for code in profile.columns]
+    angles = np.linspace(0, 2 * np.pi, len(labels), endpoint=False).tolist()
+    angles += angles[:1]
+    figure = plt.figure(figsize=(7, 7))
+    axis = figure.add_subplot(polar=True)
+    for geo, row in profile.iterrows():
+        values = row.tolist() + row.tolist()[:1]
+        own = geo == region
+        axis.plot(angles, values, linewidth=2.5 if own else 1, label=geo,
+                  color="black" if own else None, alpha=1 if own else 0.7)
+        if own:
+            axis.fill(angles, values, alpha=0.1, color="black")
+    axis.set_xticks(angles[:-1])
+    axis.set_xticklabels(labels, fontsize=8)
+    axis.set_ylim(0, 100)
+    axis.legend(loc="upper right", bbox_to_anchor=(1.3, 1.1), fontsize=8)
+    axis.set_title(title)
+    figure.tight_layout()
+    return figure
+
+
+def rank_uncertainty(summary: pd.DataFrame, highlight: list[str] | None = None, title: str = ""):
+    """Median rank with the 5-95 % interval, regions sorted by median rank."""
+    data = summary.dropna(subset=["rank_median"]).sort_values(["rank_median", "geo"])
+    positions = np.arange(len(data))
+    figure, axis = plt.subplots(figsize=(12, 4.5))
+    axis.vlines(positions, data["rank_p05"], data["rank_p95"], color="#9ecae1", linewidth=1)
+    axis.scatter(positions, data["rank_median"], s=4, color="#08519c", label="median rank")
+    if "nominal_rank" in data:
+        axis.scatter(positions, data["nominal_rank"], s=4, color="#de2d26", marker="x",
+                     label="nominal rank", linewidths=0.6)
+    for geo in highlight or []:
+        if geo in set(data["geo"]):
+            where = int(np.flatnonzero(data["geo"].to_numpy() == geo)[0])
+            axis.annotate(geo, (where, data["rank_median"].iloc[where]), fontsize=8,
+                          xytext=(0, 12), textcoords="offset points", ha="center",
+                          arrowprops=dict(arrowstyle="-", lw=0.5))
+    axis.invert_yaxis()
+    axis.set_xlabel("regions, sorted by median rank")
+    axis.set_ylabel("rank (1 = best), 5-95 % interval")
+    axis.legend(loc="lower right")
+    axis.set_title(title)
+    figure.tight_layout()
+    return figure
+
+
+def external_scatter(scores: pd.Series, reference: pd.Series, title: str = ""):
+    """Ranks of the composite against ranks of a published index (matched regions)."""
+    joined = pd.concat([scores.rename("composite"), reference.rename("reference")], axis=1,
+                       join="inner").dropna()
+    figure, axis = plt.subplots(figsize=(5, 5))
+    axis.scatter(joined["reference"].rank(ascending=False), joined["composite"].rank(ascending=False),
+                 s=8, alpha=0.7)
+    axis.set_xlabel(f"rank in {reference.name}")
+    axis.set_ylabel("rank in the open composite")
+    axis.set_title(title)
+    figure.tight_layout()
+    return figure
