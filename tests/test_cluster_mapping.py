@@ -145,3 +145,29 @@ def test_lower_threshold_gives_more_clusters():
     default = build_cluster_mapping(sbs, weights).table["is_cluster"].sum()
     looser = build_cluster_mapping(sbs, weights, StarRules(specialisation_lq=1.2)).table
     assert looser["is_cluster"].sum() > default
+
+
+def test_figures_return_figures():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from eocic.clusters import figures
+
+    mapping = build_cluster_mapping(small_sbs(), small_weights())
+    table = mapping.table
+    made = [
+        figures.plot_portfolio(table, "AA01", 2020, "sector"),
+        figures.plot_lq_heatmap(table, "AA", 2020, "cluster"),
+        figures.plot_development(table, "AA01", "sector", ["C10", "J62"]),
+        figures.plot_development(table, "AA01", "sector", ["C10"], measure="lq"),
+        figures.plot_network(mapping.linkages, table, 2020, "sector"),
+        figures.plot_panorama_comparison(panorama_2020_comparison(table, 2020, "sector")),
+    ]
+    assert all(isinstance(figure, plt.Figure) for figure in made)
+    heatmap_labels = [t.get_text() for t in made[1].axes[0].get_xticklabels()]
+    assert heatmap_labels == ["chem", "food"]
+    with pytest.raises(ValueError, match="no region of country"):
+        figures.plot_lq_heatmap(table, "ZZ", 2020, "sector")
+    plt.close("all")

@@ -161,3 +161,20 @@ def panorama_2020_comparison(table: pd.DataFrame, year: int, scheme: str = "clus
     comparison = pd.DataFrame(rows)
     comparison["ratio"] = comparison["this_study"] / comparison["panorama_2020"]
     return comparison
+
+
+def strongest_clusters(table: pd.DataFrame, year: int, scheme: str, *, top: int = 20,
+                       geo: str | None = None) -> pd.DataFrame:
+    """The clusters of a year and scheme ranked by stars, then employment (largest first).
+
+    Columns ``geo, category, category_name, employment, lq, size_share, relative_wage,
+    growth, stars, performance_class``; ``geo`` restricts to one region.
+    """
+    selected = table[(table["year"] == year) & (table["scheme"] == scheme) & table["is_cluster"]]
+    if geo is not None:
+        selected = selected[selected["geo"] == geo]
+    columns = ["geo", "category", "category_name", "employment", "lq", "size_share",
+               "relative_wage", "growth", "stars", "performance_class"]
+    return (selected.sort_values(["stars", "employment", "geo", "category"],
+                                 ascending=[False, False, True, True], kind="mergesort")
+            .loc[:, columns].head(top).reset_index(drop=True))

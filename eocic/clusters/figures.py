@@ -1,0 +1,179 @@
+"""Figures of the cluster mapping; each function returns a matplotlib ``Figure``.
+
+Inputs are the tables of :mod:`eocic.clusters.mapping` (``cluster_mapping`` and
+``cluster_linkages``); the functions select, never recompute, indicators.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import matplotlib.pyplot as plt
+import seaborn as sns
+
+CLASS_COLOURS: dict[str, str] = {"high": "#c0392b", "medium": "#e67e22", "basic": "#f1c40f",
+                                 "none": "#95a5a6"}
+
+
+def _select(table: pd.DataFrame, *, scheme: str | None = None, year: int | None = None,
+            geo: str | None = None) -> pd.DataFrame:
+    selected = table
+    if scheme is not None:
+        selected = selected[selected["scheme"] == scheme]
+    if year is not None:
+        selected = selected[selected["year"] == year]
+    if geo is not None:
+        selected = selected[selected["geo"] == geo]
+    if selected.empty:
+        raise ValueError(f"no cluster mapping rows for scheme={scheme!r}, year={year!r}, "
+                         f"geo={geo!r}")
+    return selected
+
+
+def _short(name: str, width: int = 28) -> str:
+    return name if len(name) <= width else name[: width - 1] + "…"
+
+
+def plot_portfolio(table: pd.DataFrame, geo: str, year: int, scheme: str, *,
+                   labels: int = 10, title: str | None = None) -> plt.Figure:
+    """Bubble chart of a region's portfolio: LQ (log axis) vs employment growth (% per year),
+    bubble area = employment; colour = performance class (grey: not a cluster)."""
+    data = _select(table, scheme=scheme, year=year, geo=geo)
+    data = data[(data["lq"] > 0) & data["growth"].notna()].copy()
+    figure, axis = plt.subplots(figsize=(9, 6))
+    if data.empty:
+        axis.text(0.5, 0.5, "no category with LQ and growth", ha="center", transform=axis.transAxes)
+        return figure
+    data["class"] = data["performance_class"].fillna("none")
+    scale = 2000.0 / max(float(data["employment"].max()), 1.0)
+    for name in ("none", "basic", "medium", "high"):
+        part = data[data["class"] == name]
+        if len(part):
+            axis.scatter(part["lq"], part["growth"] * 100, s=part["employment"] * scale + 8,
+                         color=CLASS_COLOURS[name], alpha=0.65, edgecolor="black", linewidth=0.4,
+                         label=name if name != "none" else "not a cluster")
+    axis.set_xscale("log")
+    axis.axvline(2.0, color="black", linestyle="--", linewidth=0.8)
+    axis.axvline(1.0, color="grey", linestyle=":", linewidth=0.8)
+    axis.axhline(0.0, color="grey", linewidth=0.8)
+    for row in data.nlargest(labels, "employment").itertuples():
+        axis.annotate(_short(str(row.category_name)), (row.lq, row.growth * 100), fontsize=7,
+                      xytext=(3, 3), textcoords="offset points")
+    growth_years = int(data["growth_years"].mode().iloc[0])
+    axis.set_xlabel("location quotient (log scale; dashed: specialisation star LQ = 2)")
+    axis.set_ylabel(f"employment growth, % per year (CAGR over {growth_years} years)")
+    axis.set_title(title or f"Cluster portfolio of {geo}, {year} ({scheme}); bubble = employment")
+    axis.legend(title="performance class", fontsize=8, markerscale=0.5, loc="best")
+    figure.tight_layout()
+    return figure
+
+
+def plot_lq_heatmap(table: pd.DataFrame, country: str, year: int, scheme: str, *,
+                    title: str | None = None) -> plt.Figure:
+    """Heatmap of log2 LQ by region (rows) x category (columns) for one country;
+    missing LQs are blank, clusters (LQ >= 2) are log2 LQ >= 1."""
+    data = _select(table, scheme=scheme, year=year)
+    data = data[data["geo"].str.startswith(country)]
+    if data.empty:
+        raise ValueError(f"no region of country {country!r} in the cluster mapping")
+    matrix = data.pivot(index="geo", columns="category", values="lq").sort_index(axis=1)
+    names = data.drop_duplicates("category").set_index("category")["category_name"]
+    matrix.columns = [f"{c} {names[c]}" if names[c] != c else c for c in matrix.columns]
+    with np.errstate(divide="ignore"):
+        log_lq = np.log2(matrix.where(matrix > 0)).clip(-3, 3)
+    width = max(8.0, 0.22 * matrix.shape[1] + 3)
+    height = max(3.0, 0.32 * matrix.shape[0] + 3)
+    figure, axis = plt.subplots(figsize=(width, height))
+    sns.heatmap(log_lq, cmap="RdBu_r", center=0, vmin=-3, vmax=3, linewidths=0.2,
+                cbar_kws={"label": "log2 LQ (1 = LQ 2, clipped at ±3)"}, ax=axis)
+    axis.set_xticks(np.arange(matrix.shape[1]) + 0.5)
+    axis.set_xticklabels([_short(str(c), 32) for c in matrix.columns], rotation=90, fontsize=7)
+    axis.set_xlabel("")
+    axis.set_ylabel("NUTS-2 region")
+    axis.set_title(title or f"Specialisation (LQ) of the regions of {country}, {year} ({scheme})")
+    figure.tight_layout()
+    return figure
+
+
+def plot_development(table: pd.DataFrame, geo: str, scheme: str, categories: list[str], *,
+                     measure: str = "employment_index", title: str | None = None) -> plt.Figure:
+    """Development over the years of a region's categories: ``employment_index`` (first year
+    with a value = 100) or ``lq``."""
+    if measure not in ("employment_index", "lq"):
+        raise ValueError(f"measure={measure!r}: use 'employment_index' or 'lq'")
+    data = _select(table, scheme=scheme, geo=geo)
+    data = data[data["category"].isin(categories)].sort_values("year")
+    figure, axis = plt.subplots(figsize=(9, 5))
+    for category, part in data.groupby("category", sort=False):
+        values = part.set_index("year")["employment" if measure == "employment_index" else "lq"]
+        if measure == "employment_index":
+            base = values.dropna()
+            if base.empty or base.iloc[0] <= 0:
+                continue
+            values = values / base.iloc[0] * 100
+        axis.plot(values.index, values.to_numpy(), marker="o", markersize=3,
+                  label=_short(str(part["category_name"].iloc[0]), 40))
+    if measure == "lq":
+        axis.axhline(2.0, color="black", linestyle="--", linewidth=0.8)
+    axis.set_xlabel("year")
+    axis.set_ylabel("employment, first year = 100" if measure == "employment_index"
+                    else "location quotient")
+    axis.set_title(title or f"{geo}: development of its largest specialisations ({scheme})")
+    axis.legend(fontsize=7, loc="best")
+    figure.tight_layout()
+    return figure
+
+
+def plot_network(pairs: pd.DataFrame, table: pd.DataFrame, year: int, scheme: str, *,
+                 title: str | None = None) -> plt.Figure:
+    """Cluster network on a circle: nodes = categories (area = EU employment, colour = number
+    of regional clusters), edges = related pairs (co-location above P90), width = correlation."""
+    data = _select(table, scheme=scheme, year=year)
+    nodes = (data.groupby(["category", "category_name"])
+             .agg(employment=("employment", "sum"), clusters=("is_cluster", "sum"))
+             .reset_index().sort_values("category").reset_index(drop=True))
+    edges = pairs[(pairs["scheme"] == scheme) & (pairs["year"] == year) & pairs["related"]]
+    angle = np.linspace(0, 2 * np.pi, len(nodes), endpoint=False)
+    position = {c: (np.cos(a), np.sin(a)) for c, a in zip(nodes["category"], angle)}
+    figure, axis = plt.subplots(figsize=(9, 9))
+    for row in edges.itertuples():
+        (x0, y0), (x1, y1) = position[row.category_i], position[row.category_j]
+        axis.plot([x0, x1], [y0, y1], color="#34495e", alpha=0.5,
+                  linewidth=0.5 + 2.5 * max(float(row.colocation_corr), 0.0))
+    scale = 1500.0 / max(float(nodes["employment"].max()), 1.0)
+    points = axis.scatter([position[c][0] for c in nodes["category"]],
+                          [position[c][1] for c in nodes["category"]],
+                          s=nodes["employment"] * scale + 20, c=nodes["clusters"], cmap="viridis",
+                          edgecolor="black", linewidth=0.4, zorder=3)
+    figure.colorbar(points, ax=axis, shrink=0.6, label="regional clusters (LQ ≥ 2)")
+    for (category, name), a in zip(nodes[["category", "category_name"]].itertuples(index=False),
+                                   angle):
+        x, y = 1.12 * np.cos(a), 1.12 * np.sin(a)
+        axis.text(x, y, _short(str(name), 26), fontsize=6,
+                  ha="left" if np.cos(a) >= 0 else "right", va="center",
+                  rotation=np.degrees(a) if np.cos(a) >= 0 else np.degrees(a) + 180,
+                  rotation_mode="anchor")
+    axis.set_xlim(-1.9, 1.9)
+    axis.set_ylim(-1.9, 1.9)
+    axis.set_aspect("equal")
+    axis.axis("off")
+    axis.set_title(title or f"Related categories by co-location, {year} ({scheme}): "
+                   f"{len(edges)} related pairs")
+    return figure
+
+
+def plot_panorama_comparison(comparison: pd.DataFrame, *, title: str | None = None) -> plt.Figure:
+    """Bars: clusters by class in this study vs the EOCIC 2020 Panorama
+    (:func:`eocic.clusters.stars.panorama_2020_comparison`)."""
+    counts = comparison[comparison["measure"].isin(["high", "medium", "basic"])]
+    figure, axis = plt.subplots(figsize=(6, 3.5))
+    x = np.arange(len(counts))
+    axis.bar(x - 0.2, counts["this_study"], width=0.4, label="this study", color="#4c72b0")
+    axis.bar(x + 0.2, counts["panorama_2020"], width=0.4, label="Panorama 2020", color="#dd8452")
+    axis.set_xticks(x)
+    axis.set_xticklabels(counts["measure"])
+    axis.set_ylabel("number of regional clusters")
+    axis.set_title(title or "Clusters by performance class")
+    axis.legend()
+    figure.tight_layout()
+    return figure
