@@ -60,6 +60,7 @@ import argparse
 import io
 import re
 import sys
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -723,6 +724,14 @@ def category_ids(names: list[str], prefix: str) -> dict[str, str]:
 # Reading the sources
 
 
+def _read_sheet(path: Path, sheet: str) -> pd.DataFrame:
+    """One sheet as text; openpyxl's warning about unsupported Excel extensions (data
+    validation metadata, irrelevant to the cell values) is silenced."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Unknown extension", category=UserWarning)
+        return pd.read_excel(path, sheet_name=sheet, dtype=str)
+
+
 def read_isic_structure(folder: Path) -> tuple[pd.DataFrame, dict[str, str]]:
     """ISIC Rev.4 classes and the section letter of each division.
 
@@ -786,7 +795,7 @@ def read_cluster_naics(folder: Path) -> tuple[pd.DataFrame, list[str]]:
     so it is done in :func:`bridge_naics`). Returns the raw table and the log lines.
     """
     path = folder / CLUSTER_FILE
-    table = pd.read_excel(path, sheet_name=CLUSTER_SHEET, dtype=str)
+    table = _read_sheet(path, CLUSTER_SHEET)
     table.columns = [str(c).strip() for c in table.columns]
     expected = ["NAICS", "TradedLocal", "Cluster"]
     if table.columns[:3].tolist() != expected:
@@ -817,10 +826,11 @@ def read_concordance(folder: Path) -> tuple[pd.DataFrame, list[str]]:
 
     The two ``0`` rows (households for own use, ISIC 9810/9820 linked to all NAICS) and the
     links to a whole ISIC group (``012X``: not class-level, the group's classes are linked by
-    other NAICS industries) are dropped and counted; duplicated (naics, isic) pairs are merged (whole_industry if any row is).
+    other NAICS industries) are dropped and counted; duplicated (naics, isic) pairs are
+    merged (whole_industry if any row is).
     """
     path = folder / CONCORDANCE_FILE
-    table = pd.read_excel(path, sheet_name=CONCORDANCE_SHEET, dtype=str)
+    table = _read_sheet(path, CONCORDANCE_SHEET)
     if table.shape[1] < 5:
         raise SourceError(f"{path} sheet {CONCORDANCE_SHEET!r}: expected 5 columns (NAICS, "
                           f"title, ISIC, title, notes), got {table.shape[1]}")
