@@ -1,0 +1,1 @@
+"""Cluster stress test: regional exposure to employment (or output) shocks by NACE division."""

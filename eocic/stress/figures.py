@@ -1,0 +1,86 @@
+"""Figures of the stress test: exposure map (when :mod:`eocic.maps` exists), ranked bars,
+and the breakdown of one region's expected change (waterfall)."""
+
+from __future__ import annotations
+
+import importlib
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+
+def exposure_map(table: pd.DataFrame, scenario: str, **kwargs):
+    """Choropleth of ``expected_change_pct`` for one scenario via :mod:`eocic.maps`.
+
+    ``eocic.maps`` is optional (imported lazily). Returns ``(figure, note)``: ``figure`` is None
+    and ``note`` says why when the module or a map function is not available or fails.
+    """
+    try:
+        maps = importlib.import_module("eocic.maps")
+    except ImportError as error:
+        return None, f"No map: eocic.maps is not available ({error}); ranked bars instead."
+    draw = getattr(maps, "choropleth", None)
+    if draw is None:
+        return None, "No map: eocic.maps has no choropleth function; ranked bars instead."
+    values = table[table["scenario"] == scenario][["geo", "expected_change_pct"]]
+    try:
+        result = draw(values, column="expected_change_pct", **kwargs)
+    except Exception as error:  # the map module is another engineer's: never break the stage
+        return None, f"No map: eocic.maps.choropleth failed ({type(error).__name__}: {error})."
+    figure = getattr(result, "figure", None) or getattr(result, "get_figure", lambda: result)()
+    return figure, ""
+
+
+def ranked_bars(table: pd.DataFrame, scenario: str, n: int = 25, names: dict | None = None):
+    """Horizontal bars of the ``n`` most exposed regions (``expected_change_pct``), with the
+    share of employment of unknown exposure written beside each bar when positive."""
+    part = table[(table["scenario"] == scenario) & table["rank"].notna()]
+    part = part.sort_values("rank").head(n).iloc[::-1]
+    labels = [f"{g} {names.get(g, '')}".strip() if names else g for g in part["geo"]]
+    fig, ax = plt.subplots(figsize=(8, max(3, 0.28 * len(part) + 1)))
+    colors = ["#b2182b" if v < 0 else "#2166ac" for v in part["expected_change_pct"]]
+    ax.barh(labels, part["expected_change_pct"], color=colors)
+    for y, (value, unknown) in enumerate(zip(part["expected_change_pct"], part["unknown_share"])):
+        if unknown and unknown > 0:
+            ax.annotate(f"unknown {100 * unknown:.1f}%", (value, y), xytext=(-4, 0),
+                        textcoords="offset points", ha="right", va="center", fontsize=7)
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_xlabel("expected employment change, % of regional SBS employment")
+    ax.set_title(f"Most exposed regions: scenario {scenario}")
+    fig.tight_layout()
+    return fig
+
+
+def region_waterfall(contributions: pd.DataFrame, geo: str, n: int = 8, title: str = ""):
+    """Waterfall of one region's expected change: the ``n`` largest contributions (persons),
+    the rest as "other", and the total; unknown (confidential) contributions are listed in the
+    subtitle, not drawn.
+
+    ``contributions``: ``geo, unit, name, contribution`` (see
+    :func:`eocic.stress.exposure.division_contributions`).
+    """
+    part = contributions[contributions["geo"] == geo]
+    unknown = part[part["contribution"].isna()]["unit"].tolist()
+    known = part[part["contribution"].notna()].copy()
+    known["size"] = known["contribution"].abs()
+    known = known.sort_values(["size", "unit"], ascending=[False, True], kind="mergesort")
+    top = known.head(n)
+    steps = [(f"{u} {str(nm)[:28]}", v) for u, nm, v in
+             zip(top["unit"], top["name"], top["contribution"])]
+    rest = known["contribution"].iloc[n:].sum()
+    if len(known) > n:
+        steps.append((f"other ({len(known) - n})", rest))
+    fig, ax = plt.subplots(figsize=(8, 0.4 * (len(steps) + 1) + 1.5))
+    running = 0.0
+    for y, (label, value) in enumerate(steps):
+        ax.barh(y, value, left=running, color="#b2182b" if value < 0 else "#2166ac")
+        running += value
+    ax.barh(len(steps), running, color="#444444")
+    ax.set_yticks(range(len(steps) + 1), [s[0] for s in steps] + ["total"])
+    ax.invert_yaxis()
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_xlabel("expected change in persons employed")
+    subtitle = f"\nunknown (confidential): {', '.join(unknown)}" if unknown else ""
+    ax.set_title((title or f"{geo}: contributions to the expected change") + subtitle, fontsize=10)
+    fig.tight_layout()
+    return fig
