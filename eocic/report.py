@@ -131,6 +131,16 @@ def write_index(run: "StudyRun", run_info: dict) -> Path:
             f"<td><span class='status' style='background:{colour}'>{result.status}</span></td>"
             f"<td class='num'>{seconds}</td><td>{' · '.join(links)}</td></tr>"
         )
+    try:
+        from eocic.findings import key_findings
+
+        findings = key_findings(config.processed_dir, config.year)
+        findings_html = ("<ul>" + "".join(f"<li>{f}</li>" for f in findings) + "</ul>"
+                         if findings else "<p>No findings yet: the analysis stages have not "
+                         "written their tables.</p>")
+    except Exception as error:  # the index must still be written; say why findings are absent
+        findings_html = (f"<p class='err'>Key findings could not be computed: "
+                         f"{html.escape(type(error).__name__)}: {html.escape(str(error))}</p>")
     overall = "complete" if run.ok else (
         "FAILED" if any(r.status == "failed" for r in run.results) else "in progress"
     )
@@ -154,6 +164,7 @@ code {{ font-size: .85rem; }}
 <p class="sub">Run {overall}; started {html.escape(run.started_at)};
 {run.seconds:.1f} s so far. Source <b>{html.escape(config.source)}</b>, reference year
 <b>{config.year}</b>.</p>
+<h2>Key findings</h2>{findings_html}
 <h2>Stages</h2>
 <table><thead><tr><th>#</th><th>stage</th><th>status</th><th>seconds</th><th>output</th></tr>
 </thead><tbody>{''.join(stage_rows)}</tbody></table>
