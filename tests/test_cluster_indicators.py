@@ -197,3 +197,11 @@ def test_invariants_on_random_economy():
         ["category", "year"])["regional_employment"].sum()
     np.testing.assert_allclose(weighted_mean.to_numpy(), 1.0)
     assert table["incomplete"].between(0, 1).all()
+
+
+def test_weights_in_another_code_format_are_rejected():
+    sbs = tiny_sbs()
+    weights = pd.DataFrame({"category": ["x"], "category_name": ["X"], "division": ["10"],
+                            "weight": [1.0], "basis": ["exact"]})
+    with pytest.raises(AllocationError, match="C29"):
+        allocate(sbs, weights)

@@ -165,6 +165,11 @@ def allocate(sbs: pd.DataFrame, weights: pd.DataFrame, *, max_incomplete: float 
     weights = check_weights(weights, scheme)
     divisions = set(sbs["nace_r2"].unique())
     covered = weights["division"].isin(divisions)
+    if len(weights) and not covered.any():
+        raise AllocationError(
+            f"weights of scheme {scheme!r}: none of the divisions {sorted(weights['division'])[:5]}"
+            f"... is in the SBS table, whose divisions look like {sorted(divisions)[:3]}; write "
+            "divisions as Eurostat NACE Rev. 2 codes (section letter + two digits, e.g. C29)")
     uncovered = weights.loc[~covered, ["category", "division", "weight"]].reset_index(drop=True)
     weights = weights[covered]
     categories = (weights.groupby("category", sort=True)

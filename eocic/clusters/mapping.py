@@ -121,7 +121,7 @@ def default_weights(sbs: pd.DataFrame,
             from eocic.clusters.definitions import allocation_weights
 
             weights[scheme] = allocation_weights(scheme)
-        except (ImportError, AttributeError, FileNotFoundError, NotImplementedError,
+        except (ImportError, AttributeError, FileNotFoundError, NotImplementedError, KeyError,
                 ValueError) as error:
             if scheme == "sector":
                 weights[scheme] = sector_weights(sbs["nace_r2"])
