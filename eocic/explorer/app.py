@@ -1,0 +1,263 @@
+"""The ipywidgets view of the region explorer, wired to :class:`RegionExplorer`.
+
+Layout: heading; country and region pickers; peers (text, "Apply peers", "Default peers");
+tabs (cluster portfolio, scoreboard, development over time, regressions, map); export buttons
+(CSV tables, PNG figures into ``reports/<run_id>/exports/``). Figures are PNG images
+(``widgets.Image``), tables HTML. Only the visible tab is drawn after a change; the others
+are drawn when opened (the controller caches each tab's content per selection).
+
+Widgets carry CSS classes ``eocic-...`` (``eocic-heading``, ``eocic-region`` ...) so that a
+browser test can find them.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import ipywidgets as widgets
+import pandas as pd
+
+from eocic.explorer import export, figures
+from eocic.explorer.controller import MAP_KINDS, TAB_TITLES, TABS, ExplorerError, Panel, RegionExplorer
+
+MAX_TABLE_ROWS = 60
+
+
+def table_html(frame: pd.DataFrame, max_rows: int = MAX_TABLE_ROWS) -> str:
+    """HTML of a table: numbers rounded for reading, stars as ★, at most ``max_rows`` rows
+    (the note says how many more; the CSV export has them all)."""
+    if frame is None or frame.empty:
+        return "<p><i>no rows</i></p>"
+    shown = frame.head(max_rows).copy()
+    if "stars" in shown:
+        shown["stars"] = [("★" * int(n) if pd.notna(n) else "") for n in shown["stars"]]
+    for column in shown.columns:
+        if pd.api.types.is_float_dtype(shown[column]):
+            shown[column] = ["–" if pd.isna(v) else f"{v:,.3f}" if abs(v) < 100 else f"{v:,.0f}"
+                             for v in shown[column]]
+    text = shown.to_html(index=False, border=0, classes="eocic-table", na_rep="–")
+    if len(frame) > max_rows:
+        text += f"<p><i>{max_rows} of {len(frame):,} rows shown; export CSV for all.</i></p>"
+    return text
+
+
+class ExplorerApp:
+    """Widgets over one :class:`RegionExplorer`; ``app.widget`` is what to display.
+
+    Parameters
+    ----------
+    explorer : RegionExplorer
+    export_dir : path, optional
+        Where the export buttons write (default ``reports/<run_id>/exports`` under the current
+        project root).
+    """
+
+    def __init__(self, explorer: RegionExplorer, export_dir: str | Path | None = None) -> None:
+        from eocic.config import project_root
+        self.explorer = explorer
+        self.export_dir = Path(export_dir) if export_dir else export.default_export_dir(
+            project_root(), explorer.run_id)
+        self._busy = False
+        self._stale: set[str] = set(TABS)
+        self.heading = widgets.HTML().add_class("eocic-heading")
+        self.message = widgets.HTML().add_class("eocic-message")
+        self.country_picker = widgets.Dropdown(options=explorer.countries(),
+                                               description="Country").add_class("eocic-country")
+        self.region_picker = widgets.Dropdown(description="Region").add_class("eocic-region")
+        self.peer_text = widgets.Text(placeholder="up to 5 codes, e.g. FR10,ITC4",
+                                      description="Peers").add_class("eocic-peers")
+        self.apply_button = widgets.Button(description="Apply peers")
+        self.default_button = widgets.Button(description="Default peers")
+        self.peer_label = widgets.HTML().add_class("eocic-peer-list")
+        self.map_kind = widgets.Dropdown(options=list(MAP_KINDS), value=explorer.map_kind,
+                                         description="Map of")
+        self.map_category = widgets.Dropdown(description="Showing")
+        self.csv_button = widgets.Button(description="Export tables (CSV)", icon="table")
+        self.png_button = widgets.Button(description="Export figures (PNG)", icon="image")
+        self.export_status = widgets.HTML().add_class("eocic-export-status")
+        self.pages: dict[str, dict[str, widgets.Widget]] = {}
+        children = []
+        for tab in TABS:
+            page = {"title": widgets.HTML().add_class(f"eocic-title-{tab}"),
+                    "notes": widgets.HTML(), "image": widgets.Image(format="png"),
+                    "table": widgets.HTML().add_class(f"eocic-table-{tab}")}
+            if tab == "scoreboard":
+                page["extra"] = widgets.HTML()
+                page["ranks"] = widgets.Image(format="png")
+            self.pages[tab] = page
+            parts = list(page.values())
+            if tab == "map":
+                parts.insert(1, widgets.HBox([self.map_kind, self.map_category]))
+            children.append(widgets.VBox(parts))
+        self.tabs = widgets.Tab(children=children).add_class("eocic-tabs")
+        for index, tab in enumerate(TABS):
+            self.tabs.set_title(index, TAB_TITLES[tab])
+
+        if explorer.region:
+            self.country_picker.value = explorer.country
+            self.region_picker.options = explorer.regions_of(explorer.country)
+            self.region_picker.value = explorer.region
+        self.country_picker.observe(self._on_country, names="value")
+        self.region_picker.observe(self._on_region, names="value")
+        self.apply_button.on_click(lambda _: self.apply_peers())
+        self.default_button.on_click(lambda _: self.apply_peers(default=True))
+        self.tabs.observe(lambda _: self.render_visible(), names="selected_index")
+        self.map_kind.observe(self._on_map_kind, names="value")
+        self.map_category.observe(self._on_map_category, names="value")
+        self.csv_button.on_click(lambda _: self.export_tables())
+        self.png_button.on_click(lambda _: self.export_figures())
+        self.widget = widgets.VBox([
+            self.heading,
+            widgets.HBox([self.country_picker, self.region_picker]),
+            widgets.HBox([self.peer_text, self.apply_button, self.default_button]),
+            self.peer_label, self.message, self.tabs,
+            widgets.HBox([self.csv_button, self.png_button]), self.export_status,
+        ]).add_class("eocic-explorer")
+        self.refresh(explorer.messages)
+
+    # -- display --------------------------------------------------------------------
+    def _ipython_display_(self) -> None:  # pragma: no cover - needs a frontend
+        from IPython.display import display
+        display(self.widget)
+
+    @property
+    def visible_tab(self) -> str:
+        return TABS[self.tabs.selected_index or 0]
+
+    def tab_title(self, tab: str) -> str:
+        """The heading shown on ``tab`` (drawn if needed)."""
+        self._render(tab)
+        return html.unescape(self.pages[tab]["title"].value)
+
+    def refresh(self, messages: list[str] | None = None) -> None:
+        """Show the controller's selection: heading, peers, messages, the visible tab."""
+        explorer = self.explorer
+        self.heading.value = (f"<h3>{html.escape(explorer.title())}</h3>" if explorer.region
+                              else f"<h3>Run {html.escape(explorer.run_id)}: no region</h3>")
+        peers = ", ".join(explorer.label(p) for p in explorer.peers) or "none"
+        self.peer_label.value = (f"<b>Peers</b> ({html.escape(explorer.peer_source)}): "
+                                 f"{html.escape(peers)}")
+        messages = list(messages or [])
+        self.message.value = "".join(f"<p style='color:#9a3412'>{html.escape(m)}</p>"
+                                     for m in messages)
+        self._update_map_choices()
+        self._stale = set(TABS)
+        self.render_visible()
+
+    def render_visible(self) -> None:
+        self._render(self.visible_tab)
+
+    def _render(self, tab: str) -> None:
+        if tab not in self._stale:
+            return
+        self._stale.discard(tab)
+        page = self.pages[tab]
+        if not self.explorer.region:
+            page["title"].value = "<h4>No region in this run</h4>"
+            page["notes"].value = "".join(
+                f"<p>{html.escape(m)}</p>" for m in self.explorer.missing.values())
+            return
+        panel: Panel = self.explorer.panel(tab)
+        page["title"].value = f"<h4>{html.escape(panel.title)}</h4>"
+        notes = [f"<p style='color:#9a3412'><b>{html.escape(panel.message)}</b></p>"
+                 if panel.message else ""]
+        notes += [f"<p>{html.escape(note)}</p>" for note in panel.notes]
+        page["notes"].value = "".join(notes)
+        png = panel.png()
+        page["image"].value = png or b""
+        page["image"].layout.display = None if png else "none"
+        page["table"].value = "" if panel.message else table_html(panel.table)
+        if tab == "scoreboard":
+            extra = "".join(f"<h5>{name.capitalize()}</h5>" + table_html(table)
+                            for name, table in panel.extra.items() if name != "ranks")
+            page["extra"].value = extra
+            ranks = panel.extra_draw.get("ranks")
+            page["ranks"].value = figures.png_bytes(ranks()) if ranks else b""
+            page["ranks"].layout.display = None if ranks else "none"
+
+    # -- callbacks ------------------------------------------------------------------
+    def _on_country(self, change) -> None:
+        if self._busy:
+            return
+        try:
+            messages = self.explorer.set_country(change["new"])
+        except ExplorerError as error:
+            self.message.value = f"<p style='color:#9a3412'>{html.escape(str(error))}</p>"
+            return
+        self._busy = True
+        try:
+            self.region_picker.options = self.explorer.regions_of(self.explorer.country)
+            self.region_picker.value = self.explorer.region
+        finally:
+            self._busy = False
+        self.peer_text.value = ""
+        self.refresh(messages)
+
+    def _on_region(self, change) -> None:
+        if self._busy or change["new"] is None:
+            return
+        self.select_region(change["new"])
+
+    def select_region(self, geo: str) -> None:
+        """Select ``geo`` (as the region picker does) and redraw the visible tab."""
+        try:
+            messages = self.explorer.set_region(geo)
+        except ExplorerError as error:
+            self.message.value = f"<p style='color:#9a3412'>{html.escape(str(error))}</p>"
+            return
+        self._busy = True
+        try:
+            if self.country_picker.value != self.explorer.country:
+                self.country_picker.value = self.explorer.country
+                self.region_picker.options = self.explorer.regions_of(self.explorer.country)
+            if self.region_picker.value != geo:
+                self.region_picker.value = geo
+        finally:
+            self._busy = False
+        self.peer_text.value = ""
+        self.refresh(messages)
+
+    def apply_peers(self, default: bool = False) -> None:
+        """Use the peers typed in the text box (or the default peers)."""
+        if default:
+            self.peer_text.value = ""
+        self.refresh(self.explorer.set_peers("" if default else self.peer_text.value))
+
+    def _update_map_choices(self) -> None:
+        choices = self.explorer.map_choices()
+        self._busy = True
+        try:
+            self.map_category.options = choices
+            codes = [code for _, code in choices]
+            current = self.explorer.map_category
+            default = self.explorer._default_map_category() if choices else None
+            self.map_category.value = current if current in codes else default
+        finally:
+            self._busy = False
+
+    def _on_map_kind(self, change) -> None:
+        self.explorer.set_map(kind=change["new"])
+        self.explorer.map_category = None
+        self._update_map_choices()
+        self._stale.add("map")
+        self.render_visible()
+
+    def _on_map_category(self, change) -> None:
+        if self._busy or change["new"] is None:
+            return
+        self.explorer.set_map(category=change["new"])
+        self._stale.add("map")
+        self.render_visible()
+
+    def export_tables(self) -> list[Path]:
+        written = export.export_tables(self.explorer, self.export_dir)
+        self.export_status.value = (f"{len(written)} CSV file(s) written to "
+                                    f"<code>{html.escape(str(self.export_dir))}</code>")
+        return written
+
+    def export_figures(self) -> list[Path]:
+        written = export.export_figures(self.explorer, self.export_dir)
+        self.export_status.value = (f"{len(written)} PNG file(s) written to "
+                                    f"<code>{html.escape(str(self.export_dir))}</code>")
+        return written

@@ -1,0 +1,184 @@
+"""Figures of the region explorer, drawn on plain :class:`matplotlib.figure.Figure` objects
+(not pyplot: a long-running explorer must not accumulate open figures).
+
+Every function takes the tables the controller has already selected for the current region
+and returns a ``Figure``; none recomputes an indicator.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
+
+CLASS_COLOURS = {"high": "#c0392b", "medium": "#e67e22", "basic": "#f1c40f",
+                 "none": "#95a5a6"}
+REGION_COLOUR = "#1f4e79"
+PEER_COLOUR = "#e67e22"
+LQ_TICKS = (0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32)
+
+
+def _short(name: str, width: int = 30) -> str:
+    name = str(name)
+    return name if len(name) <= width else name[: width - 1] + "…"
+
+
+def _empty(title: str, text: str) -> Figure:
+    figure = Figure(figsize=(8, 3))
+    axis = figure.subplots()
+    axis.text(0.5, 0.5, text, ha="center", va="center", transform=axis.transAxes, wrap=True)
+    axis.set_axis_off()
+    axis.set_title(title)
+    return figure
+
+
+def png_bytes(figure: Figure, dpi: int = 80, tight: bool = False) -> bytes:
+    """The figure as PNG bytes (what the explorer shows and exports). ``tight=True`` crops
+    to the drawn content (one more drawing pass: for exports, not for callbacks)."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight" if tight else None,
+                   metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def portfolio_bubbles(portfolio: pd.DataFrame, title: str, labels: int = 8) -> Figure:
+    """Bubble chart: location quotient (log x) vs employment growth (% per year, y); bubble
+    area proportional to employment; colour = performance class (grey: not a cluster)."""
+    data = portfolio[(portfolio["lq"] > 0) & portfolio["growth"].notna()
+                     & portfolio["employment"].notna()].copy()
+    if data.empty:
+        return _empty(title, "no category with both a location quotient and a growth rate")
+    figure = Figure(figsize=(8.5, 5.5))
+    axis = figure.subplots()
+    data["class"] = data["performance_class"].fillna("none").replace("", "none")
+    scale = 1800.0 / max(float(data["employment"].max()), 1.0)
+    for name in ("none", "basic", "medium", "high"):
+        part = data[data["class"] == name]
+        if len(part):
+            axis.scatter(part["lq"], part["growth"] * 100, s=part["employment"] * scale + 8,
+                         color=CLASS_COLOURS[name], alpha=0.65, edgecolor="black",
+                         linewidth=0.4, label=name if name != "none" else "not a cluster")
+    axis.set_xscale("log")
+    low, high = float(data["lq"].min()), float(data["lq"].max())
+    axis.xaxis.set_major_locator(FixedLocator([v for v in LQ_TICKS if low / 1.5 <= v <= high * 1.5]
+                                              or [1.0]))
+    axis.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    axis.xaxis.set_minor_formatter(NullFormatter())
+    axis.axvline(2.0, color="black", linestyle="--", linewidth=0.8)
+    axis.axvline(1.0, color="grey", linestyle=":", linewidth=0.8)
+    axis.axhline(0.0, color="grey", linewidth=0.8)
+    for row in data.nlargest(labels, "employment").itertuples():
+        axis.annotate(_short(row.category_name, 26), (row.lq, row.growth * 100), fontsize=7,
+                      xytext=(3, 3), textcoords="offset points")
+    axis.set_xlabel("location quotient (log scale; dashed: LQ = 2, cluster threshold)")
+    axis.set_ylabel("employment growth (% per year)")
+    axis.legend(title="class", fontsize=8, loc="best", markerscale=0.5)
+    axis.set_title(title)
+    figure.subplots_adjust(left=0.09, right=0.98, bottom=0.11, top=0.93)
+    return figure
+
+
+def radar(scores: pd.DataFrame, title: str) -> Figure:
+    """Radar (spider) chart of scores 0-100; ``scores`` has one row per axis (index = label)
+    and columns ``region`` and ``peer_mean``. With fewer than three axes: horizontal bars."""
+    scores = scores.dropna(how="all")
+    if scores.empty:
+        return _empty(title, "no scores for this region")
+    labels = [_short(label.replace("_", " "), 22) for label in scores.index]
+    if len(scores) < 3:
+        figure = Figure(figsize=(7, 3))
+        axis = figure.subplots()
+        position = np.arange(len(scores))
+        axis.barh(position - 0.2, scores["region"], height=0.4, color=REGION_COLOUR,
+                  label="region")
+        axis.barh(position + 0.2, scores["peer_mean"], height=0.4, color=PEER_COLOUR,
+                  label="peer mean")
+        axis.set_yticks(position, labels)
+        axis.set_xlim(0, 100)
+        axis.legend()
+        axis.set_title(title)
+        figure.tight_layout()
+        return figure
+    angles = np.linspace(0, 2 * np.pi, len(scores), endpoint=False)
+    closed = np.append(angles, angles[0])
+    figure = Figure(figsize=(7, 6))
+    axis = figure.add_subplot(projection="polar")
+    for column, colour, name in (("peer_mean", PEER_COLOUR, "peer mean"),
+                                 ("region", REGION_COLOUR, "region")):
+        values = scores[column].fillna(0).to_numpy(dtype=float)
+        values = np.append(values, values[0])
+        axis.plot(closed, values, color=colour, linewidth=1.8, label=name)
+        axis.fill(closed, values, color=colour, alpha=0.15)
+    axis.set_xticks(angles, labels, fontsize=8)
+    axis.set_ylim(0, 100)
+    axis.set_yticks([25, 50, 75, 100])
+    axis.legend(loc="upper right", bbox_to_anchor=(1.25, 1.1), fontsize=8)
+    axis.set_title(title, pad=22)
+    figure.subplots_adjust(left=0.12, right=0.82, bottom=0.08, top=0.86)
+    return figure
+
+
+def rank_intervals(ranks: pd.DataFrame, title: str) -> Figure:
+    """Rank of the region with its 5-95 % interval (from the uncertainty analysis) per node:
+    ``ranks`` has index = node label and columns ``rank, rank_p05, rank_p95``."""
+    ranks = ranks.dropna(subset=["rank"])
+    if ranks.empty:
+        return _empty(title, "no ranks for this region")
+    figure = Figure(figsize=(8, 0.45 * len(ranks) + 1.5))
+    axis = figure.subplots()
+    position = np.arange(len(ranks))
+    low = (ranks["rank"] - ranks["rank_p05"]).clip(lower=0).fillna(0)
+    high = (ranks["rank_p95"] - ranks["rank"]).clip(lower=0).fillna(0)
+    axis.errorbar(ranks["rank"], position, xerr=[low, high], fmt="o", color=REGION_COLOUR,
+                  capsize=3)
+    axis.set_yticks(position, [_short(label.replace("_", " "), 30) for label in ranks.index])
+    axis.invert_yaxis()
+    axis.set_xlabel("rank (1 = best); bars: 5-95 % interval")
+    axis.set_title(title)
+    figure.tight_layout()
+    return figure
+
+
+def development(history: pd.DataFrame, title: str) -> Figure:
+    """Employment and location quotient over the years of the region's top categories;
+    ``history`` has columns ``category_name, year, employment, lq``."""
+    if history.empty:
+        return _empty(title, "no history for this region")
+    figure = Figure(figsize=(11, 4.2))
+    left, right = figure.subplots(1, 2)
+    for name, rows in history.groupby("category_name", sort=False):
+        rows = rows.sort_values("year")
+        left.plot(rows["year"], rows["employment"], marker=".", label=_short(name, 28))
+        right.plot(rows["year"], rows["lq"], marker=".", label=_short(name, 28))
+    left.set_ylabel("employment (persons)")
+    left.set_title("employment")
+    right.set_ylabel("location quotient")
+    right.axhline(2.0, color="black", linestyle="--", linewidth=0.8)
+    right.set_title("location quotient (dashed: 2)")
+    right.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    figure.suptitle(title)
+    figure.subplots_adjust(left=0.07, right=0.78, bottom=0.12, top=0.86, wspace=0.28)
+    return figure
+
+
+def coefficients(table: pd.DataFrame, title: str) -> Figure:
+    """Coefficient plot: ``coef`` with ``[ci_low, ci_high]`` per ``term`` (one model)."""
+    if table.empty:
+        return _empty(title, "no coefficients")
+    figure = Figure(figsize=(8, 0.4 * len(table) + 1.5))
+    axis = figure.subplots()
+    position = np.arange(len(table))
+    axis.errorbar(table["coef"], position,
+                  xerr=[(table["coef"] - table["ci_low"]).clip(lower=0).fillna(0),
+                        (table["ci_high"] - table["coef"]).clip(lower=0).fillna(0)],
+                  fmt="o", color=REGION_COLOUR, capsize=3)
+    axis.axvline(0, color="grey", linewidth=0.8)
+    axis.set_yticks(position, [_short(term, 34) for term in table["term"]])
+    axis.invert_yaxis()
+    axis.set_xlabel("coefficient with confidence interval")
+    axis.set_title(title)
+    figure.tight_layout()
+    return figure

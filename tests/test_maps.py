@@ -1,0 +1,164 @@
+"""Choropleth maps: the LAEA projection, finding and reading NUTS geometries, drawing."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import time
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib import colors
+
+from eocic import maps
+
+
+def square(lon: float, lat: float, size: float = 1.0) -> list:
+    return [[[lon, lat], [lon + size, lat], [lon + size, lat + size], [lon, lat + size],
+             [lon, lat]]]
+
+
+def feature_collection() -> dict:
+    features = [
+        {"type": "Feature", "properties": {"NUTS_ID": "DE11", "LEVL_CODE": 2, "CNTR_CODE": "DE",
+                                            "NAME_LATN": "Stuttgart"},
+         "geometry": {"type": "Polygon", "coordinates": square(9.0, 48.5)}},
+        {"type": "Feature", "properties": {"NUTS_ID": "FR10", "LEVL_CODE": 2, "CNTR_CODE": "FR",
+                                            "NAME_LATN": "Ile-de-France"},
+         "geometry": {"type": "MultiPolygon",
+                      "coordinates": [square(2.0, 48.5), square(3.5, 48.5, 0.2)]}},
+        {"type": "Feature", "properties": {"NUTS_ID": "FRY1", "LEVL_CODE": 2, "CNTR_CODE": "FR",
+                                            "NAME_LATN": "Guadeloupe"},
+         "geometry": {"type": "Polygon", "coordinates": square(-61.5, 16.0, 0.5)}},
+        {"type": "Feature", "properties": {"NUTS_ID": "DE1", "LEVL_CODE": 1, "CNTR_CODE": "DE",
+                                            "NAME_LATN": "Baden-Wurttemberg"},
+         "geometry": {"type": "Polygon", "coordinates": square(8.0, 47.5, 2.0)}},
+    ]
+    return {"type": "FeatureCollection",
+            "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::4326"}},
+            "features": features}
+
+
+@pytest.fixture
+def geojson_file(tmp_path):
+    path = tmp_path / "NUTS_RG_test_4326_LEVL_2.geojson.gz"
+    path.write_bytes(gzip.compress(json.dumps(feature_collection()).encode()))
+    return path
+
+
+def test_laea_matches_the_epsg_worked_example():
+    # EPSG Guidance Note 7-2, LAEA (method 9820) example: 50 N 5 E on ETRS89-LAEA
+    easting, northing = maps.laea_project(np.array([5.0, 10.0]), np.array([50.0, 52.0]))
+    assert easting[0] == pytest.approx(3_962_799.45, abs=0.01)
+    assert northing[0] == pytest.approx(2_999_718.85, abs=0.01)
+    # the origin maps to the false easting/northing
+    assert (easting[1], northing[1]) == pytest.approx((4_321_000.0, 3_210_000.0), abs=1e-6)
+
+
+def test_find_geometries_prefers_the_archive_then_shared(tmp_path):
+    raw = tmp_path / "raw"
+    shared = tmp_path / "shared"
+    assert maps.find_geometries(raw, shared) is None
+    (shared / "nuts").mkdir(parents=True)
+    fallback = shared / "nuts" / "NUTS_RG_60M_2016_4326_LEVL_2.geojson"
+    fallback.write_text("{}")
+    assert maps.find_geometries(raw, shared) == fallback
+    assert maps.find_geometries(None, shared / "nuts") == fallback
+    preferred = shared / "nuts" / "NUTS_RG_03M_2021_4326_LEVL_2.geojson.gz"
+    preferred.write_bytes(b"")
+    assert maps.find_geometries(raw, shared) == preferred
+    item = raw / "gisco" / "NUTS_RG_20M_2021_4326_LEVL_2"
+    item.mkdir(parents=True)
+    (item / "incoming.geojson.part").write_text("{}")      # a download in progress: ignored
+    assert maps.find_geometries(raw, shared) == preferred
+    for stamp in ("20240101T000000Z", "20250314T091500Z"):
+        (item / f"{stamp}.geojson").write_text("{}")
+    assert maps.find_geometries(raw, shared) == item / "20250314T091500Z.geojson"
+
+
+def test_read_geometries_keeps_level_two_and_projects(geojson_file):
+    geometries = maps.read_geometries(geojson_file)
+    assert list(geometries["geo"]) == ["DE11", "FR10", "FRY1"]          # DE1 (level 1) left out
+    assert geometries.set_index("geo").at["FR10", "name"] == "Ile-de-France"
+    rings = geometries.set_index("geo")["rings"]
+    assert len(rings["FR10"]) == 2 and rings["DE11"][0].shape == (5, 2)
+    expected = maps.laea_project(np.array([9.0]), np.array([48.5]))
+    assert rings["DE11"][0][0] == pytest.approx([expected[0][0], expected[1][0]])
+
+
+def test_read_geometries_errors_name_the_file(tmp_path):
+    broken = tmp_path / "broken.geojson"
+    broken.write_text("not json")
+    with pytest.raises(maps.GeometryError, match="broken.geojson: not a readable GeoJSON"):
+        maps.read_geometries(broken)
+    line = tmp_path / "line.geojson"
+    line.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"properties": {"NUTS_ID": "DE11", "LEVL_CODE": 2},
+         "geometry": {"type": "LineString", "coordinates": [[0, 0], [1, 1]]}}]}))
+    with pytest.raises(maps.GeometryError, match="region DE11 has geometry type 'LineString'"):
+        maps.read_geometries(line)
+    with pytest.raises(maps.GeometryError, match="not found"):
+        maps.read_geometries(tmp_path / "absent.geojson")
+
+
+def test_choropleth_colours_regions_and_reports_what_is_not_shown(geojson_file):
+    geometries = maps.read_geometries(geojson_file)
+    values = pd.Series({"DE11": 0.0, "FR10": 100.0, "FRY1": 50.0, "PL91": 10.0})
+    result = maps.choropleth(values, geometries, title="test", cmap="viridis",
+                             norm=colors.Normalize(0, 100), highlight=["DE11"])
+    assert result.shown == 3
+    assert result.without_geometry == ["PL91"]
+    assert result.outside_frame == ["FRY1"]
+    assert result.without_value == []
+    assert "PL91" in result.note() and "FRY1" in result.note()
+    collection = result.figure.axes[0].collections[0]
+    faces = [tuple(np.round(c, 4)) for c in collection.get_facecolors()]
+    viridis = matplotlib.colormaps["viridis"]
+    # rings sorted by area, largest first: DE11, FR10's big square, FRY1, FR10's small one
+    assert faces[0] == tuple(np.round(viridis(0.0), 4))
+    assert faces[1] == tuple(np.round(viridis(1.0), 4))
+    assert faces[-1] == faces[1]                                       # FR10 small island
+    outline = result.figure.axes[0].collections[1]
+    assert len(outline.get_paths()) == 1                               # DE11 outlined
+
+
+def test_lq_and_stars_maps_select_one_category(geojson_file):
+    geometries = maps.read_geometries(geojson_file)
+    mapping = pd.DataFrame({
+        "geo": ["DE11", "FR10", "DE11"], "scheme": "cluster",
+        "category": ["automotive", "automotive", "digital"],
+        "category_name": ["Automotive", "Automotive", "Digital"], "year": 2020,
+        "lq": [4.0, 0.5, 1.0], "stars": [3, 0, 1]})
+    result = maps.lq_map(mapping, geometries, "automotive")
+    assert result.shown == 2 and "Automotive: location quotient, 2020" in \
+        result.figure.axes[0].get_title()
+    faces = result.figure.axes[0].collections[0].get_facecolors()
+    red, blue = faces[0], faces[1]          # DE11 LQ 4 (log2 = 2, top), FR10 LQ 0.5
+    assert red[0] > red[2] and blue[2] > blue[0]
+    stars = maps.stars_map(mapping, geometries, "automotive", year=2021)   # -> latest <= 2021
+    assert "stars, 2020" in stars.figure.axes[0].get_title()
+    with pytest.raises(ValueError, match="category 'nope' is not in scheme 'cluster'"):
+        maps.lq_map(mapping, geometries, "nope")
+    scores = pd.DataFrame({"geo": ["DE11"], "year": [2020], "code": ["ic"], "score": [70.0]})
+    assert maps.score_map(scores, geometries, "ic").shown == 1
+
+
+@pytest.mark.shared_data
+def test_real_nuts_geometries_draw(shared_data):
+    path = maps.find_geometries(None, shared_data)
+    assert path is not None and path.name.startswith("NUTS_RG_")
+    started = time.perf_counter()
+    geometries = maps.read_geometries(path)
+    read = time.perf_counter() - started
+    assert {"DE11", "FR10", "ITC4", "PL91"} <= set(geometries["geo"])
+    de11 = np.vstack(geometries.set_index("geo").at["DE11", "rings"])
+    # Stuttgart lies around 4.29e6 E, 2.89e6 N in EPSG:3035
+    assert de11.mean(axis=0) == pytest.approx([4.29e6, 2.89e6], rel=0.01)
+    started = time.perf_counter()
+    values = pd.Series(np.arange(len(geometries), dtype=float), index=geometries["geo"])
+    result = maps.choropleth(values, geometries, title="all regions")
+    drawn = time.perf_counter() - started
+    assert result.without_value == [] and result.shown == len(geometries)
+    print(f"\n{path.name}: read {read:.2f} s, drawn {drawn:.2f} s, {len(geometries)} regions")
