@@ -128,3 +128,14 @@ def test_density_table_opportunities_match_hand_values():
     assert dense.loc[("r1", "D"), "density"] == pytest.approx(2 / 3)
     assert dense.loc[("r1", "D"), "opportunity_rank"] == 1
     assert dense.loc[("r1", "C"), "opportunity_rank"] == 2
+
+
+def test_vectorised_spearman_equals_pandas_with_gaps_and_ties():
+    rng = np.random.default_rng(5)
+    lq = pd.DataFrame(rng.lognormal(0, 1, (40, 7)).round(1), columns=list("abcdefg"))
+    lq[lq < 0.5] = 0.0                       # ties at zero, as for categories absent in a region
+    lq = lq.mask(rng.random(lq.shape) < 0.15)  # confidential gaps, different per column
+    lq["g"] = 1.0                            # constant column: undefined correlation
+    expected = lq.corr(method="spearman", min_periods=10)
+    np.testing.assert_allclose(colocation_correlation(lq).to_numpy(), expected.to_numpy(),
+                               atol=1e-12, equal_nan=True)

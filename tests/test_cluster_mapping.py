@@ -62,6 +62,7 @@ def test_contract_columns_order_and_schemes():
     assert (table["is_cluster"] == table["specialisation_star"]).all()
     assert not np.isinf(table.select_dtypes("number").to_numpy()).any()
     assert mapping.grid_rows_added == 0
+    assert mapping.unmapped_categories.empty
     assert {"scheme", "year", "measure", "note", "rows"} <= set(mapping.notes.columns)
     assert len(mapping.linkages) > 0 and len(mapping.density) == len(table)
 
@@ -171,3 +172,17 @@ def test_figures_return_figures():
     with pytest.raises(ValueError, match="no region of country"):
         figures.plot_lq_heatmap(table, "ZZ", 2020, "sector")
     plt.close("all")
+
+
+def test_category_without_sbs_division_is_reported():
+    weights = small_weights()
+    weights["cluster"] = pd.concat([weights["cluster"], weights_from_groups(
+        {"forestry": ("A02",), "mixed": ("A01", "C10")})], ignore_index=True)
+    mapping = build_cluster_mapping(small_sbs(), weights)
+    assert mapping.unmapped_categories.to_dict("records") == [
+        {"scheme": "cluster", "category": "forestry", "category_name": "forestry"}]
+    assert set(mapping.uncovered["division"]) == {"A01", "A02"}
+    mixed = mapping.table[mapping.table["category"] == "mixed"]
+    food = mapping.table[mapping.table["category"] == "food"]
+    assert len(mixed) == 45
+    assert mixed["employment"].sum() < food["employment"].sum()

@@ -41,12 +41,53 @@ DENSITY_COLUMNS: tuple[str, ...] = (
     "geo", "scheme", "category", "year", "lq", "presence", "density", "opportunity_rank")
 
 
+def _pairwise_ranks(values: np.ndarray, observed: np.ndarray) -> np.ndarray:
+    """ranks[r, i, j] = average rank (1-based) of region r's value of column i among the regions
+    where both i and j are observed (NaN if r is not one of them)."""
+    n_regions, n_columns = values.shape
+    ranks = np.full((n_regions, n_columns, n_columns), np.nan)
+    both = observed.astype(float)
+    for i in range(n_columns):
+        rows = np.flatnonzero(observed[:, i])
+        if len(rows) == 0:
+            continue
+        order = rows[np.argsort(values[rows, i], kind="mergesort")]
+        sorted_values = values[order, i]
+        common = both[order, :]
+        running = np.vstack([np.zeros((1, n_columns)), np.cumsum(common, axis=0)])
+        new_group = np.r_[True, sorted_values[1:] != sorted_values[:-1]]
+        starts = np.flatnonzero(new_group)
+        ends = np.r_[starts[1:], len(sorted_values)]
+        group = np.cumsum(new_group) - 1
+        below, through = running[starts[group], :], running[ends[group], :]
+        rank = below + (through - below + 1.0) / 2.0   # ties get their average rank
+        rank[common == 0] = np.nan
+        ranks[order, i, :] = rank
+    return ranks
+
+
 def colocation_correlation(lq: pd.DataFrame, *, min_regions: int = 10) -> pd.DataFrame:
     """Spearman correlation across regions (rows) of the LQs of categories (columns).
 
-    Pairwise complete; NaN where fewer than ``min_regions`` regions have both LQs.
+    Pairwise complete: for each pair the LQs are ranked (ties: average rank) among the regions
+    where both are published, then correlated (Pearson on ranks); the same numbers as
+    ``DataFrame.corr(method="spearman")``, vectorised. NaN where fewer than ``min_regions``
+    regions have both LQs or a column is constant there.
     """
-    return lq.astype(float).corr(method="spearman", min_periods=min_regions)
+    values = lq.to_numpy(dtype=float)
+    observed = ~np.isnan(values)
+    x = _pairwise_ranks(values, observed)
+    y = x.transpose(0, 2, 1)
+    count = (observed.astype(float).T @ observed.astype(float))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x_centred = x - np.nansum(x, axis=0) / count
+        y_centred = y - np.nansum(y, axis=0) / count
+        covariance = np.nansum(x_centred * y_centred, axis=0)
+        spread = np.sqrt(np.nansum(x_centred ** 2, axis=0) * np.nansum(y_centred ** 2, axis=0))
+        correlation = np.where(spread > 0, covariance / spread, np.nan)
+    correlation[count < max(min_regions, 2)] = np.nan
+    correlation = np.clip(correlation, -1.0, 1.0)
+    return pd.DataFrame(correlation, index=lq.columns, columns=lq.columns)
 
 
 def coagglomeration(employment: pd.DataFrame, regional_total: pd.Series) -> pd.DataFrame:

@@ -61,6 +61,9 @@ class ClusterMapping:
     uncovered : DataFrame
         ``scheme, category, division, weight``: weight rows whose division is not in the SBS
         table (left out of the category, e.g. agriculture or public services).
+    unmapped_categories : DataFrame
+        ``scheme, category, category_name``: categories none of whose divisions is in the SBS
+        table, so they have no row at all (e.g. Forestry, Performing Arts).
     notes : DataFrame
         ``scheme, year, note, rows``: why LQ or growth values are missing, counted.
     grid_rows_added : int
@@ -72,6 +75,7 @@ class ClusterMapping:
     linkages: pd.DataFrame
     density: pd.DataFrame
     uncovered: pd.DataFrame
+    unmapped_categories: pd.DataFrame
     notes: pd.DataFrame
     grid_rows_added: int
     rules: StarRules
@@ -176,10 +180,13 @@ def build_cluster_mapping(sbs: pd.DataFrame,
         raise ValueError("no category scheme to map: pass weights_by_scheme={'sector': ...}")
     totals = regional_totals(sbs)
     _, grid_rows_added = complete_grid(sbs)
-    frames, uncovered_frames = [], []
+    frames, uncovered_frames, unmapped_frames = [], [], []
     for scheme, weights in weights_by_scheme.items():
         allocated, uncovered = allocate(sbs, weights, max_incomplete=max_incomplete,
                                         scheme=scheme)
+        named = weights.drop_duplicates("category")[["category", "category_name"]]
+        unmapped_frames.append(named[~named["category"].isin(set(allocated["category"].unique()))]
+                               .assign(scheme=scheme))
         indicators = category_indicators(allocated, totals, growth_years=growth_years)
         frames.append(indicators.assign(scheme=scheme))
         uncovered_frames.append(uncovered.assign(scheme=scheme))
@@ -199,7 +206,10 @@ def build_cluster_mapping(sbs: pd.DataFrame,
                .drop(columns="_order").reset_index(drop=True))
     uncovered = pd.concat(uncovered_frames, ignore_index=True).loc[
         :, ["scheme", "category", "division", "weight"]]
+    unmapped = (pd.concat(unmapped_frames, ignore_index=True)
+                .loc[:, ["scheme", "category", "category_name"]].reset_index(drop=True))
     return ClusterMapping(table=table, linkages=pairs, density=density, uncovered=uncovered,
+                          unmapped_categories=unmapped,
                           notes=_note_counts(table), grid_rows_added=grid_rows_added,
                           rules=rules, growth_years=growth_years, max_incomplete=max_incomplete)
 
