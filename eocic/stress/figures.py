@@ -6,29 +6,37 @@ from __future__ import annotations
 import importlib
 
 import matplotlib.pyplot as plt
+from matplotlib import colors
 import pandas as pd
 
 
-def exposure_map(table: pd.DataFrame, scenario: str, **kwargs):
-    """Choropleth of ``expected_change_pct`` for one scenario via :mod:`eocic.maps`.
+def exposure_map(table: pd.DataFrame, scenario: str, *, raw_root=None, shared=None,
+                 highlight: tuple[str, ...] = ()):
+    """Choropleth of ``expected_change_pct`` for one scenario, drawn with :mod:`eocic.maps`.
 
-    ``eocic.maps`` is optional (imported lazily). Returns ``(figure, note)``: ``figure`` is None
-    and ``note`` says why when the module or a map function is not available or fails.
+    ``eocic.maps`` is optional (imported lazily) and needs a NUTS geometry file, looked up with
+    ``eocic.maps.find_geometries(raw_root, shared)``. Returns ``(figure, note)``: ``figure``
+    is None, and ``note`` says why, when the module, the geometries or the drawing are not
+    available (the caller then shows ranked bars).
     """
     try:
         maps = importlib.import_module("eocic.maps")
     except ImportError as error:
         return None, f"No map: eocic.maps is not available ({error}); ranked bars instead."
-    draw = getattr(maps, "choropleth", None)
-    if draw is None:
-        return None, "No map: eocic.maps has no choropleth function; ranked bars instead."
-    values = table[table["scenario"] == scenario][["geo", "expected_change_pct"]]
     try:
-        result = draw(values, column="expected_change_pct", **kwargs)
-    except Exception as error:  # the map module is another engineer's: never break the stage
-        return None, f"No map: eocic.maps.choropleth failed ({type(error).__name__}: {error})."
-    figure = getattr(result, "figure", None) or getattr(result, "get_figure", lambda: result)()
-    return figure, ""
+        path = maps.find_geometries(raw_root, shared)
+        if path is None:
+            return None, "No map: no NUTS geometry file found; ranked bars instead."
+        geometries = maps.read_geometries(path)
+        values = table[table["scenario"] == scenario].set_index("geo")["expected_change_pct"]
+        limit = float(values.abs().max()) if values.notna().any() else 1.0
+        drawn = maps.choropleth(values, geometries, title=f"Expected employment change, "
+                                f"scenario {scenario}", cmap="RdBu",
+                                norm=colors.Normalize(vmin=-limit, vmax=limit),
+                                label="% of regional SBS employment", highlight=list(highlight))
+    except Exception as error:  # the map module is another stage's work: never break this one
+        return None, f"No map: eocic.maps failed ({type(error).__name__}: {error}); ranked bars instead."
+    return drawn.figure, drawn.note()
 
 
 def ranked_bars(table: pd.DataFrame, scenario: str, n: int = 25, names: dict | None = None):
