@@ -139,3 +139,18 @@ def test_vectorised_spearman_equals_pandas_with_gaps_and_ties():
     expected = lq.corr(method="spearman", min_periods=10)
     np.testing.assert_allclose(colocation_correlation(lq).to_numpy(), expected.to_numpy(),
                                atol=1e-12, equal_nan=True)
+
+
+def test_categories_from_the_same_divisions_are_not_related():
+    lq = lq_table()
+    lq["a_twin"] = lq["a"]          # allocated from the very same division as a
+    divisions = {"cluster": {"a": frozenset({"C27"}), "a_twin": frozenset({"C27"}),
+                             "b": frozenset({"C28"})}}
+    pairs, _ = build_linkages(mapping_from_lq(lq), divisions=divisions)
+    twin = pairs[(pairs["category_i"] == "a") & (pairs["category_j"] == "a_twin")].iloc[0]
+    assert twin["colocation_corr"] == pytest.approx(1.0)
+    assert twin["same_divisions"] and not twin["related"]
+    assert pairs["same_divisions"].sum() == 1
+    # (a, b) and (a_twin, b) remain: correlation 1 and related
+    assert pairs.loc[pairs["related"], ["category_i", "category_j"]].apply(tuple, axis=1).tolist() \
+        == [("a", "b"), ("a_twin", "b")]

@@ -9,7 +9,11 @@ Co-location relatedness (:func:`colocation_correlation`)
     both are published (at least ``min_regions``). Spearman rather than Pearson on log LQ:
     LQ = 0 is frequent (log undefined) and LQs are very skewed; ranks need no transformation.
     A pair is *related* if rel_ij > P90 of all pairs of the scheme and year (Delgado, Porter &
-    Stern 2016 use the top percentiles of co-location linkages).
+    Stern 2016 use the top percentiles of co-location linkages). Categories allocated from
+    exactly the same NACE divisions (``same_divisions``, e.g. two categories that both come
+    only from C27) have identical regional profiles by construction (rel = 1): such pairs are
+    left out of the P90 and never flagged related, since their correlation is an artefact of
+    division-level data, not evidence of co-location.
 
 Ellison-Glaeser coagglomeration (:func:`coagglomeration`)
     gamma_ij = sum_r (s_ri - x_r)(s_rj - x_r) / (1 - sum_r x_r^2), s_ri = E_ri / sum_r E_ri
@@ -35,7 +39,7 @@ import pandas as pd
 
 PAIR_COLUMNS: tuple[str, ...] = (
     "scheme", "year", "category_i", "category_j", "n_regions", "colocation_corr", "related",
-    "coagglomeration", "proximity")
+    "same_divisions", "coagglomeration", "proximity")
 
 DENSITY_COLUMNS: tuple[str, ...] = (
     "geo", "scheme", "category", "year", "lq", "presence", "density", "opportunity_rank")
@@ -163,11 +167,14 @@ def _upper_pairs(matrix: pd.DataFrame, name: str) -> pd.Series:
 
 
 def linkage_pairs(table: pd.DataFrame, *, related_percentile: float = 90.0,
-                  min_regions: int = 10) -> pd.DataFrame:
+                  min_regions: int = 10,
+                  divisions: dict[str, frozenset[str]] | None = None) -> pd.DataFrame:
     """Pairs of categories (i < j) with co-location, coagglomeration and proximity.
 
     ``table`` holds one scheme and one year of the cluster mapping (``geo, category, lq,
-    employment, regional_employment``). Returns :data:`PAIR_COLUMNS` without scheme and year.
+    employment, regional_employment``); ``divisions`` maps a category to the set of divisions
+    it is allocated from (to flag ``same_divisions``). Returns :data:`PAIR_COLUMNS` without
+    scheme and year.
     """
     lq = table.pivot(index="geo", columns="category", values="lq").sort_index(axis=1)
     employment = table.pivot(index="geo", columns="category", values="employment")
@@ -182,9 +189,14 @@ def linkage_pairs(table: pd.DataFrame, *, related_percentile: float = 90.0,
         _upper_pairs(proximity(presence_matrix(lq)), "proximity"),
     ], axis=1).reset_index()
     pairs["n_regions"] = pairs["n_regions"].astype("int64")
-    correlations = pairs["colocation_corr"].dropna()
+    divisions = divisions or {}
+    pairs["same_divisions"] = [
+        bool(divisions.get(i)) and divisions.get(i) == divisions.get(j)
+        for i, j in zip(pairs["category_i"], pairs["category_j"])]
+    eligible = ~pairs["same_divisions"]
+    correlations = pairs.loc[eligible, "colocation_corr"].dropna()
     threshold = np.percentile(correlations, related_percentile) if len(correlations) else np.nan
-    pairs["related"] = (pairs["colocation_corr"] > threshold).astype(bool)
+    pairs["related"] = (eligible & (pairs["colocation_corr"] > threshold)).astype(bool)
     return pairs
 
 
@@ -214,8 +226,12 @@ def density_table(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def build_linkages(mapping_table: pd.DataFrame, *, related_percentile: float = 90.0,
-                   min_regions: int = 10) -> tuple[pd.DataFrame, pd.DataFrame]:
+                   min_regions: int = 10,
+                   divisions: dict[str, dict[str, frozenset[str]]] | None = None,
+                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Linkage pairs and relatedness density for every scheme and year of the mapping table.
+
+    ``divisions``: ``{scheme: {category: divisions it is allocated from}}`` (optional).
 
     Returns ``(pairs, density)`` with the columns :data:`PAIR_COLUMNS` and
     :data:`DENSITY_COLUMNS`, sorted by scheme, year, category (pairs) and scheme, geo,
@@ -226,7 +242,7 @@ def build_linkages(mapping_table: pd.DataFrame, *, related_percentile: float = 9
         if part["category"].nunique() < 2:
             continue
         pairs = linkage_pairs(part, related_percentile=related_percentile,
-                              min_regions=min_regions)
+                              min_regions=min_regions, divisions=(divisions or {}).get(scheme))
         pair_frames.append(pairs.assign(scheme=scheme, year=year))
         density_frames.append(density_table(part).assign(scheme=scheme, year=year))
     pairs = (pd.concat(pair_frames, ignore_index=True) if pair_frames

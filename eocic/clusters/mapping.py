@@ -181,7 +181,12 @@ def build_cluster_mapping(sbs: pd.DataFrame,
     totals = regional_totals(sbs)
     _, grid_rows_added = complete_grid(sbs)
     frames, uncovered_frames, unmapped_frames = [], [], []
+    divisions: dict[str, dict[str, frozenset[str]]] = {}
+    covered_divisions = set(sbs["nace_r2"].unique())
     for scheme, weights in weights_by_scheme.items():
+        members = weights[weights["division"].astype(str).isin(covered_divisions)]
+        divisions[scheme] = {category: frozenset(part["division"].astype(str))
+                             for category, part in members.groupby("category")}
         allocated, uncovered = allocate(sbs, weights, max_incomplete=max_incomplete,
                                         scheme=scheme)
         named = weights.drop_duplicates("category")[["category", "category_name"]]
@@ -197,7 +202,7 @@ def build_cluster_mapping(sbs: pd.DataFrame,
     table["growth_years"] = table["growth_years"].astype("int64")
     table["performance_class"] = table["performance_class"].astype(object)
     pairs, density = build_linkages(table, related_percentile=related_percentile,
-                                    min_regions=min_regions)
+                                    min_regions=min_regions, divisions=divisions)
     for frame in (pairs, density):
         frame["_order"] = _scheme_order(frame["scheme"])
     pairs = (pairs.sort_values(["_order", "year", "category_i", "category_j"], kind="mergesort")
