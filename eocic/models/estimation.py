@@ -1,0 +1,488 @@
+r"""Estimation of the registry's specifications with the statsmodels formula API.
+
+Model and results objects follow statsmodels: :class:`RegressionModel` holds a
+:class:`~eocic.models.specifications.Specification` and its data, checks them and selects the
+estimation rows; :meth:`RegressionModel.fit` returns a :class:`RegressionResults` with the
+coefficients of the regressors (fixed-effect dummies and the intercept are not reported), the
+statsmodels results object, and a tidy table.
+
+Formulas
+--------
+OLS with fixed effects as dummies: ``y ~ x1 + ... + C(fe1) + C(fe2)`` (``smf.ols``).
+PPML: Poisson GLM with log link, ``E[y | x] = exp(offset + b'x + FE)`` (``smf.glm``, Santos
+Silva & Tenreyro 2006), for non-negative outcomes (levels, counts; zeros kept).
+
+Cluster-robust covariance (statsmodels' ``cov_type="cluster"``)::
+
+    V = c (X'X)^-1 [sum_g X_g' u_g u_g' X_g] (X'X)^-1,  c = G/(G-1) * (N-1)/(N-K)
+
+with ``G`` clusters, ``N`` observations and ``K`` parameters (dummies included); inference
+with the t distribution on ``G - 1`` degrees of freedom (``use_t=True``). The groups are built
+from the very rows the model uses: missing values are dropped *before* the formula is
+evaluated, so patsy drops nothing and the group vector lines up with the design matrix.
+
+Checks (each raises :class:`SpecificationError` naming the spec and the problem; no term is
+ever dropped silently): unknown variable; a fixed-effect or cluster column not in the sample;
+a regressor without variation, or constant within the groups of a fixed effect (absorbed);
+fewer observations than parameters; a singular design (the dependent columns are named).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import re
+
+import numpy as np
+import pandas as pd
+import scipy.linalg
+import statsmodels.api as sm
+import statsmodels.formula.api as smf
+
+from eocic.models.specifications import Specification, SpecificationError, TableSpec
+from eocic.models.variables import UNIT_VARIABLES, VARIABLE_LABELS, Sample
+
+try:  # optional: limits BLAS threads (pip install threadpoolctl)
+    from threadpoolctl import threadpool_limits
+except ImportError:  # pragma: no cover - without it BLAS keeps its default threads
+    threadpool_limits = None
+
+BLAS_THREADS = 1
+"""BLAS threads during a fit. The designs are small (N x K with K ~ 300 dummies); several BLAS
+threads on a shared machine spin-wait and made fits 5-10x slower than one thread."""
+
+
+def _blas_threads():
+    if threadpool_limits is None:
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=BLAS_THREADS, user_api="blas")
+
+
+FEW_CLUSTERS = 50
+"""Below this number of clusters the table notes warn that cluster-robust SEs are unreliable
+(Cameron, Gelbach & Miller 2008; Angrist & Pischke 2009 suggest about 42)."""
+
+FE_LABELS = {"geo": "Region FE", "nace_r2": "Sector FE", "country": "Country FE",
+             "section": "Section FE", "year": "Year FE", "category": "Cluster FE"}
+
+
+class ModelUnavailable(Exception):
+    """A model marked ``when_unavailable: skip`` lacks data in this run (reason in the message)."""
+
+
+@dataclasses.dataclass
+class RegressionResults:
+    """Results of one specification (one column of a table).
+
+    Attributes
+    ----------
+    spec : Specification
+    dependent : str
+        Dependent variable actually used (a proxy when ``proxies`` says so).
+    regressors : tuple of str
+        Regressors actually used, in table order.
+    proxies : dict
+        ``{variable used: variable it stands for}``.
+    params, bse, pvalues, tvalues : Series
+        Coefficients of the regressors, their standard errors, p-values and t statistics
+        (scaled by ``scale`` where the spec annualises).
+    conf_int : DataFrame
+        95% confidence interval (``ci_low``, ``ci_high``).
+    nobs : int
+    n_groups : int or None
+        Number of clusters (cluster covariance only).
+    rsquared : float
+        OLS R-squared (fixed effects included); PPML: squared correlation of y and fitted.
+    scale : float
+        Factor applied to coefficients and SEs (1, or 1 / (T - t0) when annualised).
+    notes : list of str
+        Sample construction, proxies, winsorising, few clusters.
+    fitted : statsmodels results or None
+    skipped : str or None
+        Why the model was not estimated (``when_unavailable: skip``).
+    """
+
+    spec: Specification
+    dependent: str
+    regressors: tuple[str, ...]
+    proxies: dict
+    params: pd.Series
+    bse: pd.Series
+    pvalues: pd.Series
+    tvalues: pd.Series
+    conf_int: pd.DataFrame
+    nobs: int
+    n_groups: int | None
+    rsquared: float
+    scale: float
+    notes: list[str]
+    fitted: object = None
+    skipped: str | None = None
+
+    @classmethod
+    def not_estimated(cls, spec: Specification, reason: str) -> "RegressionResults":
+        empty = pd.Series(dtype=float)
+        return cls(spec, spec.dependent, (), {}, empty, empty, empty, empty,
+                   pd.DataFrame(columns=["ci_low", "ci_high"]), 0, None, float("nan"), 1.0,
+                   [f"{spec.name}: not estimated: {reason}"], None, reason)
+
+    @property
+    def estimated(self) -> bool:
+        return self.skipped is None
+
+    def tidy(self) -> pd.DataFrame:
+        """One row per regressor: ``spec, model, term, label, coef, se, tstat, pvalue, ci_low,
+        ci_high, nobs, n_groups, rsquared, dependent, proxy_for, estimator, covariance,
+        expected_sign``."""
+        columns = ["spec", "model", "term", "label", "coef", "se", "tstat", "pvalue", "ci_low",
+                   "ci_high", "nobs", "n_groups", "rsquared", "dependent", "proxy_for",
+                   "estimator", "covariance", "expected_sign"]
+        if not self.estimated:
+            return pd.DataFrame(columns=columns)
+        signs = self.spec.expected_signs
+        rows = []
+        for term in self.regressors:
+            stands_for = self.proxies.get(term, "")
+            rows.append({
+                "spec": self.spec.table, "model": self.spec.name, "term": term,
+                "label": VARIABLE_LABELS.get(term, term),
+                "coef": float(self.params[term]), "se": float(self.bse[term]),
+                "tstat": float(self.tvalues[term]), "pvalue": float(self.pvalues[term]),
+                "ci_low": float(self.conf_int.loc[term, "ci_low"]),
+                "ci_high": float(self.conf_int.loc[term, "ci_high"]),
+                "nobs": int(self.nobs),
+                "n_groups": -1 if self.n_groups is None else int(self.n_groups),
+                "rsquared": float(self.rsquared), "dependent": self.dependent,
+                "proxy_for": stands_for, "estimator": self.spec.estimator,
+                "covariance": self.spec.covariance.label,
+                "expected_sign": signs.get(term, signs.get(stands_for, "")),
+            })
+        return pd.DataFrame(rows, columns=columns)
+
+    def summary(self) -> str:
+        """Plain-text summary (coefficients, SEs, N, R-squared)."""
+        if not self.estimated:
+            return f"{self.spec.label}: not estimated ({self.skipped})"
+        lines = [f"{self.spec.label}: {self.dependent} ({self.spec.estimator}, "
+                 f"{self.spec.covariance.label})"]
+        for term in self.regressors:
+            lines.append(f"  {term:<28} {self.params[term]: .5f}  ({self.bse[term]:.5f})  "
+                         f"p={self.pvalues[term]:.3f}")
+        lines.append(f"  N = {self.nobs}, R2 = {self.rsquared:.3f}"
+                     + (f", clusters = {self.n_groups}" if self.n_groups else ""))
+        return "\n".join(lines)
+
+
+def _available(frame: pd.DataFrame, name: str) -> bool:
+    return name in frame.columns and bool(frame[name].notna().any())
+
+
+def _substitute_words(text: str, substitutes: dict[str, str]) -> str:
+    for original, proxy in substitutes.items():
+        text = re.sub(rf"\b{re.escape(original)}\b", proxy, text)
+    return text
+
+
+class RegressionModel:
+    """A specification bound to its estimation sample (statsmodels-style model object).
+
+    Parameters
+    ----------
+    spec : Specification
+    data : Sample or DataFrame
+        The estimation sample of the spec's unit (:mod:`eocic.models.variables`).
+    """
+
+    def __init__(self, spec: Specification, data: Sample | pd.DataFrame):
+        self.spec = spec
+        self.sample = data if isinstance(data, Sample) else None
+        self.frame = data.frame if isinstance(data, Sample) else data
+        self.proxies: dict[str, str] = {}
+        self.dependent, self.regressors, self.offset = self._resolve()
+        query_proxies = {original: proxy for original, proxy in spec.substitutes.items()
+                         if not _available(self.frame, original)
+                         and _available(self.frame, proxy)}
+        self.query = _substitute_words(spec.sample, query_proxies) if spec.sample else None
+
+    # -- variables -------------------------------------------------------------------------
+    def _resolve_one(self, name: str) -> str:
+        spec, frame = self.spec, self.frame
+        if _available(frame, name):
+            return name
+        proxy = spec.substitutes.get(name)
+        if proxy and _available(frame, proxy):
+            self.proxies[proxy] = name
+            return proxy
+        known = set(UNIT_VARIABLES.get(spec.unit, ())) | set(frame.columns)
+        if name not in known:
+            raise SpecificationError(
+                f"specification {spec.label}: unknown variable {name!r} for unit {spec.unit}; "
+                f"available: {', '.join(sorted(c for c in frame.columns if _available(frame, c)))}")
+        reason = f"variable {name!r} has no data in this run" + (
+            f" (nor its substitute {proxy!r})" if proxy else "")
+        if spec.when_unavailable == "skip":
+            raise ModelUnavailable(reason)
+        raise SpecificationError(
+            f"specification {spec.label}: {reason}; give a substitute, set when_unavailable: "
+            "skip, or drop the variable")
+
+    def _resolve(self) -> tuple[str, tuple[str, ...], str | None]:
+        spec = self.spec
+        dependent = self._resolve_one(spec.dependent)
+        regressors = tuple(self._resolve_one(name) for name in spec.regressors)
+        offset = self._resolve_one(spec.offset) if spec.offset else None
+        for column in (*spec.fixed_effects, *spec.covariance.groups):
+            if column not in self.frame.columns:
+                role = ("fixed effect" if column in spec.fixed_effects
+                        else "cluster grouping of the covariance")
+                raise SpecificationError(
+                    f"specification {spec.label}: {role} column {column!r} is not in the "
+                    f"{spec.unit} sample; columns: {', '.join(self.frame.columns)}")
+        if dependent in regressors:
+            raise SpecificationError(
+                f"specification {spec.label}: the dependent variable {dependent!r} is also a "
+                "regressor")
+        return dependent, regressors, offset
+
+    @property
+    def columns(self) -> list[str]:
+        """Columns the model reads, after substitution."""
+        names = [self.dependent, *self.regressors, *self.spec.fixed_effects,
+                 *self.spec.covariance.groups]
+        if self.offset:
+            names.append(self.offset)
+        return list(dict.fromkeys(names))
+
+    @property
+    def formula(self) -> str:
+        terms = list(self.regressors) + [f"C({fe})" for fe in self.spec.fixed_effects]
+        return f"{self.dependent} ~ " + " + ".join(terms)
+
+    # -- rows -------------------------------------------------------------------------------
+    def usable_rows(self) -> tuple[pd.Series, list[str]]:
+        """Boolean mask of the rows the model can use, and notes counting what was dropped.
+
+        Rows are dropped, in order, by the sample filter, then by missing or non-finite values
+        of any used column (counted per column).
+        """
+        frame, spec = self.frame, self.spec
+        mask = pd.Series(True, index=frame.index)
+        notes = []
+        if self.query:
+            try:
+                selected = frame.eval(self.query)
+            except Exception as error:  # pandas raises several types for a bad query
+                raise SpecificationError(
+                    f"specification {spec.label}: sample filter {self.query!r} cannot be "
+                    f"evaluated on the {spec.unit} sample: {error}") from error
+            mask &= selected.fillna(False).astype(bool)
+            notes.append(f"sample filter {self.query!r} keeps {int(mask.sum())} of {len(frame)} rows")
+        for column in self.columns:
+            values = frame[column]
+            ok = values.notna()
+            if pd.api.types.is_numeric_dtype(values):
+                ok &= np.isfinite(values.astype(float))
+            dropped = int((mask & ~ok).sum())
+            if dropped:
+                notes.append(f"{dropped} rows without {column}")
+            mask &= ok
+        if spec.estimator == "ppml" and (frame.loc[mask, self.dependent] < 0).any():
+            raise SpecificationError(
+                f"specification {spec.label}: PPML needs a non-negative dependent variable; "
+                f"{self.dependent} has negative values")
+        return mask, notes
+
+    # -- checks -----------------------------------------------------------------------------
+    def _check_identification(self, data: pd.DataFrame) -> None:
+        spec = self.spec
+        n_params = 1 + len(self.regressors) + sum(
+            data[fe].nunique() - 1 for fe in spec.fixed_effects)
+        if len(data) <= n_params:
+            raise SpecificationError(
+                f"specification {spec.label}: {len(data)} observations for {n_params} "
+                "parameters (regressors, intercept and fixed-effect dummies); fewer "
+                "observations than parameters — widen the sample or drop fixed effects")
+        for term in self.regressors:
+            if data[term].nunique() <= 1:
+                raise SpecificationError(
+                    f"specification {spec.label}: regressor {term!r} does not vary in the "
+                    f"estimation sample (value {data[term].iloc[0]!r}); it is collinear with "
+                    "the intercept")
+            for fe in spec.fixed_effects:
+                if data.groupby(fe)[term].nunique().max() <= 1:
+                    raise SpecificationError(
+                        f"specification {spec.label}: regressor {term!r} is constant within "
+                        f"every {fe!r} group, so the {FE_LABELS.get(fe, fe + ' FE')} absorbs it; "
+                        f"drop the regressor or the fixed effect")
+
+    def _check_rank(self, exog: np.ndarray, names: list[str]) -> None:
+        # the Gram matrix of the unit-norm columns has the rank and the column dependencies
+        # of X; its pivoted QR (K x K) is fast where a pivoted QR of X (N x K) is not
+        norms = np.linalg.norm(exog, axis=0)
+        if (norms == 0).any():
+            zero = [names[i] for i in np.flatnonzero(norms == 0)]
+            raise SpecificationError(f"specification {self.spec.label}: all-zero design "
+                                     f"column(s) {', '.join(zero[:8])}")
+        scaled = exog / norms
+        _, r, pivot = scipy.linalg.qr(scaled.T @ scaled, pivoting=True)
+        diagonal = np.abs(np.diag(r))
+        rank = int((diagonal > diagonal[0] * 1e-10).sum())
+        if rank < exog.shape[1]:
+            dependent = [names[i] for i in pivot[rank:]]
+            shown = [n for n in dependent if n in self.regressors] or dependent
+            raise SpecificationError(
+                f"specification {self.spec.label}: singular design (rank {rank} of "
+                f"{exog.shape[1]} columns); linearly dependent on the other columns: "
+                f"{', '.join(shown[:8])}; drop one of the collinear terms")
+
+    # -- fit --------------------------------------------------------------------------------
+    def fit(self, rows: pd.Series | None = None) -> RegressionResults:
+        """Estimate the model on ``rows`` (a boolean mask; default: :meth:`usable_rows`).
+
+        ``rows`` lets a table estimate every column on the same (intersection) sample; rows
+        outside :meth:`usable_rows` are never used.
+        """
+        with _blas_threads():
+            return self._fit(rows)
+
+    def _fit(self, rows: pd.Series | None) -> RegressionResults:
+        spec = self.spec
+        usable, notes = self.usable_rows()
+        if rows is not None:
+            lost = int((usable & ~rows.reindex(usable.index, fill_value=False)).sum())
+            usable = usable & rows.reindex(usable.index, fill_value=False)
+            if lost:
+                notes.append(f"{lost} rows outside the common sample of the table")
+        data = self.frame.loc[usable, self.columns].copy()
+        data = data.reset_index(drop=True)
+        if spec.winsorise and spec.estimator == "ols" and len(data):
+            low, high = data[self.dependent].quantile(list(spec.winsorise))
+            clipped_low = int((data[self.dependent] < low).sum())
+            clipped_high = int((data[self.dependent] > high).sum())
+            data[self.dependent] = data[self.dependent].clip(low, high)
+            notes.append(f"{self.dependent} winsorised at P{100 * spec.winsorise[0]:g}/"
+                         f"P{100 * spec.winsorise[1]:g} ({clipped_low} low, {clipped_high} "
+                         "high values clipped)")
+        for column in spec.fixed_effects:
+            data[column] = data[column].astype(str)
+        self._check_identification(data)
+        if spec.estimator == "ols":
+            model = smf.ols(self.formula, data=data)
+        else:
+            model = smf.glm(self.formula, data=data, family=sm.families.Poisson(),
+                            offset=data[self.offset].to_numpy() if self.offset else None)
+        if model.exog.shape[0] != len(data):  # patsy must not drop rows: the groups line up
+            raise SpecificationError(f"specification {spec.label}: the design matrix has "
+                                     f"{model.exog.shape[0]} rows for {len(data)} sample rows")
+        self._check_rank(model.exog, list(model.exog_names))
+        fit_kwargs: dict = {"use_t": True}
+        n_groups = None
+        if spec.covariance.kind == "cluster":
+            codes = data.groupby(list(spec.covariance.groups), sort=True).ngroup().to_numpy()
+            n_groups = int(codes.max()) + 1
+            if n_groups < 2:
+                raise SpecificationError(f"specification {spec.label}: one cluster only "
+                                         f"({spec.covariance.label})")
+            fit_kwargs |= {"cov_type": "cluster", "cov_kwds": {"groups": codes}}
+            if n_groups < FEW_CLUSTERS:
+                notes.append(f"only {n_groups} clusters ({spec.covariance.label}): cluster-"
+                             "robust SEs and t(G-1) p-values may be unreliable with few clusters")
+        elif spec.covariance.kind != "nonrobust":
+            fit_kwargs["cov_type"] = spec.covariance.kind
+        fitted = model.fit(**fit_kwargs)
+        if spec.estimator == "ppml":
+            y = data[self.dependent].to_numpy(float)
+            rsquared = float(np.corrcoef(y, fitted.fittedvalues)[0, 1] ** 2)
+        else:
+            rsquared = float(fitted.rsquared)
+        scale = 1.0
+        if spec.annualise:
+            window = self.frame.loc[usable, "window"] if "window" in self.frame else None
+            if window is None or window.nunique() != 1:
+                raise SpecificationError(f"specification {spec.label}: annualise needs one "
+                                         "growth window (column 'window') in the sample")
+            scale = 1.0 / float(window.iloc[0])
+            notes.append(f"coefficients and SEs divided by the window of {window.iloc[0]} years")
+        terms = list(self.regressors)
+        conf = fitted.conf_int(0.05).loc[terms] * scale
+        conf.columns = ["ci_low", "ci_high"]
+        for proxy, original in self.proxies.items():
+            notes.append(f"PROXY: {proxy} stands in for {original} (no data for {original})")
+        return RegressionResults(
+            spec=spec, dependent=self.dependent, regressors=tuple(terms),
+            proxies=dict(self.proxies), params=fitted.params[terms] * scale,
+            bse=fitted.bse[terms] * scale, pvalues=fitted.pvalues[terms],
+            tvalues=fitted.tvalues[terms], conf_int=conf, nobs=int(fitted.nobs),
+            n_groups=n_groups, rsquared=rsquared, scale=scale,
+            notes=[f"{spec.name}: {note}" for note in notes], fitted=fitted)
+
+
+@dataclasses.dataclass
+class TableResults:
+    """The estimated columns of one table, with its sample notes."""
+
+    table: TableSpec
+    results: list[RegressionResults]
+    sample_notes: list[str]
+    common_sample: bool
+
+    def tidy(self) -> pd.DataFrame:
+        frames = [r.tidy() for r in self.results if r.estimated]
+        return pd.concat(frames, ignore_index=True) if frames else RegressionResults.not_estimated(
+            self.table.models[0], "").tidy()
+
+
+def estimate_table(table: TableSpec, sample: Sample | pd.DataFrame,
+                   same_sample: bool | None = None) -> TableResults:
+    """Estimate every column of ``table`` on ``sample``.
+
+    Parameters
+    ----------
+    same_sample : bool, optional
+        ``True``: every column on the intersection of the rows each column can use (the
+        comparison econometricians expect); ``False``: each column on its own rows (N reported
+        per column). Default: the table's ``same_sample`` key.
+    """
+    same = table.same_sample if same_sample is None else same_sample
+    models: list[RegressionModel | RegressionResults] = []
+    for spec in table.models:
+        try:
+            models.append(RegressionModel(spec, sample))
+        except ModelUnavailable as reason:
+            models.append(RegressionResults.not_estimated(spec, str(reason)))
+    common = None
+    if same:
+        for model in models:
+            if isinstance(model, RegressionModel):
+                mask, _ = model.usable_rows()
+                common = mask if common is None else (common & mask)
+    results = [model if isinstance(model, RegressionResults) else model.fit(common)
+               for model in models]
+    notes = list(sample.notes) if isinstance(sample, Sample) else []
+    return TableResults(table, results, notes, same)
+
+
+def estimate_registry(tables: list[TableSpec], samples: dict[str, Sample],
+                      same_sample: bool | None = None) -> list[TableResults]:
+    """Estimate several tables; ``samples`` maps unit -> :class:`Sample`."""
+    estimated = []
+    for table in tables:
+        if table.unit not in samples:
+            raise SpecificationError(f"specification table {table.name}: no {table.unit} sample "
+                                     f"was built (have {', '.join(samples)})")
+        estimated.append(estimate_table(table, samples[table.unit], same_sample))
+    return estimated
+
+
+def results_frame(estimated: list[TableResults], *, t0: int | None = None,
+                  T: int | None = None) -> pd.DataFrame:
+    """Every coefficient of every table: the ``regressions.parquet`` output contract.
+
+    Columns: ``spec, model, term, label, coef, se, tstat, pvalue, ci_low, ci_high, nobs,
+    n_groups, rsquared, dependent, proxy_for, estimator, covariance, expected_sign, t0, T``.
+    """
+    frames = [table.tidy() for table in estimated]
+    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    frame["t0"] = -1 if t0 is None else int(t0)
+    frame["T"] = -1 if T is None else int(T)
+    return frame.reset_index(drop=True)

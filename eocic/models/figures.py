@@ -1,0 +1,59 @@
+"""Coefficient plot: point estimates with 95% confidence intervals, one panel per term."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg", force=False)
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from eocic.models.variables import VARIABLE_LABELS  # noqa: E402
+
+SIGN_COLOURS = {"+": "#1b7837", "-": "#762a83", "": "#444444"}
+
+
+def coefficient_plot(tidy: pd.DataFrame, terms: list[str] | None = None,
+                     title: str | None = None) -> plt.Figure:
+    """Coefficients with 95% CIs (``ci_low``, ``ci_high``), one panel per term.
+
+    Parameters
+    ----------
+    tidy : DataFrame
+        Rows of :meth:`RegressionResults.tidy` / ``regressions.parquet`` (``spec, model, term,
+        coef, ci_low, ci_high, expected_sign``).
+    terms : list of str, optional
+        Terms to show (default: every term, in order of appearance).
+    title : str, optional
+
+    The vertical line marks 0; the marker colour gives the published expected sign (green +,
+    purple -, grey none).
+    """
+    if tidy.empty:
+        raise ValueError("coefficient_plot: no coefficients to plot")
+    terms = terms or list(dict.fromkeys(tidy["term"]))
+    panels = [t for t in terms if (tidy["term"] == t).any()]
+    if not panels:
+        raise ValueError(f"coefficient_plot: none of the terms {terms} is in the results")
+    heights = [max(1.0, 0.35 * (tidy["term"] == t).sum()) for t in panels]
+    figure, axes = plt.subplots(len(panels), 1, figsize=(7.5, 1.2 + sum(heights)),
+                                gridspec_kw={"height_ratios": heights}, squeeze=False)
+    for axis, term in zip(axes[:, 0], panels):
+        rows = tidy[tidy["term"] == term].reset_index(drop=True)
+        labels = (rows["spec"] + " / " + rows["model"]).tolist()
+        positions = range(len(rows))[::-1]
+        sign = rows["expected_sign"].iloc[0] if "expected_sign" in rows else ""
+        colour = SIGN_COLOURS.get(sign, SIGN_COLOURS[""])
+        axis.errorbar(rows["coef"], list(positions),
+                      xerr=[rows["coef"] - rows["ci_low"], rows["ci_high"] - rows["coef"]],
+                      fmt="o", color=colour, ecolor=colour, capsize=3)
+        axis.axvline(0.0, color="#999999", linewidth=0.8, linestyle="--")
+        axis.set_yticks(list(positions), labels, fontsize=8)
+        expected = f" (expected {sign})" if sign else ""
+        axis.set_title(VARIABLE_LABELS.get(term, term) + expected, fontsize=9, loc="left")
+        axis.tick_params(axis="x", labelsize=8)
+    axes[-1, 0].set_xlabel("coefficient with 95% confidence interval", fontsize=8)
+    if title:
+        figure.suptitle(title, fontsize=10)
+    figure.tight_layout()
+    return figure

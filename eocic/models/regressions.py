@@ -1,0 +1,138 @@
+"""Stage 04 in one call: build the samples, estimate the registry, write the outputs.
+
+Outputs (the contract of the stage):
+
+- ``<processed_dir>/regressions.parquet``: one row per model x regressor with ``spec, model,
+  term, label, coef, se, tstat, pvalue, ci_low, ci_high, nobs, n_groups, rsquared, dependent,
+  proxy_for, estimator, covariance, expected_sign, t0, T`` (see
+  :func:`eocic.models.estimation.results_frame`);
+- ``<report_dir>/tables/table_<name>.html|.tex|.csv`` for every table;
+- ``<report_dir>/tables/coefficients.png``, the coefficient plot.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from eocic.atomic import atomic_path, write_parquet_atomic
+from eocic.demo.clusters import DEMO_CLUSTER_GROUPS
+from eocic.models import estimation, figures, specifications, tables, variables
+
+GROUPING_CHOICES = ("auto", "cluster", "demo", "section")
+
+
+def choose_grouping(choice: str, divisions) -> tuple[pd.DataFrame, str]:
+    """The division -> cluster grouping and a sentence saying what it is.
+
+    ``auto``: the EOCIC 51 traded categories (``eocic.clusters.definitions.
+    allocation_weights("cluster")``) when that module is importable, else the NACE-section
+    proxy; ``cluster``: the EOCIC categories (error if unavailable); ``demo``: the demo
+    economy's planted groups (``DEMO_CLUSTER_GROUPS``); ``section``: the NACE section as a
+    labelled proxy.
+    """
+    if choice not in GROUPING_CHOICES:
+        raise ValueError(f"grouping {choice!r}: use one of {', '.join(GROUPING_CHOICES)}")
+    if choice in ("auto", "cluster"):
+        try:
+            from eocic.clusters.definitions import allocation_weights
+            weights = allocation_weights("cluster")
+        except (ImportError, AttributeError) as error:
+            if choice == "cluster":
+                raise ValueError("grouping 'cluster' needs eocic.clusters.definitions."
+                                 f"allocation_weights, which is not available: {error}") from error
+        else:
+            return variables.validate_grouping(weights), (
+                "Clusters: the 51 EOCIC traded cluster categories (NACE classes allocated to "
+                "divisions by eocic.clusters.definitions.allocation_weights('cluster')).")
+    if choice == "demo":
+        return variables.grouping_from_mapping(DEMO_CLUSTER_GROUPS), (
+            "Clusters: the demo economy's planted division groups (DEMO_CLUSTER_GROUPS); valid "
+            "for the demo data only.")
+    return variables.section_grouping(divisions), (
+        "PROXY clusters: each division's 'cluster' is its NACE section (the EOCIC category "
+        "definitions are not available in this run).")
+
+
+@dataclasses.dataclass
+class RegressionRun:
+    """Everything stage 04 produced."""
+
+    samples: dict[str, variables.Sample]
+    estimated: list[estimation.TableResults]
+    tidy: pd.DataFrame
+    grouping_note: str
+    t0: int
+    T: int
+    paths: list[Path]
+    seconds: dict[str, float]
+
+
+def load_tables(processed_dir: str | Path) -> dict[str, pd.DataFrame]:
+    """The processed tables the regressions read (absent optional tables are left out)."""
+    folder = Path(processed_dir)
+    loaded = {}
+    for name in ("sbs", "demography", "context", "cluster_mapping"):
+        path = folder / f"{name}.parquet"
+        if path.exists():
+            loaded[name] = pd.read_parquet(path)
+    if "sbs" not in loaded:
+        raise FileNotFoundError(f"processed table sbs not found in {folder}; run stage "
+                                "01_data_pipeline first")
+    return loaded
+
+
+def run_regressions(processed_dir: str | Path, report_dir: str | Path | None, *, year: int,
+                    t0: int = 0, window: int = 5, specs: str = "", extra_specs: str = "",
+                    grouping: str = "auto", same_sample: bool | None = None,
+                    processed: dict[str, pd.DataFrame] | None = None) -> RegressionRun:
+    """Run the selected specifications and write the outputs.
+
+    Parameters
+    ----------
+    processed_dir : path
+        ``data/processed/<run_id>``; ``regressions.parquet`` is written here.
+    report_dir : path or None
+        ``reports/<run_id>``; tables and the figure go to ``<report_dir>/tables``. None: no
+        report files.
+    year : int
+        Final year T of the growth window.
+    t0 : int
+        First year; 0 = ``year - window`` (or the first year with SBS data if later).
+    specs, extra_specs : str
+        Comma-separated table names (empty = all); path or YAML text of user specifications.
+    grouping : str
+        See :func:`choose_grouping`.
+    same_sample : bool, optional
+        Override every table's ``same_sample`` option.
+    processed : dict, optional
+        Already loaded processed tables (default: read from ``processed_dir``).
+    """
+    clock = time.perf_counter()
+    seconds: dict[str, float] = {}
+    data = processed if processed is not None else load_tables(processed_dir)
+    registry = specifications.load_registry(extra_specs or None)
+    chosen = specifications.select_tables(registry, specs)
+    start, end = variables.growth_window(data["sbs"]["year"], year, t0, window)
+    grouping_frame, grouping_note = choose_grouping(grouping, data["sbs"]["nace_r2"].unique())
+    units = tuple(dict.fromkeys(table.unit for table in chosen))
+    samples = variables.build_samples(data, grouping_frame, start, end, units)
+    seconds["samples"] = time.perf_counter() - clock
+    estimated = estimation.estimate_registry(chosen, samples, same_sample)
+    seconds["estimation"] = time.perf_counter() - clock - seconds["samples"]
+    tidy = estimation.results_frame(estimated, t0=start, T=end)
+    paths = [write_parquet_atomic(tidy, Path(processed_dir) / "regressions.parquet")]
+    if report_dir is not None:
+        table_dir = Path(report_dir) / "tables"
+        paths += tables.write_tables(estimated, table_dir)
+        if not tidy.empty:
+            figure = figures.coefficient_plot(tidy, title=f"Coefficients, {start}-{end}")
+            with atomic_path(table_dir / "coefficients.png") as partial:
+                figure.savefig(partial, dpi=120, metadata={"Software": None})
+            figures.plt.close(figure)
+            paths.append(table_dir / "coefficients.png")
+    seconds["total"] = time.perf_counter() - clock
+    return RegressionRun(samples, estimated, tidy, grouping_note, start, end, paths, seconds)

@@ -1,0 +1,357 @@
+"""The regression specification registry: which tables to estimate, and how.
+
+The shipped registry is ``eocic/models/specifications.yaml``. Users extend it (or replace a
+shipped table of the same name) with their own YAML, given as a file path or as a YAML string.
+The layout is one mapping per *table*; each table holds a list of *models* (the columns of the
+table), and a model inherits every table key it does not set itself::
+
+    A:                                   # table name (used by ``specs="A,C"``)
+      title: "Convergence vs clusters"
+      reference: "Delgado, Porter & Stern (2014)"
+      unit: region_division              # region_division | region_section | region
+      estimator: ols                     # ols | ppml
+      fixed_effects: [geo, nace_r2]      # dummies C(geo) + C(nace_r2)
+      covariance: "cluster: geo"         # nonrobust | HC0..HC3 | "cluster: <column>[+<column>]"
+      sample: "employment_t0 >= 10"      # pandas query on the estimation sample (optional)
+      same_sample: true                  # every column on the intersection sample
+      winsorise: [0.01, 0.99]            # clip the dependent variable (null: off)
+      expected_signs: {ln_lq_t0: "-"}    # published sign pattern, for the narrative
+      substitutes: {births_growth: local_units_growth}   # labelled proxies when absent
+      offset: ln_employment_t0           # PPML only: log exposure with coefficient 1
+      annualise: true                    # divide coefficients by T - t0 (PPML levels)
+      notes: ["free text for the table notes"]
+      models:
+        - name: "Employment (1)"
+          dependent: employment_growth
+          regressors: [ln_lq_t0]
+          when_unavailable: skip         # skip (with a note) if a variable has no data
+
+A :class:`Specification` is one fully resolved model (one column); a :class:`TableSpec`
+groups the columns of one table. Validation here covers the registry itself (unknown keys,
+estimators, covariance types, unit names, winsorising limits); variables are checked against
+the estimation sample when a model is fitted (:mod:`eocic.models.estimation`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+REGISTRY_FILE = "models/specifications.yaml"
+
+UNITS = ("region_division", "region_section", "region")
+"""Units of analysis; each has a sample builder in :mod:`eocic.models.variables`."""
+
+ESTIMATORS = ("ols", "ppml")
+ROBUST_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3")
+
+TABLE_KEYS = {
+    "title", "reference", "unit", "estimator", "fixed_effects", "covariance", "sample",
+    "same_sample", "winsorise", "expected_signs", "substitutes", "offset", "annualise",
+    "notes", "models", "when_unavailable",
+}
+MODEL_KEYS = {
+    "name", "dependent", "regressors", "estimator", "fixed_effects", "covariance", "sample",
+    "winsorise", "substitutes", "offset", "annualise", "notes", "when_unavailable",
+}
+INHERITED_KEYS = MODEL_KEYS - {"name", "dependent", "regressors", "notes"}
+
+
+class SpecificationError(ValueError):
+    """A specification is invalid or cannot be estimated; the message names spec and problem."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Covariance:
+    """Covariance estimator of a model.
+
+    ``kind`` is ``"cluster"`` or one of :data:`ROBUST_TYPES`; ``groups`` holds the column(s)
+    whose combined values define the clusters (empty unless ``kind == "cluster"``).
+    """
+
+    kind: str
+    groups: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        if self.kind == "cluster":
+            return "clustered by " + " x ".join(self.groups)
+        if self.kind == "nonrobust":
+            return "conventional (homoskedastic)"
+        return f"heteroskedasticity-robust ({self.kind})"
+
+    @classmethod
+    def parse(cls, value, where: str) -> "Covariance":
+        """Read ``"HC1"``, ``"cluster: geo"``, ``"cluster: geo+nace_r2"`` or ``{cluster: geo}``."""
+        if isinstance(value, dict) and list(value) == ["cluster"]:
+            value = f"cluster: {value['cluster']}"
+        if not isinstance(value, str):
+            raise SpecificationError(
+                f"{where}: covariance must be a string such as 'HC1' or 'cluster: geo', got "
+                f"{value!r}")
+        text = value.strip()
+        if text in ROBUST_TYPES:
+            return cls(text)
+        match = re.fullmatch(r"cluster\s*:\s*([A-Za-z_][\w]*(?:\s*\+\s*[A-Za-z_][\w]*)*)", text)
+        if match:
+            groups = tuple(part.strip() for part in match.group(1).split("+"))
+            return cls("cluster", groups)
+        raise SpecificationError(
+            f"{where}: unknown covariance {value!r}; use one of {', '.join(ROBUST_TYPES)} or "
+            "'cluster: <column>' (several columns joined by '+')")
+
+
+@dataclasses.dataclass(frozen=True)
+class Specification:
+    """One regression (one column of a table), with every table default resolved.
+
+    Attributes
+    ----------
+    table, name : str
+        Table name (``"A"``) and column name (``"Employment (1)"``).
+    title, reference : str
+        Table title and the paper it follows.
+    unit : str
+        Unit of analysis (:data:`UNITS`).
+    dependent : str
+        Dependent variable (a column of the estimation sample).
+    regressors : tuple of str
+        Explanatory variables, in table order.
+    fixed_effects : tuple of str
+        Columns entered as dummies ``C(column)``.
+    covariance : Covariance
+    sample : str or None
+        pandas query selecting the estimation rows (applied before missing values are dropped).
+    estimator : str
+        ``"ols"`` or ``"ppml"`` (Poisson GLM, log link).
+    winsorise : tuple of float or None
+        Quantiles (low, high) at which the dependent variable is clipped in the estimation
+        sample.
+    substitutes : dict
+        ``{variable: proxy}`` used when ``variable`` has no data in the run; the proxy is
+        reported in the table notes.
+    expected_signs : dict
+        ``{regressor: "+" | "-"}`` (published pattern).
+    offset : str or None
+        PPML log exposure (coefficient fixed at 1).
+    annualise : bool
+        Divide coefficients, SEs and CIs by the growth window ``T - t0``.
+    when_unavailable : str
+        ``"error"`` (default) or ``"skip"`` when a variable has no data and no substitute.
+    notes : tuple of str
+    same_sample : bool
+        Table option: estimate every column on the intersection sample.
+    """
+
+    table: str
+    name: str
+    title: str
+    reference: str
+    unit: str
+    dependent: str
+    regressors: tuple[str, ...]
+    fixed_effects: tuple[str, ...]
+    covariance: Covariance
+    sample: str | None
+    estimator: str
+    winsorise: tuple[float, float] | None
+    substitutes: dict
+    expected_signs: dict
+    offset: str | None
+    annualise: bool
+    when_unavailable: str
+    notes: tuple[str, ...]
+    same_sample: bool
+
+    @property
+    def label(self) -> str:
+        return f"{self.table} / {self.name}"
+
+    def variables(self) -> list[str]:
+        """Every column the model reads (dependent, regressors, FE, clusters, offset)."""
+        names = [self.dependent, *self.regressors, *self.fixed_effects, *self.covariance.groups]
+        if self.offset:
+            names.append(self.offset)
+        return list(dict.fromkeys(names))
+
+
+@dataclasses.dataclass(frozen=True)
+class TableSpec:
+    """One regression table: its name, title and columns (:class:`Specification`)."""
+
+    name: str
+    title: str
+    reference: str
+    unit: str
+    same_sample: bool
+    models: tuple[Specification, ...]
+    notes: tuple[str, ...] = ()
+
+
+def _as_tuple(value, where: str, key: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise SpecificationError(f"{where}: {key} must be a list of variable names, got {value!r}")
+
+
+def _winsorise(value, where: str) -> tuple[float, float] | None:
+    if value is None or value is False:
+        return None
+    if (isinstance(value, list) and len(value) == 2
+            and all(isinstance(v, (int, float)) for v in value)
+            and 0 <= value[0] < value[1] <= 1):
+        return (float(value[0]), float(value[1]))
+    raise SpecificationError(
+        f"{where}: winsorise must be null or [low, high] quantiles with 0 <= low < high <= 1, "
+        f"got {value!r}")
+
+
+def _build_table(name: str, entry, origin: str) -> TableSpec:
+    where = f"specification table {name!r} ({origin})"
+    if not isinstance(entry, dict):
+        raise SpecificationError(f"{where}: expected a mapping of keys, got {type(entry).__name__}")
+    unknown = sorted(set(entry) - TABLE_KEYS)
+    if unknown:
+        raise SpecificationError(
+            f"{where}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(TABLE_KEYS))}")
+    for key in ("title", "unit", "models"):
+        if key not in entry:
+            raise SpecificationError(f"{where}: the key {key!r} is required")
+    if entry["unit"] not in UNITS:
+        raise SpecificationError(
+            f"{where}: unknown unit {entry['unit']!r}; use one of {', '.join(UNITS)}")
+    if not isinstance(entry["models"], list) or not entry["models"]:
+        raise SpecificationError(f"{where}: models must be a non-empty list")
+    models = []
+    seen: set[str] = set()
+    for position, model in enumerate(entry["models"], start=1):
+        model_where = f"{where}, model {position}"
+        if not isinstance(model, dict):
+            raise SpecificationError(f"{model_where}: expected a mapping, got {model!r}")
+        unknown = sorted(set(model) - MODEL_KEYS)
+        if unknown:
+            raise SpecificationError(
+                f"{model_where}: unknown key(s) {', '.join(unknown)}; allowed: "
+                f"{', '.join(sorted(MODEL_KEYS))}")
+        for key in ("name", "dependent", "regressors"):
+            if key not in model:
+                raise SpecificationError(f"{model_where}: the key {key!r} is required")
+        model_name = str(model["name"])
+        if model_name in seen:
+            raise SpecificationError(f"{where}: two models are named {model_name!r}")
+        seen.add(model_name)
+        model_where = f"specification {name} / {model_name} ({origin})"
+        merged = {key: entry.get(key) for key in INHERITED_KEYS} | {
+            key: value for key, value in model.items() if key in INHERITED_KEYS}
+        estimator = merged.get("estimator") or "ols"
+        if estimator not in ESTIMATORS:
+            raise SpecificationError(
+                f"{model_where}: unknown estimator {estimator!r}; use one of {', '.join(ESTIMATORS)}")
+        regressors = _as_tuple(model["regressors"], model_where, "regressors")
+        if not regressors:
+            raise SpecificationError(f"{model_where}: at least one regressor is needed")
+        if len(set(regressors)) != len(regressors):
+            raise SpecificationError(f"{model_where}: a regressor is listed twice: {regressors}")
+        when = merged.get("when_unavailable") or "error"
+        if when not in ("error", "skip"):
+            raise SpecificationError(f"{model_where}: when_unavailable must be 'error' or 'skip'")
+        substitutes = merged.get("substitutes") or {}
+        signs = entry.get("expected_signs") or {}
+        if not isinstance(substitutes, dict) or not isinstance(signs, dict):
+            raise SpecificationError(f"{model_where}: substitutes and expected_signs are mappings")
+        bad_signs = {k: v for k, v in signs.items() if v not in ("+", "-")}
+        if bad_signs:
+            raise SpecificationError(f"{model_where}: expected signs must be '+' or '-': {bad_signs}")
+        if merged.get("offset") and estimator != "ppml":
+            raise SpecificationError(f"{model_where}: an offset needs estimator 'ppml'")
+        models.append(Specification(
+            table=name,
+            name=model_name,
+            title=str(entry["title"]),
+            reference=str(entry.get("reference") or ""),
+            unit=entry["unit"],
+            dependent=str(model["dependent"]),
+            regressors=regressors,
+            fixed_effects=_as_tuple(merged.get("fixed_effects"), model_where, "fixed_effects"),
+            covariance=Covariance.parse(merged.get("covariance") or "HC1", model_where),
+            sample=merged.get("sample") or None,
+            estimator=estimator,
+            winsorise=_winsorise(merged.get("winsorise"), model_where),
+            substitutes=dict(substitutes),
+            expected_signs=dict(signs),
+            offset=merged.get("offset") or None,
+            annualise=bool(merged.get("annualise")),
+            when_unavailable=when,
+            notes=tuple(entry.get("notes") or ()) + tuple(model.get("notes") or ()),
+            same_sample=bool(entry.get("same_sample", True)),
+        ))
+    return TableSpec(name=name, title=str(entry["title"]),
+                     reference=str(entry.get("reference") or ""), unit=entry["unit"],
+                     same_sample=bool(entry.get("same_sample", True)), models=tuple(models),
+                     notes=tuple(entry.get("notes") or ()))
+
+
+def parse_registry(text: str, origin: str = "YAML string") -> dict[str, TableSpec]:
+    """Parse registry YAML text into ``{table name: TableSpec}`` (validated)."""
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise SpecificationError(f"{origin}: not valid YAML: {error}") from error
+    if document is None:
+        return {}
+    if not isinstance(document, dict):
+        raise SpecificationError(
+            f"{origin}: the registry must be a mapping of table name -> table, got "
+            f"{type(document).__name__}")
+    return {str(name): _build_table(str(name), entry, origin) for name, entry in document.items()}
+
+
+def shipped_registry() -> dict[str, TableSpec]:
+    """The registry shipped in ``eocic/models/specifications.yaml``."""
+    text = resources.files("eocic").joinpath(REGISTRY_FILE).read_text(encoding="utf-8")
+    return parse_registry(text, f"eocic/{REGISTRY_FILE}")
+
+
+def load_registry(extra: str | Path | None = None) -> dict[str, TableSpec]:
+    """The shipped registry, extended (or overridden table by table) by ``extra``.
+
+    Parameters
+    ----------
+    extra : str or Path, optional
+        Path to a user YAML file, or YAML text (a string containing a newline or a colon
+        that is not an existing file). Tables with a shipped name replace the shipped table.
+    """
+    registry = shipped_registry()
+    if extra is None or (isinstance(extra, str) and not extra.strip()):
+        return registry
+    path = Path(extra) if isinstance(extra, Path) or "\n" not in str(extra) else None
+    if path is not None and path.is_file():
+        registry.update(parse_registry(path.read_text(encoding="utf-8"), str(path)))
+    elif isinstance(extra, str) and (":" in extra or "\n" in extra):
+        registry.update(parse_registry(extra, "extra_specs YAML string"))
+    else:
+        raise SpecificationError(
+            f"extra specifications {str(extra)!r}: no such file, and not YAML text; give the "
+            "path of a YAML file or the YAML itself")
+    return registry
+
+
+def select_tables(registry: dict[str, TableSpec], names: str | list[str] | None) -> list[TableSpec]:
+    """Tables named in ``names`` (comma-separated string or list; empty = all, in order)."""
+    if names is None or (isinstance(names, str) and not names.strip()):
+        return list(registry.values())
+    wanted = [n.strip() for n in names.split(",")] if isinstance(names, str) else list(names)
+    unknown = [n for n in wanted if n and n not in registry]
+    if unknown:
+        raise SpecificationError(
+            f"unknown specification table(s) {', '.join(unknown)}; the registry has "
+            f"{', '.join(registry)}")
+    return [registry[n] for n in wanted if n]

@@ -1,0 +1,628 @@
+r"""Estimation samples for the cluster regressions, built from the processed tables.
+
+Three units of analysis (the ``unit`` of a specification):
+
+``region_division`` (table A), one row per NUTS-2 region ``r`` x NACE division ``i``:
+    ``geo``, ``country``, ``nace_r2``, ``section``, ``category`` (the division's cluster,
+    ``""`` if none), ``employment_t0``, ``employment_T``, ``wages_t0``, ``wages_T`` (EUR),
+    ``local_units_t0``, ``local_units_T``, ``window`` (T - t0, years), ``status``
+    (``continuing`` | ``entry`` | ``exit`` | ``absent`` | ``missing``),
+    ``cluster_members_missing`` (other divisions of the own cluster without published
+    employment in the region at t0: they count as 0 in the cluster LQ), and
+
+    - ``employment_growth`` = ln(E_T / E_t0) / (T - t0), annual log growth (where both > 0);
+      ``wage_growth`` the same for the average wage W / E (EUR per person employed);
+      ``local_units_growth`` the same for local units;
+    - ``ln_employment_t0`` = ln E_t0;
+    - ``ln_lq_t0`` = ln[(E_ri / E_r) / (E_i / E)] at t0 (location quotient; totals over the
+      published cells, so confidential cells are left out of E_r, E_i and E);
+    - ``ln_lq_cluster_t0`` = ln max(floor, [(G_rc - w_ic E_ri) / E_r] / [(G_c - w_ic E_i) / E])
+      with ``c`` the division's cluster, ``G_rc = sum_j w_jc E_rj`` the region's cluster
+      employment (weights of the grouping) and ``G_c = sum_r G_rc``: the strength of the
+      surrounding cluster *excluding the own division* (Delgado, Porter & Stern 2014). 0 for a
+      division outside every cluster or alone in its cluster (the sector fixed effect
+      absorbs that level);
+    - ``ln_lq_related_t0`` = ln max(floor, LQ of the pooled employment of the clusters related
+      to ``c``), related = co-location correlation ``corr_r(LQ_rc, LQ_rc')`` above the P90 of
+      all cluster pairs (:func:`related_clusters`; methodology section 5). 0 where ``c`` has
+      no related cluster or the division no cluster.
+
+``region_section`` (table B), one row per region x NACE section ``s``:
+    ``births_t0``, ``births_T``, ``active_t0``, ``active_T``, ``high_growth_T`` (enterprises,
+    business demography; T is capped at the last demography year), ``births_growth`` (annual
+    log growth), ``ln_births_t0``, ``ln_birth_rate_t0`` = ln(births / active) at t0,
+    ``ln_high_growth_share_T`` = ln(high-growth / active enterprises) at T, and from SBS:
+    ``employment_t0``, ``local_units_t0``, ``local_units_T``, ``local_units_growth``,
+    ``ln_local_units_t0``, ``ln_lq_section_t0`` (employment LQ of the section, t0),
+    ``strong_share_t0`` (share of the section's employment in division cells with LQ >= 2).
+
+``region`` (table C), one row per region:
+    ``ln_gdp_per_head_t0``, ``ln_gdp_per_head_T`` (EUR per inhabitant), ``gdp_per_head_growth``
+    (annual log growth), ``ln_population_t0`` (population, or GDP / GDP per head when the
+    population series is absent), ``tertiary_share_t0``, ``lifelong_learning_t0`` (% of the
+    25-64 population), ``strong_cluster_share_t0`` (share of the region's employment in
+    starred clusters: from ``cluster_mapping.parquet`` if given, else in division cells with
+    LQ >= 2 — a documented proxy; ``Sample.notes`` says which).
+
+A *grouping* maps divisions to clusters: a DataFrame ``[division, category, weight]`` (weight
+= share of the division's employment allocated to the category, in (0, 1]). A division split
+over several categories is assigned to the one with the largest weight (ties: first in
+sort order) for its own cluster LQ; all weights enter the cluster totals ``G_rc``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+
+from eocic.demo.nace import nace_sections
+
+LQ_FLOOR = 0.01
+"""Floor of the cluster and related-cluster LQs before taking logs (as in the demo's DGP)."""
+
+RELATED_PERCENTILE = 90.0
+"""Cluster pairs whose co-location correlation exceeds this percentile are related."""
+
+STRONG_LQ = 2.0
+"""Specialisation star threshold (ECO): LQ >= 2."""
+
+VARIABLE_LABELS: dict[str, str] = {
+    "employment_growth": "Employment growth (annual, log)",
+    "wage_growth": "Average wage growth (annual, log)",
+    "local_units_growth": "Local units growth (annual, log)",
+    "employment_T": "Persons employed, T",
+    "ln_employment_t0": "ln persons employed, t0",
+    "ln_lq_t0": "ln LQ own sector, t0",
+    "ln_lq_cluster_t0": "ln LQ cluster excl. own sector, t0",
+    "ln_lq_related_t0": "ln LQ related clusters, t0",
+    "births_growth": "Enterprise births growth (annual, log)",
+    "ln_births_t0": "ln enterprise births, t0",
+    "ln_birth_rate_t0": "ln birth rate (births / active), t0",
+    "ln_high_growth_share_T": "ln high-growth share of active enterprises, T",
+    "ln_local_units_t0": "ln local units, t0",
+    "ln_lq_section_t0": "ln LQ of the section (cluster strength), t0",
+    "strong_share_t0": "Share of employment in LQ >= 2 divisions, t0",
+    "ln_gdp_per_head_T": "ln GDP per head (EUR), T",
+    "ln_gdp_per_head_t0": "ln GDP per head (EUR), t0",
+    "gdp_per_head_growth": "GDP per head growth (annual, log)",
+    "strong_cluster_share_t0": "Share of employment in strong clusters, t0",
+    "ln_population_density_t0": "ln population density, t0",
+    "ln_population_t0": "ln population, t0",
+    "tertiary_share_t0": "Tertiary attainment (% of 25-64), t0",
+    "lifelong_learning_t0": "Lifelong learning (% of 25-64), t0",
+}
+"""Labels of the variables in the regression tables."""
+
+UNIT_VARIABLES: dict[str, tuple[str, ...]] = {
+    "region_division": (
+        "employment_growth", "wage_growth", "local_units_growth", "employment_T",
+        "employment_t0", "ln_employment_t0", "ln_lq_t0", "ln_lq_cluster_t0", "ln_lq_related_t0",
+        "wages_t0", "wages_T", "local_units_t0", "local_units_T", "cluster_members_missing"),
+    "region_section": (
+        "births_growth", "births_t0", "births_T", "active_t0", "active_T", "high_growth_T",
+        "ln_births_t0", "ln_birth_rate_t0", "ln_high_growth_share_T", "employment_t0",
+        "local_units_t0", "local_units_T", "local_units_growth", "ln_local_units_t0",
+        "ln_lq_section_t0", "strong_share_t0"),
+    "region": (
+        "ln_gdp_per_head_T", "ln_gdp_per_head_t0", "gdp_per_head_growth",
+        "strong_cluster_share_t0", "ln_population_density_t0", "ln_population_t0",
+        "tertiary_share_t0", "lifelong_learning_t0"),
+}
+"""Variables each sample builder knows (a column may be absent when its source is)."""
+
+
+@dataclasses.dataclass
+class Sample:
+    """An estimation sample: the frame, its unit and window, and notes on how it was built.
+
+    ``counts`` has one row per growth status (``continuing``, ``entry``, ``exit``, ``absent``,
+    ``missing``) and measure, so nothing is dropped without being counted.
+    """
+
+    unit: str
+    frame: pd.DataFrame
+    t0: int
+    T: int
+    notes: list[str]
+    counts: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
+
+
+# ------------------------------------------------------------------------------ groupings
+
+
+def validate_grouping(grouping: pd.DataFrame) -> pd.DataFrame:
+    """Check a division -> cluster grouping; returns ``[division, category, weight]`` sorted.
+
+    Raises
+    ------
+    ValueError
+        Missing columns, empty codes, weights outside (0, 1] or a division whose weights sum
+        to more than 1.
+    """
+    missing = {"division", "category", "weight"} - set(grouping.columns)
+    if missing:
+        raise ValueError(
+            f"grouping: missing column(s) {', '.join(sorted(missing))}; expected a DataFrame "
+            "[division, category, weight] (e.g. from eocic.clusters.definitions."
+            "allocation_weights or grouping_from_mapping)")
+    table = grouping[["division", "category", "weight"]].copy()
+    table["division"] = table["division"].astype(str)
+    table["category"] = table["category"].astype(str)
+    table["weight"] = table["weight"].astype(float)
+    bad = table[(table["division"] == "") | (table["category"] == "")
+                | ~(table["weight"] > 0) | ~(table["weight"] <= 1 + 1e-9)]
+    if len(bad):
+        raise ValueError(f"grouping: rows with empty codes or weights outside (0, 1]: "
+                         f"{bad.head(5).to_dict('records')}")
+    table = table.groupby(["division", "category"], as_index=False)["weight"].sum()
+    totals = table.groupby("division")["weight"].sum()
+    over = totals[totals > 1 + 1e-6]
+    if len(over):
+        raise ValueError(f"grouping: weights of a division sum to more than 1: "
+                         f"{over.head(5).round(4).to_dict()}")
+    return table.sort_values(["division", "category"], ignore_index=True)
+
+
+def grouping_from_mapping(groups: dict[str, tuple[str, ...] | list[str]]) -> pd.DataFrame:
+    """``{cluster: divisions}`` (e.g. ``eocic.demo.clusters.DEMO_CLUSTER_GROUPS``) as a
+    grouping ``[division, category, weight=1]``."""
+    rows = [(division, category, 1.0) for category, divisions in groups.items()
+            for division in divisions]
+    return validate_grouping(pd.DataFrame(rows, columns=["division", "category", "weight"]))
+
+
+def section_grouping(divisions) -> pd.DataFrame:
+    """Proxy grouping: every division's cluster is its NACE section (letter of the code).
+
+    A proxy only: NACE sections group by activity type, not by the co-location, input-output
+    and skill linkages that define clusters (Delgado, Porter & Stern 2016).
+    """
+    codes = sorted(set(map(str, divisions)))
+    return validate_grouping(pd.DataFrame(
+        {"division": codes, "category": [f"section {c[0]}" for c in codes], "weight": 1.0}))
+
+
+def primary_category(grouping: pd.DataFrame) -> pd.DataFrame:
+    """The division's own cluster: ``[division, category, weight]``, largest weight first."""
+    ordered = grouping.sort_values(["division", "weight", "category"],
+                                   ascending=[True, False, True])
+    return ordered.drop_duplicates("division").reset_index(drop=True)
+
+
+# ------------------------------------------------------------------------------ indicators
+
+
+def location_quotients(employment: pd.Series) -> pd.Series:
+    r"""Location quotient ``LQ_ri = (E_ri / E_r) / (E_i / E)`` of a (geo, sector) Series.
+
+    Missing cells are left out of every total (so the totals are sums over published cells).
+    Reference: methodology section 1.4.
+    """
+    values = employment.astype(float)
+    geo = values.index.get_level_values(0)
+    sector = values.index.get_level_values(1)
+    region_total = values.groupby(geo).transform("sum")
+    sector_total = values.groupby(sector).transform("sum")
+    return (values / region_total) / (sector_total / values.sum())
+
+
+def cluster_employment(employment: pd.Series, grouping: pd.DataFrame) -> pd.DataFrame:
+    """``G_rc = sum_j w_jc E_rj``: employment of each region in each cluster.
+
+    ``employment`` is indexed by (geo, nace_r2); missing cells count as 0. Returns a wide
+    frame (regions x categories).
+    """
+    cells = employment.rename("employment").reset_index()
+    cells.columns = ["geo", "division", "employment"]
+    merged = cells.merge(grouping, on="division", how="inner")
+    merged["allocated"] = merged["employment"].fillna(0.0) * merged["weight"]
+    wide = merged.pivot_table(index="geo", columns="category", values="allocated",
+                              aggfunc="sum", fill_value=0.0)
+    return wide.reindex(sorted(set(cells["geo"])), fill_value=0.0)
+
+
+def related_clusters(cluster_lq: pd.DataFrame, percentile: float = RELATED_PERCENTILE
+                     ) -> pd.DataFrame:
+    """Related cluster pairs by co-location: ``corr_r(LQ_rc, LQ_rc')`` above a percentile.
+
+    Parameters
+    ----------
+    cluster_lq : DataFrame
+        Regions x categories, cluster LQs.
+    percentile : float
+        Threshold percentile of the off-diagonal correlations (default 90).
+
+    Returns
+    -------
+    DataFrame
+        ``category``, ``related``, ``correlation`` (both directions), sorted. Categories with
+        no variation across regions are left out of the correlation. Reference: methodology
+        section 5 ([I] default of the workbench, after the US Cluster Mapping practice).
+    """
+    usable = cluster_lq.loc[:, cluster_lq.std(ddof=0) > 0]
+    if usable.shape[1] < 3:
+        return pd.DataFrame(columns=["category", "related", "correlation"])
+    correlation = usable.corr()
+    upper = correlation.where(np.triu(np.ones(correlation.shape, dtype=bool), k=1))
+    upper = upper.rename_axis(index="category", columns="related")
+    pairs = upper.stack().dropna().rename("correlation").reset_index()
+    threshold = np.percentile(pairs["correlation"], percentile)
+    chosen = pairs[pairs["correlation"] > threshold]
+    both = pd.concat([chosen, chosen.rename(columns={"category": "related",
+                                                     "related": "category"})])
+    both.attrs["threshold"] = float(threshold)
+    return both.sort_values(["category", "related"], ignore_index=True)
+
+
+def _growth(start: pd.Series, end: pd.Series, window: int) -> pd.Series:
+    """Annual log growth ``ln(end / start) / window`` where both are positive, else NaN."""
+    positive = (start > 0) & (end > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return pd.Series(np.where(positive, np.log(end / start) / window, np.nan),
+                         index=start.index)
+
+
+def growth_status(start: pd.Series, end: pd.Series) -> pd.Series:
+    """``continuing`` (> 0 both), ``entry`` (0 -> > 0), ``exit`` (> 0 -> 0), ``absent`` (0, 0),
+    ``missing`` (not published at either end)."""
+    status = np.select(
+        [start.isna() | end.isna(), (start > 0) & (end > 0), (start == 0) & (end > 0),
+         (start > 0) & (end == 0)],
+        ["missing", "continuing", "entry", "exit"], default="absent")
+    return pd.Series(status, index=start.index)
+
+
+def _status_counts(frame: pd.DataFrame, measures: dict[str, tuple[str, str]]) -> pd.DataFrame:
+    rows = []
+    for measure, (start, end) in measures.items():
+        if start not in frame or end not in frame:
+            continue
+        counts = growth_status(frame[start], frame[end]).value_counts()
+        for status in ("continuing", "entry", "exit", "absent", "missing"):
+            rows.append({"measure": measure, "status": status, "cells": int(counts.get(status, 0))})
+    return pd.DataFrame(rows)
+
+
+def _year_values(table: pd.DataFrame, year: int, index: list[str], columns: dict[str, str]
+                 ) -> pd.DataFrame:
+    rows = table[table["year"] == year].set_index(index)
+    return rows[list(columns)].rename(columns=columns)
+
+
+def growth_window(years, year: int, t0: int = 0, length: int = 5) -> tuple[int, int]:
+    """The window ``(t0, T)`` with ``T = year``.
+
+    ``t0 = 0`` means ``year - length``, moved forward to the first year with data when the data
+    start later. Raises ValueError when ``year`` has no data or the window is empty.
+    """
+    available = sorted(set(int(y) for y in years))
+    if year not in available:
+        raise ValueError(f"growth window: no data for the final year {year}; the data hold "
+                         f"{available[0]}-{available[-1]}")
+    start = t0 if t0 else max(year - length, available[0])
+    if start not in available or start >= year:
+        raise ValueError(f"growth window: t0={start} must be a year with data before {year} "
+                         f"(data: {available[0]}-{available[-1]})")
+    return start, year
+
+
+# ------------------------------------------------------------------------------ samples
+
+
+def region_division_sample(sbs: pd.DataFrame, grouping: pd.DataFrame, t0: int, T: int, *,
+                           lq_floor: float = LQ_FLOOR,
+                           related_percentile: float = RELATED_PERCENTILE) -> Sample:
+    """Region x division sample for table A (columns in the module docstring).
+
+    Parameters
+    ----------
+    sbs : DataFrame
+        Processed ``sbs`` table (``geo, nace_r2, year, employment, local_units, wages_eur``).
+    grouping : DataFrame
+        ``[division, category, weight]`` (see :func:`validate_grouping`).
+    t0, T : int
+        First and last year of the growth window.
+    """
+    grouping = validate_grouping(grouping)
+    window = T - t0
+    measures = {"employment": "employment", "wages_eur": "wages", "local_units": "local_units"}
+    start = _year_values(sbs, t0, ["geo", "nace_r2"], {k: f"{v}_t0" for k, v in measures.items()})
+    end = _year_values(sbs, T, ["geo", "nace_r2"], {k: f"{v}_T" for k, v in measures.items()})
+    frame = start.join(end, how="outer").sort_index()
+    notes = [f"Growth window {t0}-{T} ({window} years)."]
+
+    employment = frame["employment_t0"]
+    confidential = int(employment.isna().sum())
+    lq = location_quotients(employment)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frame["ln_lq_t0"] = np.where(employment > 0, np.log(lq), np.nan)
+        frame["ln_employment_t0"] = np.where(employment > 0, np.log(employment), np.nan)
+    notes.append(f"LQs at t0 use the published cells; {confidential} region x division cells "
+                 "without published employment at t0 are left out of the totals.")
+
+    frame["employment_growth"] = _growth(frame["employment_t0"], frame["employment_T"], window)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        wage_t0 = frame["wages_t0"] / frame["employment_t0"]
+        wage_T = frame["wages_T"] / frame["employment_T"]
+    frame["wage_growth"] = _growth(wage_t0, wage_T, window)
+    frame["local_units_growth"] = _growth(frame["local_units_t0"], frame["local_units_T"], window)
+
+    # own cluster, excluding the own division
+    own = primary_category(grouping).set_index("division")
+    members = grouping.groupby("category")["division"].nunique()
+    cluster_wide = cluster_employment(employment, grouping)
+    geo = frame.index.get_level_values("geo")
+    division = frame.index.get_level_values("nace_r2")
+    frame["category"] = own["category"].reindex(division).fillna("").to_numpy()
+    own_weight = own["weight"].reindex(division).fillna(0.0).to_numpy()
+    region_total = employment.groupby(level="geo").sum().reindex(geo).to_numpy()
+    division_total = employment.groupby(level="nace_r2").sum().reindex(division).to_numpy()
+    grand_total = float(employment.sum())
+    cluster_long = cluster_wide.stack().rename("G")
+    in_cluster = (frame["category"] != "").to_numpy()
+    alone = in_cluster & (members.reindex(frame["category"]).fillna(0).to_numpy() <= 1)
+    keys = pd.MultiIndex.from_arrays([geo, frame["category"]])
+    region_cluster = cluster_long.reindex(keys).fillna(0.0).to_numpy()
+    eu_cluster = cluster_wide.sum().reindex(frame["category"]).fillna(0.0).to_numpy()
+    own_employment = frame["employment_t0"].fillna(0.0).to_numpy() * own_weight
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lq_cluster = (((region_cluster - own_employment) / region_total)
+                      / ((eu_cluster - division_total * own_weight) / grand_total))
+    published = frame["employment_t0"].notna()
+    unpublished = (~published).astype(float).to_numpy()
+    missing_by_cluster = pd.Series(unpublished).groupby(
+        [np.asarray(geo), frame["category"].to_numpy()]).transform("sum").to_numpy()
+    frame["cluster_members_missing"] = np.where(
+        in_cluster, missing_by_cluster - unpublished, 0).astype(int)
+    usable = in_cluster & ~alone
+    floored = usable & (lq_cluster < lq_floor)
+    frame["ln_lq_cluster_t0"] = np.where(
+        usable, np.log(np.maximum(np.nan_to_num(lq_cluster, nan=lq_floor), lq_floor)), 0.0)
+    frame.loc[np.isnan(region_total), "ln_lq_cluster_t0"] = np.nan
+    n_outside = len(set(division[~in_cluster]))
+    notes.append(
+        f"Cluster LQ (excluding the own division) floored at {lq_floor} in {int(floored.sum())} "
+        f"cells; set to 0 for {n_outside} divisions outside every cluster and "
+        f"{len(set(division[alone]))} divisions alone in their cluster.")
+    incomplete = int(((frame["cluster_members_missing"] > 0) & published).sum())
+    notes.append(f"{incomplete} published cells have at least one other division of their cluster "
+                 "unpublished at t0 (cluster_members_missing > 0): their cluster LQ counts "
+                 "those divisions as 0.")
+    split = grouping.groupby("division")["category"].nunique()
+    if (split > 1).any():
+        notes.append(f"{int((split > 1).sum())} divisions are split over several clusters; "
+                     "each takes the cluster with its largest weight as its own.")
+
+    # related clusters
+    eu = cluster_wide.sum()
+    regional_total = employment.groupby(level="geo").sum().reindex(cluster_wide.index)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cluster_lq = cluster_wide.div(regional_total, axis=0) / (eu / grand_total)
+    pairs = related_clusters(cluster_lq.fillna(0.0), related_percentile)
+    related_lq = pd.DataFrame(0.0, index=cluster_wide.index, columns=cluster_wide.columns)
+    for category, group in pairs.groupby("category"):
+        pooled = cluster_wide[group["related"]].sum(axis=1)
+        related_lq[category] = (pooled / regional_total) / (eu[group["related"]].sum() / grand_total)
+    has_related = set(pairs["category"])
+    related_values = related_lq.stack().reindex(keys).to_numpy()
+    with_related = in_cluster & frame["category"].isin(has_related).to_numpy()
+    frame["ln_lq_related_t0"] = np.where(
+        with_related, np.log(np.maximum(np.nan_to_num(related_values, nan=lq_floor), lq_floor)),
+        0.0)
+    frame.loc[np.isnan(region_total), "ln_lq_related_t0"] = np.nan
+    threshold = pairs.attrs.get("threshold", float("nan"))
+    notes.append(
+        f"Related clusters: co-location correlation of cluster LQs across regions above the "
+        f"P{related_percentile:g} ({threshold:.3f}); {len(pairs) // 2} related pairs, "
+        f"{len(has_related)} of {cluster_wide.shape[1]} clusters have at least one.")
+
+    frame = frame.reset_index()
+    frame["country"] = frame["geo"].str[:2]
+    frame["section"] = frame["nace_r2"].str[0]
+    frame["window"] = window
+    frame["status"] = growth_status(frame["employment_t0"], frame["employment_T"])
+    counts = _status_counts(frame, {"employment": ("employment_t0", "employment_T"),
+                                    "wages": ("wages_t0", "wages_T"),
+                                    "local_units": ("local_units_t0", "local_units_T")})
+    employment_counts = counts[counts["measure"] == "employment"].set_index("status")["cells"]
+    notes.append(
+        "Employment cells: " + ", ".join(f"{k} {v}" for k, v in employment_counts.items())
+        + " (growth defined for continuing cells only).")
+    return Sample("region_division", frame, t0, T, notes, counts)
+
+
+def region_section_sample(sbs: pd.DataFrame, demography: pd.DataFrame | None, t0: int, T: int
+                          ) -> Sample:
+    """Region x section sample for table B (columns in the module docstring).
+
+    Without ``demography`` (or with no data in the window) only the SBS-based columns exist;
+    table B then uses its labelled proxies (local units).
+    """
+    window = T - t0
+    division_cells = sbs[sbs["year"].isin([t0, T])].copy()
+    division_cells["section"] = division_cells["nace_r2"].str[0]
+    start_cells = division_cells[division_cells["year"] == t0].set_index(["geo", "nace_r2"])
+    lq = location_quotients(start_cells["employment"])
+    strong_employment = start_cells["employment"].where(lq >= STRONG_LQ, 0.0)
+    start_cells = start_cells.assign(strong=strong_employment)
+    by_section = division_cells.groupby(["geo", "section", "year"])[
+        ["employment", "local_units"]].sum(min_count=1)
+    frame = pd.DataFrame({
+        "employment_t0": by_section.xs(t0, level="year")["employment"],
+        "local_units_t0": by_section.xs(t0, level="year")["local_units"],
+        "local_units_T": by_section.xs(T, level="year")["local_units"],
+    })
+    strong = start_cells.reset_index().groupby(["geo", "section"])["strong"].sum(min_count=1)
+    frame["strong_share_t0"] = strong.reindex(frame.index) / frame["employment_t0"]
+    frame.index = frame.index.set_names(["geo", "nace_r2"])
+    section_lq = location_quotients(frame["employment_t0"])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frame["ln_lq_section_t0"] = np.where(section_lq > 0, np.log(section_lq), np.nan)
+        frame["ln_local_units_t0"] = np.where(frame["local_units_t0"] > 0,
+                                              np.log(frame["local_units_t0"]), np.nan)
+    frame["local_units_growth"] = _growth(frame["local_units_t0"], frame["local_units_T"], window)
+    notes = [f"SBS window {t0}-{T} ({window} years); section employment, local units and LQs "
+             "are sums over the published division cells."]
+    measures = {"local_units": ("local_units_t0", "local_units_T")}
+    demography_end = None
+    if demography is not None and len(demography):
+        demography_end = min(T, int(demography["year"].max()))
+    if demography_end is not None and demography_end > t0 and (demography["year"] == t0).any():
+        wide = demography[demography["year"].isin([t0, demography_end])].pivot_table(
+            index=["geo", "nace_r2"], columns=["indicator", "year"], values="value",
+            aggfunc="first")
+
+        def column(indicator: str, year: int) -> pd.Series:
+            key = (indicator, year)
+            return wide[key] if key in wide.columns else pd.Series(np.nan, index=wide.index)
+
+        births = pd.DataFrame({
+            "births_t0": column("births", t0), "births_T": column("births", demography_end),
+            "active_t0": column("active_enterprises", t0),
+            "active_T": column("active_enterprises", demography_end),
+            "high_growth_T": column("high_growth_enterprises", demography_end),
+        })
+        frame = frame.join(births, how="outer")
+        demography_window = demography_end - t0
+        frame["births_growth"] = _growth(frame["births_t0"], frame["births_T"], demography_window)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            frame["ln_births_t0"] = np.where(frame["births_t0"] > 0, np.log(frame["births_t0"]),
+                                             np.nan)
+            rate = frame["births_t0"] / frame["active_t0"]
+            frame["ln_birth_rate_t0"] = np.where(rate > 0, np.log(rate), np.nan)
+            share = frame["high_growth_T"] / frame["active_T"]
+            frame["ln_high_growth_share_T"] = np.where(share > 0, np.log(share), np.nan)
+        notes.append(f"Business demography window {t0}-{demography_end} "
+                     f"({demography_window} years; the demography ends in "
+                     f"{int(demography['year'].max())}).")
+        measures["births"] = ("births_t0", "births_T")
+    else:
+        notes.append("No business demography for the window: births and high-growth "
+                     "variables are absent (table B uses its labelled proxies).")
+    frame = frame.reset_index()
+    frame["country"] = frame["geo"].str[:2]
+    frame["window"] = window
+    return Sample("region_section", frame.sort_values(["geo", "nace_r2"], ignore_index=True),
+                  t0, T, notes, _status_counts(frame, measures))
+
+
+def _context_value(context: pd.DataFrame, indicator: str, year: int) -> pd.Series:
+    rows = context[(context["indicator"] == indicator) & (context["year"] == year)]
+    return rows.drop_duplicates("geo").set_index("geo")["value"].astype(float)
+
+
+def strong_cluster_share(sbs: pd.DataFrame, t0: int,
+                         cluster_mapping: pd.DataFrame | None = None) -> tuple[pd.Series, str]:
+    """Share of each region's employment (t0) in strong clusters, and a note on the basis.
+
+    From ``cluster_mapping`` (``scheme == "cluster"``, year t0, ``is_cluster``) when given and
+    non-empty for t0; otherwise the proxy: division cells with LQ >= 2. Denominator: the
+    region's employment summed over the published division cells (SBS business economy).
+    """
+    cells = sbs[sbs["year"] == t0].set_index(["geo", "nace_r2"])["employment"]
+    region_total = cells.groupby(level="geo").sum()
+    if cluster_mapping is not None and len(cluster_mapping):
+        chosen = cluster_mapping[(cluster_mapping["scheme"] == "cluster")
+                                 & (cluster_mapping["year"] == t0)]
+        if len(chosen):
+            strong = chosen[chosen["is_cluster"].astype(bool)].groupby("geo")["employment"].sum()
+            share = strong.reindex(region_total.index, fill_value=0.0) / region_total
+            return share, (f"Strong clusters from cluster_mapping.parquet (scheme 'cluster', "
+                           f"is_cluster, {t0}).")
+    lq = location_quotients(cells)
+    strong = cells.where(lq >= STRONG_LQ, 0.0).groupby(level="geo").sum()
+    return strong / region_total, (
+        f"PROXY: strong clusters = NACE division cells with LQ >= {STRONG_LQ:g} in {t0} "
+        "(no cluster_mapping.parquet for this year).")
+
+
+def region_sample(sbs: pd.DataFrame, context: pd.DataFrame, t0: int, T: int,
+                  cluster_mapping: pd.DataFrame | None = None,
+                  area_km2: pd.Series | None = None) -> Sample:
+    """Region sample for table C (columns in the module docstring)."""
+    window = T - t0
+    notes = [f"Window {t0}-{T} ({window} years)."]
+    gdp_t0 = _context_value(context, "gdp_eur_per_head", t0)
+    gdp_T = _context_value(context, "gdp_eur_per_head", T)
+    frame = pd.DataFrame(index=sorted(set(sbs["geo"])))
+    frame.index.name = "geo"
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frame["ln_gdp_per_head_t0"] = np.log(gdp_t0.where(gdp_t0 > 0)).reindex(frame.index)
+        frame["ln_gdp_per_head_T"] = np.log(gdp_T.where(gdp_T > 0)).reindex(frame.index)
+    frame["gdp_per_head_growth"] = ((frame["ln_gdp_per_head_T"] - frame["ln_gdp_per_head_t0"])
+                                    / window)
+    population = _context_value(context, "population", t0)
+    if population.empty:
+        gdp_total = _context_value(context, "gdp_mio_eur", t0)
+        population = (gdp_total * 1e6 / gdp_t0).dropna()
+        if not population.empty:
+            notes.append("Population derived as GDP (million EUR) / GDP per head (no population "
+                         "series in this run).")
+    if not population.empty:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            frame["ln_population_t0"] = np.log(population.where(population > 0)).reindex(
+                frame.index)
+        if area_km2 is not None:
+            frame["ln_population_density_t0"] = np.log(
+                (population / area_km2).where(lambda s: s > 0)).reindex(frame.index)
+    for indicator, name in (("tertiary_pc_25_64", "tertiary_share_t0"),
+                            ("lifelong_learning_pc_25_64", "lifelong_learning_t0")):
+        values = _context_value(context, indicator, t0)
+        if not values.empty:
+            frame[name] = values.reindex(frame.index)
+    share, basis = strong_cluster_share(sbs, t0, cluster_mapping)
+    frame["strong_cluster_share_t0"] = share.reindex(frame.index)
+    notes.append(basis)
+    frame = frame.reset_index()
+    frame["country"] = frame["geo"].str[:2]
+    frame["window"] = window
+    counts = pd.DataFrame([{"measure": "gdp_per_head", "status": status, "cells": int(n)}
+                           for status, n in (
+                               ("both years", frame[["ln_gdp_per_head_t0", "ln_gdp_per_head_T"]]
+                                .notna().all(axis=1).sum()),
+                               ("missing", frame[["ln_gdp_per_head_t0", "ln_gdp_per_head_T"]]
+                                .isna().any(axis=1).sum()))])
+    return Sample("region", frame, t0, T, notes, counts)
+
+
+def build_samples(tables: dict[str, pd.DataFrame], grouping: pd.DataFrame, t0: int, T: int,
+                  units: tuple[str, ...] = ("region_division", "region_section", "region"),
+                  *, lq_floor: float = LQ_FLOOR,
+                  related_percentile: float = RELATED_PERCENTILE) -> dict[str, Sample]:
+    """Every estimation sample needed, from the processed tables.
+
+    Parameters
+    ----------
+    tables : dict
+        ``{"sbs": ..., "demography": ... (optional), "context": ..., "cluster_mapping": ...
+        (optional)}`` — the processed tables of a run.
+    grouping : DataFrame
+        Division -> cluster grouping ``[division, category, weight]``.
+    t0, T : int
+        Growth window.
+    units : tuple of str
+        Which samples to build.
+    """
+    if "sbs" not in tables:
+        raise ValueError("build_samples: the processed sbs table is required")
+    samples = {}
+    if "region_division" in units:
+        samples["region_division"] = region_division_sample(
+            tables["sbs"], grouping, t0, T, lq_floor=lq_floor,
+            related_percentile=related_percentile)
+    if "region_section" in units:
+        samples["region_section"] = region_section_sample(tables["sbs"], tables.get("demography"),
+                                                          t0, T)
+    if "region" in units:
+        if "context" not in tables:
+            raise ValueError("build_samples: the region sample needs the processed context table")
+        samples["region"] = region_sample(tables["sbs"], tables["context"], t0, T,
+                                          tables.get("cluster_mapping"))
+    return samples
+
+
+def section_names() -> dict[str, str]:
+    """``{section letter: name}`` of the NACE sections B-N and S."""
+    return dict(nace_sections().itertuples(index=False, name=None))
