@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 
 STAMP := $(VENV)/.installed
 
-.PHONY: study test bench lab install lock clean-reports help
+.PHONY: study test bench lab install lock clean-reports help explore
 
 help:
 	@echo "make study   run the whole study on the demo economy (SOURCE=, YEAR=, RUN_ID=, NO_INPUT=1)"
@@ -43,6 +43,12 @@ bench: $(STAMP)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/
+
+# The region explorer (notebook 05) served by voila on http://127.0.0.1:8866 for the newest
+# run, or RUN_ID=; the URL also takes ?run_id=...&region=FR10&peers=FR71,ITC4.
+explore: $(STAMP)
+	EOCIC_RUN_ID=$(RUN_ID) $(BIN)/voila notebooks/05_region_explorer.ipynb --no-browser \
+		--Voila.ip=127.0.0.1 --port=$(or $(EXPLORE_PORT),8866)
 
 lock: $(BIN)/python
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e ' | LC_ALL=C sort > requirements.lock

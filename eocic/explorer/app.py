@@ -80,7 +80,9 @@ class ExplorerApp:
         children = []
         for tab in TABS:
             page = {"title": widgets.HTML().add_class(f"eocic-title-{tab}"),
-                    "notes": widgets.HTML(), "image": widgets.Image(format="png"),
+                    "notes": widgets.HTML(),
+                    "image": widgets.Image(format="png", layout=widgets.Layout(
+                        width="auto", max_width="100%")).add_class(f"eocic-figure-{tab}"),
                     "table": widgets.HTML().add_class(f"eocic-table-{tab}")}
             if tab == "scoreboard":
                 page["extra"] = widgets.HTML()
@@ -117,9 +119,16 @@ class ExplorerApp:
         self.refresh(explorer.messages)
 
     # -- display --------------------------------------------------------------------
-    def _ipython_display_(self) -> None:  # pragma: no cover - needs a frontend
-        from IPython.display import display
-        display(self.widget)
+    #: What a page without a kernel (the nbconvert HTML of a batch run) shows for the widgets.
+    NO_KERNEL_TEXT = ("[Live region explorer: needs a running kernel. Open the notebook in "
+                      "JupyterLab or run `make explore`; the static profile follows.]")
+
+    def _repr_mimebundle_(self, **kwargs) -> dict:
+        """The widget view, with a readable text fallback instead of the widget's repr."""
+        bundle = self.widget._repr_mimebundle_(**kwargs) or {}
+        bundle = dict(bundle[0] if isinstance(bundle, tuple) else bundle)
+        bundle["text/plain"] = self.NO_KERNEL_TEXT
+        return bundle
 
     @property
     def visible_tab(self) -> str:

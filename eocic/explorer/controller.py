@@ -169,7 +169,9 @@ def settings_from_environment(defaults: Mapping[str, object],
     Under voila (``SERVER_SOFTWARE`` starts with ``voila``) the run, region and peers come from
     the URL query (``?run_id=demo-2020&region=FR10&peers=FR71,ITC4``), else from the
     environment of ``make explore`` (``EOCIC_RUN_ID``, ``EOCIC_REGION``, ``EOCIC_PEERS``), else
-    the newest run under ``data/processed`` (``run_id`` empty). Outside voila the ``defaults``
+    the newest run under ``data/processed`` (``run_id`` empty). ``EOCIC_PROCESSED_DIR`` (a
+    run folder anywhere; the browser test uses it) replaces the run unless the URL names one.
+    Outside voila the ``defaults``
     (the notebook's papermill parameters) are returned unchanged, with ``served=False``.
 
     Returns
@@ -190,8 +192,13 @@ def settings_from_environment(defaults: Mapping[str, object],
         value = query.get(key, environ.get(f"EOCIC_{key.upper()}", ""))
         if key == "run_id" or value:
             settings[key] = value
-    processed_root = Path(str(defaults.get("processed_dir", "data/processed/x"))).parent
-    settings["processed_dir"] = str(find_run(processed_root, settings.get("run_id") or None))
+    if environ.get("EOCIC_PROCESSED_DIR") and "run_id" not in query:
+        settings["processed_dir"] = str(find_run(Path(environ["EOCIC_PROCESSED_DIR"]).parent,
+                                                 Path(environ["EOCIC_PROCESSED_DIR"]).name))
+    else:
+        processed_root = Path(str(defaults.get("processed_dir", "data/processed/x"))).parent
+        settings["processed_dir"] = str(find_run(processed_root,
+                                                 settings.get("run_id") or None))
     settings["run_id"] = Path(str(settings["processed_dir"])).name
     return settings
 
@@ -310,13 +317,31 @@ class RegionExplorer:
         target = self.year if self.year is not None else years[-1]
         earlier = [y for y in years if y <= target]
         self.score_year = earlier[-1] if earlier else years[0]
-        self.scoreboard = scoreboard[scoreboard["year"] == self.score_year]
-        self._score_geos = set(self.scoreboard["geo"])
-        self._scores = self.scoreboard.pivot_table(index="geo", columns="code", values="score",
-                                                   aggfunc="first")
-        self._levels = self.scoreboard.drop_duplicates("code").set_index("code")["level"]
+        current = scoreboard[scoreboard["year"] == self.score_year].copy()
+        # Two indices may share a node code (an indicator used by both): the node key is then
+        # "<index>/<code>"; codes unique over the indices stay as they are.
+        if "index" in current.columns:
+            shared = current.groupby("code")["index"].nunique()
+            shared = set(shared[shared > 1].index)
+            current["code"] = [f"{index}/{code}" if code in shared else code
+                               for index, code in zip(current["index"], current["code"])]
+        duplicated = current.duplicated(["geo", "code"])
+        if duplicated.any():
+            first = current[duplicated].iloc[0]
+            raise ExplorerError(
+                f"{self.processed_dir / 'scoreboard.parquet'}: {int(duplicated.sum())} duplicate "
+                f"geo x code rows in {self.score_year} (e.g. {first['geo']} {first['code']}); "
+                "re-run stage 03")
+        self.scoreboard = current
+        self._score_geos = set(current["geo"])
+        self._scores = current.pivot(index="geo", columns="code", values="score")
+        nodes = current.drop_duplicates("code").set_index("code")
+        self._levels = nodes["level"]
+        self._node_names = (nodes["name"].astype(str) if "name" in nodes
+                            else pd.Series(nodes.index, index=nodes.index))
+        self._node_index = nodes["index"] if "index" in nodes else None
         self._ranks_by_geo = {geo: rows.set_index("code")
-                              for geo, rows in self.scoreboard.groupby("geo", sort=True)}
+                              for geo, rows in current.groupby("geo", sort=True)}
 
     # -- pickers -----------------------------------------------------------------------
     def label(self, geo: str) -> str:
@@ -362,7 +387,7 @@ class RegionExplorer:
         self.messages = []
         if not self.peers:
             self.messages.append(
-                self.missing.get("peers", f"{geo} has no default peers in peers.parquet")
+                self.missing.get("peers", f"{geo} has no default peers in peers.parquet.")
                 + " Choose up to five peers by code.")
         self.map_category = None
         return list(self.messages)
@@ -497,9 +522,13 @@ class RegionExplorer:
         table.index.name = "code"
         table = table.reset_index()
         table.insert(1, "level", table["code"].map(self._levels))
+        table.insert(2, "name", table["code"].map(self._node_names))
+        if self._node_index is not None:
+            table.insert(1, "index", table["code"].map(self._node_index))
         order = {level: position for position, level in enumerate(LEVEL_ORDER)}
         table["_order"] = table["level"].map(order).fillna(len(order))
-        return (table.sort_values(["_order", "code"], kind="mergesort").drop(columns="_order")
+        keys = ["_order", "index", "code"] if "index" in table else ["_order", "code"]
+        return (table.sort_values(keys, kind="mergesort").drop(columns="_order")
                 .reset_index(drop=True))
 
     def _scoreboard_panel(self) -> Panel:
@@ -526,19 +555,20 @@ class RegionExplorer:
             "relative", ascending=False, kind="mergesort")
         weaknesses = detail[detail["flag"] == "weakness"].sort_values("relative",
                                                                       kind="mergesort")
-        ranks = table[table["level"].isin(["index", "dimension"])].set_index("code")[
-            ["rank", "rank_p05", "rank_p95"]]
-        radar_axes = table[table["level"] == "dimension"].set_index("code")[
-            ["region", "peer_mean"]]
+        ranks = table[table["level"].isin(["index", "dimension"])][
+            ["code", "name", "rank", "rank_p05", "rank_p95"]].reset_index(drop=True)
+        radar_axes = table[table["level"] == "dimension"].set_index("name")[
+            ["region", "peer_mean"] + (["index"] if "index" in table else [])]
         extra = {"strengths": strengths.reset_index(drop=True),
                  "weaknesses": weaknesses.reset_index(drop=True),
-                 "ranks": ranks.reset_index()}
+                 "ranks": ranks}
 
         def draw() -> Figure:
             return figures.radar(radar_axes, f"{self.region} vs peer mean: dimension scores")
 
         def draw_ranks() -> Figure:
-            return figures.rank_intervals(ranks, f"{self.region}: rank with 5-95 % interval")
+            return figures.rank_intervals(ranks.set_index("name"),
+                                          f"{self.region}: rank with 5-95 % interval")
 
         return Panel("scoreboard", title, table=table, notes=notes, extra=extra, draw=draw,
                      extra_draw={"ranks": draw_ranks})
@@ -611,7 +641,7 @@ class RegionExplorer:
         if self.map_kind == "score":
             if "scoreboard" in self.missing:
                 return []
-            return [(f"{code} ({self._levels[code]})", code) for code in
+            return [(f"{self._node_names[code]} ({self._levels[code]})", code) for code in
                     sorted(self._levels.index,
                            key=lambda c: (LEVEL_ORDER.index(self._levels[c])
                                           if self._levels[c] in LEVEL_ORDER else 9, c))]
@@ -638,7 +668,7 @@ class RegionExplorer:
         category = self.map_category if self.map_category in valid else \
             self._default_map_category()
         highlight = [self.region, *self.peers]
-        values = self.mapping if self.map_kind != "score" else self.tables["scoreboard"]
+        values = self.mapping if self.map_kind != "score" else self.scoreboard
         if self.map_kind == "score":
             rows = values[(values["code"] == category) & (values["year"] == self.score_year)]
             table = rows[["geo", "score", "rank"]].reset_index(drop=True)

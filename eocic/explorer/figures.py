@@ -83,41 +83,45 @@ def portfolio_bubbles(portfolio: pd.DataFrame, title: str, labels: int = 8) -> F
 
 def radar(scores: pd.DataFrame, title: str) -> Figure:
     """Radar (spider) chart of scores 0-100; ``scores`` has one row per axis (index = label)
-    and columns ``region`` and ``peer_mean``. With fewer than three axes: horizontal bars."""
-    scores = scores.dropna(how="all")
+    and columns ``region`` and ``peer_mean`` (and optionally ``index``: one radar per
+    composite index). A group with fewer than three axes is drawn as horizontal bars."""
+    scores = scores.dropna(how="all", subset=["region", "peer_mean"])
     if scores.empty:
         return _empty(title, "no scores for this region")
-    labels = [_short(label.replace("_", " "), 22) for label in scores.index]
-    if len(scores) < 3:
-        figure = Figure(figsize=(7, 3))
-        axis = figure.subplots()
-        position = np.arange(len(scores))
-        axis.barh(position - 0.2, scores["region"], height=0.4, color=REGION_COLOUR,
-                  label="region")
-        axis.barh(position + 0.2, scores["peer_mean"], height=0.4, color=PEER_COLOUR,
-                  label="peer mean")
-        axis.set_yticks(position, labels)
-        axis.set_xlim(0, 100)
-        axis.legend()
-        axis.set_title(title)
-        figure.tight_layout()
-        return figure
-    angles = np.linspace(0, 2 * np.pi, len(scores), endpoint=False)
-    closed = np.append(angles, angles[0])
-    figure = Figure(figsize=(7, 6))
-    axis = figure.add_subplot(projection="polar")
-    for column, colour, name in (("peer_mean", PEER_COLOUR, "peer mean"),
-                                 ("region", REGION_COLOUR, "region")):
-        values = scores[column].fillna(0).to_numpy(dtype=float)
-        values = np.append(values, values[0])
-        axis.plot(closed, values, color=colour, linewidth=1.8, label=name)
-        axis.fill(closed, values, color=colour, alpha=0.15)
-    axis.set_xticks(angles, labels, fontsize=8)
-    axis.set_ylim(0, 100)
-    axis.set_yticks([25, 50, 75, 100])
-    axis.legend(loc="upper right", bbox_to_anchor=(1.25, 1.1), fontsize=8)
-    axis.set_title(title, pad=22)
-    figure.subplots_adjust(left=0.12, right=0.82, bottom=0.08, top=0.86)
+    groups = (list(scores.groupby("index", sort=True)) if "index" in scores
+              else [("", scores)])
+    figure = Figure(figsize=(6.5 * len(groups), 6))
+    for number, (group, part) in enumerate(groups, start=1):
+        labels = [_short(str(label).replace("_", " "), 22) for label in part.index]
+        heading = str(group).replace("_", " ")
+        if len(part) < 3:
+            axis = figure.add_subplot(1, len(groups), number)
+            position = np.arange(len(part))
+            axis.barh(position - 0.2, part["region"], height=0.4, color=REGION_COLOUR,
+                      label="region")
+            axis.barh(position + 0.2, part["peer_mean"], height=0.4, color=PEER_COLOUR,
+                      label="peer mean")
+            axis.set_yticks(position, labels)
+            axis.set_xlim(0, 100)
+            axis.legend(fontsize=8)
+            axis.set_title(heading)
+            continue
+        angles = np.linspace(0, 2 * np.pi, len(part), endpoint=False)
+        closed = np.append(angles, angles[0])
+        axis = figure.add_subplot(1, len(groups), number, projection="polar")
+        for column, colour, name in (("peer_mean", PEER_COLOUR, "peer mean"),
+                                     ("region", REGION_COLOUR, "region")):
+            values = part[column].fillna(0).to_numpy(dtype=float)
+            values = np.append(values, values[0])
+            axis.plot(closed, values, color=colour, linewidth=1.8, label=name)
+            axis.fill(closed, values, color=colour, alpha=0.15)
+        axis.set_xticks(angles, labels, fontsize=8)
+        axis.set_ylim(0, 100)
+        axis.set_yticks([25, 50, 75, 100])
+        axis.legend(loc="upper right", bbox_to_anchor=(1.25, 1.1), fontsize=8)
+        axis.set_title(heading, pad=22)
+    figure.suptitle(title)
+    figure.subplots_adjust(left=0.1, right=0.88, bottom=0.08, top=0.82, wspace=0.6)
     return figure
 
 
