@@ -64,7 +64,9 @@ def describe(tidy: pd.DataFrame, level: float = SIGNIFICANCE, digits: int = 4) -
         low, high = row["coef_min"], row["coef_max"]
         span = (f"{low:.{digits}f}" if abs(high - low) < 10 ** -digits
                 else f"between {low:.{digits}f} and {high:.{digits}f}")
-        proxy = f" (a proxy for {row['proxy_for']})" if row["proxy_for"] else ""
+        stands_for = "; ".join(VARIABLE_LABELS.get(name, name)
+                               for name in row["proxy_for"].split(", ") if name)
+        proxy = f" (a proxy for {stands_for})" if stands_for else ""
         lines.append(
             f"- **Table {row['spec']}, {label}{proxy}**: estimate {span} across "
             f"{row['columns']} column(s); expected sign {row['expected_sign']} ({meaning}). "
