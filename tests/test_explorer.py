@@ -225,7 +225,7 @@ def test_regressions_coefficients_and_note(explorer):
     assert "cannot be shown" in panel.notes[0]
     figure = panel.figure()
     labels = [t.get_text() for t in figure.axes[0].get_yticklabels()]
-    assert labels == ["strong_cluster", "ln_lq"]        # intercept left out
+    assert labels == ["ols: strong_cluster", "ols: ln_lq"]     # intercept left out
 
 
 def test_figures_are_drawn_and_titled(explorer):

@@ -625,11 +625,10 @@ class RegionExplorer:
             "indicators enter these models as one observation among all regions."]
         chart = table[table["spec"].astype(str) == spec] if spec else table.iloc[:0]
         if len(chart):
-            model = chart["model"].iloc[0]
-            chart = chart[(chart["model"] == model)
-                          & ~chart["term"].astype(str).str.startswith(_NUISANCE_PREFIXES)]
-            notes.append(f"Chart: specification {spec}, model {model} (intercept and fixed "
-                         "effects left out).")
+            chart = chart[~chart["term"].astype(str).str.startswith(_NUISANCE_PREFIXES)].copy()
+            chart["term"] = chart["model"].astype(str) + ": " + chart["term"].astype(str)
+            notes.append(f"Chart: every model of specification {spec} (intercepts and fixed "
+                         "effects left out); the table lists all specifications.")
         chart = chart.reset_index(drop=True)
         return Panel("regressions", f"{title}: {spec}" if spec else title,
                      table=table.reset_index(drop=True), notes=notes,

@@ -172,7 +172,7 @@ def coefficients(table: pd.DataFrame, title: str) -> Figure:
     """Coefficient plot: ``coef`` with ``[ci_low, ci_high]`` per ``term`` (one model)."""
     if table.empty:
         return _empty(title, "no coefficients")
-    figure = Figure(figsize=(8, 0.4 * len(table) + 1.5))
+    figure = Figure(figsize=(9, 0.32 * len(table) + 1.5))
     axis = figure.subplots()
     position = np.arange(len(table))
     axis.errorbar(table["coef"], position,
@@ -180,7 +180,7 @@ def coefficients(table: pd.DataFrame, title: str) -> Figure:
                         (table["ci_high"] - table["coef"]).clip(lower=0).fillna(0)],
                   fmt="o", color=REGION_COLOUR, capsize=3)
     axis.axvline(0, color="grey", linewidth=0.8)
-    axis.set_yticks(position, [_short(term, 34) for term in table["term"]])
+    axis.set_yticks(position, [_short(term, 44) for term in table["term"]])
     axis.invert_yaxis()
     axis.set_xlabel("coefficient with confidence interval")
     axis.set_title(title)
