@@ -19,6 +19,7 @@ help:
 	@echo "make test    run the test suite (unit, notebooks, end to end)"
 	@echo "make bench   time each bench/*.py against its baseline in the same run (ratios)"
 	@echo "make lab     open JupyterLab on the notebooks"
+	@echo "make explore serve the region explorer with voila on 127.0.0.1 (RUN_ID= to pick a run)"
 	@echo "make lock    re-pin requirements.lock from the current environment"
 
 $(BIN)/python:
@@ -51,7 +52,12 @@ explore: $(STAMP)
 		--Voila.ip=127.0.0.1 --port=$(or $(EXPLORE_PORT),8866)
 
 lock: $(BIN)/python
-	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e ' | LC_ALL=C sort > requirements.lock
+	# freeze a fresh environment, so the lock holds what pyproject needs and nothing else
+	rm -rf build/lockenv && $(PYTHON) -m venv build/lockenv
+	build/lockenv/bin/python -m pip install --quiet --upgrade pip
+	build/lockenv/bin/python -m pip install --quiet -e ".[test]"
+	build/lockenv/bin/python -m pip freeze --exclude-editable | grep -v '^-e ' | LC_ALL=C sort > requirements.lock
+	rm -rf build/lockenv
 
 clean-reports:
 	rm -rf reports/ data/processed/*/
