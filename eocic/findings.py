@@ -85,7 +85,7 @@ def regression_findings(regressions: pd.DataFrame) -> list[str]:
         if terms.empty:
             continue
         listed = "; ".join(
-            f"{html.escape(row.term)} {row.coef:+.3f} (s.e. {row.se:.3f}{', p &lt; 0.05' if row.pvalue < 0.05 else ''})"
+            f"{html.escape(row.term)} {row.coef:+.3g} (s.e. {row.se:.2g}{', p &lt; 0.05' if row.pvalue < 0.05 else ''})"
             for row in terms.itertuples())
         findings.append(f"Specification {html.escape(spec)} ({html.escape(model)}, N = {int(terms['nobs'].iloc[0]):,}): {listed}.")
     return findings

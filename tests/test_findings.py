@@ -44,7 +44,7 @@ def test_regression_terms_and_escaping():
         "coef": [1.0, 0.1, -0.0213], "se": [0.1, 0.1, 0.004], "pvalue": [0.0, 0.5, 0.0001],
         "ci_low": 0.0, "ci_high": 0.0, "nobs": 1000})
     text = regression_findings(regressions)[0]
-    assert "ln_lq_own -0.021 (s.e. 0.004, p &lt; 0.05)" in text and "C(geo)" not in text
+    assert "ln_lq_own -0.0213 (s.e. 0.004, p &lt; 0.05)" in text and "C(geo)" not in text
     assert "N = 1,000" in text
 
 
