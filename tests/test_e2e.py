@@ -38,7 +38,9 @@ def demo_study(tmp_path_factory) -> Path:
 def test_every_stage_rendered_and_indexed(demo_study: Path):
     report_dir = demo_study / "reports" / "demo-2020"
     stages = discover_stages(demo_study / "notebooks")
-    assert len(stages) == 5
+    assert [s.stem for s in stages] == [
+        "01_data_pipeline", "02_cluster_mapping", "03_scoreboard", "04_regressions",
+        "05_region_explorer", "06_stress_test", "07_pilot_regions"]
     index = (report_dir / "index.html").read_text()
     for stage in stages:
         html = (report_dir / f"{stage.stem}.html").read_text()
@@ -63,8 +65,14 @@ def test_processed_tables_and_manifest(demo_study: Path):
     assert {"population", "gdp_mio_eur", "lfs_employment_ths"} <= set(context["indicator"])
     demography = pd.read_parquet(processed / "demography.parquet")
     assert "high_growth_enterprises" in set(demography["indicator"])
-    # the index shows the data manifest
-    assert "sbs_r_nuts06_r2" in (demo_study / "reports" / "demo-2020" / "index.html").read_text()
+    # every analysis stage wrote its output contract
+    for name in ("cluster_mapping", "scoreboard", "peers", "regressions", "stress_test"):
+        assert len(pd.read_parquet(processed / f"{name}.parquet")) > 0, name
+    tables = demo_study / "reports" / "demo-2020" / "tables"
+    assert {p.suffix for p in tables.iterdir()} >= {".html", ".tex", ".csv"}
+    # the index shows the data manifest and findings computed from the tables
+    index = (demo_study / "reports" / "demo-2020" / "index.html").read_text()
+    assert "sbs_r_nuts06_r2" in index and "regional clusters" in index
 
 
 def test_no_input_version_hides_code(demo_study: Path, tmp_path: Path):
