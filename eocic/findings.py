@@ -87,7 +87,13 @@ def regression_findings(regressions: pd.DataFrame) -> list[str]:
         listed = "; ".join(
             f"{html.escape(row.term)} {row.coef:+.3g} (s.e. {row.se:.2g}{', p &lt; 0.05' if row.pvalue < 0.05 else ''})"
             for row in terms.itertuples())
-        findings.append(f"Specification {html.escape(spec)} ({html.escape(model)}, N = {int(terms['nobs'].iloc[0]):,}): {listed}.")
+        proxy = ""
+        if "proxy_for" in terms.columns and terms["proxy_for"].notna().any():
+            dependent = terms["dependent"].iloc[0] if "dependent" in terms.columns else "a proxy"
+            proxy = (f" [proxy: {html.escape(str(dependent))} stands in for data the source "
+                     "lacks]")
+        findings.append(f"Specification {html.escape(spec)} ({html.escape(model)}, "
+                        f"N = {int(terms['nobs'].iloc[0]):,}){proxy}: {listed}.")
     return findings
 
 

@@ -53,3 +53,11 @@ def test_no_tables_no_findings(tmp_path):
     _mapping().to_parquet(tmp_path / "cluster_mapping.parquet")
     assert "Hospitality &amp; Tourism" not in " ".join(key_findings(tmp_path, 2020))
     assert len(key_findings(tmp_path, 2020)) == 2
+
+
+def test_proxy_models_say_so():
+    regressions = pd.DataFrame({
+        "spec": "B", "model": "Births (1)", "term": ["ln_local_units_t0"], "coef": [-0.05],
+        "se": [0.004], "pvalue": [0.0], "ci_low": 0.0, "ci_high": 0.0, "nobs": 2651,
+        "dependent": "local_units_growth", "proxy_for": "ln_births_t0"})
+    assert "[proxy: local_units_growth" in regression_findings(regressions)[0]
