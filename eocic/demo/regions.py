@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from eocic.pilots.regions import PILOT_REGIONS  # the demo plants its pilot effect on these
+
 NUTS_SHEET = "NUTS2021- NUTS2024"
 
 COUNTRY_NAMES: dict[str, str] = {
@@ -30,21 +32,7 @@ COUNTRY_NAMES: dict[str, str] = {
 }
 """EU-27 member states by their Eurostat code (Greece is ``EL``), English short names."""
 
-PILOT_REGIONS: dict[str, tuple[str, ...]] = {
-    "Cantabria": ("ES13",),
-    "Centre-Val de Loire": ("FRB0",),
-    "East and North Finland": ("FI1D",),
-    "Hauts-de-France": ("FRE1", "FRE2"),
-    "Lithuania": ("LT01", "LT02"),
-    "North Middle Sweden": ("SE31",),
-    "Piemonte": ("ITC1",),
-    "Saxony": ("DED2", "DED4", "DED5"),
-    "Slovenia": ("SI03", "SI04"),
-    "Wallonia": ("BE31", "BE32", "BE33", "BE34", "BE35"),
-}
-"""The ten pilot regions in industrial transition of the European Commission's 2017-2018
-action (as named by the EOCIC), mapped to their NUTS 2021 level-2 codes. All 19 codes exist
-in NUTS 2021."""
+
 
 
 def nuts_workbook_path() -> Path:
