@@ -14,6 +14,10 @@ region codes recoded, aggregated or dropped by NUTS harmonisation are listed in 
 
 Confidential cells (Eurostat flag ``c``/``C``) stay missing (NaN) with their flag; they are
 never counted as zero.
+
+When the source holds national SBS by NACE class (registry ``feeds="national_classes"``),
+``national_classes.parquet`` holds persons employed by country x class x year: the basis of
+the class-employment weights of the cluster mapping (:mod:`eocic.clusters.mapping`).
 """
 
 from __future__ import annotations
@@ -35,9 +39,12 @@ _DIVISION = re.compile(r"^[A-S]\d{2}$")
 _SECTION = re.compile(r"^[A-S]$")
 _ANNUAL = re.compile(r"^\d{4}$")
 _AGGREGATE = re.compile(r"^(EU|EA)\d")
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+_CLASS = re.compile(r"^[A-S]\d{4}$")
 
-#: The processed tables the pipeline writes (besides reports).
-TABLES = ("sbs", "demography", "context")
+#: The processed tables the pipeline writes (besides reports); ``national_classes`` only when
+#: the source holds national SBS by NACE class.
+TABLES = ("sbs", "demography", "context", "national_classes")
 
 #: Value columns of the ``sbs`` table.
 SBS_MEASURES = ("employment", "local_units", "wages_eur")
@@ -54,7 +61,7 @@ class PipelineResult:
     Attributes
     ----------
     tables : dict of DataFrame
-        ``sbs``, ``demography``, ``context`` (those the source allows).
+        ``sbs``, ``demography``, ``context`` (those the source allows): the NUTS-2 tables.
     selection : DataFrame
         Per dataset and indicator: rows read, rows kept, rows outside the scope by reason.
     coverage : DataFrame
@@ -71,6 +78,10 @@ class PipelineResult:
     rejected : DataFrame
         Cells whose published value was impossible (negative counts or amounts), set to
         missing: table, key, column, original value, reason.
+    national_classes : DataFrame or None
+        Persons employed by country x NACE class x year (:data:`eocic.tables.NATIONAL_CLASSES`),
+        when the source holds national SBS by class; kept apart from ``tables`` because its
+        rows are countries, not NUTS-2 regions.
     """
 
     tables: dict[str, pd.DataFrame]
@@ -81,6 +92,7 @@ class PipelineResult:
     manifest: dict
     missing_datasets: list[str]
     rejected: pd.DataFrame
+    national_classes: pd.DataFrame | None = None
 
 
 def normalise_flags(flags: pd.Series) -> pd.Series:
@@ -209,6 +221,99 @@ def build_sbs(raw: dict[str, pd.DataFrame], selection: list[dict]) -> pd.DataFra
     return frame.sort_values(["geo", "nace_r2", "year"], ignore_index=True)
 
 
+def nace_class_code(code: str) -> str:
+    """Dotted NACE Rev.2 class of a Eurostat class code: ``"C2910"`` -> ``"29.10"``."""
+    if not _CLASS.match(code):
+        raise PipelineError(f"{code!r} is not a Eurostat NACE Rev.2 class code (section letter "
+                            "and four digits, like C2910)")
+    return f"{code[1:3]}.{code[3:5]}"
+
+
+def _scope_national(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """Keep annual country x NACE class rows; count the rest.
+
+    Counts: ``not_annual``; ``eu_aggregate`` (EU28, EU27_2020, EA19 ...); ``not_country``
+    (any other code that is not two letters); ``nace_other_level`` (sections, divisions,
+    groups, aggregates such as B-E); ``unknown_class`` (four-digit codes that are not a class
+    of ``eocic/classifications/nace_r2_classes.csv`` under that section letter).
+    """
+    from eocic.clusters.definitions import nace_classes
+
+    classes = nace_classes()
+    known = {f"{division[0]}{nace_class.replace('.', '')}"
+             for nace_class, division in zip(classes["nace_class"], classes["division"])}
+    counts = {}
+    annual = _code_mask(frame["time"], lambda c: c.str.match(_ANNUAL))
+    counts["not_annual"] = int((~annual).sum())
+    aggregate = _code_mask(frame["geo"], lambda c: c.str.match(r"^(EU|EA)"))
+    country = _code_mask(frame["geo"], lambda c: c.str.match(_COUNTRY)) & ~aggregate
+    counts["eu_aggregate"] = int((annual & aggregate).sum())
+    counts["not_country"] = int((annual & ~aggregate & ~country).sum())
+    keep = annual & country
+    class_level = _code_mask(frame["nace_r2"], lambda c: c.str.match(_CLASS))
+    counts["nace_other_level"] = int((keep & ~class_level).sum())
+    keep &= class_level
+    listed = _code_mask(frame["nace_r2"], lambda c: c.isin(known))
+    counts["unknown_class"] = int((keep & ~listed).sum())
+    keep &= listed
+    scoped = frame.loc[keep].copy()
+    codes = scoped["nace_r2"].astype(str)
+    scoped["country"] = scoped["geo"].astype(str)
+    scoped["nace_class"] = codes.map({code: nace_class_code(code) for code in codes.unique()})
+    scoped["division"] = codes.str[:3]
+    scoped["year"] = scoped["time"].astype(str).astype(int)
+    return scoped, counts
+
+
+def build_national_classes(raw: dict[str, pd.DataFrame],
+                           selection: list[dict]) -> pd.DataFrame | None:
+    """The ``national_classes`` table (see :mod:`eocic.tables`): persons employed by country x
+    NACE Rev.2 class x year, from the datasets with ``feeds="national_classes"`` present.
+
+    EU and euro-area aggregates are left out (counted as ``eu_aggregate`` in the selection
+    report): the cluster mapping sums the countries itself, so that it knows which countries
+    a total is made of. When two datasets hold the same country x class x year (the 2021+
+    ``sbs_ovw_act`` and a legacy ``sbs_na_*_r2``), the dataset first in the registry wins and
+    the other cells are counted as ``superseded``. Confidential cells stay NaN with their flag.
+    """
+    pieces = []
+    for dataset in (d for d in DATASETS.values() if d.feeds == "national_classes"):
+        if dataset.code not in raw:
+            continue
+        for indicator in dataset.indicators:
+            if "nace_r2" not in raw[dataset.code].columns:
+                raise PipelineError(
+                    f"dataset {dataset.code}: the file has no dimension 'nace_r2' (dimensions: "
+                    f"{', '.join(_dimensions(raw[dataset.code]))}); national class employment "
+                    "needs NACE Rev.2 codes. Check that the file is the Eurostat dataset it is "
+                    "named after.")
+            selected = select_indicator(raw[dataset.code], dataset, indicator)
+            scoped, counts = _scope_national(selected)
+            record = {"dataset": dataset.code, "indicator": indicator.code,
+                      "rows_read": len(selected), "rows_kept": len(scoped), **counts}
+            selection.append(record)
+            pieces.append((record, scoped))
+    if not pieces:
+        return None
+    key = ["country", "nace_class", "year"]
+    frames = []
+    seen = pd.MultiIndex.from_tuples([], names=key)
+    for record, scoped in pieces:
+        scoped = scoped[key + ["division", "value", "flags"]]
+        cells = pd.MultiIndex.from_frame(scoped[key])
+        taken = cells.isin(seen)
+        record["superseded"] = int(taken.sum())
+        record["rows_kept"] -= record["superseded"]
+        frames.append(scoped.loc[~taken])
+        seen = seen.append(cells[~taken])
+    frame = pd.concat(frames, ignore_index=True).rename(columns={"value": "employment"})
+    frame["employment"] = frame["employment"].astype("float64")
+    frame["year"] = frame["year"].astype("int64")
+    frame["flags"] = normalise_flags(frame["flags"])
+    frame = frame[["country", "nace_class", "division", "year", "employment", "flags"]]
+    return frame.sort_values(key, ignore_index=True)
+
+
 def reject_negative(frame: pd.DataFrame, columns: tuple[str, ...], table: str,
                     rejected: list[dict]) -> pd.DataFrame:
     """Set negative counts and amounts to missing, recording each rejected cell.
@@ -219,7 +324,8 @@ def reject_negative(frame: pd.DataFrame, columns: tuple[str, ...], table: str,
     listed in ``rejected`` with its original value, so nothing disappears silently.
     """
     frame = frame.copy()
-    key = [c for c in ("geo", "nace_r2", "year", "indicator") if c in frame.columns]
+    key = [c for c in ("geo", "country", "nace_r2", "nace_class", "year", "indicator")
+           if c in frame.columns]
     for column in columns:
         negative = frame[column] < 0
         for _, row in frame.loc[negative, key + [column]].iterrows():
@@ -424,12 +530,16 @@ def run_pipeline(
         "context": build_context(raw, selection),
     }
     processed = {name: frame for name, frame in processed.items() if frame is not None}
+    national_classes = build_national_classes(raw, selection)
     rejected: list[dict] = []
     if "sbs" in processed:
         processed["sbs"] = reject_negative(processed["sbs"], SBS_MEASURES, "sbs", rejected)
     if "demography" in processed:
         processed["demography"] = reject_negative(processed["demography"], ("value",),
                                                   "demography", rejected)
+    if national_classes is not None:
+        national_classes = reject_negative(national_classes, ("employment",),
+                                           "national_classes", rejected)
     if rejected:
         warnings.warn(
             f"{len(rejected)} negative count(s) or amount(s) set to missing, e.g. "
@@ -440,7 +550,10 @@ def run_pipeline(
             "mapping needs sbs_r_nuts06_r2 or sbs_r_nuts2021"
         )
     processed, nuts_report = harmonise_regions(processed, nuts_version)
-    for name, frame in processed.items():
+    written = dict(processed)
+    if national_classes is not None:  # countries: no NUTS harmonisation, not in coverage
+        written["national_classes"] = national_classes
+    for name, frame in written.items():
         tables.validate(frame, tables.SCHEMAS[name])
         if not (frame["year"] == year).any():
             warnings.warn(f"table {name} has no rows for the reference year {year}",
@@ -466,18 +579,18 @@ def run_pipeline(
         ],
         "missing_datasets": missing,
         "tables": {name: {"rows": len(frame), "columns": list(frame.columns)}
-                   for name, frame in sorted(processed.items())},
+                   for name, frame in sorted(written.items())},
         "rejected_cells": len(rejected),
     }
     processed_dir.mkdir(parents=True, exist_ok=True)
-    for name, frame in processed.items():
+    for name, frame in written.items():
         write_parquet_atomic(frame, processed_dir / f"{name}.parquet")
     write_parquet_atomic(coverage, processed_dir / "coverage.parquet")
     write_parquet_atomic(nuts_report.astype({"rows": "int64"}) if len(nuts_report)
                          else nuts_report, processed_dir / "nuts_report.parquet")
     write_json_atomic(processed_dir / "manifest.json", manifest)
     return PipelineResult(processed, selection_table, coverage, flags, nuts_report, manifest,
-                          missing, pd.DataFrame.from_records(rejected))
+                          missing, pd.DataFrame.from_records(rejected), national_classes)
 
 
 def load_table(processed_dir: Path, name: str) -> pd.DataFrame:

@@ -23,6 +23,12 @@ division x year:
 ``context`` (regional context indicators: GDP, population, R&D, education, ...), one row per
 region x year x indicator: ``geo``, ``year``, ``indicator``, ``value`` (float, unit in
 ``eocic.eurostat.registry``), ``flags``.
+``national_classes`` (national SBS by NACE Rev.2 class, written only when the source holds one
+of the datasets feeding it), one row per country x class x year:
+    ``country`` (str, NUTS-0 / ISO code such as ``DE``, ``EL``, ``UK``; EU and euro-area
+    aggregates are not kept), ``nace_class`` (str, dotted class such as ``29.10``), ``division``
+    (str, ``C29``), ``year`` (int), ``employment`` (float, persons employed, NaN if not
+    available or confidential), ``flags`` (str).
 """
 
 from __future__ import annotations
@@ -102,7 +108,20 @@ CONTEXT = TableSchema(
     key=("geo", "year", "indicator"),
 )
 
-SCHEMAS = {schema.name: schema for schema in (SBS, DEMOGRAPHY, CONTEXT)}
+NATIONAL_CLASSES = TableSchema(
+    "national_classes",
+    (
+        Column("country", "str", pattern=r"^[A-Z]{2}$"),
+        Column("nace_class", "str", pattern=r"^\d{2}\.\d{2}$"),
+        Column("division", "str", pattern=_DIVISION),
+        Column("year", "int"),
+        Column("employment", "float", nullable=True, non_negative=True),
+        Column("flags", "str"),
+    ),
+    key=("country", "nace_class", "year"),
+)
+
+SCHEMAS = {schema.name: schema for schema in (SBS, DEMOGRAPHY, CONTEXT, NATIONAL_CLASSES)}
 
 
 def _examples(frame: pd.DataFrame, mask: pd.Series, columns: list[str]) -> str:

@@ -12,6 +12,25 @@ Output tables under ``data/processed/<run_id>/``
     year. ``cluster_linkages.parquet``: one row per scheme x year x category pair
     (:data:`eocic.clusters.linkages.PAIR_COLUMNS`). ``relatedness_density.parquet``: one row per
     scheme x region x category x year (:data:`eocic.clusters.linkages.DENSITY_COLUMNS`).
+
+Allocation weights from national class employment (:func:`eu_class_employment`)
+    When the run's processed folder holds ``national_classes.parquet`` (national SBS by NACE
+    class, written by stage 01 when the source has ``sbs_na_*_r2`` or ``sbs_ovw_act``),
+    :func:`default_weights` splits each division between categories by the EU employment of
+    its classes (``basis = class_employment``) instead of equally by class count
+    (``basis = class_count``).
+
+    Confidential cells are never counted as zero. A country enters the total of a division only
+    in a year in which it publishes every class of the division (a *complete* country); a
+    country with one confidential or unpublished class of the division is left out of that
+    division's total, whole, so the class shares are not biased towards the published classes.
+    For each division the year used is the latest year up to the reference year with at least
+    one complete country (if there is none up to it, the earliest later year). A division with
+    no complete country in any year keeps the class-count weights. So
+    ``E_i = sum over complete countries k of E_ki`` for every class i of the division, and
+    ``w_dc = sum_{i in c, i in d} E_i / sum_{i in d} E_i`` (see
+    :mod:`eocic.clusters.definitions`). The set of countries behind a division is therefore the
+    complete ones, not always the whole EU: a share estimated on the countries that publish.
 """
 
 from __future__ import annotations
@@ -40,6 +59,13 @@ MAPPING_COLUMNS: tuple[str, ...] = (
     "size_share", "lq", "focus", "growth", "growth_years", "size_star", "specialisation_star",
     "productivity_star", "stars", "is_cluster", "performance_class", "basis", "weight_basis",
     "incomplete", "local_units_incomplete", "wages_incomplete", "note", "growth_note")
+
+#: National SBS by NACE class in a run's processed folder (see :mod:`eocic.tables`).
+NATIONAL_CLASSES_FILE = "national_classes.parquet"
+
+#: Columns of :func:`eu_class_employment`.
+CLASS_EMPLOYMENT_COLUMNS: tuple[str, ...] = ("nace_class", "division", "year", "employment",
+                                             "countries")
 
 TABLE_FILES: dict[str, str] = {
     "table": "cluster_mapping.parquet",
@@ -110,21 +136,113 @@ def weights_from_groups(groups: dict[str, tuple[str, ...] | list[str]],
     return pd.DataFrame(rows)
 
 
+def eu_class_employment(national_classes: pd.DataFrame, year: int) -> pd.DataFrame:
+    """EU employment by NACE class, summed over the countries that publish every class of the
+    division (rule in the module docstring), for :func:`allocation_weights`.
+
+    Parameters
+    ----------
+    national_classes : DataFrame
+        The ``national_classes`` table (:data:`eocic.tables.NATIONAL_CLASSES`): ``country,
+        nace_class, division, year, employment`` (persons employed, NaN when confidential).
+    year : int
+        Reference year: per division, the latest year up to it with a complete country is used
+        (the earliest later one if none).
+
+    Returns
+    -------
+    DataFrame
+        :data:`CLASS_EMPLOYMENT_COLUMNS`: ``nace_class`` (``29.10``), ``division``, ``year``
+        (the year used for the division), ``employment`` (persons, sum over the complete
+        countries), ``countries`` (how many). Every class of each usable division; divisions
+        with no complete country are absent, so their weights stay ``class_count``.
+    """
+    from eocic.clusters.definitions import nace_classes
+
+    classes_per_division = nace_classes().groupby("division")["nace_class"].size()
+    published = national_classes[national_classes["employment"].notna()]
+    per_country = published.groupby(["division", "year", "country"], as_index=False).agg(
+        published=("nace_class", "nunique"))
+    complete = per_country[per_country["published"]
+                           == per_country["division"].map(classes_per_division)]
+    if complete.empty:
+        return pd.DataFrame({column: pd.Series(dtype=dtype) for column, dtype in zip(
+            CLASS_EMPLOYMENT_COLUMNS, (object, object, "int64", "float64", "int64"))})
+    years = complete[["division", "year"]].drop_duplicates()
+    up_to = years[years["year"] <= year].groupby("division")["year"].max()
+    later = years[years["year"] > year].groupby("division")["year"].min()
+    chosen = up_to.combine_first(later).astype("int64").rename("year").reset_index()
+    complete = complete.merge(chosen, on=["division", "year"])
+    cells = published.merge(complete[["division", "year", "country"]],
+                            on=["division", "year", "country"])
+    totals = cells.groupby(["nace_class", "division", "year"], as_index=False).agg(
+        employment=("employment", "sum"), countries=("country", "nunique"))
+    totals["employment"] = totals["employment"].astype("float64")
+    totals["countries"] = totals["countries"].astype("int64")
+    return totals.loc[:, list(CLASS_EMPLOYMENT_COLUMNS)].sort_values(
+        "nace_class", ignore_index=True)
+
+
+def _national_classes(national_classes: pd.DataFrame | None,
+                      processed_dir: str | os.PathLike[str] | None) -> pd.DataFrame | None:
+    from eocic import tables
+
+    if national_classes is None and processed_dir is not None:
+        path = Path(processed_dir) / NATIONAL_CLASSES_FILE
+        if path.exists():
+            national_classes = pd.read_parquet(path)
+    if national_classes is None:
+        return None
+    return tables.validate(national_classes, tables.NATIONAL_CLASSES)
+
+
 def default_weights(sbs: pd.DataFrame,
-                    schemes: tuple[str, ...] = SCHEMES) -> tuple[dict[str, pd.DataFrame], dict]:
+                    schemes: tuple[str, ...] = SCHEMES, *,
+                    national_classes: pd.DataFrame | None = None,
+                    processed_dir: str | os.PathLike[str] | None = None,
+                    year: int | None = None) -> tuple[dict[str, pd.DataFrame], dict]:
     """Weights of each scheme from :func:`eocic.clusters.definitions.allocation_weights`.
+
+    Parameters
+    ----------
+    sbs : DataFrame
+        Processed SBS (its divisions name the fallback ``sector`` categories).
+    schemes : tuple of str
+    national_classes : DataFrame, optional
+        The ``national_classes`` table; default: ``national_classes.parquet`` of
+        ``processed_dir`` when it exists. With it, divisions are split by EU class employment
+        (:func:`eu_class_employment`, ``basis = class_employment``); without it, or for a
+        division with no complete country, by class count (``basis = class_count``).
+    processed_dir : path, optional
+        The run's processed folder.
+    year : int, optional
+        Reference year of the class employment; default: the latest year of the table.
 
     Returns ``(weights_by_scheme, unavailable)``: ``unavailable`` maps a scheme whose
     definitions cannot be loaded to the reason. Scheme ``sector`` falls back to
     :func:`sector_weights` of the table's divisions when the definitions are missing.
+
+    Raises
+    ------
+    eocic.tables.TableValidationError
+        When the national class table breaks its schema.
     """
     weights: dict[str, pd.DataFrame] = {}
     unavailable: dict[str, str] = {}
+    national = _national_classes(national_classes, processed_dir)
+    class_employment = None
+    if national is not None and len(national):
+        reference = int(year) if year is not None else int(national["year"].max())
+        class_employment = eu_class_employment(national, reference)
+        if class_employment.empty:
+            class_employment = None
     for scheme in schemes:
         try:
             from eocic.clusters.definitions import allocation_weights
 
-            weights[scheme] = allocation_weights(scheme)
+            weights[scheme] = (allocation_weights(scheme, class_employment)
+                               if class_employment is not None and scheme != "sector"
+                               else allocation_weights(scheme))
         except (ImportError, AttributeError, FileNotFoundError, NotImplementedError, KeyError,
                 ValueError) as error:
             if scheme == "sector":

@@ -5,6 +5,12 @@ series the study needs, the unit of the selected values and the processed table 
 Context indicators (``feeds="context"``) carry the indicator code they become in the tidy
 ``context`` table (``geo, year, indicator, value, flags``).
 
+National SBS by NACE Rev. 2 class (``feeds="national_classes"``) give the class-level employment
+of each country: the weights that split a regional division between cluster categories
+(:func:`eocic.clusters.definitions.allocation_weights`). These datasets code a class as section
+letter + four digits (``C2910``); the pipeline turns it into the dotted form ``29.10`` of
+``eocic/classifications/nace_r2_classes.csv``.
+
 Dataset codes and dimension codes follow the Eurostat database. Codes marked *unverified* in a
 dataset's ``note`` could not be checked offline against the Eurostat catalogue.
 """
@@ -50,7 +56,7 @@ class Dataset:
 
     code: str
     title: str
-    feeds: str  # sbs | demography | gdp | population | context
+    feeds: str  # sbs | demography | gdp | population | context | national_classes
     indicators: tuple[Indicator, ...]
     note: str = ""
 
@@ -104,6 +110,48 @@ _DATASETS = (
             _ind("births", "enterprises", True, indic_sb="V11920", sizeclas="TOTAL"),
         ),
         "Used only when bd_hgnace2_r3 is absent.",
+    ),
+    Dataset(
+        "sbs_ovw_act",
+        "Enterprise statistics by NACE Rev. 2 activity (from 2021 onwards)",
+        "national_classes",
+        (_ind("employment", "persons employed", True, indic_sbs="EMP_NR"),),
+        "Successor (2021+) of the four sbs_na_*_r2 datasets below, all business-economy "
+        "sections in one dataset; classes coded like C2910 and EMP_NR = persons employed "
+        "(seen in public code using the dataset, not checked against the Eurostat catalogue). "
+        "Assumed to have no other dimension than freq, indic_sbs, nace_r2 and geo (a size-class "
+        "dimension would make the pipeline's key check fail with a clear error). Preferred to "
+        "the older datasets for a year both hold.",
+    ),
+    Dataset(
+        "sbs_na_ind_r2",
+        "Annual detailed enterprise statistics for industry (NACE Rev. 2, B-E), 2005-2020",
+        "national_classes",
+        (_ind("employment", "persons employed", True, indic_sb="V16110"),),
+        "Classes coded like C2910 (checked in public code citing this dataset's C2030); "
+        "legacy TSV key nace_r2,indic_sb,geo.",
+    ),
+    Dataset(
+        "sbs_na_con_r2",
+        "Annual detailed enterprise statistics for construction (NACE Rev. 2, F), 2005-2020",
+        "national_classes",
+        (_ind("employment", "persons employed", True, indic_sb="V16110"),),
+        "Same layout as sbs_na_ind_r2 (F4120 ...), assumed.",
+    ),
+    Dataset(
+        "sbs_na_dt_r2",
+        "Annual detailed enterprise statistics for trade (NACE Rev. 2, G), 2005-2020",
+        "national_classes",
+        (_ind("employment", "persons employed", True, indic_sb="V16110"),),
+        "Same layout as sbs_na_ind_r2 (G4711 ...), assumed.",
+    ),
+    Dataset(
+        "sbs_na_1a_se_r2",
+        "Annual detailed enterprise statistics for services (NACE Rev. 2, H-N and S95), "
+        "2005-2020",
+        "national_classes",
+        (_ind("employment", "persons employed", True, indic_sb="V16110"),),
+        "Same layout as sbs_na_ind_r2 (H4941 ...), assumed; no financial services (K).",
     ),
     Dataset(
         "nama_10r_2gdp",
