@@ -335,19 +335,26 @@ def _latest_year(frame: pd.DataFrame, year: int | None) -> int:
     return int(earlier[-1] if earlier else years[0])
 
 
-def lq_map(mapping: pd.DataFrame, geometries: pd.DataFrame, category: str, *,
-           scheme: str = "cluster", year: int | None = None,
-           highlight: tuple[str, ...] | list[str] = (),
-           ax: plt.Axes | None = None) -> ChoroplethMap:
-    """Location quotient of one category by region (``cluster_mapping`` rows), on a log
-    scale centred on LQ = 1 (blue below, red above; LQ >= 2 = specialised, a cluster)."""
+def _category_rows(mapping: pd.DataFrame, scheme: str, category: str,
+                   year: int | None) -> tuple[pd.DataFrame, int, str]:
+    """``cluster_mapping`` rows of one category in ``year`` (default: its latest year), the
+    year used and the category's name."""
     rows = mapping[(mapping["scheme"] == scheme) & (mapping["category"] == category)]
     if rows.empty:
         raise ValueError(f"category {category!r} is not in scheme {scheme!r} of the cluster "
                          "mapping; pick a category code from its 'category' column")
     year = _latest_year(rows, year)
     rows = rows[rows["year"] == year]
-    name = str(rows["category_name"].iloc[0])
+    return rows, year, str(rows["category_name"].iloc[0])
+
+
+def lq_map(mapping: pd.DataFrame, geometries: pd.DataFrame, category: str, *,
+           scheme: str = "cluster", year: int | None = None,
+           highlight: tuple[str, ...] | list[str] = (),
+           ax: plt.Axes | None = None) -> ChoroplethMap:
+    """Location quotient of one category by region (``cluster_mapping`` rows), on a log
+    scale centred on LQ = 1 (blue below, red above; LQ >= 2 = specialised, a cluster)."""
+    rows, year, name = _category_rows(mapping, scheme, category, year)
     log_lq = np.log2(rows.set_index("geo")["lq"].where(lambda lq: lq > 0)).clip(-2, 2)
     return choropleth(log_lq, geometries, title=f"{name}: location quotient, {year}",
                       cmap="RdBu_r", norm=colors.Normalize(-2, 2), label="LQ (log scale)",
@@ -360,13 +367,7 @@ def stars_map(mapping: pd.DataFrame, geometries: pd.DataFrame, category: str, *,
               highlight: tuple[str, ...] | list[str] = (),
            ax: plt.Axes | None = None) -> ChoroplethMap:
     """Number of stars (0-3: size, specialisation, productivity) of one category by region."""
-    rows = mapping[(mapping["scheme"] == scheme) & (mapping["category"] == category)]
-    if rows.empty:
-        raise ValueError(f"category {category!r} is not in scheme {scheme!r} of the cluster "
-                         "mapping; pick a category code from its 'category' column")
-    year = _latest_year(rows, year)
-    rows = rows[rows["year"] == year]
-    name = str(rows["category_name"].iloc[0])
+    rows, year, name = _category_rows(mapping, scheme, category, year)
     palette = colors.ListedColormap(["#f7f7f7", "#fdd49e", "#fc8d59", "#b30000"])
     return choropleth(rows.set_index("geo")["stars"], geometries,
                       title=f"{name}: stars, {year}", cmap=palette,
