@@ -16,7 +16,10 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas
 
 
 def _current_umask() -> int:
@@ -76,7 +79,7 @@ def gzip_bytes(payload: bytes) -> bytes:
     return buffer.getvalue()
 
 
-def write_parquet_atomic(frame: "pandas.DataFrame", target: str | os.PathLike[str]) -> Path:  # noqa: F821
+def write_parquet_atomic(frame: "pandas.DataFrame", target: str | os.PathLike[str]) -> Path:
     """Write ``frame`` to parquet atomically (pyarrow, no index, snappy compression).
 
     Equal frames give byte-identical files for a given pyarrow version.

