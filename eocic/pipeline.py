@@ -32,6 +32,7 @@ import pandas as pd
 
 from eocic import provenance, tables
 from eocic.atomic import write_json_atomic, write_parquet_atomic
+from eocic.eurostat.flags import is_confidential
 from eocic.eurostat.registry import DATASETS, Dataset, Indicator
 
 _NUTS2 = re.compile(r"^[A-Z]{2}[A-Z0-9]{2}$")
@@ -381,11 +382,6 @@ def build_context(raw: dict[str, pd.DataFrame], selection: list[dict]) -> pd.Dat
         return None
     frame = frame[["geo", "year", "indicator", "value", "flags"]]
     return frame.sort_values(["geo", "year", "indicator"], ignore_index=True)
-
-
-def is_confidential(flags: pd.Series) -> pd.Series:
-    """True where the Eurostat flags mark a confidential cell (``c`` before 2025, ``C`` since)."""
-    return flags.astype(str).str.contains("c", case=False, regex=False)
 
 
 def coverage_table(processed: dict[str, pd.DataFrame], year: int) -> pd.DataFrame:

@@ -13,6 +13,7 @@ import importlib.metadata
 import platform
 import subprocess
 from pathlib import Path
+from typing import IO
 
 #: Packages whose versions are recorded with every run (the design-card stack and its core).
 RECORDED_PACKAGES = (
@@ -30,13 +31,17 @@ def sha256_of(path: str | Path, chunk_bytes: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def count_data_rows(path: str | Path) -> int:
-    """Number of data rows of a TSV/CSV file (lines after the header; gzip-aware)."""
-    path = Path(path)
+def open_maybe_gzipped(path: str | Path) -> IO[bytes]:
+    """Open a file for binary reading, decompressing it when it is gzip (by its magic bytes,
+    not its name: Eurostat files named ``.tsv`` are sometimes gzipped)."""
     with open(path, "rb") as probe:
         gzipped = probe.read(2) == b"\x1f\x8b"
-    opener = gzip.open if gzipped else open
-    with opener(path, "rb") as handle:
+    return gzip.open(path, "rb") if gzipped else open(path, "rb")
+
+
+def count_data_rows(path: str | Path) -> int:
+    """Number of data rows of a TSV/CSV file (lines after the header; gzip-aware)."""
+    with open_maybe_gzipped(path) as handle:
         lines = sum(1 for line in handle if line.strip())
     return max(lines - 1, 0)
 

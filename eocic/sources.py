@@ -9,13 +9,13 @@ skip.
 
 from __future__ import annotations
 
-import gzip
 import json
 import re
 from collections.abc import Callable
 from pathlib import Path
 
 from eocic.config import ConfigError, StudyConfig
+from eocic.provenance import open_maybe_gzipped
 from eocic.eurostat.registry import DATASETS
 
 #: File name endings recognised as a dataset file, in order of preference.
@@ -76,11 +76,8 @@ def periods_in_header(path: Path) -> list[str]:
     For SDMX-CSV files (one observation per row) the periods are not in the header and an
     empty list is returned.
     """
-    with open(path, "rb") as probe:
-        gzipped = probe.read(2) == b"\x1f\x8b"
-    opener = gzip.open if gzipped else open
-    with opener(path, "rt", encoding="utf-8") as handle:
-        header = handle.readline()
+    with open_maybe_gzipped(path) as handle:
+        header = handle.readline().decode("utf-8")
     fields = [field.strip() for field in header.rstrip("\n").split("\t")]
     if len(fields) < 2 or "\\" not in fields[0]:
         return []
