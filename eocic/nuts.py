@@ -597,3 +597,15 @@ def _aggregate(group: pd.DataFrame, parts: tuple[str, ...], target_code: str, ge
         else:
             result[key] = result[key].astype(group[key].dtype)
     return result
+
+
+def counterpart_codes(code: str, version: int) -> frozenset[str]:
+    """NUTS-2 codes of ``version`` covering the territory of ``code`` (a NUTS-2 code of any
+    supported version): the target codes of its connected group in the change table (see
+    :func:`harmonise`). Empty when the code is unknown or has no counterpart (e.g. the UK in
+    NUTS 2024)."""
+    _check_version(version)
+    for source in VERSIONS:
+        if code in _nuts2_names(source):
+            return _groups(source, version).get(code, (frozenset(), frozenset(), True))[1]
+    return frozenset()

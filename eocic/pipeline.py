@@ -12,8 +12,14 @@ NACE sections and groups, other units) are counted per dataset in the ``selectio
 region codes recoded, aggregated or dropped by NUTS harmonisation are listed in the
 ``nuts_report`` table.
 
-Confidential cells (Eurostat flag ``c``/``C``) stay missing (NaN) with their flag; they are
-never counted as zero.
+Confidential and missing cells of the regional SBS are never counted as zero. The pipeline
+reads the SBS at every level the source publishes (NUTS-0, -1 and -2 x NACE sections and
+divisions, :func:`build_sbs_hierarchy`) and estimates every missing NUTS-2 x division cell
+consistently with the published aggregates (:mod:`eocic.confidential`); the ``sbs`` table holds
+the estimate, flagged ``<measure>_estimated`` and bounded by ``<measure>_lower`` /
+``<measure>_upper`` (option ``confidential_cells="exclude"`` keeps them missing). The regions'
+business-economy totals, the denominators of every location quotient, are the published
+section aggregates (``regional_totals``), so a confidential division never shrinks them.
 
 When the source holds national SBS by NACE class (registry ``feeds="national_classes"``),
 ``national_classes.parquet`` holds persons employed by country x class x year: the basis of
@@ -30,12 +36,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from eocic import provenance, tables
+from eocic import confidential, provenance, tables
 from eocic.atomic import write_json_atomic, write_parquet_atomic
 from eocic.eurostat.flags import is_confidential
 from eocic.eurostat.registry import DATASETS, Dataset, Indicator
 
 _NUTS2 = re.compile(r"^[A-Z]{2}[A-Z0-9]{2}$")
+_NUTS012 = re.compile(r"^[A-Z]{2}[A-Z0-9]{0,2}$")
 _DIVISION = re.compile(r"^[A-S]\d{2}$")
 _SECTION = re.compile(r"^[A-S]$")
 _ANNUAL = re.compile(r"^\d{4}$")
@@ -45,7 +52,7 @@ _CLASS = re.compile(r"^[A-S]\d{4}$")
 
 #: The processed tables the pipeline writes (besides reports); ``national_classes`` only when
 #: the source holds national SBS by NACE class.
-TABLES = ("sbs", "demography", "context", "national_classes")
+TABLES = ("sbs", "regional_totals", "demography", "context", "national_classes")
 
 #: Value columns of the ``sbs`` table.
 SBS_MEASURES = ("employment", "local_units", "wages_eur")
@@ -83,6 +90,16 @@ class PipelineResult:
         Persons employed by country x NACE class x year (:data:`eocic.tables.NATIONAL_CLASSES`),
         when the source holds national SBS by class; kept apart from ``tables`` because its
         rows are countries, not NUTS-2 regions.
+    sbs_hierarchy : DataFrame or None
+        The regional SBS at NUTS-0/1/2 x NACE section/division level in the source's own NUTS
+        codes (:func:`build_sbs_hierarchy`): the input of the confidential-cell estimation and
+        of its masked-cell validation (:func:`eocic.confidential.validate_by_masking`).
+    estimation : eocic.confidential.EstimationResult or None
+        Estimates of the missing cells, their diagnostics and the aggregates dropped as
+        inconsistent.
+    estimation_warnings : list of str
+        What the estimation had to work around (returned here, not raised, so the stage report
+        shows them as text).
     """
 
     tables: dict[str, pd.DataFrame]
@@ -94,6 +111,9 @@ class PipelineResult:
     missing_datasets: list[str]
     rejected: pd.DataFrame
     national_classes: pd.DataFrame | None = None
+    sbs_hierarchy: pd.DataFrame | None = None
+    estimation: confidential.EstimationResult | None = None
+    estimation_warnings: list[str] = dataclasses.field(default_factory=list)
 
 
 def normalise_flags(flags: pd.Series) -> pd.Series:
@@ -177,11 +197,36 @@ def read_datasets(files: dict[str, Path]) -> dict[str, pd.DataFrame]:
     return {code: read_eurostat(path) for code, path in sorted(files.items())}
 
 
-def build_sbs(raw: dict[str, pd.DataFrame], selection: list[dict]) -> pd.DataFrame | None:
-    """The ``sbs`` table (see :mod:`eocic.tables`) from the SBS datasets present.
+def _scope_hierarchy(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """Keep annual rows of NUTS-0, -1 and -2 regions x NACE sections and divisions (the SBS
+    hierarchy the confidential-cell estimation needs); count the rest.
+
+    Counts: ``not_annual``; ``not_nuts`` (EU / euro-area aggregates, NUTS-3 codes);
+    ``nace_other_level`` (NACE groups such as G451, other aggregates).
+    """
+    counts = {}
+    annual = _code_mask(frame["time"], lambda c: c.str.match(_ANNUAL))
+    counts["not_annual"] = int((~annual).sum())
+    regional = _code_mask(frame["geo"], lambda c: c.str.match(_NUTS012) & ~c.str.match(_AGGREGATE))
+    counts["not_nuts"] = int((annual & ~regional).sum())
+    keep = annual & regional
+    nace_ok = _code_mask(frame["nace_r2"], lambda c: c.str.match(_DIVISION) | c.str.match(_SECTION))
+    counts["nace_other_level"] = int((keep & ~nace_ok).sum())
+    keep &= nace_ok
+    scoped = frame.loc[keep].copy()
+    scoped["geo"] = scoped["geo"].astype(str)
+    scoped["nace_r2"] = scoped["nace_r2"].astype(str)
+    scoped["year"] = scoped["time"].astype(str).astype(int)
+    return scoped.drop(columns="time"), counts
+
+
+def build_sbs_hierarchy(raw: dict[str, pd.DataFrame], selection: list[dict]) -> pd.DataFrame | None:
+    """The regional SBS at every level the source publishes: NUTS-0, -1 and -2 regions x NACE
+    sections and divisions x year, one column per measure (:data:`SBS_MEASURES`) and its flags
+    (``<measure>_flags``), in the source's own NUTS codes.
 
     When both ``sbs_r_nuts06_r2`` and its successor ``sbs_r_nuts2021`` hold a year, the
-    successor's values are used for that year.
+    successor's values are used for that year. Returns None when neither is present.
     """
     pieces = []
     for dataset in (DATASETS["sbs_r_nuts2021"], DATASETS["sbs_r_nuts06_r2"]):
@@ -190,36 +235,67 @@ def build_sbs(raw: dict[str, pd.DataFrame], selection: list[dict]) -> pd.DataFra
         wide = None
         for indicator in dataset.indicators:
             selected = select_indicator(raw[dataset.code], dataset, indicator)
-            scoped, counts = _scope(selected, nace_pattern=_DIVISION)
+            scoped, counts = _scope_hierarchy(selected)
             selection.append({"dataset": dataset.code, "indicator": indicator.code,
                               "rows_read": len(selected), "rows_kept": len(scoped), **counts})
             scoped = scoped.rename(columns={"value": indicator.code,
-                                            "flags": f"flags_{indicator.code}"})
+                                            "flags": f"{indicator.code}_flags"})
             key = ["geo", "nace_r2", "year"]
             wide = scoped if wide is None else wide.merge(scoped, on=key, how="outer")
         if wide is not None:
             pieces.append(wide)
     if not pieces:
         return None
-    newer = pieces[0]
-    combined = newer
+    combined = pieces[0]
     for older in pieces[1:]:
-        older = older[~older["year"].isin(set(newer["year"]))]
+        older = older[~older["year"].isin(set(combined["year"]))]
         combined = pd.concat([combined, older], ignore_index=True)
-    joined = pd.Series("", index=combined.index, dtype=object)
     for measure in SBS_MEASURES:
-        column = f"flags_{measure}"
-        measure_flags = (combined[column].astype(object).fillna("").astype(str)
-                         if column in combined.columns else pd.Series("", index=combined.index))
-        combined[f"{measure}_flags"] = normalise_flags(measure_flags)
-        joined = joined + measure_flags
-    combined["flags"] = normalise_flags(joined)
-    frame = combined[["geo", "nace_r2", "year", *SBS_MEASURES, "flags",
+        if measure not in combined.columns:
+            combined[measure] = np.nan
+        column = f"{measure}_flags"
+        flags = (combined[column].astype(object).fillna("").astype(str)
+                 if column in combined.columns else pd.Series("", index=combined.index))
+        combined[column] = normalise_flags(flags)
+        combined[measure] = combined[measure].astype("float64")
+    frame = combined[["geo", "nace_r2", "year", *SBS_MEASURES,
                       *(f"{measure}_flags" for measure in SBS_MEASURES)]].copy()
-    for column in SBS_MEASURES:
-        frame[column] = frame[column].astype("float64")
     frame["year"] = frame["year"].astype("int64")
     return frame.sort_values(["geo", "nace_r2", "year"], ignore_index=True)
+
+
+def sbs_from_estimates(hierarchy: pd.DataFrame, estimation: confidential.EstimationResult, *,
+                       mode: str = "estimate") -> pd.DataFrame:
+    """The ``sbs`` table (:data:`eocic.tables.SBS`, before NUTS harmonisation): NUTS-2 x
+    division cells of the estimation grid (extra-regio codes left out), published values and,
+    with ``mode="estimate"``, the estimates in the missing cells (``mode="exclude"``: NaN
+    there, ``<measure>_estimated`` False, the bounds kept)."""
+    if mode not in confidential.CONFIDENTIAL_MODES:
+        raise PipelineError(f"confidential={mode!r}: use one of "
+                            f"{', '.join(confidential.CONFIDENTIAL_MODES)}")
+    key = ["geo", "nace_r2", "year"]
+    cells = estimation.cells[~estimation.cells["geo"].str.endswith("ZZ")]
+    flags = hierarchy[key + [f"{m}_flags" for m in SBS_MEASURES]]
+    frame = cells.merge(flags, on=key, how="left")
+    joined = pd.Series("", index=frame.index, dtype=object)
+    for measure in SBS_MEASURES:
+        column = f"{measure}_flags"
+        frame[column] = frame[column].fillna("").astype(str)
+        joined = joined + frame[column]
+        if mode == "exclude":
+            frame[measure] = frame[measure].where(~frame[f"{measure}_estimated"])
+            frame[f"{measure}_estimated"] = False
+    frame["flags"] = normalise_flags(joined)
+    frame["apportioned"] = False
+    return frame.loc[:, tables.SBS.column_names].sort_values(key, ignore_index=True)
+
+
+def totals_from_estimates(estimation: confidential.EstimationResult) -> pd.DataFrame:
+    """The ``regional_totals`` table (:data:`eocic.tables.REGIONAL_TOTALS`, before NUTS
+    harmonisation): business-economy totals of the NUTS-2 regions (extra-regio left out)."""
+    totals = estimation.totals[~estimation.totals["geo"].str.endswith("ZZ")].copy()
+    totals["apportioned"] = False
+    return totals.loc[:, tables.REGIONAL_TOTALS.column_names].reset_index(drop=True)
 
 
 def nace_class_code(code: str) -> str:
@@ -387,18 +463,19 @@ def build_context(raw: dict[str, pd.DataFrame], selection: list[dict]) -> pd.Dat
 def coverage_table(processed: dict[str, pd.DataFrame], year: int) -> pd.DataFrame:
     """Data availability in the reference year by country and indicator.
 
-    ``share`` = cells with a value / cells published (rows) for NUTS-2 regions of the country,
-    in [0, 1]. SBS counts employment cells (region x division); other tables count rows of the
-    indicator.
+    ``share`` = cells with a published value / cells (rows) for NUTS-2 regions of the country,
+    in [0, 1]. SBS counts employment cells (region x division) published by the source
+    (estimates of confidential cells do not count); other tables count rows of the indicator.
     """
     records = []
     sbs = processed.get("sbs")
     if sbs is not None:
         current = sbs[sbs["year"] == year]
-        grouped = current.assign(country=current["geo"].str[:2]).groupby("country")["employment"]
+        published = current["employment"].notna() & ~current["employment_estimated"]
+        grouped = published.groupby(current["geo"].str[:2])
         for country, values in grouped:
             records.append({"table": "sbs", "indicator": "employment", "country": country,
-                            "cells": len(values), "available": int(values.notna().sum())})
+                            "cells": len(values), "available": int(values.sum())})
     for name in ("demography", "context"):
         frame = processed.get(name)
         if frame is None:
@@ -418,24 +495,63 @@ def coverage_table(processed: dict[str, pd.DataFrame], year: int) -> pd.DataFram
 
 
 def flags_summary(sbs: pd.DataFrame | None, year: int) -> pd.DataFrame:
-    """Per country, in the reference year: SBS employment cells, missing cells, confidential
-    cells and their share of all cells."""
-    columns = ["country", "cells", "missing", "confidential", "confidential_share"]
+    """Per country, in the reference year: SBS employment cells, cells without a published
+    value (confidential or not available), confidential cells and their share of all cells,
+    and how many of the unpublished cells carry an estimate."""
+    columns = ["country", "cells", "missing", "confidential", "confidential_share", "estimated"]
     if sbs is None:
         return pd.DataFrame(columns=columns)
     current = sbs[sbs["year"] == year]
+    unpublished = current["employment"].isna() | current["employment_estimated"]
     summary = current.assign(
         country=current["geo"].str[:2],
-        missing=current["employment"].isna(),
-        confidential=is_confidential(current["employment_flags"]) & current["employment"].isna(),
+        missing=unpublished,
+        confidential=is_confidential(current["employment_flags"]) & unpublished,
+        estimated=current["employment_estimated"],
     ).groupby("country").agg(cells=("geo", "size"), missing=("missing", "sum"),
-                             confidential=("confidential", "sum")).reset_index()
+                             confidential=("confidential", "sum"),
+                             estimated=("estimated", "sum")).reset_index()
     summary["confidential_share"] = summary["confidential"] / summary["cells"]
     return summary[columns]
 
 
 def _empty_nuts_report() -> pd.DataFrame:
     return pd.DataFrame(columns=["table", "code", "action", "target_code", "reason", "rows"])
+
+
+def _harmonise_sbs(frame: pd.DataFrame, name: str, target: int) -> tuple[pd.DataFrame,
+                                                                          pd.DataFrame]:
+    """Harmonise ``sbs`` or ``regional_totals``: each measure with its bounds, estimated flag
+    or estimated share, and its own Eurostat flags (a merged region is missing for a measure
+    only when a part is missing for that measure)."""
+    from eocic import nuts
+
+    key = [c for c in ("geo", "nace_r2", "year") if c in frame.columns]
+    schema = tables.SCHEMAS[name]
+    merged, reports = None, []
+    for measure in SBS_MEASURES:
+        related = [c for c in schema.column_names if c.startswith(f"{measure}_")
+                   and c != f"{measure}_flags"]
+        part = frame[key + [measure] + related + ([f"{measure}_flags"] if name == "sbs" else [])]
+        part = part.astype({c: "float64" for c in related})
+        result = nuts.harmonise(part, target=target, additive=True,
+                                value_columns=(measure, *related),
+                                flags=f"{measure}_flags" if name == "sbs" else None,
+                                include_uk=True)
+        reports.append(result.report.assign(table=name, indicator=measure))
+        merged = result.table if merged is None else merged.merge(result.table, on=key,
+                                                                   how="outer")
+    for column in schema.column_names:
+        if column.endswith("_estimated"):
+            merged[column] = merged[column].fillna(0.0) > 0
+        elif column.endswith("_flags"):
+            merged[column] = merged[column].fillna("").astype(str)
+    if name == "sbs":
+        merged["flags"] = normalise_flags(
+            merged[[f"{m}_flags" for m in SBS_MEASURES]].astype(object).sum(axis=1))
+    merged["apportioned"] = False
+    table = merged.loc[:, schema.column_names].sort_values(key, ignore_index=True)
+    return table, pd.concat(reports, ignore_index=True)
 
 
 def harmonise_regions(processed: dict[str, pd.DataFrame], target: int) -> tuple[
@@ -451,23 +567,9 @@ def harmonise_regions(processed: dict[str, pd.DataFrame], target: int) -> tuple[
     additive_indicators = {i.code for d in DATASETS.values() for i in d.indicators if i.additive}
     harmonised, reports = {}, []
     for name, frame in processed.items():
-        if name == "sbs":
-            # each measure carries its own flags: a merged region is missing for a measure
-            # only when a part is missing or confidential for that measure
-            key = ["geo", "nace_r2", "year"]
-            merged = None
-            for measure in SBS_MEASURES:
-                result = nuts.harmonise(frame[key + [measure, f"{measure}_flags"]],
-                                        target=target, additive=True, value_columns=(measure,),
-                                        flags=f"{measure}_flags", include_uk=True)
-                reports.append(result.report.assign(table=name, indicator=measure))
-                merged = result.table if merged is None else merged.merge(
-                    result.table, on=key, how="outer")
-            for measure in SBS_MEASURES:
-                merged[f"{measure}_flags"] = merged[f"{measure}_flags"].fillna("").astype(str)
-            merged["flags"] = normalise_flags(
-                merged[[f"{m}_flags" for m in SBS_MEASURES]].astype(object).sum(axis=1))
-            harmonised[name] = merged[frame.columns.tolist()].sort_values(key, ignore_index=True)
+        if name in ("sbs", "regional_totals"):
+            harmonised[name], report = _harmonise_sbs(frame, name, target)
+            reports.append(report)
             continue
         parts = []
         for additive, part in frame.groupby(frame["indicator"].isin(additive_indicators)):
@@ -491,6 +593,7 @@ def run_pipeline(
     year: int,
     parameters: dict | None = None,
     nuts_version: int = 2021,
+    confidential_cells: str = "estimate",
 ) -> PipelineResult:
     """Turn the raw dataset ``files`` into the processed tables of a run.
 
@@ -509,24 +612,44 @@ def run_pipeline(
     nuts_version : int
         NUTS version every table is harmonised to (default 2021: the version of the GISCO
         geometries, of ARDECO and of the current regional SBS).
+    confidential_cells : {"estimate", "exclude"}
+        What the ``sbs`` table holds where the source publishes no value: the estimates of
+        :mod:`eocic.confidential` (flagged ``<measure>_estimated``, with bounds) or NaN. The
+        regional totals are the published business-economy aggregates either way.
 
     Raises
     ------
     PipelineError, eocic.tables.TableValidationError
         Before any table is written.
     """
+    if confidential_cells not in confidential.CONFIDENTIAL_MODES:
+        raise PipelineError(f"confidential={confidential_cells!r}: use one of "
+                            f"{', '.join(confidential.CONFIDENTIAL_MODES)}")
     raw = read_datasets(files)
     selection: list[dict] = []
+    hierarchy = build_sbs_hierarchy(raw, selection)
     processed = {
-        "sbs": build_sbs(raw, selection),
         "demography": build_demography(raw, selection),
         "context": build_context(raw, selection),
     }
     processed = {name: frame for name, frame in processed.items() if frame is not None}
     national_classes = build_national_classes(raw, selection)
     rejected: list[dict] = []
-    if "sbs" in processed:
-        processed["sbs"] = reject_negative(processed["sbs"], SBS_MEASURES, "sbs", rejected)
+    estimation, estimation_warnings = None, []
+    if hierarchy is not None:
+        hierarchy = reject_negative(hierarchy, SBS_MEASURES, "sbs", rejected)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", confidential.EstimationWarning)
+            estimation = confidential.estimate_cells(
+                hierarchy[["geo", "nace_r2", "year", *SBS_MEASURES]])
+        estimation_warnings = [str(w.message) for w in caught
+                               if issubclass(w.category, confidential.EstimationWarning)]
+        for other in caught:
+            if not issubclass(other.category, confidential.EstimationWarning):
+                warnings.warn_explicit(other.message, other.category, other.filename,
+                                       other.lineno)
+        processed = {"sbs": sbs_from_estimates(hierarchy, estimation, mode=confidential_cells),
+                     "regional_totals": totals_from_estimates(estimation), **processed}
     if "demography" in processed:
         processed["demography"] = reject_negative(processed["demography"], ("value",),
                                                   "demography", rejected)
@@ -565,7 +688,8 @@ def run_pipeline(
     flags = flags_summary(processed.get("sbs"), year)
     missing = sorted(set(DATASETS) - set(files))
     manifest = {
-        "parameters": dict(parameters or {}) | {"year": year, "nuts_version": nuts_version},
+        "parameters": dict(parameters or {}) | {"year": year, "nuts_version": nuts_version,
+                                                "confidential": confidential_cells},
         "inputs": [
             {"dataset": code, **provenance.describe_input(path, data_dir)}
             for code, path in sorted(files.items())
@@ -574,6 +698,8 @@ def run_pipeline(
         "tables": {name: {"rows": len(frame), "columns": list(frame.columns)}
                    for name, frame in sorted(written.items())},
         "rejected_cells": len(rejected),
+        "estimated_cells": ({measure: int(processed["sbs"][f"{measure}_estimated"].sum())
+                             for measure in SBS_MEASURES} if "sbs" in processed else {}),
     }
     processed_dir.mkdir(parents=True, exist_ok=True)
     for name, frame in written.items():
@@ -583,7 +709,8 @@ def run_pipeline(
                          else nuts_report, processed_dir / "nuts_report.parquet")
     write_json_atomic(processed_dir / "manifest.json", manifest)
     return PipelineResult(processed, selection_table, coverage, flags, nuts_report, manifest,
-                          missing, pd.DataFrame.from_records(rejected), national_classes)
+                          missing, pd.DataFrame.from_records(rejected), national_classes,
+                          hierarchy, estimation, estimation_warnings)
 
 
 def load_table(processed_dir: Path, name: str) -> pd.DataFrame:

@@ -10,12 +10,29 @@ Tables
 ``sbs`` (regional structural business statistics), one row per NUTS-2 region x NACE Rev.2
 division x year:
     ``geo`` (str, NUTS-2 code), ``nace_r2`` (str, division such as ``C29``), ``year`` (int),
-    ``employment`` (float, persons employed, NaN if not available or confidential),
-    ``local_units`` (float, number), ``wages_eur`` (float, wages and salaries in EUR),
+    ``employment`` (float, persons employed), ``local_units`` (float, number), ``wages_eur``
+    (float, wages and salaries in EUR): the published value, or where the source has none
+    (confidential or not available) the estimate of :mod:`eocic.confidential` (with
+    ``confidential="exclude"``: NaN);
     ``flags`` (str, Eurostat flag letters of the three values, sorted and de-duplicated),
     ``employment_flags``, ``local_units_flags``, ``wages_eur_flags`` (str, the flags of each
-    value: a ``c`` in ``wages_eur_flags`` says the wages are confidential even where
-    employment is published).
+    value as published: a ``c`` in ``wages_eur_flags`` says the wages are confidential even
+    where employment is published);
+    ``employment_estimated``, ``local_units_estimated``, ``wages_eur_estimated`` (bool, the
+    value is an estimate);
+    ``employment_lower``, ``employment_upper`` ... ``wages_eur_upper`` (float, bounds of an
+    estimate implied by the published aggregates; equal to the value when published; upper
+    NaN when no published aggregate bounds the cell);
+    ``apportioned`` (bool, the row's region was split by a NUTS revision and its values are
+    apportioned from the source region, see :mod:`eocic.nuts`).
+``regional_totals`` (business-economy totals: NACE sections B-N without K, and division S95),
+one row per NUTS-2 region x year:
+    ``geo``, ``year``, ``employment`` (float, persons), ``local_units`` (float),
+    ``wages_eur`` (float, EUR): the sum of the region's published section totals, and of its
+    division cells where a section is not published; ``employment_estimated_share``,
+    ``local_units_estimated_share``, ``wages_eur_estimated_share`` (float in [0, 1], the part
+    resting on estimates); ``apportioned`` (bool). The denominator ``E_r`` of every location
+    quotient and share of regional employment.
 ``demography`` (business demography), one row per region x NACE section x year x indicator:
     ``geo``, ``nace_r2`` (section letter), ``year``, ``indicator`` (``births``, ``deaths``,
     ``active_enterprises``, ``high_growth_enterprises``), ``value`` (float, enterprises),
@@ -45,7 +62,7 @@ class TableValidationError(ValueError):
 @dataclasses.dataclass(frozen=True)
 class Column:
     name: str
-    kind: str  # "str" | "int" | "float"
+    kind: str  # "str" | "int" | "float" | "bool"
     nullable: bool = False
     non_negative: bool = False
     pattern: str | None = None
@@ -79,8 +96,34 @@ SBS = TableSchema(
         Column("employment_flags", "str"),
         Column("local_units_flags", "str"),
         Column("wages_eur_flags", "str"),
+        Column("employment_estimated", "bool"),
+        Column("local_units_estimated", "bool"),
+        Column("wages_eur_estimated", "bool"),
+        Column("employment_lower", "float", nullable=True, non_negative=True),
+        Column("employment_upper", "float", nullable=True, non_negative=True),
+        Column("local_units_lower", "float", nullable=True, non_negative=True),
+        Column("local_units_upper", "float", nullable=True, non_negative=True),
+        Column("wages_eur_lower", "float", nullable=True, non_negative=True),
+        Column("wages_eur_upper", "float", nullable=True, non_negative=True),
+        Column("apportioned", "bool"),
     ),
     key=("geo", "nace_r2", "year"),
+)
+
+REGIONAL_TOTALS = TableSchema(
+    "regional_totals",
+    (
+        Column("geo", "str", pattern=_NUTS2),
+        Column("year", "int"),
+        Column("employment", "float", nullable=True, non_negative=True),
+        Column("local_units", "float", nullable=True, non_negative=True),
+        Column("wages_eur", "float", nullable=True, non_negative=True),
+        Column("employment_estimated_share", "float", nullable=True, non_negative=True),
+        Column("local_units_estimated_share", "float", nullable=True, non_negative=True),
+        Column("wages_eur_estimated_share", "float", nullable=True, non_negative=True),
+        Column("apportioned", "bool"),
+    ),
+    key=("geo", "year"),
 )
 
 DEMOGRAPHY = TableSchema(
@@ -121,7 +164,8 @@ NATIONAL_CLASSES = TableSchema(
     key=("country", "nace_class", "year"),
 )
 
-SCHEMAS = {schema.name: schema for schema in (SBS, DEMOGRAPHY, CONTEXT, NATIONAL_CLASSES)}
+SCHEMAS = {schema.name: schema for schema in (SBS, REGIONAL_TOTALS, DEMOGRAPHY, CONTEXT,
+                                               NATIONAL_CLASSES)}
 
 
 def _examples(frame: pd.DataFrame, mask: pd.Series, columns: list[str]) -> str:
@@ -153,6 +197,9 @@ def validate(frame: pd.DataFrame, schema: TableSchema) -> pd.DataFrame:
             raise TableValidationError(f"table {schema.name}: column {column.name} must be integer")
         if column.kind == "float" and not pd.api.types.is_float_dtype(values):
             raise TableValidationError(f"table {schema.name}: column {column.name} must be float")
+        if column.kind == "bool" and not pd.api.types.is_bool_dtype(values):
+            raise TableValidationError(f"table {schema.name}: column {column.name} must be "
+                                       f"boolean, not {values.dtype}")
         missing = values.isna()
         if not column.nullable and missing.any():
             raise TableValidationError(

@@ -42,22 +42,61 @@ def test_sbs_table_by_hand(raw_folder: Path, tmp_path: Path):
     assert sbs.loc[("AT12", "B05", 2015), "wages_eur"] == pytest.approx(30.2e6)
     assert sbs.loc[("AT12", "B05", 2015), "flags"] == "p"
     assert sbs.loc[("AT12", "B05", 2014), "flags"] == "e"
-    # confidential: missing with its flag, never zero
+    # confidential: never zero, estimated from what the country row leaves (990 - 880), within
+    # the rounding tolerance 0.5 x (1 published cell + 1)
     confidential = sbs.loc[("AT11", "B05", 2014)]
-    assert math.isnan(confidential["employment"]) and confidential["flags"] == "c"
-    # the negative wage is rejected (missing) and reported
-    assert math.isnan(sbs.loc[("AT12", "B05", 2014), "wages_eur"])
+    assert confidential["flags"] == "c" and confidential["employment_flags"] == "c"
+    assert confidential["employment"] == pytest.approx(110.0)
+    assert confidential["employment_estimated"]
+    assert (confidential["employment_lower"], confidential["employment_upper"]) == (109.0, 111.0)
+    # local units: no published aggregate; the neighbouring year (5 in 2015), unbounded
+    assert confidential["local_units"] == pytest.approx(5.0)
+    assert confidential["local_units_estimated"]
+    assert math.isnan(confidential["local_units_upper"])
+    published = sbs.loc[("AT12", "B05", 2015)]
+    assert not published["employment_estimated"]
+    assert published["employment_lower"] == published["employment_upper"] == 900
+    # the negative wage is rejected (set to missing, reported), then estimated like any
+    # unpublished cell: the neighbouring year 2015 (30.2 million EUR; no national wages)
+    assert sbs.loc[("AT12", "B05", 2014), "wages_eur_estimated"]
+    assert sbs.loc[("AT12", "B05", 2014), "wages_eur"] == pytest.approx(30.2e6)
     assert result.rejected[["geo", "nace_r2", "year", "column", "value"]].to_dict("records") == [
         {"geo": "AT12", "nace_r2": "B05", "year": 2014, "column": "wages_eur", "value": -1e6}]
+
+
+def test_confidential_cells_excluded_on_request(raw_folder: Path, tmp_path: Path):
+    files = sources.locate_datasets(raw_folder)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = pipeline.run_pipeline(files, raw_folder, tmp_path / "out", year=2015,
+                                       confidential_cells="exclude")
+    sbs = result.tables["sbs"].set_index(["geo", "nace_r2", "year"])
+    row = sbs.loc[("AT11", "B05", 2014)]
+    assert math.isnan(row["employment"]) and not row["employment_estimated"]
+    assert row["employment_upper"] == 111.0  # the bounds stay informative
+    with pytest.raises(pipeline.PipelineError, match="confidential='drop'"):
+        pipeline.run_pipeline(files, raw_folder, tmp_path / "other", year=2015,
+                              confidential_cells="drop")
+
+
+def test_regional_totals_are_the_published_sections(raw_folder: Path, tmp_path: Path):
+    totals = _run(raw_folder, tmp_path / "out").tables["regional_totals"]
+    totals = totals.set_index(["geo", "year"])
+    # section B is not a constraint (B06-B09 are not in the file), so the total is the sum of
+    # the region's division cells: AT11 2015 = 100, 2014 = the estimate 110
+    assert totals.loc[("AT11", 2015), "employment"] == 100
+    assert totals.loc[("AT11", 2014), "employment"] == pytest.approx(110.0)
+    assert totals.loc[("AT11", 2014), "employment_estimated_share"] == pytest.approx(1.0)
+    assert totals.loc[("AT12", 2015), "employment_estimated_share"] == 0.0
 
 
 def test_scope_counts_nothing_silently(raw_folder: Path, tmp_path: Path):
     selection = _run(raw_folder, tmp_path / "out").selection.set_index(["dataset", "indicator"])
     employment = selection.loc[("sbs_r_nuts06_r2", "employment")]
-    # 6 series x 2 years read: 2 kept-region series x 2 years = 4 kept; AT row = 2 not NUTS-2;
-    # section B and group G451 = 4 at another NACE level
-    assert (employment["rows_read"], employment["rows_kept"], employment["not_nuts2"],
-            employment["nace_other_level"]) == (10, 4, 2, 4)
+    # 5 series x 2 years read: section B (AT11), B05 for AT, AT11 and AT12 kept (the hierarchy
+    # of the confidential-cell estimation) = 8 rows; group G451 = 2 at another NACE level
+    assert (employment["rows_read"], employment["rows_kept"], employment["not_nuts"],
+            employment["nace_other_level"]) == (10, 8, 0, 2)
     gdp = selection.loc[("nama_10r_2gdp", "gdp_mio_eur")]
     assert (gdp["rows_read"], gdp["rows_kept"], gdp["not_nuts2"]) == (4, 2, 2)
 
@@ -106,6 +145,12 @@ def test_schema_rejects_duplicates_and_negative_counts():
         "employment": [1.0, 2.0], "local_units": [1.0, 1.0], "wages_eur": [1.0, 1.0],
         "flags": ["", ""], "employment_flags": ["", ""], "local_units_flags": ["", ""],
         "wages_eur_flags": ["", ""]})
+    for measure in ("employment", "local_units", "wages_eur"):
+        frame[f"{measure}_estimated"] = False
+        frame[f"{measure}_lower"] = frame[measure]
+        frame[f"{measure}_upper"] = frame[measure]
+    frame["apportioned"] = False
+    frame = frame[SBS.column_names]
     with pytest.raises(TableValidationError, match="share a key"):
         validate(frame, SBS)
     frame.loc[1, "year"] = 2015
@@ -135,8 +180,9 @@ def test_real_sbs_2014(shared_data: Path, tmp_path: Path):
           f"employment values; rejected {len(result.rejected)}")
     assert current["geo"].nunique() > 200
     assert current["nace_r2"].nunique() >= 60
-    assert (current["employment"].dropna() >= 0).all()
-    # confidential cells are missing, not zero
+    assert (current["employment"] >= 0).all()
+    # confidential cells are estimated (flagged), never zero or missing
     confidential = current["employment_flags"].str.contains("c")
     assert confidential.sum() > 100
-    assert current.loc[confidential, "employment"].isna().all()
+    assert current.loc[confidential, "employment_estimated"].all()
+    assert current["employment"].notna().all()

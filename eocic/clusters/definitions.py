@@ -45,7 +45,6 @@ SCHEMES: tuple[str, ...] = ("sector", "cluster", "emerging")
 CLUSTER_TABLE = "classifications/cluster_categories.csv"
 EMERGING_TABLE = "classifications/emerging_industries.csv"
 CLASS_TABLE = "classifications/nace_r2_classes.csv"
-DIVISION_TABLE = "classifications/nace_r2_divisions.csv"
 
 CLUSTER_COLUMNS: tuple[str, ...] = ("category", "category_name", "nace_class", "division",
                                     "class_name", "naics_links", "source", "category_slug")
@@ -98,8 +97,9 @@ def emerging_industries() -> pd.DataFrame:
 
 
 def _divisions() -> pd.DataFrame:
-    table = _read_table(DIVISION_TABLE, ("section", "division", "name"))
-    return table[table["division"] != ""].reset_index(drop=True)
+    from eocic.classifications.nace import nace_divisions
+
+    return nace_divisions()
 
 
 def _check_scheme(scheme: str) -> None:

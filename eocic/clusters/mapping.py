@@ -118,7 +118,7 @@ class ClusterMapping:
 def sector_weights(divisions: list[str] | pd.Series) -> pd.DataFrame:
     """Scheme ``sector`` built from the divisions themselves: each is its own category
     (weight 1, basis ``exact``), named after the NACE Rev. 2 division table."""
-    from eocic.demo.nace import nace_divisions
+    from eocic.classifications.nace import nace_divisions
 
     names = dict(zip(nace_divisions()["division"], nace_divisions()["name"]))
     codes = sorted(set(divisions))

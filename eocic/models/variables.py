@@ -57,7 +57,7 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-from eocic.demo.nace import nace_sections
+from eocic.classifications.nace import nace_sections
 
 LQ_FLOOR = 0.01
 """Floor of the cluster and related-cluster LQs before taking logs (as in the demo's DGP)."""

@@ -241,7 +241,7 @@ def category_contributions(cells: pd.DataFrame, weights: pd.DataFrame) -> pd.Dat
 
 def division_contributions(cells: pd.DataFrame) -> pd.DataFrame:
     """``geo, unit, name, contribution`` of the shocked divisions (NaN when unknown)."""
-    from eocic.demo.nace import nace_divisions
+    from eocic.classifications.nace import nace_divisions
 
     names = dict(zip(nace_divisions()["division"], nace_divisions()["name"]))
     shocked = cells[cells["shock"] != 0.0]

@@ -88,7 +88,7 @@ class Scenario:
 
 
 def _division_names() -> dict[str, str]:
-    from eocic.demo.nace import nace_divisions
+    from eocic.classifications.nace import nace_divisions
 
     table = nace_divisions()
     return dict(zip(table["division"], table["name"]))
