@@ -1,4 +1,4 @@
-"""The JRC ARDECO export reader.
+"""The JRC ARDECO export reader and the ARDECO population in the pipeline.
 
 Fixtures (tests/fixtures/ardeco/): ``ardeco_nuts2_population.csv`` holds 17 rows copied from
 the real export (SNPTD, LT01/LT02/AT11/ATZZ, 2014, 2022-2024 and 2026, with AT11 2022 written
@@ -9,16 +9,19 @@ are malformed variants for the error tests.
 from __future__ import annotations
 
 import math
+import shutil
 import warnings
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from eocic import pipeline, sources, tables
 from eocic.atomic import gzip_bytes, write_bytes_atomic
 from eocic.eurostat.ardeco import ArdecoProjectionWarning, read_ardeco
 from eocic.eurostat.errors import EurostatFormatError
 from eocic.eurostat.reader import detect_format, read_eurostat
+from eocic.eurostat.registry import DATASETS, datasets_feeding
 
 POPULATION = "ardeco_nuts2_population.csv"
 HEADER = b'"VARIABLE","VERSIONS","LEVEL","NUTSCODE","YEAR","UNIT","VALUE"\n'
@@ -146,6 +149,80 @@ def test_repeated_column_is_an_error(tmp_path):
         read_ardeco(path)
 
 
+# --- registry and pipeline --------------------------------------------------------------------
+
+def test_registry_prefers_eurostat_population():
+    feeding = [dataset.code for dataset in datasets_feeding("population")]
+    assert feeding == ["demo_r_d2jan", "ardeco_nuts2_population"]
+    dataset = DATASETS["ardeco_nuts2_population"]
+    assert dataset.provider == "ardeco" and DATASETS["demo_r_d2jan"].provider == "eurostat"
+    assert "CC BY 4.0" in dataset.note and "NUTS 2021" in dataset.note
+    (indicator,) = dataset.indicators
+    assert (indicator.code, indicator.unit, indicator.additive) == ("population", "persons", True)
+
+
+def test_fetch_refuses_ardeco(tmp_path, capsys):
+    from eocic import cli
+
+    assert cli.main(["fetch", "--datasets", "ardeco_nuts2_population",
+                     "--raw-dir", str(tmp_path)]) == 2
+    assert "not published by Eurostat" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())
+
+
+@pytest.fixture()
+def raw_folder(tmp_path: Path, fixtures_dir: Path) -> Path:
+    """The pipeline fixtures (SBS, GDP) plus the ARDECO population export."""
+    folder = tmp_path / "raw"
+    shutil.copytree(fixtures_dir / "pipeline", folder)
+    (folder / "ardeco").mkdir()
+    shutil.copy(fixtures_dir / "ardeco" / POPULATION, folder / "ardeco" / POPULATION)
+    return folder
+
+
+def _run(raw_folder: Path, out: Path) -> pipeline.PipelineResult:
+    files = sources.locate_datasets(raw_folder)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return pipeline.run_pipeline(files, raw_folder, out, year=2014)
+
+
+def test_pipeline_reads_ardeco_population(raw_folder, tmp_path):
+    assert sources.locate_datasets(raw_folder)["ardeco_nuts2_population"] == \
+        raw_folder / "ardeco" / POPULATION
+    result = _run(raw_folder, tmp_path / "out")
+    context = result.tables["context"]
+    population = context[context["indicator"] == "population"]
+    assert cells(population) == [
+        ("AT11", 2014, "population", 287800.0, ""), ("AT11", 2022, "population", 300000.0, ""),
+        ("AT11", 2023, "population", 301500.0, ""), ("AT11", 2024, "population", 302709.0, "f"),
+        ("AT11", 2026, "population", 304161.0, "f"),
+        ("LT01", 2014, "population", 800080.0, ""), ("LT01", 2022, "population", 833340.0, ""),
+        ("LT01", 2023, "population", 858490.0, ""), ("LT01", 2024, "population", 869639.0, "f"),
+        ("LT01", 2026, "population", 868640.0, "f"),
+        ("LT02", 2014, "population", 2137170.0, ""), ("LT02", 2022, "population", 1998300.0, ""),
+        ("LT02", 2023, "population", 2013100.0, ""), ("LT02", 2024, "population", 2020870.0, "f"),
+        ("LT02", 2026, "population", 2018554.0, "f"),
+    ]
+    selection = result.selection.set_index(["dataset", "indicator"])
+    row = selection.loc[("ardeco_nuts2_population", "population")]
+    assert (row["rows_read"], row["rows_kept"], row["not_nuts2"]) == (18, 15, 3)  # ATZZ out
+    assert "ardeco_nuts2_population" not in result.missing_datasets
+    assert "demo_r_d2jan" in result.missing_datasets
+
+
+def test_eurostat_population_wins_over_ardeco(raw_folder, tmp_path):
+    (raw_folder / "demo_r_d2jan.tsv").write_text(
+        "freq,unit,sex,age,geo\\TIME_PERIOD\t2014\t2015\n"
+        "A,NR,T,TOTAL,AT11\t287416\t288356\n")
+    result = _run(raw_folder, tmp_path / "out")
+    context = result.tables["context"]
+    population = context[context["indicator"] == "population"]
+    assert cells(population) == [("AT11", 2014, "population", 287416.0, ""),
+                                 ("AT11", 2015, "population", 288356.0, "")]
+    assert "ardeco_nuts2_population" not in set(result.selection["dataset"])
+
+
 # --- real data (integration) ------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -179,3 +256,19 @@ def test_real_population_file(real_population):
     for split in ("PL91", "PL92", "HU11", "HU12", "IE04", "IE05", "IE06", "HR02", "HR05",
                   "HR06", "NO08", "NO09", "NO0A", "UKM8", "UKM9"):
         assert len(frame[frame["geo"] == split]) == 67, split
+
+
+@pytest.mark.shared_data
+def test_real_population_in_context(real_population):
+    selection: list[dict] = []
+    context = pipeline.build_context(pipeline.read_datasets(
+        {"ardeco_nuts2_population": real_population}), selection)
+    harmonised, report = pipeline.harmonise_regions({"context": context}, 2021)
+    context = tables.validate(harmonised["context"], tables.CONTEXT)
+    assert selection[0]["rows_read"] == 23_030 and selection[0]["not_nuts2"] == 187  # ..ZZ
+    # the export labelled NUTS 2021 also holds the NUTS 2024 codes of NL and PT: dropped
+    dropped = set(report.loc[report["action"] == "dropped", "code"])
+    assert dropped == {"NL35", "NL36", "PT19", "PT1A", "PT1B", "PT1C", "PT1D"}
+    assert (len(context), context["geo"].nunique(), context["year"].nunique()) == (22_374, 334, 67)
+    lithuania = context[context["geo"].isin(["LT01", "LT02"]) & (context["year"] == 2014)]
+    assert lithuania["value"].sum() == 2_937_250
