@@ -35,18 +35,21 @@ Projections and the ``f`` flag
 ARDECO has no flag column. ``flags`` is ``f`` (forecast, a code of Eurostat's OBS_STATUS
 list, :mod:`eocic.eurostat.flags`) for the years after the last non-projected year of the
 variable, ``""`` otherwise. The cut-off per variable is :data:`LAST_OBSERVED_YEAR`; it depends
-on the export's vintage and was established on the export in ``../shared/data`` (ARDECO,
-copied 2025-06-22, see ``SOURCES.md``) from the data themselves, for SNPTD:
+on the export's vintage (ARDECO is updated twice a year, after DG ECFIN's spring and autumn
+AMECO forecasts; https://ec.europa.eu/knowledge4policy/territorial/ardeco-database_en) and was
+established from the data themselves on the export in ``../shared/data`` (taken from a GitHub
+repository at its commit of 2025-06-22, see ``SOURCES.md``), for SNPTD:
 
 * up to 2023 the values look like published figures, many of them in thousands with one
   decimal: 45-65 % of the values of each year 2013-2023 are multiples of 10 persons (AT11:
   293000, 293900, 295100); from 2024 on only 11-15 % are, as expected of model output
   (AT11: 302709, 303832, 304161);
-* regions ARDECO publishes but does not project (LI00 and the extra-regio codes ``..ZZ``)
-  end in 2023.
+* regions ARDECO publishes but does not project have no value after 2023 (LI00, most
+  extra-regio codes ``..ZZ``; ATZZ and ITZZ reappear in 2026 with 0).
 
-So 2024-2026 are flagged ``f``. Strictly, 2024 is a regional nowcast rather than a forecast;
-it is flagged like the two forecast years because it is not an official figure.
+So 2024-2026 are flagged ``f``. 2024 is probably a regional estimate for a year whose
+official regional figures were not out yet rather than a forecast; it is flagged ``f`` all
+the same because it is model output, not a published figure.
 
 A cut-off is only right for the vintage it was established on. :data:`VINTAGE_LAST_YEAR`
 records that vintage's last year per variable: a file whose series of the variable ends in
