@@ -103,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Download datasets from Eurostat's dissemination API and archive each as "
                     "data/raw/eurostat/<code>/<UTC timestamp>.tsv.gz (never overwritten).")
     fetch.add_argument("--datasets", nargs="+", default=None, metavar="CODE",
-                       help="dataset codes (default: every dataset in the registry)")
+                       help="dataset codes (default: every Eurostat dataset in the registry)")
     fetch.add_argument("--raw-dir", type=Path, default=None,
                        help="raw data folder (default data/raw of the project)")
     fetch.add_argument("--base-url", default=None, help="API base URL (for mirrors and tests)")
@@ -143,12 +143,20 @@ def _command_demo(args: argparse.Namespace) -> int:
 
 
 def _command_fetch(args: argparse.Namespace) -> int:
-    from eocic.config import project_root
+    from eocic.config import ConfigError, project_root
     from eocic.eurostat import fetch
     from eocic.eurostat.registry import DATASETS
 
     raw_dir = args.raw_dir or project_root() / "data" / "raw"
-    codes = args.datasets or sorted(DATASETS)
+    codes = args.datasets or sorted(code for code, dataset in DATASETS.items()
+                                    if dataset.provider == "eurostat")
+    elsewhere = [code for code in codes if code in DATASETS
+                 and DATASETS[code].provider != "eurostat"]
+    if elsewhere:
+        raise ConfigError(
+            f"{', '.join(elsewhere)}: not published by Eurostat, so not fetched; download it "
+            "from its publisher (see its note in eocic/eurostat/registry.py) into a folder "
+            "and pass that folder to eocic study --source")
     unknown = [code for code in codes if code not in DATASETS]
     if unknown:
         print(f"eocic: note: {', '.join(unknown)} not in the registry; fetched as given",

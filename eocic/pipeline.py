@@ -1,7 +1,7 @@
 """The data pipeline: raw Eurostat files -> tidy, validated, processed tables with provenance.
 
 ``run_pipeline`` reads every registered dataset the source holds (see
-:mod:`eocic.eurostat.registry`), selects the series the study needs, keeps NUTS-2 regions,
+:mod:`eocic.eurostat.registry`: Eurostat datasets and JRC ARDECO population), selects the series the study needs, keeps NUTS-2 regions,
 harmonises region codes to one NUTS version, validates each table against its schema
 (:mod:`eocic.tables`) and writes them as parquet under ``data/processed/<run_id>/`` together
 with ``manifest.json`` (each input file's path relative to the data folder, SHA-256, bytes and

@@ -39,7 +39,10 @@ one row per NUTS-2 region x year:
     ``flags``.
 ``context`` (regional context indicators: GDP, population, R&D, education, ...), one row per
 region x year x indicator: ``geo``, ``year``, ``indicator``, ``value`` (float, unit in
-``eocic.eurostat.registry``), ``flags``.
+``eocic.eurostat.registry``), ``flags``. ``population`` (persons) comes from Eurostat's
+``demo_r_d2jan`` (1 January) or, when the source lacks it, from JRC ARDECO's
+``ardeco_nuts2_population`` (average population of the year; ARDECO's projected years
+carry flag ``f``).
 ``national_classes`` (national SBS by NACE Rev.2 class, written only when the source holds one
 of the datasets feeding it), one row per country x class x year:
     ``country`` (str, NUTS-0 / ISO code such as ``DE``, ``EL``, ``UK``; EU and euro-area

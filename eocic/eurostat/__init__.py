@@ -1,1 +1,2 @@
-"""Eurostat formats (bulk TSV, SDMX-CSV), flags, dataset registry and download."""
+"""Eurostat formats (bulk TSV, SDMX-CSV), the JRC ARDECO export, flags, dataset registry and
+download."""

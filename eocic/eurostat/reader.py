@@ -1,9 +1,11 @@
-"""One entry point for Eurostat data files: TSV (bulk or API) or SDMX-CSV, plain or gzip.
+"""One entry point for dataset files: Eurostat TSV (bulk or API) or SDMX-CSV, and the JRC
+ARDECO CSV export, plain or gzip.
 
 :func:`read_eurostat` looks at the content first (gzip magic bytes, then the header
 row) and uses the file suffix only to break a tie, so a mis-named download is still
-read correctly. Both formats give the same tidy schema; see
-:mod:`eocic.eurostat.tsv` for the column contract.
+read correctly. All formats give the same tidy schema; see
+:mod:`eocic.eurostat.tsv` for the column contract and :mod:`eocic.eurostat.ardeco` for
+how ARDECO's columns map onto it.
 """
 
 from __future__ import annotations
@@ -13,27 +15,34 @@ from pathlib import Path
 
 import pandas as pd
 
+from eocic.eurostat.ardeco import ArdecoProjectionWarning, is_ardeco_header, parse_ardeco
 from eocic.eurostat.errors import EurostatFormatError, UnknownFlagWarning, read_payload
 from eocic.eurostat.sdmx_csv import parse_sdmx_csv
 from eocic.eurostat.tsv import parse_tsv
 
-__all__ = ["EurostatFormatError", "UnknownFlagWarning", "detect_format", "read_eurostat"]
+__all__ = ["ArdecoProjectionWarning", "EurostatFormatError", "UnknownFlagWarning",
+           "detect_format", "read_eurostat"]
 
 TSV = "tsv"
 SDMX_CSV = "sdmx-csv"
+ARDECO = "ardeco"
 
 
 def detect_format(payload: bytes, name: str = "") -> str:
-    """``"tsv"`` or ``"sdmx-csv"`` for decompressed ``payload``, or raise ``ValueError``.
+    """``"tsv"``, ``"ardeco"`` or ``"sdmx-csv"`` for decompressed ``payload``, or raise
+    ``ValueError``.
 
     A header whose first tab-separated field ends in ``\\time``/``\\TIME_PERIOD`` is TSV;
-    a comma-separated header naming ``TIME_PERIOD`` and ``OBS_VALUE`` is SDMX-CSV.
-    Otherwise the suffix of ``name`` decides (``.tsv[.gz]`` or ``.csv[.gz]``).
+    a comma-separated header naming ``NUTSCODE`` is an ARDECO export; a comma-separated
+    header naming ``TIME_PERIOD`` and ``OBS_VALUE`` is SDMX-CSV. Otherwise the suffix of
+    ``name`` decides (``.tsv[.gz]`` TSV, ``.csv[.gz]`` SDMX-CSV).
     """
     header = payload.split(b"\n", 1)[0].decode("utf-8", errors="replace")
     first_field = header.split("\t", 1)[0].strip().lower()
     if first_field.endswith(("\\time", "\\time_period")):
         return TSV
+    if is_ardeco_header(header):
+        return ARDECO
     upper = header.upper()
     if "\t" not in header and "TIME_PERIOD" in upper and "OBS_VALUE" in upper:
         return SDMX_CSV
@@ -48,26 +57,36 @@ def detect_format(payload: bytes, name: str = "") -> str:
 
 
 def read_eurostat(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """Read a Eurostat TSV or SDMX-CSV file (plain or gzip) into the tidy schema.
+    """Read a Eurostat TSV or SDMX-CSV file, or an ARDECO export (plain or gzip), into the
+    tidy schema.
 
     Returns the frame of :func:`eocic.eurostat.tsv.read_tsv` /
-    :func:`eocic.eurostat.sdmx_csv.read_sdmx_csv`: dimension columns (category), ``time``,
+    :func:`eocic.eurostat.sdmx_csv.read_sdmx_csv` / :func:`eocic.eurostat.ardeco.read_ardeco`
+    (with ARDECO's default projection cut-offs): dimension columns (category), ``time``,
     ``value`` (float64), ``flags`` (str).
 
     Raises
     ------
     EurostatFormatError
         If the format cannot be recognised (neither header nor suffix tells), or the
-        file is malformed (see the two readers).
+        file is malformed (see the three readers).
+
+    Warns
+    -----
+    UnknownFlagWarning, ArdecoProjectionWarning
+        See the readers.
     """
     payload = read_payload(path)
     try:
         kind = detect_format(payload, str(path))
     except ValueError:
         raise EurostatFormatError(
-            path, 1, "header is neither a Eurostat TSV header (…\\time or …\\TIME_PERIOD) nor an "
-            "SDMX-CSV header (TIME_PERIOD, OBS_VALUE), and the suffix is not .tsv/.csv[.gz]",
-            "a Eurostat TSV or SDMX-CSV file") from None
+            path, 1, "header is neither a Eurostat TSV header (…\\time or …\\TIME_PERIOD), an "
+            "SDMX-CSV header (TIME_PERIOD, OBS_VALUE) nor an ARDECO header (NUTSCODE), and the "
+            "suffix is not .tsv/.csv[.gz]",
+            "a Eurostat TSV or SDMX-CSV file, or an ARDECO CSV export") from None
     if kind == TSV:
         return parse_tsv(payload, source=str(path))
+    if kind == ARDECO:
+        return parse_ardeco(payload, source=str(path))
     return parse_sdmx_csv(payload, source=str(path))

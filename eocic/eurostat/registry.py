@@ -1,9 +1,17 @@
-"""Registry of the Eurostat datasets the study uses: what each is, how it is filtered, what it feeds.
+"""Registry of the datasets the study uses: what each is, how it is filtered, what it feeds.
 
-Each :class:`Dataset` names a Eurostat dataset code, the dimension filters that select the
-series the study needs, the unit of the selected values and the processed table it feeds.
-Context indicators (``feeds="context"``) carry the indicator code they become in the tidy
-``context`` table (``geo, year, indicator, value, flags``).
+Each :class:`Dataset` names a dataset code (the file name a source folder holds it under), the
+dimension filters that select the series the study needs, the unit of the selected values and
+the processed table it feeds. Context indicators (``feeds="context"``) carry the indicator code
+they become in the tidy ``context`` table (``geo, year, indicator, value, flags``).
+
+All datasets are Eurostat's (``provider="eurostat"``, fetched by ``eocic fetch``) except
+``ardeco_nuts2_population``: total population by NUTS 2021 region from JRC ARDECO
+(``provider="ardeco"``, read by :mod:`eocic.eurostat.ardeco`; dimensions ``variable``,
+``nuts_version``, ``level``, ``geo``, ``unit``), the ``population`` indicator of runs whose
+source lacks Eurostat's ``demo_r_d2jan``. Where several datasets feed one indicator, the first
+in registry order that the source holds wins, for the whole indicator (no mixing of sources
+across years).
 
 National SBS by NACE Rev. 2 class (``feeds="national_classes"``) give the class-level employment
 of each country: the weights that split a regional division between cluster categories
@@ -52,13 +60,18 @@ class Indicator:
 
 @dataclasses.dataclass(frozen=True)
 class Dataset:
-    """A Eurostat dataset the study reads."""
+    """A dataset the study reads.
+
+    ``provider`` is who publishes it: ``"eurostat"`` (downloadable by ``eocic fetch`` from the
+    Eurostat API) or ``"ardeco"`` (JRC ARDECO export, put in a source folder by hand).
+    """
 
     code: str
     title: str
     feeds: str  # sbs | demography | gdp | population | context | national_classes
     indicators: tuple[Indicator, ...]
     note: str = ""
+    provider: str = "eurostat"
 
 
 def _ind(code: str, unit: str, additive: bool, scale: float = 1.0, /,
@@ -178,6 +191,24 @@ _DATASETS = (
         "Population on 1 January by age, sex and NUTS 2 region",
         "population",
         (_ind("population", "persons", True, unit="NR", sex="T", age="TOTAL"),),
+        "Population on 1 January. Preferred to ardeco_nuts2_population when both are present.",
+    ),
+    Dataset(
+        "ardeco_nuts2_population",
+        "ARDECO total population (SNPTD) by NUTS 2 region, NUTS 2021, 1960 onwards",
+        "population",
+        (_ind("population", "persons", True, variable="SNPTD", unit="Persons",
+              nuts_version="2021", level="2"),),
+        "JRC ARDECO (Annual Regional Database of the European Commission, JRC and DG REGIO, "
+        "https://territorial.ec.europa.eu/ardeco), © European Union, CC BY 4.0; region codes "
+        "of NUTS 2021 (UK and candidate countries' statistical regions included). Read only "
+        "when demo_r_d2jan is absent (or has no NUTS-2 rows). SNPTD looks like the regional accounts' average "
+        "population of the year (values up to 2023 rounded to 10 or 100 persons), not "
+        "Eurostat's 1 January count: against demo_r_d2jan (as copied in the I40 database of "
+        "the shared data) its 2014 values differ by 0.4 % at the median and by up to 4 % "
+        "(BG33). Its last years are ARDECO projections, flagged f (2024-2026 in the 2025 "
+        "export; see eocic.eurostat.ardeco).",
+        provider="ardeco",
     ),
     Dataset(
         "lfst_r_lfe2en2",

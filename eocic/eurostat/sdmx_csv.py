@@ -93,7 +93,7 @@ def parse_sdmx_csv(payload: bytes, source: str = "<bytes>") -> pd.DataFrame:
     if not body:
         table = pa.table({name: pa.array([], pa.string()) for name in names})
     else:
-        table = _split_body(body, names, source)
+        table = split_csv_body(body, names, source)
 
     def text(key: str) -> pa.Array:
         return pc.utf8_trim_whitespace(table.column(columns[key]).combine_chunks())
@@ -188,8 +188,17 @@ def _header_names(payload: bytes, source: str) -> list[str]:
     return next(csv.reader([header]))
 
 
-def _split_body(body: bytes, names: list[str], source: str) -> pa.Table:
-    """Parse the data rows (after the header) into string columns named ``names``."""
+def split_csv_body(body: bytes, names: list[str], source: str) -> pa.Table:
+    """Parse comma-separated data rows (after the header) into string columns named ``names``.
+
+    CSV quoting is honoured, every field is kept as text (no type inference, no null values).
+    Shared by the comma-separated readers (SDMX-CSV, :mod:`eocic.eurostat.ardeco`).
+
+    Raises
+    ------
+    EurostatFormatError
+        Naming the first line (header = 1) with a wrong field count or invalid UTF-8.
+    """
     try:
         return pacsv.read_csv(
             io.BytesIO(body),
