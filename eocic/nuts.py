@@ -755,9 +755,12 @@ def harmonise(frame: pd.DataFrame, *, target: int = DEFAULT_VERSION, geo: str = 
                              apportion=apportion)
     n = len(frame)
     work = frame.copy()
-    work[geo] = source_codes.astype(object)
-    action = work[geo].map({code: m.action for code, m in mappings.items()}).to_numpy()
-    work["_target"] = work[geo].map({code: m.target_code for code, m in mappings.items()})
+    geo_index, geo_codes = pd.factorize(source_codes)
+    geo_codes = np.array([str(code) for code in geo_codes], dtype=object)
+    work[geo] = geo_codes[geo_index]
+    action = np.array([mappings[code].action for code in geo_codes], dtype=object)[geo_index]
+    work["_target"] = np.array([mappings[code].target_code for code in geo_codes],
+                               dtype=object)[geo_index]
     apportioning = bool((action == "apportioned").any())
     if apportioning:
         work["_year"] = (_parse_years(work[time_column], f"harmonise: column {time_column!r}",
@@ -801,8 +804,11 @@ def harmonise(frame: pd.DataFrame, *, target: int = DEFAULT_VERSION, geo: str = 
             group_cells, targets_of, reason_of, exact, weights, additive=additive,
             value_columns=value_columns, geo=geo, keys=keys, time_column=time_column,
             target=target, apportioned_column=apportioned_column)
-        table, more_losers = _resolve(pd.concat([exact, apportioned], ignore_index=True), geo,
-                                      keys, value_columns)
+        # an apportioned row can only meet exact rows of its target codes
+        meets = exact[geo].isin(set(apportioned[geo])).to_numpy()
+        contested, more_losers = _resolve(pd.concat([exact[meets], apportioned],
+                                                    ignore_index=True), geo, keys, value_columns)
+        table = pd.concat([exact[~meets], contested], ignore_index=True)
         losers = pd.concat([part for part in (losers, more_losers) if len(part)],
                            ignore_index=True) if len(losers) or len(more_losers) else losers
     else:
@@ -817,41 +823,44 @@ def harmonise(frame: pd.DataFrame, *, target: int = DEFAULT_VERSION, geo: str = 
     superseded_counts: dict[str, int] = {}
     lost_cells: set[int] = set()
     if len(losers):
-        per_cell = losers.groupby("_cell", sort=True).agg(
-            lost=("_cell", "size"), kept_by=("_winner", lambda w: ", ".join(sorted(set(w)))),
-            target_label=(geo, "first"))
-        expected = np.where(per_cell.index < n, 1,
-                            n_outputs.reindex(per_cell.index).fillna(1).to_numpy())
-        per_cell = per_cell[per_cell["lost"].to_numpy() == expected]
+        lost = losers.groupby("_cell", sort=True).agg(lost=("_cell", "size"),
+                                                      target_label=(geo, "first"))
+        expected = np.where(lost.index < n, 1, n_outputs.reindex(lost.index).fillna(1).to_numpy())
+        lost = lost[lost["lost"].to_numpy() == expected]
         if len(cells):
-            grouped_label = cells["_target"].reindex(per_cell.index)
-            per_cell["target_label"] = grouped_label.where(grouped_label.notna(),
-                                                           per_cell["target_label"])
-        lost_cells = set(per_cell.index.tolist())
-        direct_sources = pd.DataFrame({"_cell": position[is_direct],
-                                       "code": work[geo].to_numpy()[is_direct]})
-        grouped_sources = pd.DataFrame({"_cell": cell_of_grouped,
-                                        "code": work[geo].to_numpy()[is_grouped]})
-        sources = pd.concat([direct_sources, grouped_sources], ignore_index=True)
-        sources = sources[sources["_cell"].isin(lost_cells)].merge(
-            per_cell[["kept_by", "target_label"]], left_on="_cell", right_index=True)
-        for (code, target_label), group in sources.groupby(["code", "target_label"], sort=True):
-            kept_by = ", ".join(sorted({s for text in group["kept_by"] for s in text.split(", ")}))
-            superseded_counts[code] = superseded_counts.get(code, 0) + len(group)
+            grouped_label = cells["_target"].reindex(lost.index)
+            lost["target_label"] = grouped_label.where(grouped_label.notna(),
+                                                       lost["target_label"])
+        lost_cells = set(lost.index.tolist())
+        lost_direct = lost.index.to_numpy()[lost.index.to_numpy() < n]
+        in_lost = np.isin(cell_of_grouped, lost.index.to_numpy())
+        sources = pd.DataFrame({
+            "_cell": np.concatenate([lost_direct, cell_of_grouped[in_lost]]),
+            "code": np.concatenate([geo_codes[geo_index[lost_direct]],
+                                    geo_codes[geo_index[is_grouped]][in_lost]])})
+        sources = sources.merge(lost[["target_label"]], left_on="_cell", right_index=True)
+        kept_by = sources[["_cell", "code", "target_label"]].merge(
+            losers[["_cell", "_winner"]].drop_duplicates(), on="_cell").groupby(
+            ["code", "target_label"], sort=True)["_winner"].agg(
+            lambda winners: ", ".join(sorted(set(winners))))
+        sizes = sources.groupby(["code", "target_label"], sort=True).size()
+        for (code, target_label), size in sizes.items():
+            superseded_counts[code] = superseded_counts.get(code, 0) + int(size)
             report_rows.append((code, "dropped", str(target_label), "superseded: the frame also "
-                                f"holds {target_label} (from {kept_by}) for the same key",
-                                len(group)))
+                                f"holds {target_label} (from {kept_by[(code, target_label)]}) "
+                                "for the same key", int(size)))
     apportioned_rows: dict[str, pd.Series] = {}
     if apportioning:
         app_sources = pd.DataFrame({"_cell": cell_of_grouped,
-                                    "code": work[geo].to_numpy()[is_grouped]})
+                                    "code": geo_codes[geo_index[is_grouped]]})
         app_sources = app_sources[app_sources["_cell"].isin(basis_of_cell.index)
                                   & ~app_sources["_cell"].isin(lost_cells)]
         app_sources["basis"] = app_sources["_cell"].map(basis_of_cell)
         for code, group in app_sources.groupby("code", sort=True):
             apportioned_rows[code] = group.groupby("basis", sort=True).size()
 
-    counts = work.groupby(geo, sort=True).size()
+    counts = pd.Series(np.bincount(geo_index, minlength=len(geo_codes)), index=geo_codes)
+    counts = counts.sort_index()
     for code, rows in counts.items():
         mapping = mappings[code]
         if mapping.action == "apportioned":
@@ -940,26 +949,30 @@ def _resolve(table: pd.DataFrame, geo: str, keys: list[str],
 
     Returns the winners and the losers, with ``_winner`` (the winner's source codes).
     """
-    table = table.assign(_empty=table[value_columns].isna().all(axis=1).to_numpy())
-    table = table.sort_values(["_empty", "_priority", "_sources"], kind="stable")
-    lost = table.duplicated([geo, *keys], keep="first").to_numpy()
-    winners = table[~lost].drop(columns="_empty")
-    losers = table[lost]
-    if len(losers):
-        losers = losers.merge(winners[[geo, *keys, "_sources"]].rename(
-            columns={"_sources": "_winner"}), on=[geo, *keys], how="left")
+    repeated = table.duplicated([geo, *keys], keep=False).to_numpy()
+    if not repeated.any():
+        return table, table.iloc[:0].assign(_winner=pd.Series(dtype=object))
+    # only the rows whose key repeats are ranked (a sort of the whole table costs ~0.2 s)
+    contested = table[repeated]
+    contested = contested.assign(_empty=contested[value_columns].isna().all(axis=1).to_numpy())
+    contested = contested.sort_values(["_empty", "_priority", "_sources"], kind="stable")
+    lost = contested.duplicated([geo, *keys], keep="first").to_numpy()
+    winners = pd.concat([table[~repeated], contested[~lost].drop(columns="_empty")])
+    losers = contested[lost].drop(columns="_empty").merge(
+        contested.loc[~lost, [geo, *keys, "_sources"]].rename(columns={"_sources": "_winner"}),
+        on=[geo, *keys], how="left")
     return winners, losers
 
 
 def _nearest_year(need: pd.DataFrame, candidates: pd.DataFrame, on: list[str],
-                  n_targets: pd.Series, has_time: bool) -> pd.Series:
+                  n_targets: np.ndarray, has_time: bool) -> pd.Series:
     """For each cell of ``need`` (index: cell; columns ``on`` and ``_year``), the year
-    ``_wyear`` of ``candidates`` (columns ``on``, ``_t``, ``_wyear``, ``_w``) in which every
-    target of the group has a positive weight, nearest to the cell's year (ties: the earlier);
-    without a time column the latest such year. Cells without one are left out."""
+    ``_wyear`` of ``candidates`` (columns ``on``, ``_tid``, ``_wyear``, ``_w``) in which every
+    target of the group ``_gid`` has a positive weight, nearest to the cell's year (ties: the
+    earlier); without a time column the latest such year. Cells without one are left out."""
     positive = candidates[candidates["_w"].to_numpy() > 0]
     counts = positive.groupby([*on, "_wyear"], sort=True).size().rename("_n").reset_index()
-    counts = counts[counts["_n"].to_numpy() == counts["_target"].map(n_targets).to_numpy()]
+    counts = counts[counts["_n"].to_numpy() == n_targets[counts["_gid"].to_numpy()]]
     pairs = need.reset_index(names="_cell")[["_cell", *on, "_year"]].merge(
         counts[[*on, "_wyear"]], on=on)
     pairs["_d"] = (pairs["_year"] - pairs["_wyear"]).abs() if has_time else -pairs["_wyear"]
@@ -977,20 +990,26 @@ def _apportion(cells: pd.DataFrame, targets_of: dict[str, tuple[str, ...]],
 
     Returns the rows (columns of the frame plus ``_priority`` 3, ``_sources``, ``_cell``), the
     weights of every target cell (``HarmonisationResult.extra["apportionment"]``), the basis of
-    every cell (all value columns) and the report reason of every (sources, basis).
+    every cell (all value columns) and the report reason of every (sources, basis). Groups
+    (``_gid``) and their targets (``_tid``) are joined by integer ids.
     """
-    tmap = pd.DataFrame([(label, code) for label, codes in targets_of.items() for code in codes],
-                        columns=["_target", "_t"])
-    n_targets = tmap.groupby("_target").size()
-    cells = cells.assign(_n_targets=cells["_target"].map(n_targets).to_numpy())
-    base = cells.reset_index(names="_cell").merge(tmap, on="_target", how="left")
-    base = base.sort_values(["_cell", "_t"], kind="stable").reset_index(drop=True)
+    labels = sorted(targets_of)
+    gid_of = {label: index for index, label in enumerate(labels)}
+    tmap = pd.DataFrame([(gid_of[label], code) for label in labels for code in targets_of[label]],
+                        columns=["_gid", "_t"])
+    tmap["_tid"] = np.arange(len(tmap))
+    n_targets = np.bincount(tmap["_gid"].to_numpy(), minlength=len(labels))
+    gid = cells["_target"].map(gid_of).to_numpy()
+    cells = cells.assign(_gid=gid, _n_targets=n_targets[gid])
+    base = cells.reset_index(names="_cell").merge(tmap, on="_gid", how="left")
+    base = base.sort_values(["_cell", "_tid"], kind="stable").reset_index(drop=True)
     own = exact.loc[exact[geo].isin(tmap["_t"]).to_numpy() & additive,
                     [geo, "_okey", "_year", *value_columns]]
-    own = own.rename(columns={geo: "_t", "_year": "_wyear"}).merge(tmap, on="_t")
+    own = own.rename(columns={geo: "_t", "_year": "_wyear"}).merge(tmap, on="_t").drop(
+        columns="_t")
     auxiliary = [(item.label, item.table.rename(columns={"geo": "_t", "year": "_wyear",
-                                                         "weight": "_w"}).merge(tmap, on="_t"))
-                 for item in weights] if additive else []
+                                                         "weight": "_w"}).merge(
+        tmap, on="_t")[["_gid", "_tid", "_wyear", "_w"]]) for item in weights] if additive else []
     equal_cells: dict[str, set[int]] = {}
     bases, details = {}, []
     for column in value_columns:
@@ -999,51 +1018,55 @@ def _apportion(cells: pd.DataFrame, targets_of: dict[str, tuple[str, ...]],
         if not additive:
             copied = np.where(cells["_n_parts"].to_numpy() == 1, BASIS_COPIED, BASIS_MEAN)
             basis[total.notna()] = copied[total.notna().to_numpy()]
-            share = pd.Series(1.0, index=base.index)
+            share = np.ones(len(base))
         else:
             single = total.notna() & (cells["_n_targets"] == 1)
             basis[single] = BASIS_ONE_TARGET
-            need = cells.loc[total.notna() & ~single, ["_target", "_okey", "_year"]]
-            found = [tmap.merge(cells.loc[single, ["_target"]].reset_index(names="_cell"),
-                                on="_target").assign(_w=1.0)[["_cell", "_t", "_w"]]]
-            sources = [("own values", own.rename(columns={column: "_w"}), ["_target", "_okey"])]
-            sources += [(label, table, ["_target"]) for label, table in auxiliary]
+            need = cells.loc[total.notna() & ~single, ["_gid", "_okey", "_year"]]
+            found = [tmap.merge(cells.loc[single, ["_gid"]].reset_index(names="_cell"),
+                                on="_gid").assign(_w=1.0)[["_cell", "_tid", "_w"]]]
+            sources = [("own values", own[["_gid", "_okey", "_tid", "_wyear", column]].rename(
+                columns={column: "_w"}), ["_gid", "_okey"])]
+            sources += [(label, table, ["_gid"]) for label, table in auxiliary]
             for label, candidates, on in sources:
                 if not len(need):
                     break
-                chosen = _nearest_year(need, candidates[[*on, "_t", "_wyear", "_w"]], on,
-                                       n_targets, time_column is not None)
+                chosen = _nearest_year(need, candidates, on, n_targets, time_column is not None)
                 if not len(chosen):
                     continue
                 picked = need.loc[chosen.index, on].assign(_wyear=chosen).reset_index(
                     names="_cell")
-                found.append(picked.merge(candidates[[*on, "_t", "_wyear", "_w"]],
-                                          on=[*on, "_wyear"])[["_cell", "_t", "_w"]])
+                found.append(picked.merge(candidates, on=[*on, "_wyear"])[
+                    ["_cell", "_tid", "_w"]])
                 year_text = chosen.astype(str) if time_column else pd.Series("", chosen.index)
                 basis[chosen.index] = (label + " " + year_text).str.strip()
                 need = need.drop(chosen.index)
             if len(need):
                 basis[need.index] = BASIS_EQUAL
-                found.append(tmap.merge(need[["_target"]].reset_index(names="_cell"),
-                                        on="_target").assign(_w=1.0)[["_cell", "_t", "_w"]])
-                for label, group in need.groupby("_target"):
-                    equal_cells.setdefault(label, set()).update(group.index.tolist())
+                found.append(tmap.merge(need[["_gid"]].reset_index(names="_cell"),
+                                        on="_gid").assign(_w=1.0)[["_cell", "_tid", "_w"]])
+                for group, part in need.groupby("_gid"):
+                    equal_cells.setdefault(labels[group], set()).update(part.index.tolist())
             found = pd.concat(found, ignore_index=True)
             found["_share"] = found["_w"] / found.groupby("_cell")["_w"].transform("sum")
-            share = base[["_cell", "_t"]].merge(found[["_cell", "_t", "_share"]],
-                                                on=["_cell", "_t"], how="left")["_share"]
-        base[column] = base["_cell"].map(total).to_numpy() * share.to_numpy()
+            share = base[["_cell", "_tid"]].merge(found[["_cell", "_tid", "_share"]],
+                                                  on=["_cell", "_tid"], how="left")["_share"]
+            share = share.to_numpy()
+        base[column] = base["_cell"].map(total).to_numpy() * share
         bases[column] = basis
         details.append(base[["_cell", "_sources", "_t", *keys]].assign(
             column=column, basis=base["_cell"].map(basis).to_numpy(),
-            weight=np.where(base[column].notna(), share.to_numpy(), np.nan)))
+            weight=np.where(base[column].notna(), share, np.nan)))
     if len(value_columns) == 1 or all(bases[c].equals(bases[value_columns[0]])
                                       for c in value_columns):
         basis_of_cell = bases[value_columns[0]]
-    else:
-        basis_of_cell = pd.Series(
-            ["; ".join(f"{c}: {b}" for c, b in zip(value_columns, row))
-             for row in zip(*(bases[c] for c in value_columns))], index=cells.index)
+    else:  # "employment: own values 2016; units: equal split", built once per combination
+        combos = pd.DataFrame({c: bases[c].to_numpy() for c in value_columns})
+        combo_id = _group_ids(combos, value_columns)
+        first = combos.groupby(combo_id, sort=True).first()
+        texts = np.array(["; ".join(f"{c}: {row[c]}" for c in value_columns)
+                          for _, row in first.iterrows()], dtype=object)
+        basis_of_cell = pd.Series(texts[combo_id], index=cells.index)
     detail = pd.concat(details, ignore_index=True).rename(columns={"_sources": "sources",
                                                                    "_t": geo})
     reasons = _apportion_reasons(cells, basis_of_cell, bases, detail, reason_of, geo,
@@ -1053,22 +1076,13 @@ def _apportion(cells: pd.DataFrame, targets_of: dict[str, tuple[str, ...]],
         _warn_equal_split(label, sorted(cell_ids), cells, reason_of[label], keys, value_columns,
                           bases, target, apportioned_column)
     rows = base.assign(**{geo: base["_t"], "_priority": 3})
-    rows = rows.drop(columns=["_t", "_target", "_n_targets", "_n_parts", "_action", "_okey",
-                              "_year"])
+    rows = rows.drop(columns=["_t", "_tid", "_gid", "_target", "_n_targets", "_n_parts",
+                              "_action", "_okey", "_year"])
     return rows, detail, basis_of_cell, reasons
 
 
-def _weights_text(stats: pd.DataFrame) -> str:
-    """``LT01 0.412, LT02 0.588``: shares (3 decimals) by target from ``stats`` (index: target
-    code; columns ``min``, ``max`` over the cells); a range when they vary between cells."""
-    texts = []
-    for code, low, high in zip(stats.index, stats["min"], stats["max"]):
-        low, high = round(float(low), 3), round(float(high), 3)
-        texts.append(f"{code} {low:.3f}" if low == high else f"{code} {low:.3f}-{high:.3f}")
-    return ", ".join(texts)
-
-
-def _basis_text(basis: str, stats: pd.DataFrame) -> str:
+def _basis_text(basis: str, shares: str) -> str:
+    """Report text of one basis; ``shares`` like ``LT01 0.412, LT02 0.588``."""
     if basis == BASIS_MISSING:
         return ("group total missing (a part missing, absent from the frame or confidential): "
                 "every target missing")
@@ -1081,15 +1095,16 @@ def _basis_text(basis: str, stats: pd.DataFrame) -> str:
         return ("not additive: every target gets the unweighted mean of the sources' values "
                 "(rough estimate)")
     if basis == BASIS_EQUAL:
-        return f"equal split, no weights found (warned): {_weights_text(stats)}"
-    return f"weights from {basis}: {_weights_text(stats)}"
+        return f"equal split, no weights found (warned): {shares}"
+    return f"weights from {basis}: {shares}"
 
 
 def _apportion_reasons(cells: pd.DataFrame, basis_of_cell: pd.Series, bases: dict[str, pd.Series],
                        detail: pd.DataFrame, reason_of: dict[str, str], geo: str,
                        value_columns: list[str]) -> dict[tuple[str, str], str]:
     """The report reason of every (source codes, basis of the cell): the group, then per value
-    column the basis and the shares of the targets (their range over the cells)."""
+    column the basis and the shares of the targets (3 decimals; ``low-high`` when they vary
+    between the cells)."""
     frame = pd.DataFrame({"_sources": cells["_sources"].to_numpy(),
                           "_target": cells["_target"].to_numpy(),
                           "_combined": basis_of_cell.to_numpy()}, index=cells.index)
@@ -1098,15 +1113,21 @@ def _apportion_reasons(cells: pd.DataFrame, basis_of_cell: pd.Series, bases: dic
                            "column": detail["column"].to_numpy(dtype=object),
                            "code": detail[geo].to_numpy(dtype=object),
                            "weight": detail["weight"].to_numpy()})
-    stats = shares.groupby(["_g", "column", "code"], sort=True)["weight"].agg(["min", "max"])
+    stats = shares.groupby(["_g", "column", "code"], sort=True)["weight"].agg(
+        ["min", "max"]).round(3).reset_index()
+    stats["text"] = [f"{code} {low:.3f}" if low == high else f"{code} {low:.3f}-{high:.3f}"
+                     for code, low, high in zip(stats["code"], stats["min"], stats["max"])]
+    texts = stats.groupby(["_g", "column"], sort=True)["text"].agg(", ".join).to_dict()
     reasons = {}
-    for cell, row in frame.drop_duplicates("_g").iterrows():
-        texts = []
+    firsts = frame.drop_duplicates("_g")
+    for cell, sources, target_label, combined, group in zip(
+            firsts.index, firsts["_sources"], firsts["_target"], firsts["_combined"],
+            firsts["_g"]):
+        parts = []
         for column in value_columns:
-            text = _basis_text(bases[column].at[cell], stats.loc[(row["_g"], column)])
-            texts.append(text if len(value_columns) == 1 else f"{column}: {text}")
-        reasons[(row["_sources"], row["_combined"])] = (f"{reason_of[row['_target']]}; "
-                                                        + "; ".join(texts))
+            text = _basis_text(bases[column].at[cell], texts.get((group, column), ""))
+            parts.append(text if len(value_columns) == 1 else f"{column}: {text}")
+        reasons[(sources, combined)] = f"{reason_of[target_label]}; " + "; ".join(parts)
     return reasons
 
 
