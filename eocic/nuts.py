@@ -682,7 +682,8 @@ def harmonise(frame: pd.DataFrame, *, target: int = DEFAULT_VERSION, geo: str = 
         Keep United Kingdom codes in NUTS 2021.
     apportion_weights : sequence of ApportionWeights
         Auxiliary weights by target region and year, tried in the order given after the frame's
-        own values (e.g. population, then LFS employment).
+        own values (e.g. population, then LFS employment). Used for additive values only
+        (non-additive values are copied or averaged, without weights).
     apportioned_column : str, optional
         Name of an output column (bool) that is True on apportioned rows; None: no such column.
     any_columns : sequence of str
