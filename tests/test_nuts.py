@@ -96,12 +96,21 @@ def test_merge_of_rates_is_dropped():
     assert row["action"] == "dropped" and "not additive" in row["reason"]
 
 
-@pytest.mark.parametrize("code,target", [("HU10", 2021), ("LT00", 2021), ("PL12", 2016),
-                                         ("IE01", 2021), ("HR04", 2021), ("PT17", 2024)])
-def test_split_is_dropped_even_when_additive(code, target):
-    result = nuts.harmonise(frame([[code, "2015", 1.0, ""]]), additive=True, target=target)
+@pytest.mark.parametrize("codes,target", [("HU10", 2021), ("LT00", 2021), ("PL12", 2016),
+                                          ("IE01+IE02", 2021), ("HR04", 2021), ("PT17", 2024)])
+def test_split_is_apportioned_or_dropped_on_request(codes, target):
+    data = frame([[code, "2015", 1.0, ""] for code in codes.split("+")])
+    with pytest.warns(nuts.ApportionWarning):
+        result = nuts.harmonise(data, additive=True, target=target)
+    code = codes.split("+")[0]
     row = action_of(result, code)
-    assert row["action"] == "dropped" and "split" in row["reason"] and result.table.empty
+    assert row["action"] == "apportioned" and ("split" in row["reason"]
+                                               or "regrouping" in row["reason"])
+    assert set(result.table["geo"]) == set(row["target_code"].split("+"))
+    # apportion=False: the behaviour before apportionment (dropped, no rows)
+    old = nuts.harmonise(data, additive=True, target=target, apportion=False)
+    row = action_of(old, code)
+    assert row["action"] == "dropped" and "split" in row["reason"] and old.table.empty
 
 
 def test_backward_merge_to_2016():
@@ -115,11 +124,16 @@ def test_boundary_shift_and_unknown_and_uk():
     data = frame([["NL31", "2022", 1.0, ""], ["ZZ12", "2022", 1.0, ""], ["UKC1", "2015", 2.0, ""],
                   ["EU27_2020", "2022", 9.0, ""], ["DE11", "2022", 3.0, ""]])
     result = nuts.harmonise(data, additive=True, target=2024)
-    assert action_of(result, "NL31")["action"] == "dropped"
+    # NL31 + NL33 -> NL35 + NL36 (boundary shift), NL33 absent: both targets missing
+    assert action_of(result, "NL31")["action"] == "apportioned"
     assert "boundary shift" in action_of(result, "NL31")["reason"]
     assert action_of(result, "ZZ12")["action"] == "unknown"
     assert "United Kingdom" in action_of(result, "UKC1")["reason"]
-    assert result.table["geo"].tolist() == ["DE11", "EU27_2020"]
+    assert result.table["geo"].tolist() == ["DE11", "EU27_2020", "NL35", "NL36"]
+    assert result.table["value"].iloc[2:].isna().all()
+    old = nuts.harmonise(data, additive=True, target=2024, apportion=False)
+    assert action_of(old, "NL31")["action"] == "dropped"
+    assert old.table["geo"].tolist() == ["DE11", "EU27_2020"]
     kept = nuts.harmonise(data.iloc[[2]], additive=True, target=2021, include_uk=True)
     assert kept.table["geo"].tolist() == ["UKC1"]
 
@@ -128,20 +142,25 @@ def test_mixed_version_fixture(fixtures_dir):
     data = pd.read_csv(fixtures_dir / "nuts" / "mixed_versions.csv", dtype={"time": str},
                        keep_default_na=False, na_values=[""])
     data["flags"] = data["flags"].fillna("")
-    result = nuts.harmonise(data, additive=True)
+    with pytest.warns(nuts.ApportionWarning, match="HU10|LT00"):
+        result = nuts.harmonise(data, additive=True)
     table = result.table
     assert table[["geo", "time"]].values.tolist() == [
         ["DE11", "2015"], ["DE40", "2009"], ["DE40", "2010"], ["EU28", "2015"], ["FRB0", "2014"],
-        ["FRB0", "2015"]]
+        ["FRB0", "2015"], ["HU11", "2015"], ["HU12", "2015"], ["LT01", "2015"], ["LT02", "2015"]]
     assert table["value"].tolist()[:2] == [7.0, 42.0] and np.isnan(table["value"].iloc[2])
+    # no weights in the frame: equal split
+    assert table["value"].tolist()[6:] == [250.0, 250.0, 35.0, 35.0]
     actions = result.report.set_index("code")["action"].to_dict()
     assert actions == {"DE11": "kept", "DE41": "aggregated", "DE42": "aggregated", "EU28": "kept",
-                       "FR24": "recoded", "FRB0": "kept", "HU10": "dropped", "LT00": "dropped",
-                       "XY12": "unknown"}
+                       "FR24": "recoded", "FRB0": "kept", "HU10": "apportioned",
+                       "LT00": "apportioned", "XY12": "unknown"}
     assert int(result.report["rows"].sum()) == len(data)
     summary = result.summary()
     assert "NUTS 2021" in summary and "aggregated 2 codes" in summary
-    again = nuts.harmonise(data, additive=True)
+    assert "apportioned 2 codes" in summary
+    with pytest.warns(nuts.ApportionWarning):
+        again = nuts.harmonise(data, additive=True)
     pd.testing.assert_frame_equal(again.table, table)
 
 
@@ -192,7 +211,8 @@ def _sbs_frame(path):
 def test_every_code_of_regional_sbs_is_handled(shared_data):
     data = _sbs_frame(shared_data / "eurostat_sbs" / "sbs_r_nuts06_r2.tsv.gz")
     data = data[data["indic_sb"] == "V16110"]
-    result = nuts.harmonise(data, additive=True)
+    with pytest.warns(nuts.ApportionWarning):
+        result = nuts.harmonise(data, additive=True)
     report = result.report
     codes = set(data["geo"])
     assert set(report["code"]) == codes
@@ -207,7 +227,7 @@ def test_every_code_of_regional_sbs_is_handled(shared_data):
     print(result.summary())
     assert counts["recoded"] >= 27 and counts["aggregated"] == 4
     actions = level_2.drop_duplicates("code").set_index("code")["action"]
-    assert actions["FR24"] == "recoded" and actions["HU10"] == "dropped"
+    assert actions["FR24"] == "recoded" and actions["HU10"] == "apportioned"
 
 
 def test_committed_code_table_equals_a_fresh_derivation_from_the_workbook():
