@@ -232,19 +232,20 @@ def _full_sections(divisions: np.ndarray) -> dict[str, np.ndarray]:
     return covered
 
 
-def _year_cells(regions: np.ndarray, with_data: np.ndarray) -> np.ndarray:
-    """Which NUTS-2 codes are cells of one year (module docstring), given which publish data.
+def _year_cells(regions: np.ndarray, with_data: np.ndarray, ever: np.ndarray) -> np.ndarray:
+    """Which NUTS-2 codes are cells of one year (module docstring).
 
-    The year's NUTS version is the one in which most codes with data are valid. A code with
-    data that is not valid in it is a cell unless a code of that version covering the same
-    territory (its connected group in :mod:`eocic.nuts`) publishes data too: then it is a
-    duplicate of an older or newer vintage and is left out. A code without data is a cell when
-    it is valid in the year's version and its country publishes some NUTS-2 data that year
-    (a country whose regional data are not released for the year gets no estimates).
+    ``with_data``: the code publishes something that year; ``ever``: in some year. The year's
+    NUTS version is the one in which most codes with data are valid. A code with data that is
+    not valid in it (an older or newer vintage) is a cell unless a code of that version
+    covering the same territory (:func:`eocic.nuts.counterpart_codes`) publishes data too, in
+    which case it is a duplicate and is left out. A code without data is a cell when it is
+    valid in the year's version, publishes in some other year, its country publishes NUTS-2
+    data that year, and no cell of another vintage covers its territory that year (Leipzig
+    DED5 in 2010, when the data are for the old DED1 and DED3).
     """
     from eocic import nuts
 
-    coded = {code: k for k, code in enumerate(regions)}
     have = {code for code, flag in zip(regions, with_data) if flag}
     if not have:
         return np.zeros(len(regions), dtype=bool)
@@ -256,15 +257,21 @@ def _year_cells(regions: np.ndarray, with_data: np.ndarray) -> np.ndarray:
             best, best_count, best_version = valid, count, version
     countries = {code[:2] for code in have}
     cells = np.zeros(len(regions), dtype=bool)
-    for code, k in coded.items():
-        if code in have:
-            if code in best or code.endswith("ZZ"):
-                cells[k] = True
-                continue
-            counterparts = nuts.counterpart_codes(code, best_version)
-            cells[k] = not any(other in have for other in counterparts)
-        else:
-            cells[k] = code in best and code[:2] in countries
+    covered: set[str] = set()
+    for k, code in enumerate(regions):
+        if code not in have:
+            continue
+        if code in best or code.endswith("ZZ"):
+            cells[k] = True
+            continue
+        counterparts = nuts.counterpart_codes(code, best_version)
+        cells[k] = not any(other in have for other in counterparts)
+        if cells[k]:
+            covered |= set(counterparts)
+    for k, code in enumerate(regions):
+        if code not in have:
+            cells[k] = (code in best and ever[k] and code[:2] in countries
+                        and code not in covered)
     return cells
 
 
@@ -302,7 +309,9 @@ def _build_grid(hierarchy: pd.DataFrame, measures: tuple[str, ...]) -> _Grid:
     has_data = np.zeros((len(regions), len(years)), dtype=bool)
     has_data[region_index.get_indexer(with_data["geo"]),
              year_index.get_indexer(with_data["year"])] = True
-    present = np.column_stack([_year_cells(regions, has_data[:, k]) for k in range(len(years))])
+    ever = has_data.any(axis=1)
+    present = np.column_stack([_year_cells(regions, has_data[:, k], ever)
+                               for k in range(len(years))])
 
     sections_covered = _full_sections(divisions)
     division_section = {divisions[k]: section for section, ks in sections_covered.items()

@@ -657,7 +657,8 @@ def harmonise(frame: pd.DataFrame, *, target: int = DEFAULT_VERSION, geo: str = 
               include_uk: bool = False,
               apportion_weights: Sequence[ApportionWeights] = (),
               apportioned_column: str | None = None, any_columns: Sequence[str] = (),
-              time: str | None = None, apportion: bool = True) -> HarmonisationResult:
+              time: str | None = None, apportion: bool = True,
+              confidential_missing: bool = True) -> HarmonisationResult:
     """Bring the region codes of ``frame`` to NUTS ``target`` (rules: the module docstring).
 
     Parameters
@@ -695,6 +696,10 @@ def harmonise(frame: pd.DataFrame, *, target: int = DEFAULT_VERSION, geo: str = 
         Its values must be years (int or ``"YYYY"``) when a group is apportioned.
     apportion : bool
         False: drop splits, regroupings and boundary shifts instead of apportioning them.
+    confidential_missing : bool
+        True: a part flagged ``c``/``C`` counts as missing in a merge or apportionment, even
+        with a value. False: only a missing value does (for tables whose confidential cells
+        already hold flagged estimates, such as the processed ``sbs``).
 
     Returns
     -------
@@ -783,7 +788,9 @@ def harmonise(frame: pd.DataFrame, *, target: int = DEFAULT_VERSION, geo: str = 
     cells = pd.DataFrame()
     if len(grouped):
         cell_of_grouped, cells = _cell_totals(grouped, action[is_grouped], mappings, n, geo, keys,
-                                              value_columns, flag_column, any_columns, additive)
+                                              value_columns,
+                                              flag_column if confidential_missing else None,
+                                              any_columns, additive, flag_column)
     parts = [direct]
     if len(cells) and (cells["_action"] == "aggregated").any():
         aggregated = cells[cells["_action"] == "aggregated"]
@@ -896,8 +903,8 @@ def harmonise(frame: pd.DataFrame, *, target: int = DEFAULT_VERSION, geo: str = 
 
 def _cell_totals(grouped: pd.DataFrame, action: np.ndarray, mappings: dict[str, CodeMapping],
                  offset: int, geo: str, keys: list[str], value_columns: list[str],
-                 flag_column: str | None, any_columns: list[str],
-                 additive: bool) -> tuple[np.ndarray, pd.DataFrame]:
+                 confidential_column: str | None, any_columns: list[str],
+                 additive: bool, flag_column: str | None) -> tuple[np.ndarray, pd.DataFrame]:
     """Totals of the merge and apportionment cells, all groups at once.
 
     A cell is one group (its source codes) and one key; its rows are the parts present in the
@@ -912,9 +919,9 @@ def _cell_totals(grouped: pd.DataFrame, action: np.ndarray, mappings: dict[str, 
     n_parts = grouped[geo].map({c: len(m.parts) for c, m in mappings.items() if m.parts})
     ids = pd.concat([label.rename("_sources"), grouped["_target"], grouped[keys]], axis=1)
     cell = _group_ids(ids, list(ids.columns)) + offset
-    if flag_column:
-        confidential = grouped[flag_column].fillna("").astype(str).str.contains(
-            "c", regex=False).to_numpy()
+    if confidential_column:
+        confidential = grouped[confidential_column].fillna("").astype(str).str.contains(
+            "c", case=False, regex=False).to_numpy()
     else:
         confidential = np.zeros(len(grouped), dtype=bool)
     masked = grouped[value_columns].astype("float64").where(

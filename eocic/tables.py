@@ -36,13 +36,14 @@ one row per NUTS-2 region x year:
 ``demography`` (business demography), one row per region x NACE section x year x indicator:
     ``geo``, ``nace_r2`` (section letter), ``year``, ``indicator`` (``births``, ``deaths``,
     ``active_enterprises``, ``high_growth_enterprises``), ``value`` (float, enterprises),
-    ``flags``.
+    ``flags``, ``apportioned`` (bool, see ``sbs``).
 ``context`` (regional context indicators: GDP, population, R&D, education, ...), one row per
 region x year x indicator: ``geo``, ``year``, ``indicator``, ``value`` (float, unit in
 ``eocic.eurostat.registry``), ``flags``. ``population`` (persons) comes from Eurostat's
 ``demo_r_d2jan`` (1 January) or, when the source lacks it, from JRC ARDECO's
 ``ardeco_nuts2_population`` (average population of the year; ARDECO's projected years
-carry flag ``f``).
+carry flag ``f``); ``apportioned`` (bool: the value of a region split by a NUTS revision,
+apportioned from, or for rates copied from, its source region; see :mod:`eocic.nuts`).
 ``national_classes`` (national SBS by NACE Rev.2 class, written only when the source holds one
 of the datasets feeding it), one row per country x class x year:
     ``country`` (str, NUTS-0 / ISO code such as ``DE``, ``EL``, ``UK``; EU and euro-area
@@ -138,6 +139,7 @@ DEMOGRAPHY = TableSchema(
         Column("indicator", "str"),
         Column("value", "float", nullable=True, non_negative=True),
         Column("flags", "str"),
+        Column("apportioned", "bool"),
     ),
     key=("geo", "nace_r2", "year", "indicator"),
 )
@@ -150,6 +152,7 @@ CONTEXT = TableSchema(
         Column("indicator", "str"),
         Column("value", "float", nullable=True),
         Column("flags", "str"),
+        Column("apportioned", "bool"),
     ),
     key=("geo", "year", "indicator"),
 )

@@ -37,6 +37,17 @@ def small_sbs(seed: int = 11) -> pd.DataFrame:
     return sbs.sample(frac=1, random_state=1).reset_index(drop=True)  # order must not matter
 
 
+def totals_of(sbs: pd.DataFrame) -> pd.DataFrame:
+    """A ``regional_totals`` table for a test economy: the sum of its cells."""
+    return sbs.groupby(["geo", "year"], as_index=False)["employment"].sum()
+
+
+def small_mapping(sbs: pd.DataFrame | None = None, weights=None, *args, **kwargs):
+    sbs = small_sbs() if sbs is None else sbs
+    return build_cluster_mapping(sbs, small_weights() if weights is None else weights, *args,
+                                 totals=totals_of(small_sbs()), **kwargs)
+
+
 def small_weights() -> dict[str, pd.DataFrame]:
     sbs = small_sbs()
     return {"cluster": weights_from_groups({"food": ("C10", "C11"), "chem": ("C20", "C21")}),
@@ -45,7 +56,7 @@ def small_weights() -> dict[str, pd.DataFrame]:
 
 
 def test_contract_columns_order_and_schemes():
-    mapping = build_cluster_mapping(small_sbs(), small_weights())
+    mapping = small_mapping()
     table = mapping.table
     assert set(CONTRACT) <= set(table.columns)
     assert list(table.columns) == list(MAPPING_COLUMNS)
@@ -68,25 +79,45 @@ def test_contract_columns_order_and_schemes():
 
 
 def test_same_inputs_give_identical_files(tmp_path):
-    first = write_cluster_mapping(build_cluster_mapping(small_sbs(), small_weights()),
-                                  tmp_path / "one")
-    second = write_cluster_mapping(
-        build_cluster_mapping(small_sbs().iloc[::-1], small_weights()), tmp_path / "two")
-    for key in ("table", "linkages", "density"):
+    first = write_cluster_mapping(small_mapping(), tmp_path / "one")
+    second = write_cluster_mapping(small_mapping(small_sbs().iloc[::-1]), tmp_path / "two")
+    for key in ("table", "linkages", "density", "scheme_totals"):
         assert first[key].read_bytes() == second[key].read_bytes(), key
     assert [p.name for p in first.values()] == [
-        "cluster_mapping.parquet", "cluster_linkages.parquet", "relatedness_density.parquet"]
+        "cluster_mapping.parquet", "cluster_linkages.parquet", "relatedness_density.parquet",
+        "scheme_employment.parquet"]
     round_trip = pd.read_parquet(first["table"])
     assert list(round_trip.columns) == list(MAPPING_COLUMNS)
 
 
-def test_default_weights_fall_back_to_sectors():
+def test_default_weights_hold_every_scheme():
     sbs = small_sbs()
-    weights, unavailable = default_weights(sbs)
-    assert "sector" in weights
-    assert set(weights) | set(unavailable) == {"sector", "cluster", "emerging"}
-    sectors = weights["sector"]
-    assert set(sbs["nace_r2"]) <= set(sectors["division"])
+    weights = default_weights()
+    assert set(weights) == {"sector", "cluster", "emerging"}
+    assert set(sbs["nace_r2"]) <= set(weights["sector"]["division"])
+    assert weights["cluster"]["category"].nunique() == 51
+
+
+def test_clones_are_merged_and_counted_once():
+    sbs = small_sbs()
+    weights = {"cluster": weights_from_groups({"food": ("C10", "C11"), "drinks": ("C10", "C11"),
+                                               "chem": ("C20",)})}
+    weights["cluster"].loc[weights["cluster"]["category"] == "drinks", "weight"] = 0.5
+    mapping = build_cluster_mapping(sbs, weights, totals=totals_of(sbs))
+    # drinks has half of food's weight on the same divisions: the same regional profile
+    assert sorted(mapping.table["category"].unique()) == ["chem", "drinks"]
+    merged = mapping.table[mapping.table["category"] == "drinks"]
+    assert set(merged["merged_categories"]) == {"drinks|food"}
+    assert set(merged["category_name"]) == {"drinks / food"}
+    # the merged category holds both shares of the divisions (capped at 1): 1.0 x C10 + C11
+    cells = sbs.set_index(["geo", "nace_r2", "year"])["employment"]
+    row = merged[(merged["geo"] == "AA01") & (merged["year"] == 2020)].iloc[0]
+    assert row["employment"] == pytest.approx(cells[("AA01", "C10", 2020)]
+                                              + cells[("AA01", "C11", 2020)])
+    assert mapping.clones.to_dict("records") == [
+        {"scheme": "cluster", "category": "drinks", "merged_categories": "drinks|food",
+         "category_name": "drinks / food"}]
+    assert mapping.unmapped_categories.empty
 
 
 def demo_sbs(economy) -> pd.DataFrame:
@@ -108,7 +139,10 @@ def demo_mapping():
     economy = simulate_demo_economy(last_year=2011)
     sbs = demo_sbs(economy)
     weights = {"cluster": weights_from_groups(DEMO_CLUSTER_GROUPS)}
-    return economy, build_cluster_mapping(sbs, weights, growth_years=3)
+    totals = (economy.employment.groupby(["geo", "year"], as_index=False)["persons_employed"]
+              .sum().rename(columns={"persons_employed": "employment"}))
+    totals["employment"] = totals["employment"].astype(float)
+    return economy, build_cluster_mapping(sbs, weights, growth_years=3, totals=totals)
 
 
 def test_planted_demo_clusters_are_found(demo_mapping):
@@ -135,16 +169,20 @@ def test_demo_invariants_and_comparison(demo_mapping):
         / with_lq.groupby(["category", "year"])["regional_employment"].sum())
     np.testing.assert_allclose(mean_lq.to_numpy(), 1.0)
     assert (table.loc[table["year"] == 2011, "growth_years"] == 3).all()
-    comparison = panorama_2020_comparison(table, 2011, "cluster").set_index("measure")
+    comparison = panorama_2020_comparison(table, 2011, "cluster",
+                                          scheme_totals=mapping.scheme_totals)
+    comparison = comparison.set_index("measure")
     assert comparison.loc["clusters", "this_study"] == table[
         (table["year"] == 2011) & table["is_cluster"]].shape[0]
-    assert 0 < comparison.loc["employment_share_in_clusters", "this_study"] < 1
+    assert 0 < comparison.loc["share_of_business_economy", "this_study"] < 1
+    assert (comparison.loc["share_of_business_economy", "this_study"]
+            < comparison.loc["share_of_traded_employment", "this_study"])
 
 
 def test_lower_threshold_gives_more_clusters():
     sbs, weights = small_sbs(), small_weights()
-    default = build_cluster_mapping(sbs, weights).table["is_cluster"].sum()
-    looser = build_cluster_mapping(sbs, weights, StarRules(specialisation_lq=1.2)).table
+    default = small_mapping(sbs, weights).table["is_cluster"].sum()
+    looser = small_mapping(sbs, weights, StarRules(specialisation_lq=1.2)).table
     assert looser["is_cluster"].sum() > default
 
 
@@ -156,7 +194,7 @@ def test_figures_return_figures():
 
     from eocic.clusters import figures
 
-    mapping = build_cluster_mapping(small_sbs(), small_weights())
+    mapping = small_mapping()
     table = mapping.table
     made = [
         figures.plot_portfolio(table, "AA01", 2020, "sector"),
@@ -164,7 +202,8 @@ def test_figures_return_figures():
         figures.plot_development(table, "AA01", "sector", ["C10", "J62"]),
         figures.plot_development(table, "AA01", "sector", ["C10"], measure="lq"),
         figures.plot_network(mapping.linkages, table, 2020, "sector"),
-        figures.plot_panorama_comparison(panorama_2020_comparison(table, 2020, "sector")),
+        figures.plot_panorama_comparison(panorama_2020_comparison(
+            table, 2020, "sector", scheme_totals=mapping.scheme_totals)),
     ]
     assert all(isinstance(figure, plt.Figure) for figure in made)
     heatmap_labels = [t.get_text() for t in made[1].axes[0].get_xticklabels()]
@@ -178,7 +217,7 @@ def test_category_without_sbs_division_is_reported():
     weights = small_weights()
     weights["cluster"] = pd.concat([weights["cluster"], weights_from_groups(
         {"forestry": ("A02",), "mixed": ("A01", "C10")})], ignore_index=True)
-    mapping = build_cluster_mapping(small_sbs(), weights)
+    mapping = small_mapping(weights=weights)
     assert mapping.unmapped_categories.to_dict("records") == [
         {"scheme": "cluster", "category": "forestry", "category_name": "forestry"}]
     assert set(mapping.uncovered["division"]) == {"A01", "A02"}

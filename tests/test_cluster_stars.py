@@ -6,15 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from eocic.clusters.indicators import allocate, category_indicators, regional_totals
+from eocic.clusters.indicators import allocate, category_indicators
 from eocic.clusters.mapping import sector_weights
-from eocic.clusters.stars import (
-    StarRules,
-    award_stars,
-    class_counts,
-    employment_share_in_clusters,
-    panorama_2020_comparison,
-)
+from eocic.clusters.stars import StarRules, award_stars, class_counts, panorama_2020_comparison
 
 
 def tiny_sbs() -> pd.DataFrame:
@@ -34,7 +28,9 @@ def test_stars_on_the_tiny_economy():
     sbs["wages_eur"] = [row.employment * wage.get((row.geo, row.nace_r2), 35_000)
                         for row in sbs.itertuples()]
     allocated, _ = allocate(sbs, sector_weights(sbs["nace_r2"]))
-    table = award_stars(category_indicators(allocated, regional_totals(sbs)))
+    totals = (sbs.groupby(["geo", "year"], as_index=False)["employment"].sum()
+              .rename(columns={"employment": "regional_employment"}))
+    table = award_stars(category_indicators(allocated, totals))
     table = table.set_index(["geo", "category"])
     # C20: P90 of E [30, 40, 80] = 40 + 0.8 * 40 = 72 -> AA11; LQ 2.13 >= 2; wage P90 =
     # 40,000 + 0.8 * 10,000 = 48,000 -> AA11 (50,000): three stars, class high
@@ -101,12 +97,29 @@ def test_rules_are_configurable():
 
 def test_panorama_comparison_by_hand():
     starred = award_stars(crafted_table()).assign(scheme="cluster")
-    comparison = panorama_2020_comparison(starred, 2020, "cluster").set_index("measure")
+    clustered = starred[starred["is_cluster"]].groupby("geo")["employment"].sum()
+    scheme_totals = pd.DataFrame({
+        "geo": [f"R{k}" for k in range(10)], "scheme": "cluster", "year": 2020,
+        "employment": [20.0 * (k + 1) for k in range(10)],  # both categories
+        "regional_employment": 1000.0})
+    scheme_totals["cluster_employment"] = scheme_totals["geo"].map(clustered).fillna(0.0)
+    total = pd.Series(2000.0, index=[f"R{k}" for k in range(9)])  # LFS, R9 without
+    comparison = panorama_2020_comparison(starred, 2020, "cluster", scheme_totals=scheme_totals,
+                                          total_employment=total).set_index("measure")
     assert comparison.loc["clusters", "this_study"] == 3
     assert comparison.loc["clusters", "panorama_2020"] == 2950
     assert comparison.loc["high", "ratio"] == pytest.approx(1 / 198)
-    # clusters employ 100 (R9 a) + 100 (R9 b) + 10 (R0 b); E_EU = 10 regions x 1000
-    assert comparison.loc["employment_share_in_clusters", "this_study"] == pytest.approx(210 / 10_000)
-    assert employment_share_in_clusters(starred) == pytest.approx(0.021)
+    # clusters employ 100 (R9 a) + 100 (R9 b) + 10 (R0 b)
+    traded = comparison.loc["share_of_traded_employment"]
+    assert traded["this_study"] == pytest.approx(210 / 1100)
+    assert traded["panorama_2020"] == 0.503
+    assert comparison.loc["share_of_business_economy", "this_study"] == pytest.approx(210 / 10_000)
+    assert np.isnan(comparison.loc["share_of_business_economy", "panorama_2020"])
+    # total employment over the regions with LFS data (R0..R8): only R0's 10 clustered persons
+    lfs = comparison.loc["share_of_total_employment"]
+    assert lfs["this_study"] == pytest.approx(10 / (9 * 2000)) and lfs["regions"] == 9
+    assert lfs["panorama_2020"] == 0.234
+    without = panorama_2020_comparison(starred, 2020, "cluster", scheme_totals=scheme_totals)
+    assert np.isnan(without.set_index("measure").loc["share_of_total_employment", "this_study"])
     with pytest.raises(ValueError, match="no rows"):
-        panorama_2020_comparison(starred, 1999, "cluster")
+        panorama_2020_comparison(starred, 1999, "cluster", scheme_totals=scheme_totals)

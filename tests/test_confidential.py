@@ -146,15 +146,37 @@ def test_parent_smaller_than_its_children_warns_and_is_dropped():
 
 def test_region_without_any_published_cell_warns_and_is_estimated():
     cells = {}
-    for geo in ("EL51", "EL52"):
+    for year in (2013, 2014):
+        for geo in ("EL51", "EL52"):
+            for nace in ("E36", "E37", "E38", "E39"):
+                cells[(geo, nace, year)] = None if (geo, year) == ("EL52", 2014) else 10
         for nace in ("E36", "E37", "E38", "E39"):
-            cells[(geo, nace, 2014)] = None if geo == "EL52" else 10
-    for nace in ("E36", "E37", "E38", "E39"):
-        cells[("EL5", nace, 2014)] = 25
+            cells[("EL5", nace, year)] = 25 if year == 2014 else 20
     with pytest.warns(EstimationWarning, match="EL52 2014"):
         result = estimate(hierarchy(cells))
     for nace in ("E36", "E37", "E38", "E39"):
         assert cell(result, "EL52", nace) == pytest.approx(15.0)
+
+
+def test_a_code_that_never_publishes_is_no_cell():
+    cells = {("EL51", "E36", 2014): 10, ("EL52", "E36", 2014): None}
+    result = estimate(hierarchy(cells))
+    assert set(result.cells["geo"]) == {"EL51"}
+
+
+def test_an_older_vintage_with_the_data_is_not_counted_twice():
+    # Saxony 2010: the data are published for the NUTS 2006 codes DED1 and DED3, while DED4
+    # and DED5 (NUTS 2010) hold empty rows that year and data from 2011 on
+    cells = {}
+    for year in (2010, 2011):
+        for geo in ("DED1", "DED3", "DED4", "DED5", "DED2"):
+            old = geo in ("DED1", "DED3")
+            value = (10 if old else None) if year == 2010 else (None if old else 12)
+            cells[(geo, "E36", year)] = 20 if geo == "DED2" else value
+    result = estimate(hierarchy(cells))
+    in_2010 = set(result.cells.loc[result.cells["year"] == 2010, "geo"])
+    assert in_2010 == {"DED1", "DED2", "DED3"}
+    assert set(result.cells.loc[result.cells["year"] == 2011, "geo"]) == {"DED2", "DED4", "DED5"}
 
 
 def test_estimates_never_negative_and_residual_zero_gives_small_values():

@@ -49,10 +49,7 @@ def national(fixtures_dir: Path) -> pd.DataFrame:
 
 
 def _weights(national: pd.DataFrame, year: int) -> pd.DataFrame:
-    weights, unavailable = mapping.default_weights(pd.DataFrame({"nace_r2": ["C27"]}),
-                                                   ("cluster",), national_classes=national,
-                                                   year=year)
-    assert unavailable == {}
+    weights = mapping.default_weights(("cluster",), national_classes=national, year=year)
     return weights["cluster"].set_index(["category", "division"])
 
 
@@ -213,12 +210,10 @@ def test_division_confidential_in_every_country_falls_back_to_class_count(
 
 
 def test_default_weights_read_the_run_folder(national: pd.DataFrame, tmp_path: Path):
-    sbs = pd.DataFrame({"nace_r2": ["C27"]})
-    without, _ = mapping.default_weights(sbs, ("cluster",), processed_dir=tmp_path, year=2015)
+    without = mapping.default_weights(("cluster",), processed_dir=tmp_path, year=2015)
     assert set(without["cluster"]["basis"]) == {"class_count"}
     national.to_parquet(tmp_path / mapping.NATIONAL_CLASSES_FILE)
-    weights, _ = mapping.default_weights(sbs, ("sector", "cluster"), processed_dir=tmp_path,
-                                         year=2015)
+    weights = mapping.default_weights(("sector", "cluster"), processed_dir=tmp_path, year=2015)
     cluster = weights["cluster"].set_index(["category", "division"])
     assert cluster.loc[("CL04", "C27"), "weight"] == pytest.approx(0.15)
     assert set(weights["sector"]["basis"]) == {"exact"}
@@ -226,7 +221,7 @@ def test_default_weights_read_the_run_folder(national: pd.DataFrame, tmp_path: P
 
 def test_a_broken_table_is_rejected_by_its_schema(national: pd.DataFrame):
     with pytest.raises(tables.TableValidationError, match="nace_class"):
-        mapping.default_weights(pd.DataFrame({"nace_r2": ["C27"]}), ("cluster",),
+        mapping.default_weights(("cluster",),
                                 national_classes=national.assign(nace_class="C2910"))
 
 

@@ -194,3 +194,66 @@ def allocation_weights(scheme: str,
     weights = weights[weights["weight"] > 0]
     return (weights.loc[:, list(WEIGHT_COLUMNS)].sort_values(["category", "division"])
             .reset_index(drop=True))
+
+
+CLONE_COLUMNS: tuple[str, ...] = ("category", "merged_categories", "category_name")
+
+
+def merge_clones(weights: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Merge the categories that are identical at the resolution of the data (*clones*).
+
+    Regional data stop at NACE divisions, so two categories whose allocation vectors over the
+    divisions are proportional (e.g. two categories built only from parts of C27) have the same
+    regional profile: identical location quotients, wages per person and growth in every
+    region. Counting them as two clusters counts one piece of evidence twice. Each group of
+    clones becomes one category:
+
+    - ``category``: the first code of the group (e.g. ``CL04``);
+    - ``category_name``: the members' names joined by ``" / "``;
+    - weight of division d: ``min(1, sum_{c in group} w_dc)`` (the sum for disjoint categories
+      such as the 51 clusters, whose weights of a division sum to at most 1; capped at 1 for
+      overlapping ones such as the emerging industries, where the sum would count a person
+      twice);
+    - ``basis``: the members' bases joined by ``|``.
+
+    Parameters
+    ----------
+    weights : DataFrame
+        ``category, category_name, division, weight, basis`` (:func:`allocation_weights`).
+
+    Returns
+    -------
+    (merged, clones)
+        ``merged``: the weights with one category per clone group (same columns);
+        ``clones``: one row per merged group, :data:`CLONE_COLUMNS` (``merged_categories``:
+        the member codes joined by ``|``).
+    """
+    table = weights.loc[:, list(WEIGHT_COLUMNS)].copy()
+    shares = table["weight"] / table.groupby("category")["weight"].transform("sum")
+    signature = (table.assign(share=shares.round(9).astype(str))
+                 .sort_values(["category", "division"])
+                 .groupby("category")[["division", "share"]]
+                 .apply(lambda part: "|".join(part["division"] + ":" + part["share"])))
+    groups = signature.groupby(signature).groups
+    rename, rows = {}, []
+    names = table.drop_duplicates("category").set_index("category")["category_name"]
+    for members in groups.values():
+        members = sorted(members)
+        if len(members) < 2:
+            continue
+        for member in members:
+            rename[member] = members[0]
+        rows.append({"category": members[0], "merged_categories": "|".join(members),
+                     "category_name": " / ".join(names[m] for m in members)})
+    clones = pd.DataFrame(rows, columns=list(CLONE_COLUMNS)).sort_values(
+        "category", ignore_index=True)
+    if not rename:
+        return table.reset_index(drop=True), clones
+    table["category"] = table["category"].map(lambda code: rename.get(code, code))
+    merged_names = dict(zip(clones["category"], clones["category_name"]))
+    table["category_name"] = table["category"].map(merged_names).fillna(table["category_name"])
+    merged = (table.groupby(["category", "category_name", "division"], as_index=False)
+              .agg(weight=("weight", "sum"), basis=("basis", lambda b: "|".join(sorted(set(b))))))
+    merged["weight"] = merged["weight"].clip(upper=1.0)
+    return (merged.loc[:, list(WEIGHT_COLUMNS)].sort_values(["category", "division"])
+            .reset_index(drop=True), clones)

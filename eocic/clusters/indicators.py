@@ -36,18 +36,19 @@ of the table (EU-27 plus whatever other countries the data hold, e.g. the UK in 
       wages are published).
     - ``relative_wage`` = (W_rc / E_rc) / (sum_r W_rc / sum_r E_rc) (ratio to the EU average of
       the category over the regions where both are published; 1 = EU average).
-    - ``size_share`` S_rc = E_rc / E_EU,c, E_EU,c = sum_r E_rc (regions where E_rc is published);
-      the shares of a category sum to 1 over regions in each year.
-    - ``regional_employment`` E_r = sum over ALL divisions of the table (the business economy
-      covered by SBS, sections B-N and S95; not the whole economy), over published cells.
-    - ``focus`` F_rc = E_rc / E_r.
-    - ``lq`` (location quotient) LQ_rc = (E_rc / E_r) / (E_EU,c / E_EU^(c)), with the EU benchmark
-      E_EU^(c) = sum of E_r over the regions where E_rc is published. Restricting the benchmark
-      to the same regions as E_EU,c keeps a confidential cell from biasing every region's LQ,
-      and gives the identity sum_r E_r LQ_rc / E_EU^(c) = 1 (employment-weighted mean LQ = 1).
-    - ``growth`` = (E_rc,t / E_rc,t-k)^(1/k) - 1 (compound annual growth rate, per year); k is
-      the requested window if year t-k is in the table, else t - (first year of the table);
-      ``growth_years`` records the k used (0 and NaN growth in the first year).
+    - ``regional_employment`` E_r = the region's business-economy employment (sections B-N
+      without K, and S95; not the whole economy): the published aggregate of the
+      ``regional_totals`` table, never the sum of the published division cells.
+    - ``size_share``, ``focus``, ``lq``: :func:`eocic.measures.size_shares`,
+      :func:`eocic.measures.focus`, :func:`eocic.measures.location_quotients` (the one
+      definition of the study: LQ_rc = (E_rc / E_r) / (E_EU,c / E_EU^(c)), benchmark over the
+      regions where E_rc is known).
+    - ``growth`` = (E_rc,t / E_rc,t-k)^(1/k) - 1 (:func:`eocic.measures.compound_growth`, per
+      year); k is the requested window if year t-k is in the table, else t - (first year of
+      the table); ``growth_years`` records the k used (0 and NaN growth in the first year).
+    - ``estimated_share``: the share of E_rc allocated from estimated cells (confidential or
+      missing in the source, :mod:`eocic.confidential`), in [0, 1]; ``apportioned``: a part
+      comes from a region apportioned after a NUTS split (:mod:`eocic.nuts`).
     References: European Cluster Observatory star methodology; Ketels & Protsiv (2014).
 
 Undefined values are NaN, never inf, and the column ``note`` says why the LQ is missing:
@@ -61,6 +62,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
+from eocic import measures
 
 MEASURES: tuple[str, ...] = ("employment", "local_units", "wages_eur")
 """SBS measures that are allocated to categories (persons, number, EUR)."""
@@ -126,13 +129,11 @@ def complete_grid(sbs: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     return grid, len(grid) - len(sbs)
 
 
-def regional_totals(sbs: pd.DataFrame) -> pd.DataFrame:
-    """E_r per region x year: persons employed summed over all divisions with a published value.
-
-    Columns ``geo, year, regional_employment`` (NaN if no division of the region is published).
-    """
-    return (sbs.groupby(["geo", "year"], sort=True)["employment"].sum(min_count=1)
-            .rename("regional_employment").reset_index())
+def regional_employment(totals: pd.DataFrame) -> pd.DataFrame:
+    """``geo, year, regional_employment`` (persons) from the ``regional_totals`` table
+    (:data:`eocic.tables.REGIONAL_TOTALS`): the denominator E_r of every share and LQ."""
+    return (totals.loc[:, ["geo", "year", "employment"]]
+            .rename(columns={"employment": "regional_employment"}).reset_index(drop=True))
 
 
 def allocate(sbs: pd.DataFrame, weights: pd.DataFrame, *, max_incomplete: float = 0.0,
@@ -155,6 +156,8 @@ def allocate(sbs: pd.DataFrame, weights: pd.DataFrame, *, max_incomplete: float 
         ``allocated``: one row per region x category x year with ``category_name``, the three
         measures, their ``*_incomplete`` shares, ``employment_paired_wages`` and
         ``employment_paired_units`` (E over the parts where W, resp. N, are also published),
+        ``estimated_share`` (share of E from estimated cells; columns ``employment_estimated``
+        and ``apportioned`` of the ``sbs`` table, absent = none), ``apportioned`` (bool),
         ``basis`` (``exact``/``allocated``), ``weight_basis`` (bases of the weights table
         joined by ``|``). ``uncovered``: the weight rows whose division is not in the SBS
         table at all (``category, division, weight``); they are left out of the category and
@@ -178,6 +181,14 @@ def allocate(sbs: pd.DataFrame, weights: pd.DataFrame, *, max_incomplete: float 
                        weight_basis=("basis", lambda b: "|".join(sorted(set(b)))))
                   .reset_index())
     grid, _ = complete_grid(sbs)
+    flags = sbs.set_index(["geo", "nace_r2", "year"]).reindex(
+        pd.MultiIndex.from_frame(grid[["geo", "nace_r2", "year"]]))
+    estimated = (flags["employment_estimated"].fillna(False).astype(bool).to_numpy()
+                 if "employment_estimated" in sbs.columns else np.zeros(len(grid), dtype=bool))
+    apportioned = (flags["apportioned"].fillna(False).astype(bool).to_numpy()
+                   if "apportioned" in sbs.columns else np.zeros(len(grid), dtype=bool))
+    grid["_estimated"] = estimated
+    grid["_apportioned"] = apportioned
     eu_division = grid.groupby(["nace_r2", "year"])[list(MEASURES)].sum(min_count=1)
     eu_division = eu_division.add_prefix("eu_").reset_index()
     parts = grid.merge(weights[["category", "division", "weight"]],
@@ -199,6 +210,9 @@ def allocate(sbs: pd.DataFrame, weights: pd.DataFrame, *, max_incomplete: float 
     weighted_employment = parts["weight"] * parts["employment"]
     sums["employment_paired_wages"] = weighted_employment.where(both_wages, 0.0)
     sums["employment_paired_units"] = weighted_employment.where(both_units, 0.0)
+    sums["employment_estimated_part"] = weighted_employment.where(
+        parts["_estimated"] & parts["employment"].notna(), 0.0)
+    sums["apportioned"] = (parts["_apportioned"] & parts["employment"].notna()).astype(float)
     frame = pd.DataFrame(sums)
     for key in keys:
         frame[key] = parts[key].to_numpy()
@@ -218,6 +232,11 @@ def allocate(sbs: pd.DataFrame, weights: pd.DataFrame, *, max_incomplete: float 
         allocated["employment"].notna() & allocated["wages_eur"].notna())
     allocated["employment_paired_units"] = grouped["employment_paired_units"].where(
         allocated["employment"].notna() & allocated["local_units"].notna())
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = grouped["employment_estimated_part"] / grouped["employment"]
+    allocated["estimated_share"] = share.where(allocated["employment"] > 0,
+                                               0.0).where(allocated["employment"].notna())
+    allocated["apportioned"] = grouped["apportioned"] > 0
     allocated = allocated.merge(categories, on="category", how="left")
     return allocated, uncovered
 
@@ -246,7 +265,8 @@ def category_indicators(allocated: pd.DataFrame, totals: pd.DataFrame, *,
     allocated : DataFrame
         Output of :func:`allocate`.
     totals : DataFrame
-        ``geo, year, regional_employment`` (:func:`regional_totals`).
+        ``geo, year, regional_employment`` (persons; :func:`regional_employment` of the
+        ``regional_totals`` table).
     growth_years : int
         Requested window k of the compound annual growth rate (years, >= 1).
 
@@ -272,15 +292,12 @@ def category_indicators(allocated: pd.DataFrame, totals: pd.DataFrame, *,
         [table[k] for k in by_category]).transform("sum")
     table["relative_wage"] = _ratio(table["wage_per_employee"],
                                     _ratio(eu_wages, eu_wage_employment))
+    table["size_share"] = measures.size_shares(table, by=by_category)
+    table["focus"] = measures.focus(table)
+    table["lq"] = measures.location_quotients(table, by=by_category)
     in_benchmark = employment.notna() & (regional > 0)
     eu_category = employment.where(in_benchmark).groupby(
         [table[k] for k in by_category]).transform("sum")
-    eu_benchmark_total = regional.where(in_benchmark).groupby(
-        [table[k] for k in by_category]).transform("sum")
-    table["size_share"] = _ratio(employment.where(in_benchmark), eu_category)
-    table["focus"] = _ratio(employment, regional)
-    table["lq"] = _ratio(table["focus"].where(in_benchmark),
-                         _ratio(eu_category, eu_benchmark_total))
     note = pd.Series("", index=table.index, dtype=object)
     note[eu_category.fillna(0) <= 0] = "zero_eu_category"
     note[~(regional > 0)] = "zero_regional_total"
@@ -295,10 +312,8 @@ def category_indicators(allocated: pd.DataFrame, totals: pd.DataFrame, *,
         columns={"year": "growth_base_year", "employment": "base_employment"})
     table = table.merge(base, on=["geo", "category", "growth_base_year"], how="left")
     table["growth_years"] = (table["year"] - table["growth_base_year"]).astype("int64")
-    span = table["growth_years"].where(table["growth_years"] > 0)
-    ratio = _ratio(table["employment"], table["base_employment"])
-    # 1 ** NaN is 1 in IEEE arithmetic: mask the first year explicitly
-    table["growth"] = (np.power(ratio, 1.0 / span) - 1.0).where(span.notna())
+    table["growth"] = measures.compound_growth(table["employment"], table["base_employment"],
+                                               table["growth_years"])
     growth_note = pd.Series("", index=table.index, dtype=object)
     growth_note[table["base_employment"] == 0] = "zero_base"
     growth_note[table["base_employment"].isna()] = "base_missing"

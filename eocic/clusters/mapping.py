@@ -39,6 +39,7 @@ import dataclasses
 import os
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from eocic.atomic import write_parquet_atomic
@@ -46,7 +47,7 @@ from eocic.clusters.indicators import (
     allocate,
     category_indicators,
     complete_grid,
-    regional_totals,
+    regional_employment,
 )
 from eocic.clusters.linkages import build_linkages
 from eocic.clusters.stars import StarRules, award_stars
@@ -54,11 +55,17 @@ from eocic.clusters.stars import StarRules, award_stars
 SCHEMES: tuple[str, ...] = ("sector", "cluster", "emerging")
 
 MAPPING_COLUMNS: tuple[str, ...] = (
-    "geo", "scheme", "category", "category_name", "year", "employment", "local_units",
-    "avg_unit_size", "wages_eur", "wage_per_employee", "relative_wage", "regional_employment",
-    "size_share", "lq", "focus", "growth", "growth_years", "size_star", "specialisation_star",
-    "productivity_star", "stars", "is_cluster", "performance_class", "basis", "weight_basis",
-    "incomplete", "local_units_incomplete", "wages_incomplete", "note", "growth_note")
+    "geo", "scheme", "category", "category_name", "merged_categories", "year", "employment",
+    "local_units", "avg_unit_size", "wages_eur", "wage_per_employee", "relative_wage",
+    "regional_employment", "size_share", "lq", "focus", "growth", "growth_years", "size_star",
+    "specialisation_star", "productivity_star", "stars", "is_cluster", "performance_class",
+    "basis", "weight_basis", "estimated_share", "apportioned", "incomplete",
+    "local_units_incomplete", "wages_incomplete", "note", "growth_note")
+
+#: Columns of the ``scheme_employment`` table (:func:`scheme_employment`).
+SCHEME_EMPLOYMENT_COLUMNS: tuple[str, ...] = (
+    "geo", "scheme", "year", "employment", "cluster_employment", "regional_employment",
+    "estimated_share")
 
 #: National SBS by NACE class in a run's processed folder (see :mod:`eocic.tables`).
 NATIONAL_CLASSES_FILE = "national_classes.parquet"
@@ -71,6 +78,7 @@ TABLE_FILES: dict[str, str] = {
     "table": "cluster_mapping.parquet",
     "linkages": "cluster_linkages.parquet",
     "density": "relatedness_density.parquet",
+    "scheme_totals": "scheme_employment.parquet",
 }
 
 
@@ -92,6 +100,14 @@ class ClusterMapping:
         table, so they have no row at all (e.g. Forestry, Performing Arts).
     notes : DataFrame
         ``scheme, year, note, rows``: why LQ or growth values are missing, counted.
+    scheme_totals : DataFrame
+        :data:`SCHEME_EMPLOYMENT_COLUMNS`: per region, scheme and year the employment of the
+        scheme's categories and of its clusters with every division counted once
+        (:func:`scheme_employment`).
+    clones : DataFrame
+        ``scheme, category, merged_categories, category_name``: categories merged because they
+        are identical at the resolution of the data
+        (:func:`eocic.clusters.definitions.merge_clones`).
     grid_rows_added : int
         Region x division x year rows absent from ``sbs`` (treated as missing, not zero).
     rules, growth_years, max_incomplete : the parameters used.
@@ -107,6 +123,8 @@ class ClusterMapping:
     rules: StarRules
     growth_years: int
     max_incomplete: float
+    scheme_totals: pd.DataFrame
+    clones: pd.DataFrame
 
     @property
     def schemes(self) -> list[str]:
@@ -196,17 +214,14 @@ def _national_classes(national_classes: pd.DataFrame | None,
     return tables.validate(national_classes, tables.NATIONAL_CLASSES)
 
 
-def default_weights(sbs: pd.DataFrame,
-                    schemes: tuple[str, ...] = SCHEMES, *,
+def default_weights(schemes: tuple[str, ...] = SCHEMES, *,
                     national_classes: pd.DataFrame | None = None,
                     processed_dir: str | os.PathLike[str] | None = None,
-                    year: int | None = None) -> tuple[dict[str, pd.DataFrame], dict]:
+                    year: int | None = None) -> dict[str, pd.DataFrame]:
     """Weights of each scheme from :func:`eocic.clusters.definitions.allocation_weights`.
 
     Parameters
     ----------
-    sbs : DataFrame
-        Processed SBS (its divisions name the fallback ``sector`` categories).
     schemes : tuple of str
     national_classes : DataFrame, optional
         The ``national_classes`` table; default: ``national_classes.parquet`` of
@@ -218,17 +233,17 @@ def default_weights(sbs: pd.DataFrame,
     year : int, optional
         Reference year of the class employment; default: the latest year of the table.
 
-    Returns ``(weights_by_scheme, unavailable)``: ``unavailable`` maps a scheme whose
-    definitions cannot be loaded to the reason. Scheme ``sector`` falls back to
-    :func:`sector_weights` of the table's divisions when the definitions are missing.
+    Returns ``{scheme: weights}`` (the category definitions, clones not yet merged).
 
     Raises
     ------
     eocic.tables.TableValidationError
         When the national class table breaks its schema.
+    eocic.clusters.definitions.DefinitionError
+        When a shipped definitions table is malformed.
     """
-    weights: dict[str, pd.DataFrame] = {}
-    unavailable: dict[str, str] = {}
+    from eocic.clusters.definitions import allocation_weights
+
     national = _national_classes(national_classes, processed_dir)
     class_employment = None
     if national is not None and len(national):
@@ -236,20 +251,58 @@ def default_weights(sbs: pd.DataFrame,
         class_employment = eu_class_employment(national, reference)
         if class_employment.empty:
             class_employment = None
-    for scheme in schemes:
-        try:
-            from eocic.clusters.definitions import allocation_weights
+    return {scheme: (allocation_weights(scheme, class_employment) if scheme != "sector"
+                     else allocation_weights(scheme))
+            for scheme in schemes}
 
-            weights[scheme] = (allocation_weights(scheme, class_employment)
-                               if class_employment is not None and scheme != "sector"
-                               else allocation_weights(scheme))
-        except (ImportError, AttributeError, FileNotFoundError, NotImplementedError, KeyError,
-                ValueError) as error:
-            if scheme == "sector":
-                weights[scheme] = sector_weights(sbs["nace_r2"])
-            else:
-                unavailable[scheme] = f"{type(error).__name__}: {error}"
-    return weights, unavailable
+
+def scheme_employment(sbs: pd.DataFrame, weights_by_scheme: dict[str, pd.DataFrame],
+                      table: pd.DataFrame, totals: pd.DataFrame) -> pd.DataFrame:
+    """Employment of each scheme's categories, and of its clusters, with every division counted
+    once (:data:`SCHEME_EMPLOYMENT_COLUMNS`).
+
+    Emerging industries overlap (a division's weights may sum to more than 1), so summing
+    category employment counts some persons twice. Here division d enters with the coverage
+    ``u_d = min(1, sum_c w_dc)``: ``employment_r = sum_d u_d E_rd``; for the clusters of the
+    region (``is_cluster``), ``cluster_employment_r = sum_d min(1, sum_{c cluster in r} w_dc)
+    E_rd``. For disjoint schemes this is the plain sum. ``regional_employment`` is E_r (the
+    business-economy total); ``estimated_share`` the share of ``employment`` from estimated
+    cells. Persons.
+    """
+    cells = sbs[["geo", "nace_r2", "year", "employment"]].copy()
+    cells["estimated"] = (sbs["employment_estimated"].to_numpy()
+                          if "employment_estimated" in sbs.columns else False)
+    frames = []
+    for scheme, weights in weights_by_scheme.items():
+        parts = cells.merge(weights[["category", "division", "weight"]],
+                            left_on="nace_r2", right_on="division")
+        clusters = table.loc[(table["scheme"] == scheme) & table["is_cluster"],
+                             ["geo", "category", "year"]].assign(starred=True)
+        parts = parts.merge(clusters, on=["geo", "category", "year"], how="left")
+        parts["starred"] = parts["starred"].fillna(False).astype(bool)
+        parts["cluster_weight"] = parts["weight"].where(parts["starred"], 0.0)
+        coverage = parts.groupby(["geo", "nace_r2", "year"], sort=True).agg(
+            employment=("employment", "first"), estimated=("estimated", "first"),
+            weight=("weight", "sum"), cluster_weight=("cluster_weight", "sum"))
+        coverage["weight"] = coverage["weight"].clip(upper=1.0)
+        coverage["cluster_weight"] = coverage["cluster_weight"].clip(upper=1.0)
+        coverage["covered"] = coverage["weight"] * coverage["employment"]
+        coverage["covered_estimated"] = coverage["covered"].where(coverage["estimated"], 0.0)
+        coverage["clustered"] = coverage["cluster_weight"] * coverage["employment"]
+        summed = coverage.groupby(["geo", "year"], sort=True)[
+            ["covered", "covered_estimated", "clustered"]].sum(min_count=1).reset_index()
+        summed["scheme"] = scheme
+        frames.append(summed)
+    result = pd.concat(frames, ignore_index=True).rename(
+        columns={"covered": "employment", "clustered": "cluster_employment"})
+    result = result.merge(totals, on=["geo", "year"], how="left")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        result["estimated_share"] = np.where(result["employment"] > 0,
+                                             result["covered_estimated"] / result["employment"],
+                                             np.nan)
+    result["_order"] = _scheme_order(result["scheme"])
+    return (result.sort_values(["_order", "geo", "year"], kind="mergesort")
+            .loc[:, list(SCHEME_EMPLOYMENT_COLUMNS)].reset_index(drop=True))
 
 
 def _scheme_order(schemes: pd.Series) -> pd.Series:
@@ -272,45 +325,61 @@ def _note_counts(table: pd.DataFrame) -> pd.DataFrame:
 def build_cluster_mapping(sbs: pd.DataFrame,
                           weights_by_scheme: dict[str, pd.DataFrame] | None = None,
                           rules: StarRules = StarRules(), growth_years: int = 5, *,
-                          max_incomplete: float = 0.0, related_percentile: float = 90.0,
+                          totals: pd.DataFrame, max_incomplete: float = 0.0,
+                          related_percentile: float = 90.0,
                           min_regions: int = 10) -> ClusterMapping:
     """Build the cluster mapping tables from the processed ``sbs`` table.
 
     Parameters
     ----------
     sbs : DataFrame
-        Processed SBS (``geo, nace_r2, year, employment, local_units, wages_eur``).
+        Processed SBS (``geo, nace_r2, year, employment, local_units, wages_eur``, and the
+        flags ``employment_estimated``, ``apportioned`` when present).
     weights_by_scheme : dict, optional
         ``{scheme: weights table}`` (columns ``category, category_name, division, weight,
-        basis``). Default: :func:`default_weights` (the schemes whose definitions load).
+        basis``). Default: :func:`default_weights`. Categories identical at the resolution of
+        the data are merged first (:func:`eocic.clusters.definitions.merge_clones`).
     rules : StarRules
         Star thresholds.
     growth_years : int
         Window k of the employment CAGR (years).
+    totals : DataFrame
+        The ``regional_totals`` table (``geo, year, employment``): E_r, the business-economy
+        employment of each region, the denominator of every share and LQ.
     max_incomplete : float
         Tolerated missing share of a category's weight mass (see
         :mod:`eocic.clusters.indicators`); 0 publishes complete values only.
     related_percentile, min_regions : linkage parameters (:mod:`eocic.clusters.linkages`).
     """
+    from eocic.clusters.definitions import merge_clones
+
     if weights_by_scheme is None:
-        weights_by_scheme, _ = default_weights(sbs)
+        weights_by_scheme = default_weights()
     if not weights_by_scheme:
         raise ValueError("no category scheme to map: pass weights_by_scheme={'sector': ...}")
-    totals = regional_totals(sbs)
+    regional = regional_employment(totals)
     _, grid_rows_added = complete_grid(sbs)
-    frames, uncovered_frames, unmapped_frames = [], [], []
+    frames, uncovered_frames, unmapped_frames, clone_frames = [], [], [], []
     divisions: dict[str, dict[str, frozenset[str]]] = {}
+    merged_weights: dict[str, pd.DataFrame] = {}
     covered_divisions = set(sbs["nace_r2"].unique())
     for scheme, weights in weights_by_scheme.items():
+        named = weights.drop_duplicates("category")[["category", "category_name"]]
+        weights, clones = merge_clones(weights)
+        merged_weights[scheme] = weights
+        clone_frames.append(clones.assign(scheme=scheme))
         members = weights[weights["division"].astype(str).isin(covered_divisions)]
         divisions[scheme] = {category: frozenset(part["division"].astype(str))
                              for category, part in members.groupby("category")}
         allocated, uncovered = allocate(sbs, weights, max_incomplete=max_incomplete,
                                         scheme=scheme)
-        named = weights.drop_duplicates("category")[["category", "category_name"]]
-        unmapped_frames.append(named[~named["category"].isin(set(allocated["category"].unique()))]
+        mapped = set(allocated["category"].unique())
+        merged_away = {code for codes in clones["merged_categories"] for code in codes.split("|")}
+        unmapped_frames.append(named[~named["category"].isin(mapped | merged_away)]
                                .assign(scheme=scheme))
-        indicators = category_indicators(allocated, totals, growth_years=growth_years)
+        indicators = category_indicators(allocated, regional, growth_years=growth_years)
+        indicators["merged_categories"] = indicators["category"].map(
+            dict(zip(clones["category"], clones["merged_categories"])))
         frames.append(indicators.assign(scheme=scheme))
         uncovered_frames.append(uncovered.assign(scheme=scheme))
     table = award_stars(pd.concat(frames, ignore_index=True), rules)
@@ -319,6 +388,8 @@ def build_cluster_mapping(sbs: pd.DataFrame,
              .loc[:, list(MAPPING_COLUMNS)].reset_index(drop=True))
     table["growth_years"] = table["growth_years"].astype("int64")
     table["performance_class"] = table["performance_class"].astype(object)
+    table["merged_categories"] = table["merged_categories"].astype(object)
+    table["apportioned"] = table["apportioned"].astype(bool)
     pairs, density = build_linkages(table, related_percentile=related_percentile,
                                     min_regions=min_regions, divisions=divisions)
     for frame in (pairs, density):
@@ -331,10 +402,14 @@ def build_cluster_mapping(sbs: pd.DataFrame,
         :, ["scheme", "category", "division", "weight"]]
     unmapped = (pd.concat(unmapped_frames, ignore_index=True)
                 .loc[:, ["scheme", "category", "category_name"]].reset_index(drop=True))
+    clones = pd.concat(clone_frames, ignore_index=True).loc[
+        :, ["scheme", "category", "merged_categories", "category_name"]]
     return ClusterMapping(table=table, linkages=pairs, density=density, uncovered=uncovered,
                           unmapped_categories=unmapped,
                           notes=_note_counts(table), grid_rows_added=grid_rows_added,
-                          rules=rules, growth_years=growth_years, max_incomplete=max_incomplete)
+                          rules=rules, growth_years=growth_years, max_incomplete=max_incomplete,
+                          scheme_totals=scheme_employment(sbs, merged_weights, table, regional),
+                          clones=clones)
 
 
 def write_cluster_mapping(mapping: ClusterMapping,

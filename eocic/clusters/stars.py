@@ -17,7 +17,8 @@ value is published; a missing value never gets a star.
 
 :func:`panorama_2020_comparison` sets the counts beside the European Panorama of Clusters and
 Industrial Change 2020 (Hollanders & Merkelbach 2020): 2,950 clusters (198 high, 898 medium,
-1,854 basic) holding 23.4 % of employment.
+1,854 basic) holding 61.8 million jobs, 23.4 % of **total** employment and 50.3 % of the
+employment of the 51 traded (exporting) industries; each share is compared like with like.
 """
 
 from __future__ import annotations
@@ -31,9 +32,22 @@ PERFORMANCE_CLASSES: tuple[str, ...] = ("high", "medium", "basic")
 
 PANORAMA_2020: dict[str, float] = {
     "clusters": 2950, "high": 198, "medium": 898, "basic": 1854,
-    "employment_share_in_clusters": 0.234,
+    "share_of_total_employment": 0.234, "share_of_traded_employment": 0.503,
 }
-"""Published EOCIC 2020 Panorama figures (EU-28 regions, 51 traded categories, NACE 4-digit)."""
+"""Published EOCIC 2020 Panorama figures (EU-28 regions, 51 traded categories, NACE 4-digit):
+clusters by class, and the clusters' 61.8 million jobs as a share of total employment and of
+employment in the 51 traded industries (methodology section 8)."""
+
+COMPARISON_MEASURES: dict[str, str] = {
+    "clusters": "regional clusters (LQ >= 2)",
+    "high": "high-performing clusters",
+    "medium": "medium clusters",
+    "basic": "basic clusters",
+    "share_of_total_employment": "cluster employment / total employment (LFS)",
+    "share_of_traded_employment": "cluster employment / employment of the traded categories",
+    "share_of_business_economy": "cluster employment / SBS business-economy employment",
+}
+"""Measures of :func:`panorama_2020_comparison`, in words."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -118,32 +132,35 @@ def class_counts(table: pd.DataFrame) -> pd.DataFrame:
     return counted.reset_index()
 
 
-def employment_share_in_clusters(table: pd.DataFrame) -> float:
-    """Sum of E_rc over clusters / E_EU (E_EU = sum over regions of E_r, business economy).
-
-    ``table`` holds one scheme and one year. With overlapping categories (emerging
-    industries) a person can be counted twice; the share is then an upper bound.
-    """
-    if table["year"].nunique() != 1 or ("scheme" in table and table["scheme"].nunique() != 1):
-        raise ValueError("employment_share_in_clusters needs a table of one scheme and one year")
-    total = table.drop_duplicates("geo")["regional_employment"].sum()
-    return float(table.loc[table["is_cluster"], "employment"].sum() / total) if total > 0 else np.nan
-
-
-def panorama_2020_comparison(table: pd.DataFrame, year: int, scheme: str = "cluster") -> pd.DataFrame:
-    """This study's cluster counts and employment share beside the EOCIC 2020 Panorama.
+def panorama_2020_comparison(table: pd.DataFrame, year: int, scheme: str = "cluster", *,
+                             scheme_totals: pd.DataFrame,
+                             total_employment: pd.Series | None = None) -> pd.DataFrame:
+    """This study's clusters and their employment shares beside the EOCIC 2020 Panorama.
 
     Parameters
     ----------
     table : DataFrame
-        Starred cluster mapping table (:func:`award_stars`), with ``scheme`` if several.
+        Starred cluster mapping table (:func:`award_stars`), with ``scheme`` if several;
+        categories identical at the resolution of the data are already merged, so every
+        cluster counts once.
     year, scheme : the reference year and category scheme compared.
+    scheme_totals : DataFrame
+        The ``scheme_employment`` table (:func:`eocic.clusters.mapping.scheme_employment`):
+        per region the employment of the scheme's categories and of its clusters, every
+        division counted once, and E_r.
+    total_employment : Series, optional
+        Total employment of each region (persons, index ``geo``; LFS
+        ``lfs_employment_ths`` x 1000 in the reference year). Without it the share of total
+        employment is NaN.
 
     Returns
     -------
     DataFrame
-        ``measure`` (clusters, high, medium, basic, employment_share_in_clusters),
-        ``this_study``, ``panorama_2020``, ``ratio`` (this study / Panorama).
+        ``measure`` (:data:`COMPARISON_MEASURES`), ``description``, ``this_study``,
+        ``panorama_2020`` (NaN where the Panorama has no counterpart), ``ratio``,
+        ``regions`` (regions behind the number). Shares: the clusters' employment summed over
+        the regions having the denominator, divided by the denominator summed over the same
+        regions.
     """
     selected = table[table["year"] == year]
     if "scheme" in selected.columns:
@@ -151,16 +168,33 @@ def panorama_2020_comparison(table: pd.DataFrame, year: int, scheme: str = "clus
     if selected.empty:
         raise ValueError(f"no rows for scheme {scheme!r} and year {year} in the cluster mapping")
     counts = selected.loc[selected["is_cluster"], "performance_class"].value_counts()
-    ours = {
-        "clusters": float(selected["is_cluster"].sum()),
-        **{c: float(counts.get(c, 0)) for c in ("high", "medium", "basic")},
-        "employment_share_in_clusters": employment_share_in_clusters(selected),
-    }
-    rows = [{"measure": m, "this_study": ours[m], "panorama_2020": float(PANORAMA_2020[m])}
-            for m in PANORAMA_2020]
+    totals = scheme_totals[(scheme_totals["scheme"] == scheme)
+                           & (scheme_totals["year"] == year)].set_index("geo")
+    regions = selected["geo"].nunique()
+    rows = [{"measure": "clusters", "this_study": float(selected["is_cluster"].sum()),
+             "regions": regions}]
+    rows += [{"measure": c, "this_study": float(counts.get(c, 0)), "regions": regions}
+             for c in ("high", "medium", "basic")]
+
+    def share(denominator: pd.Series) -> tuple[float, int]:
+        both = pd.concat([totals["cluster_employment"], denominator], axis=1).dropna()
+        both = both[both.iloc[:, 1] > 0]
+        value = both.iloc[:, 0].sum() / both.iloc[:, 1].sum() if len(both) else np.nan
+        return float(value), len(both)
+
+    lfs = (total_employment if total_employment is not None
+           else pd.Series(dtype=float)).reindex(totals.index)
+    for measure, denominator in (("share_of_total_employment", lfs),
+                                 ("share_of_traded_employment", totals["employment"]),
+                                 ("share_of_business_economy", totals["regional_employment"])):
+        value, count = share(denominator)
+        rows.append({"measure": measure, "this_study": value, "regions": count})
     comparison = pd.DataFrame(rows)
+    comparison.insert(1, "description", comparison["measure"].map(COMPARISON_MEASURES))
+    comparison["panorama_2020"] = comparison["measure"].map(PANORAMA_2020).astype(float)
     comparison["ratio"] = comparison["this_study"] / comparison["panorama_2020"]
-    return comparison
+    return comparison.loc[:, ["measure", "description", "this_study", "panorama_2020", "ratio",
+                              "regions"]]
 
 
 def strongest_clusters(table: pd.DataFrame, year: int, scheme: str, *, top: int = 20,
