@@ -133,3 +133,17 @@ def related_categories(pairs: pd.DataFrame) -> dict[str, list[str]]:
         related.setdefault(str(first), set()).add(str(second))
         related.setdefault(str(second), set()).add(str(first))
     return {category: sorted(others) for category, others in sorted(related.items())}
+
+
+def division_location_quotients(sbs: pd.DataFrame, totals: pd.DataFrame,
+                                year: int) -> pd.DataFrame:
+    """``geo, nace_r2, employment, regional_employment, lq`` of every region x division of
+    ``sbs`` in ``year``: :func:`location_quotients` with the divisions as categories and E_r
+    from the ``regional_totals`` table (the ``sector`` scheme of the cluster mapping gives the
+    same numbers)."""
+    cells = sbs.loc[sbs["year"] == year, ["geo", "nace_r2", "employment"]].copy()
+    regional = totals[totals["year"] == year].set_index("geo")["employment"]
+    cells["regional_employment"] = cells["geo"].map(regional).astype(float)
+    cells["lq"] = location_quotients(cells.rename(columns={"nace_r2": "category"}),
+                                     by=("category",)).to_numpy()
+    return cells.sort_values(["geo", "nace_r2"], kind="mergesort").reset_index(drop=True)

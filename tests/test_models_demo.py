@@ -17,7 +17,6 @@ import pytest
 
 from eocic import pipeline, sources
 from eocic.demo import generate_demo_economy
-from eocic.demo.clusters import DEMO_CLUSTER_GROUPS
 from eocic.models.estimation import RegressionModel
 from eocic.models.regressions import load_tables, run_regressions
 from eocic.models.specifications import shipped_registry
@@ -33,7 +32,7 @@ def demo_run(tmp_path_factory):
         warnings.simplefilter("ignore")
         pipeline.run_pipeline(sources.locate_datasets(raw), raw, processed, year=2020)
     truth = json.loads((raw / "truth.json").read_text(encoding="utf-8"))
-    return processed, truth
+    return processed, truth, raw
 
 
 def _assert_in_ci(result, term, true_value):
@@ -43,7 +42,7 @@ def _assert_in_ci(result, term, true_value):
 
 
 def test_spec_a_recovers_convergence_and_cluster_strength(demo_run):
-    processed, truth = demo_run
+    processed, truth, _ = demo_run
     tables = load_tables(processed)
     t0, T = truth["first_year"], truth["last_year"]
     samples = build_samples(tables, grouping_from_mapping(truth["demo_cluster_groups"]), t0, T,
@@ -71,9 +70,9 @@ def test_spec_a_recovers_convergence_and_cluster_strength(demo_run):
 
 
 def test_spec_b_recovers_the_start_up_parameters(demo_run):
-    processed, truth = demo_run
+    processed, truth, _ = demo_run
     tables = load_tables(processed)
-    samples = build_samples(tables, grouping_from_mapping(DEMO_CLUSTER_GROUPS),
+    samples = build_samples(tables, grouping_from_mapping(truth["demo_cluster_groups"]),
                             truth["first_year"], truth["last_year"], units=("region_section",))
     shipped = shipped_registry()["B"].models[1]  # Births (2): ln birth rate + ln section LQ
     spec = dataclasses.replace(shipped, winsorise=None, sample="births_t0 >= 30")
@@ -84,9 +83,9 @@ def test_spec_b_recovers_the_start_up_parameters(demo_run):
 
 
 def test_run_regressions_writes_the_output_contract(demo_run, tmp_path):
-    processed, _ = demo_run
+    processed, _, raw = demo_run
     run = run_regressions(processed, tmp_path / "report", year=2020, specs="B,C",
-                          grouping="demo")
+                          grouping="demo", data_dir=raw)
     written = pd.read_parquet(processed / "regressions.parquet")
     assert {"spec", "model", "term", "coef", "se", "pvalue", "ci_low", "ci_high",
             "nobs"} <= set(written.columns)

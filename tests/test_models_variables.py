@@ -8,13 +8,13 @@ import pytest
 
 from eocic.models.variables import (
     cluster_employment,
+    division_lq,
     grouping_from_mapping,
     growth_status,
     growth_window,
-    location_quotients,
     region_division_sample,
     region_sample,
-    related_clusters,
+    related_of_grouping,
     section_grouping,
     validate_grouping,
 )
@@ -24,6 +24,8 @@ def _sbs(rows):
     frame = pd.DataFrame(rows, columns=["geo", "nace_r2", "year", "employment"])
     frame["local_units"] = frame["employment"] / 10
     frame["wages_eur"] = frame["employment"] * 30000.0
+    frame["employment_estimated"] = False
+    frame["apportioned"] = False
     return frame
 
 
@@ -39,16 +41,25 @@ def two_regions():
     return _sbs(start + end)
 
 
+@pytest.fixture
+def totals():
+    """The published business-economy totals (2015: XX12 still 200, B03 only unpublished)."""
+    return pd.DataFrame({"geo": ["XX11", "XX12", "XX11", "XX12"], "year": [2010, 2010, 2015, 2015],
+                         "employment": [100.0, 200.0, 80.0, 200.0]})
+
+
 def test_location_quotient_by_hand(two_regions):
-    cells = two_regions[two_regions["year"] == 2010].set_index(["geo", "nace_r2"])["employment"]
-    lq = location_quotients(cells)
+    cells = two_regions[two_regions["year"] == 2010].copy()
+    cells["regional_employment"] = cells["geo"].map({"XX11": 100.0, "XX12": 200.0})
+    lq = division_lq(cells[["geo", "nace_r2", "employment", "regional_employment"]])
+    lq.index = pd.MultiIndex.from_frame(cells[["geo", "nace_r2"]])
     assert lq[("XX11", "A01")] == pytest.approx((10 / 100) / (50 / 300))
     assert lq[("XX12", "B03")] == pytest.approx((140 / 200) / (200 / 300))
 
 
-def test_cluster_lq_excludes_the_own_division(two_regions):
+def test_cluster_lq_excludes_the_own_division(two_regions, totals):
     grouping = grouping_from_mapping({"X": ("A01", "A02")})
-    sample = region_division_sample(two_regions, grouping, 2010, 2015)
+    sample = region_division_sample(two_regions, totals, grouping, 2010, 2015)
     frame = sample.frame.set_index(["geo", "nace_r2"])
     expected = {("XX11", "A01"): 1.8, ("XX11", "A02"): 0.6, ("XX12", "A01"): 0.6,
                 ("XX12", "A02"): 1.2}
@@ -83,14 +94,25 @@ def test_weighted_grouping_and_validation():
 
 
 def test_related_clusters_are_the_top_decile_of_co_location():
-    lq = pd.DataFrame({
-        "c1": [1.0, 2.0, 3.0, 4.0, 5.0],
-        "c2": [2.0, 4.1, 6.0, 8.2, 10.0],  # moves with c1
-        "c3": [3.0, 1.0, 4.0, 1.0, 5.0],
-        "c4": [1.0, 5.0, 2.0, 4.0, 1.0],
-    })
-    pairs = related_clusters(lq)
-    assert set(map(tuple, pairs[["category", "related"]].to_numpy())) == {("c1", "c2"), ("c2", "c1")}
+    # twelve regions of equal size; c2 moves with c1; c6 is c3's clone (allocated from the
+    # same division): perfectly correlated with it, but never related to it
+    rng = np.random.default_rng(4)
+    base = np.arange(1.0, 13.0)
+    wide = pd.DataFrame({"c1": base, "c2": 2 * base + rng.normal(0, 0.1, 12)},
+                        index=[f"XX{k:02d}" for k in range(12)])
+    for name in ("c3", "c4", "c5"):
+        wide[name] = rng.permutation(base)
+    wide["c6"] = 0.5 * wide["c3"]
+    regional = pd.Series(1000.0, index=wide.index)
+    grouping = validate_grouping(pd.DataFrame({
+        "division": ["A01", "A02", "A03", "A04", "A05", "A03"],
+        "category": ["c1", "c2", "c3", "c4", "c5", "c6"],
+        "weight": [1.0, 1.0, 0.5, 1.0, 1.0, 0.5]}))
+    related, threshold = related_of_grouping(wide, regional, grouping)
+    assert "c2" in related["c1"] and "c1" in related["c2"]
+    assert "c6" not in related.get("c3", []) and "c3" not in related.get("c6", [])
+    assert all(category not in others for category, others in related.items())
+    assert 0 < threshold < 1.0
 
 
 def test_growth_status_and_window():
@@ -105,14 +127,14 @@ def test_growth_status_and_window():
         growth_window(range(2008, 2016), 2020)
 
 
-def test_region_sample_derives_population_and_uses_the_lq_proxy(two_regions):
+def test_region_sample_derives_population_and_uses_the_lq_proxy(two_regions, totals):
     context = pd.DataFrame({
         "geo": ["XX11", "XX12", "XX11", "XX12", "XX11", "XX12"],
         "year": [2010, 2010, 2015, 2015, 2010, 2010],
         "indicator": ["gdp_eur_per_head"] * 4 + ["gdp_mio_eur"] * 2,
         "value": [20000.0, 30000.0, 22000.0, 30000.0, 2000.0, 6000.0],
     })
-    sample = region_sample(two_regions, context, 2010, 2015)
+    sample = region_sample(two_regions, totals, context, 2010, 2015)
     frame = sample.frame.set_index("geo")
     assert frame.loc["XX11", "ln_population_t0"] == pytest.approx(np.log(100_000))
     assert frame.loc["XX11", "gdp_per_head_growth"] == pytest.approx(np.log(1.1) / 5)

@@ -100,9 +100,11 @@ def _demo():
     published = ~panel["confidential"] & ~panel["not_available"].str.contains("V16110")
     sbs = panel[["geo", "nace_r2", "year"]].assign(
         employment=panel["persons_employed"].astype(float).where(published))
+    totals = (panel.groupby(["geo", "year"], as_index=False)["persons_employed"].sum()
+              .rename(columns={"persons_employed": "employment"}))
     truth = economy.truth
     treated = sorted(regions.pilot_of())
-    cells = did.starred_cells(sbs, truth["first_year"],
+    cells = did.starred_cells(sbs, totals, truth["first_year"],
                               weights=weights_from_groups(truth["demo_cluster_groups"]))
     outcome = did.outcome_panel("starred_employment", sbs=sbs, cells=cells)
     controls = did.select_controls(outcome, treated, truth["pilot_start_year"], k=5)

@@ -13,48 +13,55 @@ Outputs (the contract of the stage):
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 from pathlib import Path
 
 import pandas as pd
 
 from eocic.atomic import atomic_path, write_parquet_atomic
-from eocic.demo.clusters import DEMO_CLUSTER_GROUPS
 from eocic.models import estimation, figures, specifications, tables, variables
 
 GROUPING_CHOICES = ("auto", "cluster", "demo", "section")
 
 
-def choose_grouping(choice: str, divisions) -> tuple[pd.DataFrame, str]:
+def choose_grouping(choice: str, divisions, *, processed_dir: str | Path | None = None,
+                    year: int | None = None,
+                    data_dir: str | Path | None = None) -> tuple[pd.DataFrame, str]:
     """The division -> cluster grouping and a sentence saying what it is.
 
-    ``auto``: the EOCIC 51 traded categories (``eocic.clusters.definitions.
-    allocation_weights("cluster")``) when that module is importable, else the NACE-section
-    proxy; ``cluster``: the EOCIC categories (error if unavailable); ``demo``: the demo
-    economy's planted groups (``DEMO_CLUSTER_GROUPS``); ``section``: the NACE section as a
-    labelled proxy.
+    ``auto`` and ``cluster``: the EOCIC traded categories exactly as the cluster mapping
+    (stage 02) allocates them (:func:`eocic.clusters.mapping.default_weights`, split by EU class
+    employment when stage 01 found national class data, clones merged by
+    :func:`eocic.clusters.definitions.merge_clones`); ``demo``: the demo economy's planted
+    groups, read from ``truth.json`` in ``data_dir`` (valid for the demo only); ``section``:
+    the NACE section as a labelled proxy.
     """
     if choice not in GROUPING_CHOICES:
         raise ValueError(f"grouping {choice!r}: use one of {', '.join(GROUPING_CHOICES)}")
     if choice in ("auto", "cluster"):
-        try:
-            from eocic.clusters.definitions import allocation_weights
-            weights = allocation_weights("cluster")
-        except (ImportError, AttributeError) as error:
-            if choice == "cluster":
-                raise ValueError("grouping 'cluster' needs eocic.clusters.definitions."
-                                 f"allocation_weights, which is not available: {error}") from error
-        else:
-            return variables.validate_grouping(weights), (
-                "Clusters: the 51 EOCIC traded cluster categories (NACE classes allocated to "
-                "divisions by eocic.clusters.definitions.allocation_weights('cluster')).")
+        from eocic.clusters.definitions import merge_clones
+        from eocic.clusters.mapping import default_weights
+
+        weights, clones = merge_clones(default_weights(("cluster",), processed_dir=processed_dir,
+                                                       year=year)["cluster"])
+        merged = (f" {len(clones)} groups of categories identical at division level are "
+                  "merged (" + "; ".join(clones["category_name"]) + ")." if len(clones) else "")
+        return variables.validate_grouping(weights), (
+            "Clusters: the EOCIC traded cluster categories, allocated to NACE divisions as in "
+            "the cluster mapping." + merged)
     if choice == "demo":
-        return variables.grouping_from_mapping(DEMO_CLUSTER_GROUPS), (
-            "Clusters: the demo economy's planted division groups (DEMO_CLUSTER_GROUPS); valid "
-            "for the demo data only.")
+        truth = Path(data_dir or "") / "truth.json"
+        if data_dir is None or not truth.exists():
+            raise ValueError("grouping 'demo' reads the demo's planted groups from truth.json "
+                             f"in the data folder ({truth} not found): use it with --source "
+                             "demo, or grouping 'cluster'")
+        groups = json.loads(truth.read_text(encoding="utf-8"))["demo_cluster_groups"]
+        return variables.grouping_from_mapping(groups), (
+            "Clusters: the demo economy's planted division groups (truth.json); valid for the "
+            "demo data only.")
     return variables.section_grouping(divisions), (
-        "PROXY clusters: each division's 'cluster' is its NACE section (the EOCIC category "
-        "definitions are not available in this run).")
+        "PROXY clusters: each division's 'cluster' is its NACE section.")
 
 
 @dataclasses.dataclass
@@ -75,7 +82,8 @@ def load_tables(processed_dir: str | Path) -> dict[str, pd.DataFrame]:
     """The processed tables the regressions read (absent optional tables are left out)."""
     folder = Path(processed_dir)
     loaded = {}
-    for name in ("sbs", "demography", "context", "cluster_mapping"):
+    for name in ("sbs", "regional_totals", "demography", "context", "cluster_mapping",
+                 "scheme_employment"):
         path = folder / f"{name}.parquet"
         if path.exists():
             loaded[name] = pd.read_parquet(path)
@@ -88,7 +96,8 @@ def load_tables(processed_dir: str | Path) -> dict[str, pd.DataFrame]:
 def run_regressions(processed_dir: str | Path, report_dir: str | Path | None, *, year: int,
                     t0: int = 0, window: int = 5, specs: str = "", extra_specs: str = "",
                     grouping: str = "auto", same_sample: bool | None = None,
-                    processed: dict[str, pd.DataFrame] | None = None) -> RegressionRun:
+                    processed: dict[str, pd.DataFrame] | None = None,
+                    data_dir: str | Path | None = None) -> RegressionRun:
     """Run the selected specifications and write the outputs.
 
     Parameters
@@ -110,6 +119,8 @@ def run_regressions(processed_dir: str | Path, report_dir: str | Path | None, *,
         Override every table's ``same_sample`` option.
     processed : dict, optional
         Already loaded processed tables (default: read from ``processed_dir``).
+    data_dir : path, optional
+        The run's raw data folder (grouping ``demo`` reads the demo's ``truth.json`` there).
     """
     clock = time.perf_counter()
     seconds: dict[str, float] = {}
@@ -117,7 +128,9 @@ def run_regressions(processed_dir: str | Path, report_dir: str | Path | None, *,
     registry = specifications.load_registry(extra_specs or None)
     chosen = specifications.select_tables(registry, specs)
     start, end = variables.growth_window(data["sbs"]["year"], year, t0, window)
-    grouping_frame, grouping_note = choose_grouping(grouping, data["sbs"]["nace_r2"].unique())
+    grouping_frame, grouping_note = choose_grouping(
+        grouping, data["sbs"]["nace_r2"].unique(), processed_dir=processed_dir, year=start,
+        data_dir=data_dir)
     units = tuple(dict.fromkeys(table.unit for table in chosen))
     samples = variables.build_samples(data, grouping_frame, start, end, units)
     seconds["samples"] = time.perf_counter() - clock

@@ -6,26 +6,33 @@ Three units of analysis (the ``unit`` of a specification):
     ``geo``, ``country``, ``nace_r2``, ``section``, ``category`` (the division's cluster,
     ``""`` if none), ``employment_t0``, ``employment_T``, ``wages_t0``, ``wages_T`` (EUR),
     ``local_units_t0``, ``local_units_T``, ``window`` (T - t0, years), ``status``
-    (``continuing`` | ``entry`` | ``exit`` | ``absent`` | ``missing``),
-    ``cluster_members_missing`` (other divisions of the own cluster without published
-    employment in the region at t0: they count as 0 in the cluster LQ), and
+    (``continuing`` | ``entry`` | ``exit`` | ``absent`` | ``missing``), ``estimated_t0``,
+    ``estimated_T`` (bool: the cell's employment is an estimate of a confidential value,
+    :mod:`eocic.confidential`), ``own_estimated`` (1 if either), ``apportioned`` (bool: the
+    region was split by a NUTS revision), ``cluster_members_estimated`` (other divisions of the
+    own cluster estimated at t0), ``cluster_members_missing`` (other divisions of the own
+    cluster without any value at t0: they count as 0 in the cluster LQ), and
 
     - ``employment_growth`` = ln(E_T / E_t0) / (T - t0), annual log growth (where both > 0);
       ``wage_growth`` the same for the average wage W / E (EUR per person employed);
-      ``local_units_growth`` the same for local units;
+      ``local_units_growth`` the same for local units (:func:`eocic.measures.log_growth`);
     - ``ln_employment_t0`` = ln E_t0;
-    - ``ln_lq_t0`` = ln[(E_ri / E_r) / (E_i / E)] at t0 (location quotient; totals over the
-      published cells, so confidential cells are left out of E_r, E_i and E);
+    - ``ln_lq_t0`` = ln LQ_ri at t0, the location quotient of :func:`eocic.measures.
+      location_quotients` with E_r the published business-economy total: the same number as
+      the ``sector`` scheme of the cluster mapping (stage 02) for every cell;
     - ``ln_lq_cluster_t0`` = ln max(floor, [(G_rc - w_ic E_ri) / E_r] / [(G_c - w_ic E_i) / E])
       with ``c`` the division's cluster, ``G_rc = sum_j w_jc E_rj`` the region's cluster
-      employment (weights of the grouping) and ``G_c = sum_r G_rc``: the strength of the
-      surrounding cluster *excluding the own division* (Delgado, Porter & Stern 2014). 0 for a
-      division outside every cluster or alone in its cluster (the sector fixed effect
-      absorbs that level);
+      employment (weights of the grouping), ``G_c = sum_r G_rc``, ``E_i = sum_r E_ri`` and
+      ``E = sum_r E_r``: the strength of the surrounding cluster *excluding the own division*
+      (Delgado, Porter & Stern 2014). 0 for a division outside every cluster or alone in its
+      cluster (the sector fixed effect absorbs that level);
     - ``ln_lq_related_t0`` = ln max(floor, LQ of the pooled employment of the clusters related
-      to ``c``), related = co-location correlation ``corr_r(LQ_rc, LQ_rc')`` above the P90 of
-      all cluster pairs (:func:`related_clusters`; methodology section 5). 0 where ``c`` has
-      no related cluster or the division no cluster.
+      to ``c``, the own division's share in them taken out): related = the co-location
+      linkages of :mod:`eocic.clusters.linkages` (Spearman correlation of the clusters' LQs
+      across regions above the P90 of all pairs, never zero-filled; categories from the same
+      divisions never related; a cluster never related to itself), through
+      :func:`eocic.measures.related_categories`. 0 where ``c`` has no related cluster or the
+      division no cluster.
 
 ``region_section`` (table B), one row per region x NACE section ``s``:
     ``births_t0``, ``births_T``, ``active_t0``, ``active_T``, ``high_growth_T`` (enterprises,
@@ -33,16 +40,19 @@ Three units of analysis (the ``unit`` of a specification):
     log growth), ``ln_births_t0``, ``ln_birth_rate_t0`` = ln(births / active) at t0,
     ``ln_high_growth_share_T`` = ln(high-growth / active enterprises) at T, and from SBS:
     ``employment_t0``, ``local_units_t0``, ``local_units_T``, ``local_units_growth``,
-    ``ln_local_units_t0``, ``ln_lq_section_t0`` (employment LQ of the section, t0),
-    ``strong_share_t0`` (share of the section's employment in division cells with LQ >= 2).
+    ``ln_local_units_t0``, ``ln_lq_section_t0`` (employment LQ of the section, t0, E_r the
+    published business-economy total), ``strong_share_t0`` (share of the section's employment
+    in division cells with LQ >= 2).
 
 ``region`` (table C), one row per region:
     ``ln_gdp_per_head_t0``, ``ln_gdp_per_head_T`` (EUR per inhabitant), ``gdp_per_head_growth``
     (annual log growth), ``ln_population_t0`` (population, or GDP / GDP per head when the
     population series is absent), ``tertiary_share_t0``, ``lifelong_learning_t0`` (% of the
-    25-64 population), ``strong_cluster_share_t0`` (share of the region's employment in
-    starred clusters: from ``cluster_mapping.parquet`` if given, else in division cells with
-    LQ >= 2 — a documented proxy; ``Sample.notes`` says which).
+    25-64 population), ``strong_cluster_share_t0`` (share of the region's business-economy
+    employment in starred clusters, every division counted once: from the cluster mapping's
+    ``scheme_employment`` if given, else in division cells with LQ >= 2, a documented proxy;
+    ``Sample.notes`` says which), ``apportioned`` (GDP per head copied from the source region of
+    a NUTS split).
 
 A *grouping* maps divisions to clusters: a DataFrame ``[division, category, weight]`` (weight
 = share of the division's employment allocated to the category, in (0, 1]). A division split
@@ -57,6 +67,7 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
+from eocic import measures
 from eocic.classifications.nace import nace_sections
 
 LQ_FLOOR = 0.01
@@ -194,20 +205,6 @@ def primary_category(grouping: pd.DataFrame) -> pd.DataFrame:
 # ------------------------------------------------------------------------------ indicators
 
 
-def location_quotients(employment: pd.Series) -> pd.Series:
-    r"""Location quotient ``LQ_ri = (E_ri / E_r) / (E_i / E)`` of a (geo, sector) Series.
-
-    Missing cells are left out of every total (so the totals are sums over published cells).
-    Reference: methodology section 1.4.
-    """
-    values = employment.astype(float)
-    geo = values.index.get_level_values(0)
-    sector = values.index.get_level_values(1)
-    region_total = values.groupby(geo).transform("sum")
-    sector_total = values.groupby(sector).transform("sum")
-    return (values / region_total) / (sector_total / values.sum())
-
-
 def cluster_employment(employment: pd.Series, grouping: pd.DataFrame) -> pd.DataFrame:
     """``G_rc = sum_j w_jc E_rj``: employment of each region in each cluster.
 
@@ -223,45 +220,44 @@ def cluster_employment(employment: pd.Series, grouping: pd.DataFrame) -> pd.Data
     return wide.reindex(sorted(set(cells["geo"])), fill_value=0.0)
 
 
-def related_clusters(cluster_lq: pd.DataFrame, percentile: float = RELATED_PERCENTILE
-                     ) -> pd.DataFrame:
-    """Related cluster pairs by co-location: ``corr_r(LQ_rc, LQ_rc')`` above a percentile.
-
-    Parameters
-    ----------
-    cluster_lq : DataFrame
-        Regions x categories, cluster LQs.
-    percentile : float
-        Threshold percentile of the off-diagonal correlations (default 90).
-
-    Returns
-    -------
-    DataFrame
-        ``category``, ``related``, ``correlation`` (both directions), sorted. Categories with
-        no variation across regions are left out of the correlation. Reference: methodology
-        section 5 ([I] default of the workbench, after the US Cluster Mapping practice).
+def division_lq(cells: pd.DataFrame) -> pd.Series:
+    """Location quotient of every region x division of ``cells`` (``geo, nace_r2, employment,
+    regional_employment``, one year): :func:`eocic.measures.location_quotients` with the
+    divisions as categories, the same numbers as the ``sector`` scheme of the cluster mapping.
     """
-    usable = cluster_lq.loc[:, cluster_lq.std(ddof=0) > 0]
-    if usable.shape[1] < 3:
-        return pd.DataFrame(columns=["category", "related", "correlation"])
-    correlation = usable.corr()
-    upper = correlation.where(np.triu(np.ones(correlation.shape, dtype=bool), k=1))
-    upper = upper.rename_axis(index="category", columns="related")
-    pairs = upper.stack().dropna().rename("correlation").reset_index()
-    threshold = np.percentile(pairs["correlation"], percentile)
-    chosen = pairs[pairs["correlation"] > threshold]
-    both = pd.concat([chosen, chosen.rename(columns={"category": "related",
-                                                     "related": "category"})])
-    both.attrs["threshold"] = float(threshold)
-    return both.sort_values(["category", "related"], ignore_index=True)
+    return measures.location_quotients(cells.rename(columns={"nace_r2": "category"}),
+                                       by=("category",))
 
 
-def _growth(start: pd.Series, end: pd.Series, window: int) -> pd.Series:
-    """Annual log growth ``ln(end / start) / window`` where both are positive, else NaN."""
-    positive = (start > 0) & (end > 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return pd.Series(np.where(positive, np.log(end / start) / window, np.nan),
-                         index=start.index)
+def cluster_lq_table(cluster_wide: pd.DataFrame, regional: pd.Series) -> pd.DataFrame:
+    """``geo, category, employment, regional_employment, lq`` of the clusters of a grouping:
+    G_rc and its location quotient (:func:`eocic.measures.location_quotients`)."""
+    long = cluster_wide.rename_axis(index="geo", columns="category").stack().rename(
+        "employment").reset_index()
+    long["regional_employment"] = long["geo"].map(regional).to_numpy()
+    long["lq"] = measures.location_quotients(long, by=("category",)).to_numpy()
+    return long
+
+
+def related_of_grouping(cluster_wide: pd.DataFrame, regional: pd.Series,
+                        grouping: pd.DataFrame, percentile: float = RELATED_PERCENTILE,
+                        min_regions: int = 10) -> tuple[dict[str, list[str]], float]:
+    """Related clusters of a grouping: the co-location linkages of
+    :func:`eocic.clusters.linkages.linkage_pairs` (the one definition of the study, also used by
+    the cluster mapping) on the clusters' LQs, through :func:`eocic.measures.related_categories`.
+
+    Returns ``({category: related categories}, threshold)`` (the P-``percentile`` correlation).
+    """
+    from eocic.clusters.linkages import linkage_pairs
+
+    table = cluster_lq_table(cluster_wide, regional)
+    divisions = {category: frozenset(part["division"])
+                 for category, part in grouping.groupby("category")}
+    pairs = linkage_pairs(table, related_percentile=percentile, min_regions=min_regions,
+                          divisions=divisions)
+    eligible = pairs.loc[~pairs["same_divisions"], "colocation_corr"].dropna()
+    threshold = float(np.percentile(eligible, percentile)) if len(eligible) else float("nan")
+    return measures.related_categories(pairs), threshold
 
 
 def growth_status(start: pd.Series, end: pd.Series) -> pd.Series:
@@ -274,9 +270,9 @@ def growth_status(start: pd.Series, end: pd.Series) -> pd.Series:
     return pd.Series(status, index=start.index)
 
 
-def _status_counts(frame: pd.DataFrame, measures: dict[str, tuple[str, str]]) -> pd.DataFrame:
+def _status_counts(frame: pd.DataFrame, pairs: dict[str, tuple[str, str]]) -> pd.DataFrame:
     rows = []
-    for measure, (start, end) in measures.items():
+    for measure, (start, end) in pairs.items():
         if start not in frame or end not in frame:
             continue
         counts = growth_status(frame[start], frame[end]).value_counts()
@@ -311,15 +307,24 @@ def growth_window(years, year: int, t0: int = 0, length: int = 5) -> tuple[int, 
 # ------------------------------------------------------------------------------ samples
 
 
-def region_division_sample(sbs: pd.DataFrame, grouping: pd.DataFrame, t0: int, T: int, *,
-                           lq_floor: float = LQ_FLOOR,
+def _regional(totals: pd.DataFrame, year: int) -> pd.Series:
+    """E_r (persons) of ``year`` from the ``regional_totals`` table, indexed by geo."""
+    rows = totals[totals["year"] == year]
+    return rows.set_index("geo")["employment"].astype(float)
+
+
+def region_division_sample(sbs: pd.DataFrame, totals: pd.DataFrame, grouping: pd.DataFrame,
+                           t0: int, T: int, *, lq_floor: float = LQ_FLOOR,
                            related_percentile: float = RELATED_PERCENTILE) -> Sample:
     """Region x division sample for table A (columns in the module docstring).
 
     Parameters
     ----------
     sbs : DataFrame
-        Processed ``sbs`` table (``geo, nace_r2, year, employment, local_units, wages_eur``).
+        Processed ``sbs`` table (``geo, nace_r2, year, employment, local_units, wages_eur``
+        and the flags ``employment_estimated``, ``apportioned``).
+    totals : DataFrame
+        The ``regional_totals`` table: E_r, the published business-economy employment.
     grouping : DataFrame
         ``[division, category, weight]`` (see :func:`validate_grouping`).
     t0, T : int
@@ -327,39 +332,56 @@ def region_division_sample(sbs: pd.DataFrame, grouping: pd.DataFrame, t0: int, T
     """
     grouping = validate_grouping(grouping)
     window = T - t0
-    measures = {"employment": "employment", "wages_eur": "wages", "local_units": "local_units"}
-    start = _year_values(sbs, t0, ["geo", "nace_r2"], {k: f"{v}_t0" for k, v in measures.items()})
-    end = _year_values(sbs, T, ["geo", "nace_r2"], {k: f"{v}_T" for k, v in measures.items()})
+    columns = {"employment": "employment", "wages_eur": "wages", "local_units": "local_units"}
+    start = _year_values(sbs, t0, ["geo", "nace_r2"], {k: f"{v}_t0" for k, v in columns.items()})
+    end = _year_values(sbs, T, ["geo", "nace_r2"], {k: f"{v}_T" for k, v in columns.items()})
     frame = start.join(end, how="outer").sort_index()
+    for year, suffix in ((t0, "t0"), (T, "T")):
+        flags = _year_values(sbs, year, ["geo", "nace_r2"],
+                             {"employment_estimated": f"estimated_{suffix}"})
+        frame[f"estimated_{suffix}"] = flags.reindex(frame.index)[f"estimated_{suffix}"].fillna(
+            False).astype(bool)
+    apportioned = _year_values(sbs, t0, ["geo", "nace_r2"], {"apportioned": "apportioned"})
+    frame["apportioned"] = apportioned.reindex(frame.index)["apportioned"].fillna(
+        False).astype(bool)
+    frame["own_estimated"] = (frame["estimated_t0"] | frame["estimated_T"]).astype(int)
     notes = [f"Growth window {t0}-{T} ({window} years)."]
 
     employment = frame["employment_t0"]
-    confidential = int(employment.isna().sum())
-    lq = location_quotients(employment)
+    geo = frame.index.get_level_values("geo")
+    division = frame.index.get_level_values("nace_r2")
+    regional = _regional(totals, t0)
+    region_total = regional.reindex(geo).to_numpy()
+    cells = pd.DataFrame({"geo": geo, "nace_r2": division, "employment": employment.to_numpy(),
+                          "regional_employment": region_total})
+    lq = division_lq(cells).to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
-        frame["ln_lq_t0"] = np.where(employment > 0, np.log(lq), np.nan)
+        frame["ln_lq_t0"] = np.where(lq > 0, np.log(lq), np.nan)
         frame["ln_employment_t0"] = np.where(employment > 0, np.log(employment), np.nan)
-    notes.append(f"LQs at t0 use the published cells; {confidential} region x division cells "
-                 "without published employment at t0 are left out of the totals.")
+    estimated_t0 = int(frame["estimated_t0"].sum())
+    notes.append(f"Location quotients at t0 as in the cluster mapping (eocic.measures): E_r is "
+                 f"the published business-economy total; {estimated_t0} region x division cells "
+                 "hold estimates of confidential values at t0 (flag estimated_t0).")
 
-    frame["employment_growth"] = _growth(frame["employment_t0"], frame["employment_T"], window)
+    frame["employment_growth"] = measures.log_growth(frame["employment_t0"],
+                                                     frame["employment_T"], window)
     with np.errstate(divide="ignore", invalid="ignore"):
         wage_t0 = frame["wages_t0"] / frame["employment_t0"]
         wage_T = frame["wages_T"] / frame["employment_T"]
-    frame["wage_growth"] = _growth(wage_t0, wage_T, window)
-    frame["local_units_growth"] = _growth(frame["local_units_t0"], frame["local_units_T"], window)
+    frame["wage_growth"] = measures.log_growth(wage_t0, wage_T, window)
+    frame["local_units_growth"] = measures.log_growth(frame["local_units_t0"],
+                                                      frame["local_units_T"], window)
 
     # own cluster, excluding the own division
     own = primary_category(grouping).set_index("division")
     members = grouping.groupby("category")["division"].nunique()
     cluster_wide = cluster_employment(employment, grouping)
-    geo = frame.index.get_level_values("geo")
-    division = frame.index.get_level_values("nace_r2")
     frame["category"] = own["category"].reindex(division).fillna("").to_numpy()
     own_weight = own["weight"].reindex(division).fillna(0.0).to_numpy()
-    region_total = employment.groupby(level="geo").sum().reindex(geo).to_numpy()
-    division_total = employment.groupby(level="nace_r2").sum().reindex(division).to_numpy()
-    grand_total = float(employment.sum())
+    known = employment.notna() & pd.Series(region_total > 0, index=frame.index)
+    division_total = employment.where(known).groupby(level="nace_r2").sum().reindex(
+        division).to_numpy()
+    grand_total = float(regional.reindex(sorted(set(geo))).sum())
     cluster_long = cluster_wide.stack().rename("G")
     in_cluster = (frame["category"] != "").to_numpy()
     alone = in_cluster & (members.reindex(frame["category"]).fillna(0).to_numpy() <= 1)
@@ -372,51 +394,70 @@ def region_division_sample(sbs: pd.DataFrame, grouping: pd.DataFrame, t0: int, T
                       / ((eu_cluster - division_total * own_weight) / grand_total))
     published = frame["employment_t0"].notna()
     unpublished = (~published).astype(float).to_numpy()
-    missing_by_cluster = pd.Series(unpublished).groupby(
-        [np.asarray(geo), frame["category"].to_numpy()]).transform("sum").to_numpy()
+    estimated = frame["estimated_t0"].astype(float).to_numpy()
+    by_cluster = [np.asarray(geo), frame["category"].to_numpy()]
+    missing_by_cluster = pd.Series(unpublished).groupby(by_cluster).transform("sum").to_numpy()
+    estimated_by_cluster = pd.Series(estimated).groupby(by_cluster).transform("sum").to_numpy()
     frame["cluster_members_missing"] = np.where(
         in_cluster, missing_by_cluster - unpublished, 0).astype(int)
+    frame["cluster_members_estimated"] = np.where(
+        in_cluster, estimated_by_cluster - estimated, 0).astype(int)
     usable = in_cluster & ~alone
     floored = usable & (lq_cluster < lq_floor)
     frame["ln_lq_cluster_t0"] = np.where(
         usable, np.log(np.maximum(np.nan_to_num(lq_cluster, nan=lq_floor), lq_floor)), 0.0)
-    frame.loc[np.isnan(region_total), "ln_lq_cluster_t0"] = np.nan
+    frame.loc[~(region_total > 0), "ln_lq_cluster_t0"] = np.nan
     n_outside = len(set(division[~in_cluster]))
     notes.append(
         f"Cluster LQ (excluding the own division) floored at {lq_floor} in {int(floored.sum())} "
         f"cells; set to 0 for {n_outside} divisions outside every cluster and "
         f"{len(set(division[alone]))} divisions alone in their cluster.")
     incomplete = int(((frame["cluster_members_missing"] > 0) & published).sum())
-    notes.append(f"{incomplete} published cells have at least one other division of their cluster "
-                 "unpublished at t0 (cluster_members_missing > 0): their cluster LQ counts "
-                 "those divisions as 0.")
+    if incomplete:
+        notes.append(f"{incomplete} cells have another division of their cluster without any "
+                     "value at t0 (cluster_members_missing > 0): their cluster LQ counts those "
+                     "divisions as 0.")
     split = grouping.groupby("division")["category"].nunique()
     if (split > 1).any():
         notes.append(f"{int((split > 1).sum())} divisions are split over several clusters; "
                      "each takes the cluster with its largest weight as its own.")
 
-    # related clusters
-    eu = cluster_wide.sum()
-    regional_total = employment.groupby(level="geo").sum().reindex(cluster_wide.index)
+    # related clusters (one definition: eocic.clusters.linkages), own division taken out
+    related, threshold = related_of_grouping(cluster_wide, regional, grouping,
+                                             related_percentile)
+    categories = list(cluster_wide.columns)
+    position = {category: k for k, category in enumerate(categories)}
+    relation = np.zeros((len(categories), len(categories)))
+    for category, others in related.items():
+        for other in others:
+            if category in position and other in position:
+                relation[position[category], position[other]] = 1.0
+    weight_wide = (grouping.pivot_table(index="division", columns="category", values="weight",
+                                        aggfunc="sum", fill_value=0.0)
+                   .reindex(columns=categories, fill_value=0.0))
+    pooled_region = cluster_wide.to_numpy() @ relation.T          # [r, c] related employment
+    pooled_eu = cluster_wide.sum().to_numpy() @ relation.T        # [c]
+    own_share = weight_wide.to_numpy() @ relation.T                # [i, c] i's weight in them
+    own_index = np.array([position.get(c, -1) for c in frame["category"]])
+    region_index = pd.Index(cluster_wide.index).get_indexer(geo)
+    share_of_own = own_share[weight_wide.index.get_indexer(division).clip(0), own_index.clip(0)]
+    share_of_own = np.where(weight_wide.index.get_indexer(division) >= 0, share_of_own, 0.0)
+    with_related = in_cluster & np.isin(frame["category"].to_numpy(), list(related))
+    pooled_r = pooled_region[region_index.clip(0), own_index.clip(0)] - (
+        frame["employment_t0"].fillna(0.0).to_numpy() * share_of_own)
+    pooled_c = pooled_eu[own_index.clip(0)] - division_total * share_of_own
     with np.errstate(divide="ignore", invalid="ignore"):
-        cluster_lq = cluster_wide.div(regional_total, axis=0) / (eu / grand_total)
-    pairs = related_clusters(cluster_lq.fillna(0.0), related_percentile)
-    related_lq = pd.DataFrame(0.0, index=cluster_wide.index, columns=cluster_wide.columns)
-    for category, group in pairs.groupby("category"):
-        pooled = cluster_wide[group["related"]].sum(axis=1)
-        related_lq[category] = (pooled / regional_total) / (eu[group["related"]].sum() / grand_total)
-    has_related = set(pairs["category"])
-    related_values = related_lq.stack().reindex(keys).to_numpy()
-    with_related = in_cluster & frame["category"].isin(has_related).to_numpy()
+        related_lq = (pooled_r / region_total) / (pooled_c / grand_total)
     frame["ln_lq_related_t0"] = np.where(
-        with_related, np.log(np.maximum(np.nan_to_num(related_values, nan=lq_floor), lq_floor)),
+        with_related, np.log(np.maximum(np.nan_to_num(related_lq, nan=lq_floor), lq_floor)),
         0.0)
-    frame.loc[np.isnan(region_total), "ln_lq_related_t0"] = np.nan
-    threshold = pairs.attrs.get("threshold", float("nan"))
+    frame.loc[~(region_total > 0), "ln_lq_related_t0"] = np.nan
     notes.append(
         f"Related clusters: co-location correlation of cluster LQs across regions above the "
-        f"P{related_percentile:g} ({threshold:.3f}); {len(pairs) // 2} related pairs, "
-        f"{len(has_related)} of {cluster_wide.shape[1]} clusters have at least one.")
+        f"P{related_percentile:g} ({threshold:.3f}; eocic.clusters.linkages, categories from the "
+        f"same divisions never related); {sum(len(v) for v in related.values()) // 2} related "
+        f"pairs, {len(related)} of {cluster_wide.shape[1]} clusters have at least one; the own "
+        "division's employment is taken out of the related term.")
 
     frame = frame.reset_index()
     frame["country"] = frame["geo"].str[:2]
@@ -433,8 +474,8 @@ def region_division_sample(sbs: pd.DataFrame, grouping: pd.DataFrame, t0: int, T
     return Sample("region_division", frame, t0, T, notes, counts)
 
 
-def region_section_sample(sbs: pd.DataFrame, demography: pd.DataFrame | None, t0: int, T: int
-                          ) -> Sample:
+def region_section_sample(sbs: pd.DataFrame, totals: pd.DataFrame,
+                          demography: pd.DataFrame | None, t0: int, T: int) -> Sample:
     """Region x section sample for table B (columns in the module docstring).
 
     Without ``demography`` (or with no data in the window) only the SBS-based columns exist;
@@ -443,10 +484,12 @@ def region_section_sample(sbs: pd.DataFrame, demography: pd.DataFrame | None, t0
     window = T - t0
     division_cells = sbs[sbs["year"].isin([t0, T])].copy()
     division_cells["section"] = division_cells["nace_r2"].str[0]
-    start_cells = division_cells[division_cells["year"] == t0].set_index(["geo", "nace_r2"])
-    lq = location_quotients(start_cells["employment"])
-    strong_employment = start_cells["employment"].where(lq >= STRONG_LQ, 0.0)
-    start_cells = start_cells.assign(strong=strong_employment)
+    regional = _regional(totals, t0)
+    start_cells = division_cells[division_cells["year"] == t0].copy()
+    start_cells["regional_employment"] = start_cells["geo"].map(regional)
+    lq = division_lq(start_cells[["geo", "nace_r2", "employment", "regional_employment"]])
+    start_cells["strong"] = start_cells["employment"].where(lq >= STRONG_LQ, 0.0)
+    start_cells = start_cells.set_index(["geo", "nace_r2"])
     by_section = division_cells.groupby(["geo", "section", "year"])[
         ["employment", "local_units"]].sum(min_count=1)
     frame = pd.DataFrame({
@@ -457,15 +500,21 @@ def region_section_sample(sbs: pd.DataFrame, demography: pd.DataFrame | None, t0
     strong = start_cells.reset_index().groupby(["geo", "section"])["strong"].sum(min_count=1)
     frame["strong_share_t0"] = strong.reindex(frame.index) / frame["employment_t0"]
     frame.index = frame.index.set_names(["geo", "nace_r2"])
-    section_lq = location_quotients(frame["employment_t0"])
+    section_cells = pd.DataFrame({
+        "geo": frame.index.get_level_values("geo"),
+        "nace_r2": frame.index.get_level_values("nace_r2"),
+        "employment": frame["employment_t0"].to_numpy(),
+        "regional_employment": regional.reindex(frame.index.get_level_values("geo")).to_numpy()})
+    section_lq = division_lq(section_cells).to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
         frame["ln_lq_section_t0"] = np.where(section_lq > 0, np.log(section_lq), np.nan)
         frame["ln_local_units_t0"] = np.where(frame["local_units_t0"] > 0,
                                               np.log(frame["local_units_t0"]), np.nan)
-    frame["local_units_growth"] = _growth(frame["local_units_t0"], frame["local_units_T"], window)
-    notes = [f"SBS window {t0}-{T} ({window} years); section employment, local units and LQs "
-             "are sums over the published division cells."]
-    measures = {"local_units": ("local_units_t0", "local_units_T")}
+    frame["local_units_growth"] = measures.log_growth(frame["local_units_t0"], frame["local_units_T"], window)
+    notes = [f"SBS window {t0}-{T} ({window} years); section employment and local units are "
+             "sums over the division cells (published or estimated); LQs divide by the "
+             "published business-economy totals (eocic.measures)."]
+    status_pairs = {"local_units": ("local_units_t0", "local_units_T")}
     demography_end = None
     if demography is not None and len(demography):
         demography_end = min(T, int(demography["year"].max()))
@@ -486,7 +535,7 @@ def region_section_sample(sbs: pd.DataFrame, demography: pd.DataFrame | None, t0
         })
         frame = frame.join(births, how="outer")
         demography_window = demography_end - t0
-        frame["births_growth"] = _growth(frame["births_t0"], frame["births_T"], demography_window)
+        frame["births_growth"] = measures.log_growth(frame["births_t0"], frame["births_T"], demography_window)
         with np.errstate(divide="ignore", invalid="ignore"):
             frame["ln_births_t0"] = np.where(frame["births_t0"] > 0, np.log(frame["births_t0"]),
                                              np.nan)
@@ -497,7 +546,7 @@ def region_section_sample(sbs: pd.DataFrame, demography: pd.DataFrame | None, t0
         notes.append(f"Business demography window {t0}-{demography_end} "
                      f"({demography_window} years; the demography ends in "
                      f"{int(demography['year'].max())}).")
-        measures["births"] = ("births_t0", "births_T")
+        status_pairs["births"] = ("births_t0", "births_T")
     else:
         notes.append("No business demography for the window: births and high-growth "
                      "variables are absent (table B uses its labelled proxies).")
@@ -505,7 +554,7 @@ def region_section_sample(sbs: pd.DataFrame, demography: pd.DataFrame | None, t0
     frame["country"] = frame["geo"].str[:2]
     frame["window"] = window
     return Sample("region_section", frame.sort_values(["geo", "nace_r2"], ignore_index=True),
-                  t0, T, notes, _status_counts(frame, measures))
+                  t0, T, notes, _status_counts(frame, status_pairs))
 
 
 def _context_value(context: pd.DataFrame, indicator: str, year: int) -> pd.Series:
@@ -513,34 +562,46 @@ def _context_value(context: pd.DataFrame, indicator: str, year: int) -> pd.Serie
     return rows.drop_duplicates("geo").set_index("geo")["value"].astype(float)
 
 
-def strong_cluster_share(sbs: pd.DataFrame, t0: int,
-                         cluster_mapping: pd.DataFrame | None = None) -> tuple[pd.Series, str]:
-    """Share of each region's employment (t0) in strong clusters, and a note on the basis.
+def strong_cluster_share(sbs: pd.DataFrame, totals: pd.DataFrame, t0: int,
+                         cluster_mapping: pd.DataFrame | None = None,
+                         scheme_totals: pd.DataFrame | None = None) -> tuple[pd.Series, str]:
+    """Share of each region's business-economy employment (t0) in strong clusters, and a note
+    on the basis.
 
-    From ``cluster_mapping`` (``scheme == "cluster"``, year t0, ``is_cluster``) when given and
-    non-empty for t0; otherwise the proxy: division cells with LQ >= 2. Denominator: the
-    region's employment summed over the published division cells (SBS business economy).
+    From the cluster mapping when given (``scheme_employment``: the clusters' employment with
+    every division counted once, else ``cluster_mapping``, scheme ``cluster``, ``is_cluster``,
+    year t0); otherwise the proxy: division cells with LQ >= 2. Denominator: E_r, the published
+    business-economy total (``regional_totals``).
     """
-    cells = sbs[sbs["year"] == t0].set_index(["geo", "nace_r2"])["employment"]
-    region_total = cells.groupby(level="geo").sum()
+    regional = _regional(totals, t0)
+    if scheme_totals is not None and len(scheme_totals):
+        chosen = scheme_totals[(scheme_totals["scheme"] == "cluster")
+                               & (scheme_totals["year"] == t0)]
+        if len(chosen):
+            strong = chosen.set_index("geo")["cluster_employment"]
+            return (strong.reindex(regional.index) / regional.where(regional > 0),
+                    f"Strong clusters from the cluster mapping (scheme 'cluster', {t0}).")
     if cluster_mapping is not None and len(cluster_mapping):
         chosen = cluster_mapping[(cluster_mapping["scheme"] == "cluster")
                                  & (cluster_mapping["year"] == t0)]
         if len(chosen):
             strong = chosen[chosen["is_cluster"].astype(bool)].groupby("geo")["employment"].sum()
-            share = strong.reindex(region_total.index, fill_value=0.0) / region_total
+            share = strong.reindex(regional.index, fill_value=0.0) / regional.where(regional > 0)
             return share, (f"Strong clusters from cluster_mapping.parquet (scheme 'cluster', "
                            f"is_cluster, {t0}).")
-    lq = location_quotients(cells)
-    strong = cells.where(lq >= STRONG_LQ, 0.0).groupby(level="geo").sum()
-    return strong / region_total, (
+    cells = sbs.loc[sbs["year"] == t0, ["geo", "nace_r2", "employment"]].copy()
+    cells["regional_employment"] = cells["geo"].map(regional)
+    lq = division_lq(cells)
+    strong = cells["employment"].where(lq >= STRONG_LQ, 0.0).groupby(cells["geo"]).sum()
+    return strong.reindex(regional.index) / regional.where(regional > 0), (
         f"PROXY: strong clusters = NACE division cells with LQ >= {STRONG_LQ:g} in {t0} "
         "(no cluster_mapping.parquet for this year).")
 
 
-def region_sample(sbs: pd.DataFrame, context: pd.DataFrame, t0: int, T: int,
-                  cluster_mapping: pd.DataFrame | None = None,
-                  area_km2: pd.Series | None = None) -> Sample:
+def region_sample(sbs: pd.DataFrame, totals: pd.DataFrame, context: pd.DataFrame, t0: int,
+                  T: int, cluster_mapping: pd.DataFrame | None = None,
+                  area_km2: pd.Series | None = None,
+                  scheme_totals: pd.DataFrame | None = None) -> Sample:
     """Region sample for table C (columns in the module docstring)."""
     window = T - t0
     notes = [f"Window {t0}-{T} ({window} years)."]
@@ -572,9 +633,17 @@ def region_sample(sbs: pd.DataFrame, context: pd.DataFrame, t0: int, T: int,
         values = _context_value(context, indicator, t0)
         if not values.empty:
             frame[name] = values.reindex(frame.index)
-    share, basis = strong_cluster_share(sbs, t0, cluster_mapping)
+    share, basis = strong_cluster_share(sbs, totals, t0, cluster_mapping, scheme_totals)
     frame["strong_cluster_share_t0"] = share.reindex(frame.index)
     notes.append(basis)
+    apportioned = (context[context["apportioned"] & context["indicator"].isin(
+        ["gdp_eur_per_head"]) & context["year"].isin([t0, T])]["geo"].unique()
+                   if "apportioned" in context.columns else [])
+    frame["apportioned"] = frame.index.isin(apportioned)
+    if frame["apportioned"].any():
+        notes.append(f"{int(frame['apportioned'].sum())} regions split by a NUTS revision have "
+                     "GDP per head copied from (or averaged over) their source region "
+                     "(apportioned): a rough value, flagged.")
     frame = frame.reset_index()
     frame["country"] = frame["geo"].str[:2]
     frame["window"] = window
@@ -596,8 +665,9 @@ def build_samples(tables: dict[str, pd.DataFrame], grouping: pd.DataFrame, t0: i
     Parameters
     ----------
     tables : dict
-        ``{"sbs": ..., "demography": ... (optional), "context": ..., "cluster_mapping": ...
-        (optional)}`` — the processed tables of a run.
+        ``{"sbs": ..., "regional_totals": ..., "demography": ... (optional), "context": ...,
+        "cluster_mapping": ..., "scheme_employment": ... (optional)}``: the processed tables of
+        a run.
     grouping : DataFrame
         Division -> cluster grouping ``[division, category, weight]``.
     t0, T : int
@@ -605,21 +675,25 @@ def build_samples(tables: dict[str, pd.DataFrame], grouping: pd.DataFrame, t0: i
     units : tuple of str
         Which samples to build.
     """
-    if "sbs" not in tables:
-        raise ValueError("build_samples: the processed sbs table is required")
+    for required in ("sbs", "regional_totals"):
+        if required not in tables:
+            raise ValueError(f"build_samples: the processed {required} table is required "
+                             "(stage 01 writes it)")
+    sbs, totals = tables["sbs"], tables["regional_totals"]
     samples = {}
     if "region_division" in units:
         samples["region_division"] = region_division_sample(
-            tables["sbs"], grouping, t0, T, lq_floor=lq_floor,
+            sbs, totals, grouping, t0, T, lq_floor=lq_floor,
             related_percentile=related_percentile)
     if "region_section" in units:
-        samples["region_section"] = region_section_sample(tables["sbs"], tables.get("demography"),
+        samples["region_section"] = region_section_sample(sbs, totals, tables.get("demography"),
                                                           t0, T)
     if "region" in units:
         if "context" not in tables:
             raise ValueError("build_samples: the region sample needs the processed context table")
-        samples["region"] = region_sample(tables["sbs"], tables["context"], t0, T,
-                                          tables.get("cluster_mapping"))
+        samples["region"] = region_sample(sbs, totals, tables["context"], t0, T,
+                                          tables.get("cluster_mapping"),
+                                          scheme_totals=tables.get("scheme_employment"))
     return samples
 
 

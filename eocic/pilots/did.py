@@ -19,7 +19,7 @@ Outcomes (:data:`OUTCOMES`, region x year, estimated in natural logs):
     GDP per head in EUR (context; an outcome of interest for the narrative, not of the pilot
     action itself).
 ``employment``
-    Total published SBS employment of the region.
+    The region's business-economy employment (the published aggregate, ``regional_totals``).
 
 Estimators (statsmodels OLS, standard errors clustered by pilot / region, t(G - 1) inference):
 
@@ -49,8 +49,8 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
+from eocic import measures
 from eocic.pilots.regions import PILOT_START_YEAR, pilot_of
-from eocic.stress.exposure import division_location_quotients
 
 OUTCOMES: tuple[str, ...] = ("starred_employment", "enterprise_births", "gdp_per_head",
                              "employment")
@@ -62,8 +62,8 @@ class EventStudyError(ValueError):
 
 # --------------------------------------------------------------------------- outcomes
 
-def starred_cells(sbs: pd.DataFrame, base_year: int, threshold: float = 2.0,
-                  weights: pd.DataFrame | None = None) -> pd.DataFrame:
+def starred_cells(sbs: pd.DataFrame, totals: pd.DataFrame, base_year: int,
+                  threshold: float = 2.0, weights: pd.DataFrame | None = None) -> pd.DataFrame:
     """Starred cells fixed in ``base_year``: ``geo, nace_r2, weight``.
 
     Without ``weights`` (the proxy): divisions with ``LQ_rd >= threshold`` in the base year,
@@ -72,7 +72,7 @@ def starred_cells(sbs: pd.DataFrame, base_year: int, threshold: float = 2.0,
     missing if a part is missing) contribute their divisions with weight ``w_cd`` (summed over
     starred categories, capped at 1).
     """
-    lq = division_location_quotients(sbs, base_year)
+    lq = measures.division_location_quotients(sbs, totals, base_year)
     if weights is None:
         starred = lq[lq["lq"] >= threshold]
         return (starred.assign(weight=1.0)[["geo", "nace_r2", "weight"]]
@@ -83,10 +83,9 @@ def starred_cells(sbs: pd.DataFrame, base_year: int, threshold: float = 2.0,
     category = grouped["weighted"].sum(min_count=1).where(grouped["weighted"].count()
                                                           == grouped.size())
     category = category.rename("employment").reset_index()
-    regional = lq.groupby("geo")["employment"].sum()
-    category_total = category.groupby("category")["employment"].sum()
-    category["lq"] = ((category["employment"] / category["geo"].map(regional))
-                      / (category["category"].map(category_total) / regional.sum()))
+    regional = lq.drop_duplicates("geo").set_index("geo")["regional_employment"]
+    category["regional_employment"] = category["geo"].map(regional)
+    category["lq"] = measures.location_quotients(category, by=("category",))
     chosen = category.loc[category["lq"] >= threshold, ["geo", "category"]]
     return _cells_of_categories(chosen, weights)
 
@@ -123,14 +122,15 @@ def starred_employment(sbs: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame:
 
 def outcome_panel(outcome: str, *, sbs: pd.DataFrame | None = None,
                   demography: pd.DataFrame | None = None, context: pd.DataFrame | None = None,
-                  cells: pd.DataFrame | None = None) -> pd.DataFrame:
+                  cells: pd.DataFrame | None = None,
+                  totals: pd.DataFrame | None = None) -> pd.DataFrame:
     """One outcome as a region x year panel: ``geo, year, value`` (levels; missing kept).
 
     ``cells`` (starred cells) is needed for ``starred_employment``; see :data:`OUTCOMES`.
     """
     if outcome not in OUTCOMES:
         raise EventStudyError(f"unknown outcome {outcome!r}; use one of {OUTCOMES}")
-    needs = {"starred_employment": ("sbs", sbs), "employment": ("sbs", sbs),
+    needs = {"starred_employment": ("sbs", sbs), "employment": ("regional_totals", totals),
              "enterprise_births": ("demography", demography),
              "gdp_per_head": ("context", context)}[outcome]
     if needs[1] is None:
@@ -140,8 +140,8 @@ def outcome_panel(outcome: str, *, sbs: pd.DataFrame | None = None,
             raise EventStudyError("starred_employment needs the starred cells (starred_cells)")
         return starred_employment(sbs, cells)
     if outcome == "employment":
-        grouped = sbs.groupby(["geo", "year"], sort=True)["employment"]
-        return grouped.sum(min_count=1).rename("value").reset_index()
+        return (totals[["geo", "year", "employment"]].rename(columns={"employment": "value"})
+                .sort_values(["geo", "year"], kind="mergesort").reset_index(drop=True))
     if outcome == "enterprise_births":
         births = demography[demography["indicator"] == "births"]
         grouped = births.groupby(["geo", "year"], sort=True)["value"]

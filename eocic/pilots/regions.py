@@ -158,7 +158,8 @@ def peer_sets(peers: pd.DataFrame | None, k: int = 5) -> dict[str, list[str]]:
     return result
 
 
-def cluster_profile(year: int, *, sbs: pd.DataFrame, cluster_mapping: pd.DataFrame | None = None,
+def cluster_profile(year: int, *, sbs: pd.DataFrame, totals: pd.DataFrame,
+                    cluster_mapping: pd.DataFrame | None = None,
                     scheme: str = "cluster") -> tuple[pd.DataFrame, str]:
     """Per region: ``geo, clusters, starred_employment, regional_employment`` in ``year``.
 
@@ -166,7 +167,7 @@ def cluster_profile(year: int, *, sbs: pd.DataFrame, cluster_mapping: pd.DataFra
     the proxy: divisions with ``LQ >= 2`` (the specialisation star) from ``sbs``. Returns the
     table and the basis used.
     """
-    from eocic.stress.exposure import division_location_quotients
+    from eocic import measures
 
     if cluster_mapping is not None:
         rows = cluster_mapping[(cluster_mapping["scheme"] == scheme)
@@ -178,12 +179,12 @@ def cluster_profile(year: int, *, sbs: pd.DataFrame, cluster_mapping: pd.DataFra
                               "regional_employment": grouped["regional_employment"].first()})
         basis = f"cluster mapping, scheme {scheme}"
     else:
-        lq = division_location_quotients(sbs, year)
+        lq = measures.division_location_quotients(sbs, totals, year)
         lq["starred"] = lq["employment"].where(lq["lq"] >= 2, 0.0)
         grouped = lq.groupby("geo", sort=True)
         table = pd.DataFrame({"clusters": (lq["lq"] >= 2).groupby(lq["geo"]).sum().astype("int64"),
                               "starred_employment": grouped["starred"].sum(),
-                              "regional_employment": grouped["employment"].sum(min_count=1)})
+                              "regional_employment": grouped["regional_employment"].first()})
         basis = "proxy: SBS divisions with LQ >= 2"
     return table.reset_index(), basis
 

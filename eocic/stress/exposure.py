@@ -3,10 +3,12 @@
 For region ``r``, reference year ``t`` and a scenario with shock ``s_d`` (fraction) for NACE
 division ``d`` (0 for divisions not listed):
 
-- expected employment change (persons)  ``dE_r = sum_d s_d * E_rdt`` over the published cells;
-- in percent of the region's employment ``100 * dE_r / E_rt`` with ``E_rt = sum_d E_rdt`` the
-  total SBS employment of the region (business economy B-N and S95, persons employed, sum of
-  the *published* division cells; confidential cells are not in it);
+- expected employment change (persons)  ``dE_r = sum_d s_d * E_rdt`` over the cells with a
+  value (published, or estimated where the source keeps them confidential,
+  :mod:`eocic.confidential`);
+- in percent of the region's employment ``100 * dE_r / E_rt`` with ``E_rt`` the region's
+  business-economy employment (sections B-N without K, and S95; the published aggregate of the
+  ``regional_totals`` table, persons employed);
 - top contributors: the divisions (or cluster categories, via allocation weights) with the
   largest ``|s_d * E_rdt|``;
 - portfolio concentration: Herfindahl-Hirschman index ``HHI_r = sum_k (E_rk / sum_j E_rj)^2``
@@ -19,11 +21,12 @@ division ``d`` (0 for divisions not listed):
   al. 2018; Boschma 2015, regional resilience);
 - rank of exposure: 1 = the largest expected loss in percent of employment.
 
-Confidential cells are missing, never zero: a shocked division whose employment is not
-published has an unknown contribution. It is counted (``unknown_cells``) and its size is
-estimated from the nearest year in which the same cell is published, to report the share of the
-region's employment whose exposure is unknown (``unknown_share``, a lower bound when some cells
-are never published). ``expected_change`` is the sum over the known cells.
+Cells without a value (only with ``confidential="exclude"`` in stage 01) are missing, never
+zero: a shocked division without employment has an unknown contribution. It is counted
+(``unknown_cells``) and its size is taken from the nearest year in which the same cell has a
+value, to report the share of the region's employment whose exposure is unknown
+(``unknown_share``, a lower bound when some cells never have one). ``expected_change`` is the sum
+over the known cells; ``estimated_share`` says how much of it rests on estimated cells.
 """
 
 from __future__ import annotations
@@ -31,14 +34,18 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from eocic import measures
 from eocic.stress.scenarios import Scenario
 
 STRESS_COLUMNS: tuple[str, ...] = (
     "geo", "scenario", "year", "employment", "expected_change", "expected_change_pct",
-    "unknown_share", "unknown_cells", "hhi", "effective_number", "hhi_basis", "density_cushion",
-    "cushion_basis", "top_contributor", "rank")
-"""Columns of ``stress_test.parquet``: ``employment`` (persons, published SBS total of the
-region), ``expected_change`` (persons), ``expected_change_pct`` (% of ``employment``),
+    "estimated_share", "apportioned", "unknown_share", "unknown_cells", "hhi",
+    "effective_number", "hhi_basis", "density_cushion", "cushion_basis", "top_contributor",
+    "rank")
+"""Columns of ``stress_test.parquet``: ``employment`` (persons, the region's published
+business-economy employment), ``expected_change`` (persons), ``expected_change_pct`` (% of
+``employment``), ``estimated_share`` (share of ``|expected_change|`` contributed by estimated
+cells), ``apportioned`` (bool, the region was split by a NUTS revision),
 ``unknown_share`` (fraction of the region's employment in shocked cells that are not
 published), ``unknown_cells`` (number of such cells), ``hhi`` (0-1), ``effective_number``
 (1/hhi), ``hhi_basis`` (``division`` or ``cluster``), ``density_cushion`` (0-1),
@@ -90,6 +97,11 @@ def division_exposure(sbs: pd.DataFrame, shocks: pd.Series, year: int) -> pd.Dat
     size of a missing cell, see :func:`nearest_year_estimates`).
     """
     cells = _year_cells(sbs, year)
+    flags = sbs.loc[sbs["year"] == year].set_index(["geo", "nace_r2"])
+    index = pd.MultiIndex.from_frame(cells[["geo", "nace_r2"]])
+    for column in ("employment_estimated", "apportioned"):
+        cells[column] = (flags[column].reindex(index).fillna(False).astype(bool).to_numpy()
+                         if column in flags.columns else False)
     cells["shock"] = cells["nace_r2"].map(shocks).fillna(0.0).astype("float64")
     cells["contribution"] = np.where(cells["shock"] == 0.0, 0.0,
                                      cells["shock"] * cells["employment"])
@@ -103,36 +115,43 @@ def uncovered_divisions(sbs: pd.DataFrame, shocks: pd.Series, year: int) -> list
     return sorted(d for d, s in shocks.items() if s != 0 and d not in present)
 
 
-def regional_exposure(cells: pd.DataFrame) -> pd.DataFrame:
+def regional_exposure(cells: pd.DataFrame, regional: pd.Series) -> pd.DataFrame:
     """Aggregate :func:`division_exposure` to regions.
 
-    Returns ``geo, employment, expected_change, expected_change_pct, unknown_share,
-    unknown_cells`` (formulas in the module docstring). A region without any published
-    employment has NaN employment, change and percentage.
+    ``regional``: E_r, the published business-economy employment by region (persons). Returns
+    ``geo, employment, expected_change, expected_change_pct, estimated_share, apportioned,
+    unknown_share, unknown_cells`` (formulas in the module docstring). A region without
+    employment has NaN change and percentage.
     """
     shocked_unknown = (cells["shock"] != 0.0) & cells["employment"].isna()
     frame = cells.assign(
         known_change=cells["contribution"].fillna(0.0),
+        estimated_change=cells["contribution"].where(cells["employment_estimated"],
+                                                     0.0).fillna(0.0).abs(),
+        absolute_change=cells["contribution"].fillna(0.0).abs(),
         unknown_size=cells["estimate"].where(shocked_unknown, 0.0).fillna(0.0),
-        missing_size=cells["estimate"].where(cells["employment"].isna(), 0.0).fillna(0.0),
         shocked_unknown=shocked_unknown.astype("int64"))
     grouped = frame.groupby("geo", sort=True)
     result = pd.DataFrame({
-        "employment": grouped["employment"].sum(min_count=1),
         "expected_change": grouped["known_change"].sum(),
+        "estimated_change": grouped["estimated_change"].sum(),
+        "absolute_change": grouped["absolute_change"].sum(),
         "unknown_size": grouped["unknown_size"].sum(),
-        "missing_size": grouped["missing_size"].sum(),
         "unknown_cells": grouped["shocked_unknown"].sum().astype("int64"),
+        "apportioned": grouped["apportioned"].any(),
     })
+    result["employment"] = regional.reindex(result.index).astype(float)
     has_employment = result["employment"] > 0
     result["expected_change"] = result["expected_change"].where(has_employment)
     result["expected_change_pct"] = 100.0 * result["expected_change"] / result["employment"]
-    result["unknown_share"] = (result["unknown_size"]
-                               / (result["employment"] + result["missing_size"])).where(
-                                   has_employment)
-    return (result.drop(columns=["unknown_size", "missing_size"]).reset_index()
-            [["geo", "employment", "expected_change", "expected_change_pct", "unknown_share",
-              "unknown_cells"]])
+    result["estimated_share"] = (result["estimated_change"]
+                                 / result["absolute_change"].where(result["absolute_change"] > 0)
+                                 ).fillna(0.0).where(has_employment)
+    result["unknown_share"] = (result["unknown_size"] / result["employment"]).where(
+        has_employment)
+    return (result.reset_index()
+            [["geo", "employment", "expected_change", "expected_change_pct", "estimated_share",
+              "apportioned", "unknown_share", "unknown_cells"]])
 
 
 def herfindahl(employment: pd.Series) -> float:
@@ -185,28 +204,14 @@ def cluster_portfolio(cluster_mapping: pd.DataFrame, year: int,
     return rows[["geo", "category", "employment"]].rename(columns={"category": "unit"})
 
 
-def division_location_quotients(sbs: pd.DataFrame, year: int) -> pd.DataFrame:
-    """LQ_rd = (E_rd / E_r) / (E_d / E) over the published cells of ``year``.
-
-    ``E_r`` sums the region's published divisions, ``E_d`` the division's published regions,
-    ``E`` all published cells. Returns ``geo, nace_r2, employment, lq`` (NaN where the cell is
-    not published).
-    """
-    cells = _year_cells(sbs, year)
-    regional = cells.groupby("geo")["employment"].transform("sum")
-    divisional = cells.groupby("nace_r2")["employment"].transform("sum")
-    total = cells["employment"].sum()
-    cells["lq"] = (cells["employment"] / regional) / (divisional / total)
-    return cells
-
-
-def sector_density(sbs: pd.DataFrame, year: int) -> pd.DataFrame:
+def sector_density(sbs: pd.DataFrame, totals: pd.DataFrame, year: int) -> pd.DataFrame:
     """Relatedness density of the divisions (scheme ``sector``) computed from ``sbs`` with
     :func:`eocic.clusters.linkages.density_table`: ``geo, category, lq, presence, density,
     opportunity_rank``. Used when ``relatedness_density.parquet`` is absent."""
     from eocic.clusters.linkages import density_table
 
-    lq = division_location_quotients(sbs, year).rename(columns={"nace_r2": "category"})
+    lq = measures.division_location_quotients(sbs, totals, year).rename(
+        columns={"nace_r2": "category"})
     return density_table(lq[["geo", "category", "lq"]])
 
 
@@ -276,6 +281,7 @@ def exposure_rank(change_pct: pd.Series, geo: pd.Series) -> pd.Series:
 
 
 def stress_test(sbs: pd.DataFrame, scenarios: list[Scenario], year: int, *,
+                totals: pd.DataFrame,
                 portfolio: pd.DataFrame | None = None, portfolio_basis: str = "division",
                 density: pd.DataFrame | None = None, cushion_basis: str = "sector (from sbs)",
                 weights: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -288,6 +294,8 @@ def stress_test(sbs: pd.DataFrame, scenarios: list[Scenario], year: int, *,
     scenarios : list of Scenario
     year : int
         Reference year.
+    totals : DataFrame
+        The ``regional_totals`` table: E_r, the denominator of ``expected_change_pct``.
     portfolio : DataFrame, optional
         ``geo, unit, employment`` for the HHI (default: the SBS divisions of ``year``), with
         ``portfolio_basis`` naming it.
@@ -307,13 +315,14 @@ def stress_test(sbs: pd.DataFrame, scenarios: list[Scenario], year: int, *,
     if portfolio is None:
         portfolio = division_portfolio(sbs, year)
     if density is None:
-        density = sector_density(sbs, year)
+        density = sector_density(sbs, totals, year)
+    regional_employment = totals[totals["year"] == year].set_index("geo")["employment"]
     hhi = concentration(portfolio).set_index("geo")
     cushion = density_cushion(density)
     frames = []
     for position, scenario in enumerate(scenarios):
         cells = division_exposure(sbs, scenario.shocks, year)
-        regional = regional_exposure(cells)
+        regional = regional_exposure(cells, regional_employment)
         contributions = (category_contributions(cells, weights) if weights is not None
                          else division_contributions(cells))
         top = top_contributors(contributions, n=1).set_index("geo")
