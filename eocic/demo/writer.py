@@ -82,7 +82,7 @@ def demo_readme(economy: DemoEconomy, datasets: list[DemoDataset]) -> str:
         f"- seed: {truth['seed']}; years {truth['first_year']}-{truth['last_year']} "
         f"(business demography to {truth['demography_last_year']})",
         f"- {truth['n_regions']} NUTS-2 regions ({truth['nuts_version']}, EU-27) plus country "
-        "(NUTS-0) rows",
+        "(NUTS-0) rows, and NUTS-1 rows in `sbs_r_nuts06_r2`",
         f"- {len(truth['planted_pairs'])} planted strong clusters in "
         f"{len(truth['demo_cluster_groups'])} demo cluster groups; pilot regions: "
         + ", ".join(truth["pilot_regions"]),
@@ -106,6 +106,20 @@ def demo_readme(economy: DemoEconomy, datasets: list[DemoDataset]) -> str:
         "Flags: legacy files use `c` confidential, `p` provisional, `b` break, `u` low "
         "reliability; API files use the 2025 code lists (`C` confidential, `p`, `b`, `u`). "
         "`:` marks a value that is not available.",
+        "",
+        "## Confidential cells",
+        "",
+        "`sbs_r_nuts06_r2` has NUTS-2, NUTS-1 and country rows for every division and section; "
+        "every aggregate is the sum of its NUTS-2 x division cells, confidential ones included. "
+        f"About {truth['confidentiality']['primary_share_target']:.0%} of the NUTS-2 x division "
+        "cells per year are primary confidential (small cells, small regions, divisions of few "
+        "large units); persons employed (V16110) and wages (V13320) are `: c` there, local units "
+        "(V11210) stay published in most of them. Secondary suppression then hides further cells "
+        "until no published aggregate reveals a single suppressed cell (step 9 below).",
+        "",
+        "| suppressed division cells, persons employed, all years (`measured_shares`) | share |",
+        "|---|---|",
+        *(f"| {k} | {v:.4f} |" for k, v in truth["confidentiality"]["measured_shares"].items()),
         "",
         "## Planted parameters",
         "",
