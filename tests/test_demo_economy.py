@@ -25,8 +25,9 @@ EXPECTED_FILES = [
     "README.md", "bd_hgnace2_r3.tsv.gz", "demo_r_d2jan.tsv.gz", "edat_lfse_04.tsv.gz",
     "htec_emp_reg2.tsv.gz", "isoc_r_broad_h.tsv.gz", "lfst_r_lfe2en2.tsv.gz",
     "nama_10r_2gdp.tsv.gz", "rd_e_gerdreg.tsv.gz", "sbs_r_nuts06_r2.tsv.gz",
-    "trng_lfse_04.tsv.gz", "truth.json",
+    "trng_lfse_04.tsv.gz", "truth.json", "truth_confidential.csv.gz",
 ]
+SBS_NAMES = {"V16110": "employment", "V11210": "local_units", "V13320": "wages_eur"}
 
 
 @pytest.fixture(scope="module")
@@ -301,6 +302,37 @@ def test_confidentiality_hits_small_cells_small_regions_concentrated_divisions(e
     assert (panel["local_units_confidential"] == (panel["local_units_suppression"] != "")).all()
 
 
+def test_confidential_truth_file(demo_dir, published, economy):
+    folder, _, _ = demo_dir
+    # a plain gzip CSV: pandas reads it without eocic
+    truth = pd.read_csv(folder / "truth_confidential.csv.gz", dtype={"geo": str, "nace_r2": str})
+    assert list(truth.columns) == ["geo", "nace_r2", "year", "indicator", "true_value",
+                                   "suppression"]
+    key = ["geo", "nace_r2", "year", "indicator"]
+    assert truth[key].equals(truth[key].sort_values(key, ignore_index=True))
+    assert not truth.duplicated(key).any()
+    assert truth["true_value"].dtype == np.int64
+    # exactly the ": c" NUTS-2 x division cells of the published file
+    cells = published[(published["nace_r2"].str.len() == 3) & (published["geo"].str.len() == 4)
+                      & published["suppressed"]]
+    expected = set(zip(cells["geo"], cells["nace_r2"], cells["time"].astype(int),
+                       cells["indic_sb"].map(SBS_NAMES)))
+    assert set(zip(truth["geo"], truth["nace_r2"], truth["year"], truth["indicator"])) == expected
+    # the values are the simulated ones (wages in EUR, like the pipeline's wages_eur)
+    panel = economy.employment.set_index(["geo", "nace_r2", "year"])
+    for indicator, column, scale in (("employment", "persons_employed", 1),
+                                     ("local_units", "local_units", 1), ("wages_eur", "wages", 1e6)):
+        rows = truth[truth["indicator"] == indicator]
+        values = panel.loc[list(zip(rows["geo"], rows["nace_r2"], rows["year"])), column]
+        np.testing.assert_allclose(rows["true_value"], values.to_numpy() * scale, rtol=0, atol=0.5)
+        label = "suppression" if indicator != "local_units" else "local_units_suppression"
+        assert (rows["suppression"].to_numpy() == panel.loc[values.index, label].to_numpy()).all()
+    employment = truth[truth["indicator"] == "employment"]
+    assert (employment["suppression"] == "primary").sum() == pytest.approx(
+        CONFIDENTIAL_SHARE * 242 * 71 * 16, rel=0.01)
+    assert set(truth["suppression"]) == {"primary", "secondary"}
+
+
 def test_smaller_cells_are_more_often_confidential(economy):
     panel = economy.employment
     small = panel["persons_employed"] < panel["persons_employed"].median()
@@ -378,6 +410,7 @@ def test_truth_json_keys_and_planted_clusters(demo_dir, economy):
     assert truth["parameters"] == PARAMETERS
     assert truth["confidential_share_target"] == CONFIDENTIAL_SHARE
     confidentiality = truth["confidentiality"]
+    assert confidentiality["truth_file"] == "truth_confidential.csv.gz"
     measured = confidentiality["measured_shares"]
     assert measured["nuts2_primary"] == pytest.approx(CONFIDENTIAL_SHARE, abs=1e-3)
     assert measured["nuts2_suppressed"] == pytest.approx(
@@ -415,7 +448,7 @@ def test_readme_describes_files_and_dgp(demo_dir):
         if name != "README.md":
             assert f"`{name}`" in readme
     assert "g_ri = mu_i + rho_r + delta * ln LQ_ri + beta * ln LQcl_ri + eps_ri" in readme
-    assert "secondary suppression" in readme.lower()
+    assert "secondary suppression" in readme.lower() and "`wages_eur`" in readme
     assert "invented" in readme
 
 

@@ -15,6 +15,8 @@ how Eurostat lays it out (dimension order, legacy or API layout, decimals). Rule
   wages together, local units on their own (mostly published). A one-division section (D, L),
   a one-region NUTS-1 and a one-region country are suppressed exactly where their only part
   is;
+- ``truth_confidential.csv.gz`` (:func:`confidential_truth`): the true values of the
+  suppressed NUTS-2 x division cells;
 - legacy files use the pre-2025 flags (``c``, ``p``, ``b``, ``u``), API files the 2025 ones
   (``C`` confidential in the confidentiality list, ``p``, ``b``, ``u`` observation status);
 - the last year is provisional (``p``); LFS-based indicators carry a break (``b``) in 2021
@@ -150,6 +152,31 @@ def sbs_table(economy: DemoEconomy) -> pd.DataFrame:
             "flags": pd.Categorical(flags),
         }))
     return _tidy(pd.concat(parts, ignore_index=True), {}, ["nace_r2", "indic_sb", "geo"])
+
+
+def confidential_truth(economy: DemoEconomy) -> pd.DataFrame:
+    """The true values of the suppressed NUTS-2 x division cells (``truth_confidential.csv.gz``).
+
+    One row per suppressed NUTS-2 x division x year x indicator: ``geo``, ``nace_r2``,
+    ``year``, ``indicator`` (``employment`` = persons employed V16110, ``local_units`` =
+    V11210, ``wages_eur`` = wages and salaries V13320 in EUR, i.e. the published 0.1 million
+    EUR value x 1e6, as the pipeline's ``wages_eur``), ``true_value`` (int64: the value
+    Eurostat would have published) and ``suppression`` (``primary`` or ``secondary``); sorted
+    by geo, nace_r2, year, indicator.
+    """
+    panel = economy.employment
+    key = panel[["geo", "nace_r2", "year"]]
+    wages_eur = np.rint(panel["wages"].to_numpy() * 10).astype(np.int64) * 100_000
+    parts = [
+        key.assign(indicator="employment", true_value=panel["persons_employed"].astype(np.int64),
+                   suppression=panel["suppression"])[panel["confidential"]],
+        key.assign(indicator="local_units", true_value=panel["local_units"].astype(np.int64),
+                   suppression=panel["local_units_suppression"])[panel["local_units_confidential"]],
+        key.assign(indicator="wages_eur", true_value=wages_eur,
+                   suppression=panel["suppression"])[panel["confidential"]],
+    ]
+    table = pd.concat(parts, ignore_index=True)
+    return table.sort_values(["geo", "nace_r2", "year", "indicator"], ignore_index=True)
 
 
 def demography_table(economy: DemoEconomy) -> pd.DataFrame:

@@ -7,7 +7,7 @@ section ``s`` (B-N), year ``t`` from ``t0 = first_year`` to ``T = last_year``. P
 are rounded like Eurostat's (persons and units: integers; wages: 0.1 million EUR), and all
 later quantities are computed from the rounded base year, so the planted parameters are
 recoverable from the simulated tables (the published files hide the confidential cells of step
-9).
+9; ``truth_confidential.csv.gz`` holds their values).
 
 1. Base-year employment (persons employed, SBS ``V16110``)
    - region size: ``ln S_r = ln 380000 + nu_c + a_r``, ``nu_c ~ N(0, 0.3^2)``,
@@ -111,8 +111,9 @@ recoverable from the simulated tables (the published files hide the confidential
    suppressed itself; a country value with one suppressed NUTS-1 child keeps its value and
    loses the smallest NUTS-1 sibling instead (one with a suppressed child first; the sibling
    then loses its smallest NUTS-2 child). About 15 % of NUTS-2 x division cells end up
-   suppressed (``truth["confidentiality"]["measured_shares"]``). Of the other NUTS-2 x
-   division values 0.3 % per indicator are not available (bare ``:``), and the last year is provisional.
+   suppressed (``truth["confidentiality"]["measured_shares"]``); their true values are in
+   ``truth_confidential.csv.gz``. Of the other NUTS-2 x division values 0.3 % per indicator
+   are not available (bare ``:``), and the last year is provisional.
    Draws: ``c_ri``, ``n_rit`` and the not-available draws come right after step 6, where the
    earlier 4 % rule drew them, so steps 7-8 draw the same numbers as before; ``b_c`` and the
    local-units draw come after step 8.
@@ -175,6 +176,8 @@ CONFIDENTIALITY_WEIGHTS = {"units": 0.5, "region_size": 0.3, "concentrated": 0.7
 ``CONCENTRATED_DIVISIONS`` in the primary confidentiality score, and the standard deviation of
 its country effect (step 9)."""
 NOT_AVAILABLE_SHARE = 0.003
+CONFIDENTIAL_TRUTH_FILE = "truth_confidential.csv.gz"
+"""File beside ``truth.json`` with the true values of the suppressed cells."""
 DEMOGRAPHY_SECTIONS = tuple("BCDEFGHIJKLMN")
 
 TRUTH_KEYS: dict[str, str] = {
@@ -198,8 +201,10 @@ TRUTH_KEYS: dict[str, str] = {
     "confidential_share_target": "share of NUTS-2 x division cells per year that are primary "
     "confidential (CONFIDENTIAL_SHARE)",
     "confidentiality": "primary_share_target, local_units_confidential_share (of primary cells), "
-    "concentrated_divisions, score_weights (step 9) and measured_shares (all years: NUTS-2 x "
-    "division persons-employed "
+    "concentrated_divisions, score_weights (step 9), truth_file (truth_confidential.csv.gz: one "
+    "row per suppressed NUTS-2 x division x year x indicator with geo, nace_r2, year, indicator "
+    "= employment | local_units | wages_eur, true_value in persons, units or EUR, suppression = "
+    "primary | secondary) and measured_shares (all years: NUTS-2 x division persons-employed "
     "cells primary, secondary, suppressed; NUTS-1 and national division cells suppressed; "
     "suppressed NUTS-2 cells with local units published)",
     "n_regions": "number of NUTS-2 regions",
@@ -864,6 +869,7 @@ def _truth(
             "local_units_confidential_share": LOCAL_UNITS_CONFIDENTIAL_SHARE,
             "concentrated_divisions": list(CONCENTRATED_DIVISIONS),
             "score_weights": dict(CONFIDENTIALITY_WEIGHTS),
+            "truth_file": CONFIDENTIAL_TRUTH_FILE,
             "measured_shares": {k: round(v, 4) for k, v in measured_shares.items()},
         },
         "n_regions": int(len(regions)),

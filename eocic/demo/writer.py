@@ -1,9 +1,14 @@
-"""Write the demo economy to a folder: Eurostat TSV files, ``truth.json`` and ``README.md``.
+"""Write the demo economy to a folder: Eurostat TSV files, ``truth.json``,
+``truth_confidential.csv.gz`` and ``README.md``.
 
 ``eocic demo --out DIR`` calls :func:`generate_demo_economy`. The files have the real dataset
 codes, layouts and flags, so the demo runs through exactly the reader and pipeline that real
 downloads go through. Output is byte-identical for equal arguments (deterministic gzip, fixed
 number formatting, sorted rows) and every file is written atomically.
+
+``truth_confidential.csv.gz`` is a plain gzip CSV (UTF-8, ``\\n`` line ends, header
+``geo,nace_r2,year,indicator,true_value,suppression``), readable without this package, e.g.
+``pandas.read_csv(path)``; see :func:`eocic.demo.datasets.confidential_truth`.
 """
 
 from __future__ import annotations
@@ -11,9 +16,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from eocic.atomic import write_json_atomic, write_text_atomic
-from eocic.demo.datasets import DemoDataset, demo_datasets
-from eocic.demo.economy import DEFAULT_SEED, TRUTH_KEYS, DemoEconomy, simulate_demo_economy
+from eocic.atomic import gzip_bytes, write_bytes_atomic, write_json_atomic, write_text_atomic
+from eocic.demo.datasets import DemoDataset, confidential_truth, demo_datasets
+from eocic.demo.economy import (
+    CONFIDENTIAL_TRUTH_FILE,
+    DEFAULT_SEED,
+    TRUTH_KEYS,
+    DemoEconomy,
+    simulate_demo_economy,
+)
 from eocic.eurostat.writer import write_eurostat_tsv
 
 TRUTH_FILE = "truth.json"
@@ -41,8 +52,8 @@ def generate_demo_economy(
     Returns
     -------
     list of Path
-        The files written, sorted: ten ``<dataset>.tsv.gz`` files, ``README.md`` and
-        ``truth.json``.
+        The files written, sorted: ten ``<dataset>.tsv.gz`` files, ``README.md``,
+        ``truth.json`` and ``truth_confidential.csv.gz``.
     """
     economy = simulate_demo_economy(seed, first_year=first_year, last_year=last_year)
     return write_demo_economy(economy, out_dir)
@@ -63,8 +74,16 @@ def write_demo_economy(economy: DemoEconomy, out_dir: str | os.PathLike[str]) ->
             )
         )
     written.append(write_json_atomic(out_dir / TRUTH_FILE, economy.truth))
+    written.append(write_confidential_truth(economy, out_dir / CONFIDENTIAL_TRUTH_FILE))
     written.append(write_text_atomic(out_dir / README_FILE, demo_readme(economy, datasets)))
     return sorted(written)
+
+
+def write_confidential_truth(economy: DemoEconomy, target: str | os.PathLike[str]) -> Path:
+    """Write the true values of the suppressed NUTS-2 x division cells as a deterministic gzip
+    CSV (zero time stamp, no file name in the header, sorted rows, integers only)."""
+    text = confidential_truth(economy).to_csv(index=False, lineterminator="\n")
+    return write_bytes_atomic(target, gzip_bytes(text.encode("utf-8")))
 
 
 def demo_readme(economy: DemoEconomy, datasets: list[DemoDataset]) -> str:
@@ -101,13 +120,15 @@ def demo_readme(economy: DemoEconomy, datasets: list[DemoDataset]) -> str:
         )
     lines += [
         f"| `{TRUTH_FILE}` | JSON | | planted parameters and definitions (keys below) |",
+        f"| `{CONFIDENTIAL_TRUTH_FILE}` | gzip CSV | `geo,nace_r2,year,indicator` | true values "
+        "of the suppressed NUTS-2 x division cells of `sbs_r_nuts06_r2` (see below) |",
         f"| `{README_FILE}` | Markdown | | this description |",
         "",
         "Flags: legacy files use `c` confidential, `p` provisional, `b` break, `u` low "
         "reliability; API files use the 2025 code lists (`C` confidential, `p`, `b`, `u`). "
         "`:` marks a value that is not available.",
         "",
-        "## Confidential cells",
+        "## Confidential cells and their truth",
         "",
         "`sbs_r_nuts06_r2` has NUTS-2, NUTS-1 and country rows for every division and section; "
         "every aggregate is the sum of its NUTS-2 x division cells, confidential ones included. "
@@ -116,6 +137,13 @@ def demo_readme(economy: DemoEconomy, datasets: list[DemoDataset]) -> str:
         "large units); persons employed (V16110) and wages (V13320) are `: c` there, local units "
         "(V11210) stay published in most of them. Secondary suppression then hides further cells "
         "until no published aggregate reveals a single suppressed cell (step 9 below).",
+        "",
+        f"`{CONFIDENTIAL_TRUTH_FILE}` holds one row per suppressed NUTS-2 x division x year x "
+        "indicator: `geo`, `nace_r2`, `year`, `indicator` (`employment` persons, `local_units` "
+        "number, `wages_eur` EUR = the V13320 value in million EUR x 1e6, comparable with the "
+        "pipeline's `wages_eur`), `true_value` (integer: the value that would have been "
+        "published) and `suppression` (`primary` or `secondary`). Read it with "
+        f"`pandas.read_csv(\"{CONFIDENTIAL_TRUTH_FILE}\")`.",
         "",
         "| suppressed division cells, persons employed, all years (`measured_shares`) | share |",
         "|---|---|",
