@@ -16,6 +16,7 @@ from eocic.demo.clusters import DEMO_CLUSTER_GROUPS
 from eocic.demo.economy import (
     CONCENTRATED_DIVISIONS,
     CONFIDENTIAL_SHARE,
+    DEMO_FORMAT_VERSION,
     PARAMETERS,
     TRUTH_KEYS,
 )
@@ -408,6 +409,7 @@ def test_truth_json_keys_and_planted_clusters(demo_dir, economy):
     truth = json.loads((folder / "truth.json").read_text())
     assert set(truth) == set(TRUTH_KEYS)
     assert truth["parameters"] == PARAMETERS
+    assert truth["demo_format_version"] == DEMO_FORMAT_VERSION
     assert truth["confidential_share_target"] == CONFIDENTIAL_SHARE
     confidentiality = truth["confidentiality"]
     assert confidentiality["truth_file"] == "truth_confidential.csv.gz"

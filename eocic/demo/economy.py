@@ -176,6 +176,11 @@ CONFIDENTIALITY_WEIGHTS = {"units": 0.5, "region_size": 0.3, "concentrated": 0.7
 ``CONCENTRATED_DIVISIONS`` in the primary confidentiality score, and the standard deviation of
 its country effect (step 9)."""
 NOT_AVAILABLE_SHARE = 0.003
+DEMO_FORMAT_VERSION = 2
+"""Version of the demo folder's format, recorded in ``truth.json``; a folder with another
+version is written again (:func:`eocic.sources.prepare_source`). 1 (no key): NUTS-2 and country
+rows, 4 % confidential, no secondary suppression; 2: NUTS-1 rows, primary and secondary
+suppression, ``truth_confidential.csv.gz``."""
 CONFIDENTIAL_TRUTH_FILE = "truth_confidential.csv.gz"
 """File beside ``truth.json`` with the true values of the suppressed cells."""
 DEMOGRAPHY_SECTIONS = tuple("BCDEFGHIJKLMN")
@@ -207,6 +212,8 @@ TRUTH_KEYS: dict[str, str] = {
     "primary | secondary) and measured_shares (all years: NUTS-2 x division persons-employed "
     "cells primary, secondary, suppressed; NUTS-1 and national division cells suppressed; "
     "suppressed NUTS-2 cells with local units published)",
+    "demo_format_version": "format version of the demo folder (DEMO_FORMAT_VERSION); "
+    "eocic.sources rewrites a folder of another version",
     "n_regions": "number of NUTS-2 regions",
     "nuts_version": "NUTS version of the region codes",
 }
@@ -872,6 +879,7 @@ def _truth(
             "truth_file": CONFIDENTIAL_TRUTH_FILE,
             "measured_shares": {k: round(v, 4) for k, v in measured_shares.items()},
         },
+        "demo_format_version": DEMO_FORMAT_VERSION,
         "n_regions": int(len(regions)),
         "nuts_version": "NUTS 2021",
     }

@@ -4,7 +4,10 @@
 ``eocic demo --out DIR`` calls :func:`generate_demo_economy`. The files have the real dataset
 codes, layouts and flags, so the demo runs through exactly the reader and pipeline that real
 downloads go through. Output is byte-identical for equal arguments (deterministic gzip, fixed
-number formatting, sorted rows) and every file is written atomically.
+number formatting, sorted rows) and every file is written atomically; ``truth.json`` is written
+last, so a folder holding it is complete (:func:`eocic.sources.prepare_source` uses it as the
+marker and compares its ``demo_format_version`` with
+:data:`eocic.demo.economy.DEMO_FORMAT_VERSION`).
 
 ``truth_confidential.csv.gz`` is a plain gzip CSV (UTF-8, ``\\n`` line ends, header
 ``geo,nace_r2,year,indicator,true_value,suppression``), readable without this package, e.g.
@@ -73,9 +76,9 @@ def write_demo_economy(economy: DemoEconomy, out_dir: str | os.PathLike[str]) ->
                 decimals_by=dataset.decimals_by or None,
             )
         )
-    written.append(write_json_atomic(out_dir / TRUTH_FILE, economy.truth))
     written.append(write_confidential_truth(economy, out_dir / CONFIDENTIAL_TRUTH_FILE))
     written.append(write_text_atomic(out_dir / README_FILE, demo_readme(economy, datasets)))
+    written.append(write_json_atomic(out_dir / TRUTH_FILE, economy.truth))  # last: the marker
     return sorted(written)
 
 
