@@ -110,7 +110,10 @@ def dataset_files(source: str, data_dir: str | Path, processed_dir: str | Path) 
 def prepare_source(config: StudyConfig, *, log: Callable[[str], None] = print) -> dict:
     """Make the source ready and check the reference year; return what the run records.
 
-    For ``demo`` the embedded demo economy is written to ``data/raw/demo`` when absent. The
+    For ``demo`` the embedded demo economy is written to ``data/raw/demo`` when absent, and
+    written again (with a logged message) when the folder's ``truth.json`` records another
+    ``demo_format_version`` than :data:`eocic.demo.economy.DEMO_FORMAT_VERSION` (a folder
+    written by an older version of the package; none recorded counts as version 1). The
     reference year must lie within the years of the structural business statistics the source
     holds.
 
@@ -120,17 +123,24 @@ def prepare_source(config: StudyConfig, *, log: Callable[[str], None] = print) -
         No SBS dataset in the source, or the year outside the years it covers.
     """
     if config.source == "demo":
-        marker = config.data_dir / "truth.json"
-        if not marker.exists():
-            from eocic.demo import generate_demo_economy
+        from eocic.demo import generate_demo_economy
+        from eocic.demo.economy import DEMO_FORMAT_VERSION
 
+        marker = config.data_dir / "truth.json"
+        recorded = json.loads(marker.read_text()) if marker.exists() else None
+        if recorded is None:
             log(f"writing the demo economy (seed {config.seed}) to {config.data_dir}")
             generate_demo_economy(config.data_dir, seed=config.seed)
-        elif json.loads(marker.read_text()).get("seed") != config.seed:
+        elif recorded.get("seed") != config.seed:
             raise ConfigError(
                 f"{config.data_dir} holds a demo economy with another seed than {config.seed}; "
                 "delete the folder to have it written again"
             )
+        elif (version := recorded.get("demo_format_version", 1)) != DEMO_FORMAT_VERSION:
+            log(f"{config.data_dir} holds demo files of format version {version}, this eocic "
+                f"writes version {DEMO_FORMAT_VERSION}: writing the demo economy (seed "
+                f"{config.seed}) again")
+            generate_demo_economy(config.data_dir, seed=config.seed)
         files = locate_datasets(config.data_dir)
     elif config.source == "eurostat":
         try:

@@ -123,12 +123,13 @@ def test_clones_are_merged_and_counted_once():
 def demo_sbs(economy) -> pd.DataFrame:
     """The demo's published SBS cells (confidential / not available -> NaN), as stage 01 would."""
     cells = economy.employment
-    hidden = cells["confidential"]
     sbs = cells[["geo", "nace_r2", "year"]].copy()
     for measure, code, scale in (("employment", "V16110", 1.0), ("local_units", "V11210", 1.0),
                                  ("wages_eur", "V13320", 1e6)):
         source = {"employment": "persons_employed", "local_units": "local_units",
                   "wages_eur": "wages"}[measure]
+        # local units have their own (much sparser) confidentiality pattern
+        hidden = cells["local_units_confidential" if code == "V11210" else "confidential"]
         missing = hidden | cells["not_available"].str.contains(code, regex=False)
         sbs[measure] = (cells[source].astype(float) * scale).where(~missing)
     return sbs

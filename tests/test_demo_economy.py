@@ -13,15 +13,22 @@ import pytest
 
 from eocic.demo import generate_demo_economy, simulate_demo_economy, write_demo_economy
 from eocic.demo.clusters import DEMO_CLUSTER_GROUPS
-from eocic.demo.economy import PARAMETERS, TRUTH_KEYS
+from eocic.demo.economy import (
+    CONCENTRATED_DIVISIONS,
+    CONFIDENTIAL_SHARE,
+    DEMO_FORMAT_VERSION,
+    PARAMETERS,
+    TRUTH_KEYS,
+)
 from eocic.demo.regions import COUNTRY_NAMES, PILOT_REGIONS, nuts2_regions_2021, nuts_codes_2021
 
 EXPECTED_FILES = [
     "README.md", "bd_hgnace2_r3.tsv.gz", "demo_r_d2jan.tsv.gz", "edat_lfse_04.tsv.gz",
     "htec_emp_reg2.tsv.gz", "isoc_r_broad_h.tsv.gz", "lfst_r_lfe2en2.tsv.gz",
     "nama_10r_2gdp.tsv.gz", "rd_e_gerdreg.tsv.gz", "sbs_r_nuts06_r2.tsv.gz",
-    "trng_lfse_04.tsv.gz", "truth.json",
+    "trng_lfse_04.tsv.gz", "truth.json", "truth_confidential.csv.gz",
 ]
+SBS_NAMES = {"V16110": "employment", "V11210": "local_units", "V13320": "wages_eur"}
 
 
 @pytest.fixture(scope="module")
@@ -39,6 +46,20 @@ def demo_dir(economy, tmp_path_factory):
 
 def _lines(path) -> list[str]:
     return gzip.decompress(path.read_bytes()).decode("utf-8").split("\n")
+
+
+@pytest.fixture(scope="module")
+def published(demo_dir):
+    """The demo's sbs_r_nuts06_r2 as read back: nace_r2, indic_sb, geo, time (str), value,
+    flags (str), suppressed (flag c)."""
+    from eocic.eurostat.tsv import read_tsv
+
+    folder, _, _ = demo_dir
+    table = read_tsv(folder / "sbs_r_nuts06_r2.tsv.gz")
+    table = table.astype({"nace_r2": str, "indic_sb": str, "geo": str, "time": str})
+    table["flags"] = table["flags"].astype(str)
+    table["suppressed"] = table["flags"].str.contains("c")
+    return table
 
 
 def _ols(y: np.ndarray, regressors: np.ndarray, fixed_effects: list[np.ndarray]):
@@ -156,31 +177,161 @@ def test_api_layout_of_demography_and_context_files(demo_dir):
 def test_every_geo_is_a_nuts2_region_or_its_country(demo_dir, economy):
     folder, written, _ = demo_dir
     allowed = set(economy.regions["geo"]) | set(economy.regions["country"])
+    nuts1 = {code[:3] for code in economy.regions["geo"]}
+    assert nuts1 <= nuts_codes_2021() and len(nuts1) == 92
     for path in written:
-        if path.suffix == ".gz":
+        if path.name.endswith(".tsv.gz"):
             geos = {line.split("\t")[0].split(",")[-1] for line in _lines(path)[1:-1]}
-            assert geos == allowed, path.name
+            # only the regional SBS has NUTS-1 rows, like the real sbs_r_nuts06_r2
+            expected = allowed | nuts1 if path.name.startswith("sbs_") else allowed
+            assert geos == expected, path.name
 
 
-def test_confidential_share_and_pattern(demo_dir):
+# ---------------------------------------------------------------------------- confidentiality
+
+
+def _division_cells(published, indicator):
+    rows = published[(published["indic_sb"] == indicator) & (published["nace_r2"].str.len() == 3)
+                     & (published["geo"].str.len() == 4)]
+    return rows.set_index(["geo", "nace_r2", "time"])
+
+
+def test_suppressed_shares(published, economy):
+    employment = _division_cells(published, "V16110")
+    assert len(employment) == 242 * 71 * 16
+    suppressed = employment["suppressed"]
+    # 12 % primary in every year, plus secondary suppression: 13-16 % in all
+    primary = (economy.employment["suppression"] == "primary").groupby(
+        economy.employment["year"]).mean()
+    np.testing.assert_allclose(primary.to_numpy(), CONFIDENTIAL_SHARE, atol=1e-3)
+    secondary = (economy.employment["suppression"] == "secondary").mean()
+    assert 0.01 < secondary < 0.04
+    assert suppressed.mean() == pytest.approx(CONFIDENTIAL_SHARE + secondary, abs=1e-3)
+    assert 0.13 < suppressed.mean() < 0.16
+    # a few bare ":" (not available), never on a confidential cell
+    bare = employment["value"].isna() & ~suppressed
+    assert 0 < bare.mean() < 0.01
+    assert (employment.loc[suppressed, "flags"] == "c").all()
+    # aggregates: NUTS-1 more often suppressed than countries (the real 2014 file: 18 % and 9 %)
+    divisions = published[(published["indic_sb"] == "V16110")
+                          & (published["nace_r2"].str.len() == 3)]
+    nuts1 = divisions.loc[divisions["geo"].str.len() == 3, "suppressed"].mean()
+    national = divisions.loc[divisions["geo"].str.len() == 2, "suppressed"].mean()
+    assert 0.10 < nuts1 < 0.25 and 0.03 < national < 0.12 and national < nuts1
+
+
+def test_wages_suppressed_with_employment_local_units_mostly_published(published):
+    employment = _division_cells(published, "V16110")["suppressed"]
+    wages = _division_cells(published, "V13320")["suppressed"].reindex(employment.index)
+    units = _division_cells(published, "V11210")["suppressed"].reindex(employment.index)
+    assert (wages == employment).all()
+    # local units stay published in 97-99.5 % of the suppressed cells (real 2014 file: 99 %)
+    assert 0.97 <= 1 - units[employment].mean() <= 0.995
+    assert units.any()
+
+
+def _relations(published, indicator):
+    """Every relation ``total = sum of parts`` of the file for one indicator, per year: kind
+    (activity: section = its divisions; geography: NUTS-1 = its NUTS-2, country = its NUTS-1),
+    number of parts, suppressed parts and whether the total is suppressed."""
+    rows = published[published["indic_sb"] == indicator]
+    status = rows.set_index(["geo", "nace_r2", "time"])["suppressed"]
+    divisions = rows[(rows["nace_r2"].str.len() == 3) & ~rows["nace_r2"].str.startswith("S")]
+    activity = divisions.assign(total=divisions["nace_r2"].str[0]).groupby(
+        ["geo", "total", "time"])["suppressed"].agg(["sum", "size"])
+    children = rows[rows["geo"].str.len() > 2]
+    geography = children.assign(parent=children["geo"].str[:-1]).groupby(
+        ["parent", "nace_r2", "time"])["suppressed"].agg(["sum", "size"])
+    frames = []
+    for kind, counts in (("activity", activity), ("geography", geography)):
+        counts.index = counts.index.set_names(["geo", "nace_r2", "time"])
+        frames.append(pd.DataFrame({
+            "kind": kind, "parts": counts["size"], "parts_suppressed": counts["sum"],
+            "total_suppressed": status.reindex(counts.index).to_numpy(),
+        }, index=counts.index))
+    return pd.concat(frames)
+
+
+@pytest.mark.parametrize("indicator", ["V16110", "V11210"])
+def test_no_published_aggregate_reveals_a_single_suppressed_cell(published, indicator):
+    relations = _relations(published, indicator)
+    assert len(relations) == 16 * ((242 + 92 + 27) * 13 + (92 + 27) * 84)
+    assert relations["total_suppressed"].notna().all()
+    # never exactly one suppressed cell among a total and its parts: no region x section with a
+    # published total and one suppressed division, no NUTS-1 or country with a published
+    # value and one suppressed child, no suppressed total whose parts are all published
+    single = relations["parts_suppressed"] + relations["total_suppressed"].astype(int) == 1
+    assert not single.any(), relations[single].head()
+    if indicator == "V16110":  # and the pattern is not trivial
+        nuts2 = relations[(relations["kind"] == "activity")
+                          & (relations.index.get_level_values("geo").str.len() == 4)]
+        with_suppressed = nuts2[nuts2["parts_suppressed"] > 0]
+        assert len(with_suppressed) > 0.2 * len(nuts2)
+        assert not with_suppressed["total_suppressed"][with_suppressed["parts"] > 1].any()
+
+
+def test_single_child_aggregates_are_suppressed_with_their_child(published):
+    suppressed = published[published["indic_sb"] == "V16110"].set_index(
+        ["geo", "nace_r2", "time"])["suppressed"].sort_index()
+    # one-division sections (D, L), at every level
+    for section, division in (("D", "D35"), ("L", "L68")):
+        for geo in ("AT11", "ES30", "DE4", "FR"):
+            np.testing.assert_array_equal(suppressed.loc[(geo, section)].to_numpy(),
+                                          suppressed.loc[(geo, division)].to_numpy())
+    # one-region NUTS-1 and one-region countries
+    for parent, child in (("ES3", "ES30"), ("LV0", "LV00"), ("LV", "LV00"), ("EE0", "EE00")):
+        np.testing.assert_array_equal(suppressed.loc[parent].to_numpy(),
+                                      suppressed.loc[child].to_numpy())
+    assert suppressed.loc["LV00"].any()
+
+
+def test_confidentiality_hits_small_cells_small_regions_concentrated_divisions(economy):
+    panel = economy.employment
+    primary = panel["suppression"] == "primary"
+    small = panel["persons_employed"] < panel["persons_employed"].median()
+    assert primary[small].mean() > 5 * primary[~small].mean()
+    concentrated = panel["nace_r2"].isin(CONCENTRATED_DIVISIONS)
+    assert primary[concentrated].mean() > 4 * primary[~concentrated].mean()
+    size = panel[panel["year"] == 2008].groupby("geo")["persons_employed"].sum()
+    share = primary.groupby(panel["geo"]).mean()
+    assert share[size < size.quantile(0.25)].mean() > 2 * share[size > size.quantile(0.75)].mean()
+    # persistence: most primary cells are primary again the next year (panel is r x i x t)
+    wide = primary.to_numpy().reshape(242 * 71, 16)
+    assert (wide[:, 1:] & wide[:, :-1]).sum() / wide[:, :-1].sum() > 0.6
+    assert set(panel["suppression"]) == {"", "primary", "secondary"}
+    assert (panel["confidential"] == (panel["suppression"] != "")).all()
+    assert (panel["local_units_confidential"] == (panel["local_units_suppression"] != "")).all()
+
+
+def test_confidential_truth_file(demo_dir, published, economy):
     folder, _, _ = demo_dir
-    rows = [line.split("\t") for line in _lines(folder / "sbs_r_nuts06_r2.tsv.gz")[1:-1]]
-    cells = {}
-    for row in rows:
-        nace, indicator, geo = row[0].split(",")
-        if len(nace) == 3 and len(geo) == 4:
-            cells[(nace, indicator, geo)] = row[1:]
-    employment = np.array([c for k, v in cells.items() if k[1] == "V16110" for c in v])
-    share = np.mean(employment == ": c")
-    assert 0.02 <= share <= 0.06
-    bare = np.mean(employment == ": ")
-    assert 0 < bare < 0.01
-    # confidential for all three indicators of a cell and year
-    for (nace, indicator, geo), values in cells.items():
-        if indicator == "V16110":
-            for other in ("V11210", "V13320"):
-                other_values = cells[(nace, other, geo)]
-                assert [v == ": c" for v in values] == [v == ": c" for v in other_values]
+    # a plain gzip CSV: pandas reads it without eocic
+    truth = pd.read_csv(folder / "truth_confidential.csv.gz", dtype={"geo": str, "nace_r2": str})
+    assert list(truth.columns) == ["geo", "nace_r2", "year", "indicator", "true_value",
+                                   "suppression"]
+    key = ["geo", "nace_r2", "year", "indicator"]
+    assert truth[key].equals(truth[key].sort_values(key, ignore_index=True))
+    assert not truth.duplicated(key).any()
+    assert truth["true_value"].dtype == np.int64
+    # exactly the ": c" NUTS-2 x division cells of the published file
+    cells = published[(published["nace_r2"].str.len() == 3) & (published["geo"].str.len() == 4)
+                      & published["suppressed"]]
+    expected = set(zip(cells["geo"], cells["nace_r2"], cells["time"].astype(int),
+                       cells["indic_sb"].map(SBS_NAMES)))
+    assert set(zip(truth["geo"], truth["nace_r2"], truth["year"], truth["indicator"])) == expected
+    # the values are the simulated ones (wages in EUR, like the pipeline's wages_eur)
+    panel = economy.employment.set_index(["geo", "nace_r2", "year"])
+    for indicator, column, scale in (("employment", "persons_employed", 1),
+                                     ("local_units", "local_units", 1), ("wages_eur", "wages", 1e6)):
+        rows = truth[truth["indicator"] == indicator]
+        values = panel.loc[list(zip(rows["geo"], rows["nace_r2"], rows["year"])), column]
+        np.testing.assert_allclose(rows["true_value"], values.to_numpy() * scale, rtol=0, atol=0.5)
+        label = "suppression" if indicator != "local_units" else "local_units_suppression"
+        assert (rows["suppression"].to_numpy() == panel.loc[values.index, label].to_numpy()).all()
+    employment = truth[truth["indicator"] == "employment"]
+    assert (employment["suppression"] == "primary").sum() == pytest.approx(
+        CONFIDENTIAL_SHARE * 242 * 71 * 16, rel=0.01)
+    assert set(truth["suppression"]) == {"primary", "secondary"}
 
 
 def test_smaller_cells_are_more_often_confidential(economy):
@@ -189,25 +340,27 @@ def test_smaller_cells_are_more_often_confidential(economy):
     assert panel.loc[small, "confidential"].mean() > 3 * panel.loc[~small, "confidential"].mean()
 
 
-def test_sections_and_countries_add_up(demo_dir, economy):
-    from eocic.eurostat.tsv import read_tsv
-
-    folder, _, _ = demo_dir
-    published = read_tsv(folder / "sbs_r_nuts06_r2.tsv.gz").astype(
-        {"nace_r2": str, "indic_sb": str, "geo": str, "time": str})
-    panel = economy.employment.assign(time=economy.employment["year"].astype(str))
+def test_sections_nuts1_and_countries_add_up(published, economy):
+    """Every published aggregate equals the sum of its NUTS-2 x division cells in the
+    simulated panel, suppressed cells included (wages: sums of the 0.1 million EUR cells)."""
+    panel = economy.employment.assign(
+        time=economy.employment["year"].astype(str), nuts1=economy.employment["geo"].str[:3])
     column = {"V11210": "local_units", "V13320": "wages", "V16110": "persons_employed"}
     for indicator, name in column.items():
         rows = published[(published["indic_sb"] == indicator) & published["value"].notna()]
-        sections = panel[panel["section"] != "S"].groupby(["geo", "section", "time"])[name].sum()
-        section_rows = rows[(rows["nace_r2"].str.len() == 1) & (rows["geo"].str.len() == 4)]
-        expected = sections.loc[list(zip(section_rows["geo"], section_rows["nace_r2"], section_rows["time"]))]
-        np.testing.assert_allclose(section_rows["value"], expected.to_numpy(), atol=0.051)
-        countries = panel.groupby(["country", "nace_r2", "time"])[name].sum()
-        country_rows = rows[(rows["nace_r2"].str.len() == 3) & (rows["geo"].str.len() == 2)]
-        expected = countries.loc[list(zip(country_rows["geo"], country_rows["nace_r2"], country_rows["time"]))]
-        np.testing.assert_allclose(country_rows["value"], expected.to_numpy(), atol=0.051)
-        assert len(country_rows) > 0.9 * 27 * 71 * 16
+        for length, geo_column in ((4, "geo"), (3, "nuts1"), (2, "country")):
+            at_level = rows[rows["geo"].str.len() == length]
+            for activity, nace_length in (("nace_r2", 3), ("section", 1)):
+                expected = panel[panel["section"] != "S"] if activity == "section" else panel
+                expected = expected.groupby([geo_column, activity, "time"])[name].sum()
+                cells = at_level[at_level["nace_r2"].str.len() == nace_length]
+                truth = expected.loc[list(zip(cells["geo"], cells["nace_r2"], cells["time"]))]
+                np.testing.assert_allclose(cells["value"], truth.to_numpy(), atol=0.051,
+                                           err_msg=f"{indicator} {geo_column} {activity}")
+                if indicator == "V16110":
+                    assert len(cells) > 0.75 * len(expected), (geo_column, activity)
+    nuts1 = published[(published["geo"].str.len() == 3) & (published["indic_sb"] == "V16110")]
+    assert len(nuts1) == 92 * (71 + 13) * 16
 
 
 def test_round_trip_of_every_file_through_the_reader(demo_dir, economy):
@@ -256,6 +409,16 @@ def test_truth_json_keys_and_planted_clusters(demo_dir, economy):
     truth = json.loads((folder / "truth.json").read_text())
     assert set(truth) == set(TRUTH_KEYS)
     assert truth["parameters"] == PARAMETERS
+    assert truth["demo_format_version"] == DEMO_FORMAT_VERSION
+    assert truth["confidential_share_target"] == CONFIDENTIAL_SHARE
+    confidentiality = truth["confidentiality"]
+    assert confidentiality["truth_file"] == "truth_confidential.csv.gz"
+    measured = confidentiality["measured_shares"]
+    assert measured["nuts2_primary"] == pytest.approx(CONFIDENTIAL_SHARE, abs=1e-3)
+    assert measured["nuts2_suppressed"] == pytest.approx(
+        measured["nuts2_primary"] + measured["nuts2_secondary"], abs=2e-4)
+    assert measured["nuts2_suppressed"] == pytest.approx(economy.employment["confidential"].mean(),
+                                                         abs=1e-4)
     assert truth["demo_cluster_groups"] == {g: list(d) for g, d in DEMO_CLUSTER_GROUPS.items()}
     assert 12 <= len(truth["demo_cluster_groups"]) <= 20
     pairs = pd.DataFrame(truth["planted_pairs"])
@@ -287,6 +450,7 @@ def test_readme_describes_files_and_dgp(demo_dir):
         if name != "README.md":
             assert f"`{name}`" in readme
     assert "g_ri = mu_i + rho_r + delta * ln LQ_ri + beta * ln LQcl_ri + eps_ri" in readme
+    assert "secondary suppression" in readme.lower() and "`wages_eur`" in readme
     assert "invented" in readme
 
 

@@ -56,7 +56,10 @@ def test_spec_a_recovers_convergence_and_cluster_strength(demo_run):
         shipped, regressors=shipped.regressors + ("pilot_treated",), winsorise=None,
         sample="employment_t0 >= 100 and cluster_members_missing == 0")
     result = RegressionModel(spec, sample).fit()
-    assert result.nobs > 14000 and result.n_groups == truth["n_regions"]
+    # 11 465 cells: with every cell published 16 344 pass the sample rule, but 15 % of the
+    # demo's NUTS-2 x division cells are suppressed and a cell whose cluster has a suppressed
+    # division at t0 is left out (4 % confidential gave 14 823)
+    assert result.nobs > 11000 and result.n_groups == truth["n_regions"]
     _assert_in_ci(result, "ln_lq_t0", truth["parameters"]["delta"])
     _assert_in_ci(result, "ln_lq_cluster_t0", truth["parameters"]["beta"])
     assert result.params["pilot_treated"] > 0

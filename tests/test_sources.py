@@ -81,3 +81,39 @@ def test_demo_with_a_foreign_seed_is_refused(tmp_path: Path):
     (folder / "truth.json").write_text('{"seed": 1}')
     with pytest.raises(ConfigError, match="another seed"):
         sources.prepare_source(StudyConfig(source="demo", root=tmp_path), log=lambda line: None)
+
+
+def test_demo_of_an_older_format_is_written_again(tmp_path: Path, monkeypatch):
+    import json
+
+    import eocic.demo
+    from eocic.demo.economy import DEMO_FORMAT_VERSION
+
+    real = eocic.demo.generate_demo_economy
+    calls = []
+
+    def three_years(out_dir, *, seed):  # the real writer, on fewer years to keep the test fast
+        calls.append(seed)
+        return real(out_dir, seed=seed, first_year=2018, last_year=2020)
+
+    monkeypatch.setattr(eocic.demo, "generate_demo_economy", three_years)
+    (tmp_path / "notebooks").mkdir()
+    config = StudyConfig(source="demo", root=tmp_path)
+    folder = config.data_dir
+    folder.mkdir(parents=True)
+    # a folder of format version 1 (no version recorded, no NUTS-1 rows, no confidential truth)
+    (folder / "truth.json").write_text(json.dumps({"seed": config.seed}))
+    (folder / "sbs_r_nuts06_r2.tsv.gz").write_bytes(b"stale")
+    lines: list[str] = []
+    described = sources.prepare_source(config, log=lines.append)
+    assert calls == [config.seed]
+    assert any(f"format version 1, this eocic writes version {DEMO_FORMAT_VERSION}" in line
+               for line in lines), lines
+    assert json.loads((folder / "truth.json").read_text())["demo_format_version"] == \
+        DEMO_FORMAT_VERSION
+    assert (folder / "truth_confidential.csv.gz").exists()
+    assert described["sbs_years"] == [2018, 2020]
+    # a folder of the current format is used as it is
+    lines.clear()
+    sources.prepare_source(config, log=lines.append)
+    assert calls == [config.seed] and not any("writing" in line for line in lines)

@@ -7,10 +7,16 @@ how Eurostat lays it out (dimension order, legacy or API layout, decimals). Rule
 
 - rows for the NUTS-2 regions and for their countries (NUTS-0 codes, ``EL`` for Greece); a
   country value is the sum of its regions (counts, money) or their weighted mean (shares);
-- ``sbs_r_nuts06_r2``: section rows (B, C, ... N) are sums of their divisions; sums include
-  confidential cells. A confidential cell is published as ``: c`` for all three indicators;
-  a total that equals a single confidential cell (one-division sections D and L, one-region
-  countries) is confidential too. No further secondary suppression is done;
+- ``sbs_r_nuts06_r2`` also has NUTS-1 rows (the first three characters of the NUTS-2 code),
+  as the real file does; section rows (B, C, ... N) at all three levels are sums of their
+  divisions. Every aggregate includes the confidential cells. Which cells are ``: c`` comes
+  from ``economy.sbs_suppression`` (primary and secondary suppression, step 9 of
+  :mod:`eocic.demo.economy`, rules in :mod:`eocic.demo.suppression`): persons employed and
+  wages together, local units on their own (mostly published). A one-division section (D, L),
+  a one-region NUTS-1 and a one-region country are suppressed exactly where their only part
+  is;
+- ``truth_confidential.csv.gz`` (:func:`confidential_truth`): the true values of the
+  suppressed NUTS-2 x division cells;
 - legacy files use the pre-2025 flags (``c``, ``p``, ``b``, ``u``), API files the 2025 ones
   (``C`` confidential in the confidentiality list, ``p``, ``b``, ``u`` observation status);
 - the last year is provisional (``p``); LFS-based indicators carry a break (``b``) in 2021
@@ -87,50 +93,90 @@ def _add_flag(flags: np.ndarray, where: np.ndarray, letter: str) -> np.ndarray:
     return out
 
 
-def sbs_table(economy: DemoEconomy) -> pd.DataFrame:
-    """Tidy ``sbs_r_nuts06_r2``: nace_r2 (divisions and sections), indic_sb, geo, time, value, flags."""
+def _sbs_cubes(economy: DemoEconomy) -> dict[str, np.ndarray]:
+    """NUTS-2 x division x year arrays (R, I, T) of the SBS indicators (``SBS_INDICATORS``
+    columns) and of the not-available flags (``na_<code>``), in the grid's order."""
+    pattern = economy.sbs_suppression
+    grid = pattern.grid
     panel = economy.employment
-    last_year = int(panel["year"].max())
-    division_counts = panel.groupby("section")["nace_r2"].nunique()
-    regions_per_country = economy.regions.groupby("country")["geo"].nunique()
+    shape = (grid.n_regions, grid.n_divisions, len(pattern.years))
+    # the panel is laid out region x division x year, like the grid (checked, not assumed)
+    first = panel.iloc[:: shape[1] * shape[2]]
+    if (first["geo"].tolist() != grid.geo[: shape[0]]
+            or panel["nace_r2"].iloc[: shape[1] * shape[2]: shape[2]].tolist()
+            != grid.activity[: shape[1]]
+            or panel["year"].iloc[: shape[2]].tolist() != pattern.years.tolist()):
+        raise ValueError("the employment panel is not laid out region x division x year")
+    cubes = {column: panel[column].to_numpy(dtype=float).reshape(shape)
+             for column in SBS_INDICATORS.values()}
+    for code in SBS_INDICATORS:
+        unavailable = panel["not_available"].str.contains(code, regex=False).to_numpy()
+        cubes[f"na_{code}"] = unavailable.reshape(shape)
+    return cubes
 
-    levels = []
-    base = panel[["geo", "country", "section", "nace_r2", "year", "confidential", "not_available",
-                  *SBS_INDICATORS.values()]]
-    levels.append(base.assign(single=True))
-    sections = base[base["section"] != "S"].groupby(["geo", "country", "section", "year"], sort=False)
-    section_rows = sections[list(SBS_INDICATORS.values())].sum().reset_index()
-    section_conf = sections["confidential"].any().reset_index(drop=True)
-    section_rows["confidential"] = section_conf.to_numpy() & section_rows["section"].map(
-        division_counts.eq(1)).to_numpy()
-    section_rows["nace_r2"] = section_rows["section"]
-    section_rows["not_available"] = ""
-    regional = pd.concat([base, section_rows], ignore_index=True)
-    national = (
-        regional.groupby(["country", "section", "nace_r2", "year"], sort=False)
-        .agg(local_units=("local_units", "sum"), wages=("wages", "sum"),
-             persons_employed=("persons_employed", "sum"), confidential=("confidential", "any"))
-        .reset_index()
-    )
-    national["confidential"] &= national["country"].map(regions_per_country.eq(1)).to_numpy()
-    national["geo"] = national["country"]
-    national["not_available"] = ""
-    wide = pd.concat([regional, national], ignore_index=True)
-    wide["wages"] = wide["wages"].round(1)
 
+def sbs_table(economy: DemoEconomy) -> pd.DataFrame:
+    """Tidy ``sbs_r_nuts06_r2``: nace_r2 (divisions and sections), indic_sb, geo (NUTS-2,
+    NUTS-1, NUTS-0), time, value, flags.
+
+    Every aggregate (section, NUTS-1, country) is the sum of its NUTS-2 x division cells,
+    confidential ones included; confidential cells (``economy.sbs_suppression``, primary and
+    secondary) are ``: c``, not-available NUTS-2 x division cells a bare ``:``, the last year
+    ``p``.
+    """
+    pattern = economy.sbs_suppression
+    grid = pattern.grid
+    cubes = _sbs_cubes(economy)
+    n_g, n_a, n_t = len(grid.geo), len(grid.activity), len(pattern.years)
+    g_idx, a_idx, t_idx = (index.reshape(-1) for index in np.indices((n_g, n_a, n_t)))
+    hidden_by = {"V11210": pattern.local_units, "V13320": pattern.employment,
+                 "V16110": pattern.employment}
+    last = t_idx == n_t - 1
     parts = []
     for code, column in SBS_INDICATORS.items():
-        values = wide[column].to_numpy(dtype=float).copy()
-        confidential = wide["confidential"].to_numpy(dtype=bool)
-        unavailable = wide["not_available"].str.contains(code, regex=False).to_numpy()
+        if code == "V13320":  # sums of 0.1 million EUR: exact in integer tenths
+            values = grid.aggregate(np.rint(cubes[column] * 10)) / 10
+        else:
+            values = grid.aggregate(cubes[column])
+        unavailable = np.zeros((n_g, n_a, n_t), dtype=bool)
+        unavailable[: grid.n_regions, : grid.n_divisions] = cubes[f"na_{code}"]
+        confidential = hidden_by[code].reshape(-1)
+        unavailable = unavailable.reshape(-1) & ~confidential
+        values = values.reshape(-1).copy()
         values[confidential | unavailable] = np.nan
-        flags = np.where(confidential, "c", "").astype(object)
-        provisional = (wide["year"].to_numpy() == last_year) & ~confidential & ~unavailable
-        flags = _add_flag(flags, provisional, "p")
-        parts.append(wide[["nace_r2", "geo", "year"]].assign(
-            indic_sb=code, value=values, flags=pd.Categorical(flags),
-        ))
+        flags = np.where(confidential, "c", np.where(last & ~unavailable, "p", "")).astype(object)
+        parts.append(pd.DataFrame({
+            "nace_r2": pd.Categorical.from_codes(a_idx, grid.activity),
+            "geo": pd.Categorical.from_codes(g_idx, grid.geo),
+            "year": pattern.years[t_idx], "indic_sb": code, "value": values,
+            "flags": pd.Categorical(flags),
+        }))
     return _tidy(pd.concat(parts, ignore_index=True), {}, ["nace_r2", "indic_sb", "geo"])
+
+
+def confidential_truth(economy: DemoEconomy) -> pd.DataFrame:
+    """The true values of the suppressed NUTS-2 x division cells (``truth_confidential.csv.gz``).
+
+    One row per suppressed NUTS-2 x division x year x indicator: ``geo``, ``nace_r2``,
+    ``year``, ``indicator`` (``employment`` = persons employed V16110, ``local_units`` =
+    V11210, ``wages_eur`` = wages and salaries V13320 in EUR, i.e. the published 0.1 million
+    EUR value x 1e6, as the pipeline's ``wages_eur``), ``true_value`` (int64: the value
+    Eurostat would have published) and ``suppression`` (``primary`` or ``secondary``); sorted
+    by geo, nace_r2, year, indicator.
+    """
+    panel = economy.employment
+    key = panel[["geo", "nace_r2", "year"]]
+    wages_eur = np.rint(panel["wages"].to_numpy() * 10).astype(np.int64) * 100_000
+    parts = [
+        key.assign(indicator="employment", true_value=panel["persons_employed"].astype(np.int64),
+                   suppression=panel["suppression"])[panel["confidential"]],
+        key.assign(indicator="local_units", true_value=panel["local_units"].astype(np.int64),
+                   suppression=panel["local_units_suppression"])[panel["local_units_confidential"]],
+        key.assign(indicator="wages_eur", true_value=wages_eur,
+                   suppression=panel["suppression"])[panel["confidential"]],
+    ]
+    table = pd.concat(parts, ignore_index=True)
+    return table.sort_values(["geo", "nace_r2", "year", "indicator"], ignore_index=True)
 
 
 def demography_table(economy: DemoEconomy) -> pd.DataFrame:
@@ -290,9 +336,10 @@ def demo_datasets(economy: DemoEconomy) -> list[DemoDataset]:
         DemoDataset(
             "sbs_r_nuts06_r2", sbs_table(economy), ["nace_r2", "indic_sb", "geo"], "legacy",
             0, {"indic_sb": {"V13320": 1}},
-            "SBS by NUTS-2 region and NACE Rev. 2: V11210 local units (number), V13320 wages "
-            "and salaries (million EUR), V16110 persons employed (number); divisions and "
-            "sections B-N, S95.",
+            "SBS by NUTS-2 region, NUTS-1 region and country and NACE Rev. 2: V11210 local "
+            "units (number), V13320 wages and salaries (million EUR), V16110 persons employed "
+            "(number); divisions and sections B-N, S95; confidential cells `: c` (primary and "
+            "secondary suppression).",
         ),
         DemoDataset(
             "bd_hgnace2_r3", demography_table(economy), ["freq", "indic_sb", "nace_r2", "geo"],

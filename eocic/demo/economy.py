@@ -6,7 +6,8 @@ NUTS 2021, country ``c(r)``), division ``i`` (the 71 NACE Rev. 2 divisions B05-N
 section ``s`` (B-N), year ``t`` from ``t0 = first_year`` to ``T = last_year``. Published values
 are rounded like Eurostat's (persons and units: integers; wages: 0.1 million EUR), and all
 later quantities are computed from the rounded base year, so the planted parameters are
-recoverable from the published tables.
+recoverable from the simulated tables (the published files hide the confidential cells of step
+9; ``truth_confidential.csv.gz`` holds their values).
 
 1. Base-year employment (persons employed, SBS ``V16110``)
    - region size: ``ln S_r = ln 380000 + nu_c + a_r``, ``nu_c ~ N(0, 0.3^2)``,
@@ -88,9 +89,34 @@ recoverable from the published tables.
    R&D intensity, tertiary attainment, lifelong learning, household broadband, high-tech and
    knowledge-intensive employment shares (the latter computed from the simulated employment)
    and LFS employment by section group; see :func:`_simulate_context`.
-9. Publication: about 4 % of NUTS-2 x division cells per year are confidential (all three SBS
-   indicators; the smallest cells are the most likely), 0.3 % of the other NUTS-2 x division
-   values are not available, and the last year is provisional.
+9. Publication of ``sbs_r_nuts06_r2`` (NUTS-2, NUTS-1 and country rows; divisions and
+   sections; every aggregate the sum of its NUTS-2 x division cells, suppressed ones included).
+   Primary confidentiality: in each year the ``CONFIDENTIAL_SHARE`` = 12 % of NUTS-2 x division
+   cells with the highest score::
+
+       score_rit = -0.5 ln(1 + E_rit / (p_i q_c)) - 0.3 ln(S_r / median S) + 0.7 K_i
+                   + b_c + c_ri + n_rit
+
+   are confidential: few expected local units ``E / (p_i q_c)`` (small cells, divisions of
+   large units), small regions (``S_r`` persons employed at t0), ``K_i`` = 1 in the
+   concentrated divisions ``CONCENTRATED_DIVISIONS`` (B05-B07, B09, C12, C19, C21, C30, D35,
+   H51), national practice ``b_c ~ N(0, 0.3^2)``, cell effect ``c_ri ~ N(0, 0.7^2)``
+   (persistence over the years) and yearly noise ``n_rit ~ N(0, 0.3^2)``. Persons employed
+   (V16110) and wages (V13320) of a confidential cell are ``: c``; its local units (V11210) only
+   with probability ``LOCAL_UNITS_CONFIDENTIAL_SHARE`` = 0.5 %. Secondary suppression
+   (:mod:`eocic.demo.suppression`, separately for V16110/V13320 and for V11210) then hides
+   further cells until no published aggregate reveals a single suppressed cell: a region x
+   section with one suppressed division loses its smallest other division (the total stays
+   published, also in two-division sections); a NUTS-1 value with one suppressed child is
+   suppressed itself; a country value with one suppressed NUTS-1 child keeps its value and
+   loses the smallest NUTS-1 sibling instead (one with a suppressed child first; the sibling
+   then loses its smallest NUTS-2 child). About 15 % of NUTS-2 x division cells end up
+   suppressed (``truth["confidentiality"]["measured_shares"]``); their true values are in
+   ``truth_confidential.csv.gz``. Of the other NUTS-2 x division values 0.3 % per indicator
+   are not available (bare ``:``), and the last year is provisional.
+   Draws: ``c_ri``, ``n_rit`` and the not-available draws come right after step 6, where the
+   earlier 4 % rule drew them, so steps 7-8 draw the same numbers as before; ``b_c`` and the
+   local-units draw come after step 8.
 
 ``truth.json`` keys: see :func:`DemoEconomy.truth` (documented in ``TRUTH_KEYS``).
 """
@@ -113,6 +139,7 @@ from eocic.demo.profiles import (
     SECTION_PROFILES,
 )
 from eocic.demo.regions import PILOT_REGIONS, nuts2_regions_2021
+from eocic.demo.suppression import SuppressionPattern, publication_grid, secondary_suppression
 
 DEFAULT_SEED = 20260101
 
@@ -136,8 +163,26 @@ KNOWLEDGE_DIVISIONS = ("C21", "C26", "J59", "J60", "J61", "J62", "J63", "K64", "
 PILOT_START_YEAR = 2018
 N_PLANTED_PAIRS = 80
 LQ_CLUSTER_FLOOR = 0.01
-CONFIDENTIAL_SHARE = 0.04
+CONFIDENTIAL_SHARE = 0.12
+"""Share of NUTS-2 x division cells per year that are primary confidential (step 9)."""
+LOCAL_UNITS_CONFIDENTIAL_SHARE = 0.005
+"""Probability that a primary confidential cell's local units are confidential too (step 9)."""
+CONCENTRATED_DIVISIONS = ("B05", "B06", "B07", "B09", "C12", "C19", "C21", "C30", "D35", "H51")
+"""Divisions dominated by a few large enterprises (mining, tobacco, refined petroleum,
+pharmaceuticals, other transport equipment, energy supply, air transport): their cells are
+more often confidential under Eurostat's dominance rule (step 9)."""
+CONFIDENTIALITY_WEIGHTS = {"units": 0.5, "region_size": 0.3, "concentrated": 0.7, "country_sd": 0.3}
+"""Weights of ``-ln(1 + expected local units)``, of ``-ln(S_r / median S)`` and of
+``CONCENTRATED_DIVISIONS`` in the primary confidentiality score, and the standard deviation of
+its country effect (step 9)."""
 NOT_AVAILABLE_SHARE = 0.003
+DEMO_FORMAT_VERSION = 2
+"""Version of the demo folder's format, recorded in ``truth.json``; a folder with another
+version is written again (:func:`eocic.sources.prepare_source`). 1 (no key): NUTS-2 and country
+rows, 4 % confidential, no secondary suppression; 2: NUTS-1 rows, primary and secondary
+suppression, ``truth_confidential.csv.gz``."""
+CONFIDENTIAL_TRUTH_FILE = "truth_confidential.csv.gz"
+"""File beside ``truth.json`` with the true values of the suppressed cells."""
 DEMOGRAPHY_SECTIONS = tuple("BCDEFGHIJKLMN")
 
 TRUTH_KEYS: dict[str, str] = {
@@ -158,7 +203,17 @@ TRUTH_KEYS: dict[str, str] = {
     "division_trend_growth": "mu_i by division",
     "lq_cluster_floor": "floor of LQcl before taking logs",
     "noise_sd": "standard deviations of the noise terms",
-    "confidential_share_target": "share of NUTS-2 x division cells per year marked confidential",
+    "confidential_share_target": "share of NUTS-2 x division cells per year that are primary "
+    "confidential (CONFIDENTIAL_SHARE)",
+    "confidentiality": "primary_share_target, local_units_confidential_share (of primary cells), "
+    "concentrated_divisions, score_weights (step 9), truth_file (truth_confidential.csv.gz: one "
+    "row per suppressed NUTS-2 x division x year x indicator with geo, nace_r2, year, indicator "
+    "= employment | local_units | wages_eur, true_value in persons, units or EUR, suppression = "
+    "primary | secondary) and measured_shares (all years: NUTS-2 x division persons-employed "
+    "cells primary, secondary, suppressed; NUTS-1 and national division cells suppressed; "
+    "suppressed NUTS-2 cells with local units published)",
+    "demo_format_version": "format version of the demo folder (DEMO_FORMAT_VERSION); "
+    "eocic.sources rewrites a folder of another version",
     "n_regions": "number of NUTS-2 regions",
     "nuts_version": "NUTS version of the region codes",
 }
@@ -173,10 +228,13 @@ class DemoEconomy:
     regions : DataFrame
         ``geo``, ``name``, ``country``, ``country_name``, ``pilot`` (bool).
     employment : DataFrame
-        One row per NUTS-2 region x division x year (true published-precision values, no
-        suppression): ``geo``, ``country``, ``section``, ``nace_r2``, ``year``,
-        ``persons_employed`` (int), ``local_units`` (int), ``wages`` (million EUR, 0.1),
-        ``confidential`` (bool), ``not_available`` (str: ``""`` or the SBS indicator codes
+        One row per NUTS-2 region x division x year, ordered region x division x year (true
+        published-precision values, suppressed ones too): ``geo``, ``country``, ``section``,
+        ``nace_r2``, ``year``, ``persons_employed`` (int), ``local_units`` (int), ``wages``
+        (million EUR, 0.1), ``confidential`` (bool: persons employed and wages published as
+        ``: c``, primary or secondary), ``suppression`` (``""``, ``"primary"``,
+        ``"secondary"``), ``local_units_confidential`` (bool) and ``local_units_suppression``
+        (the same for local units), ``not_available`` (str: ``""`` or the SBS indicator codes
         joined by ``|`` that are published as bare ``:``), ``group`` (demo group or ``""``),
         ``strong_cluster`` (bool), ``pilot_treated`` (bool), ``ln_lq_t0``,
         ``ln_lq_cluster_t0`` (0 for divisions in no group), ``growth_rate`` (g_ri).
@@ -193,6 +251,9 @@ class DemoEconomy:
         and ``lfs_<group>`` employment by section group (thousands), plus ``*_missing`` flags.
     truth : dict
         Parameters and definitions, written to ``truth.json`` (keys in ``TRUTH_KEYS``).
+    sbs_suppression : SuppressionPattern
+        Suppressed cells of every geography (NUTS-2, NUTS-1, country) x activity (division,
+        section) x year of ``sbs_r_nuts06_r2`` (step 9).
     """
 
     regions: pd.DataFrame
@@ -200,6 +261,7 @@ class DemoEconomy:
     demography: pd.DataFrame
     regional: pd.DataFrame
     truth: dict = field(default_factory=dict)
+    sbs_suppression: SuppressionPattern | None = None
 
 
 def _path(values: dict[int, float], years: np.ndarray) -> np.ndarray:
@@ -393,13 +455,41 @@ def simulate_demo_economy(
     price_level = np.array([COUNTRY_PROFILES[c].price_level for c in countries])[country_index]
     pps_per_head = gdp_per_head / price_level[:, None]
 
-    # 9. publication: confidentiality and gaps -------------------------------------------------------
+    # 9 (draws). publication noise, drawn here so that steps 7-8 draw the same numbers whatever
+    # the confidentiality rules; used after step 8 -----------------------------------------------
     conf_cell = rng.normal(0.0, 0.7, (n_regions, n_divisions))
     conf_yearly = rng.normal(0.0, 0.3, (n_regions, n_divisions, n_years))
-    score = -np.log(employment + 1.0) + conf_cell[:, :, None] + conf_yearly
-    threshold = np.quantile(score.reshape(-1, n_years), 1.0 - CONFIDENTIAL_SHARE, axis=0)
-    confidential = score > threshold[None, None, :]
-    not_available = (rng.random((3, n_regions, n_divisions, n_years)) < NOT_AVAILABLE_SHARE) & ~confidential[None]
+    gap_draw = rng.random((3, n_regions, n_divisions, n_years))
+
+    # 7. business demography ---------------------------------------------------------------------
+    demography_panel = _simulate_demography(
+        rng, regions, divisions, years[:-1], country_index, len(countries), employment_t0,
+        units[:, :, :-1], strong,
+    )
+
+    # 8. context indicators ----------------------------------------------------------------------
+    regional_panel = _simulate_context(
+        rng, regions, divisions, years, countries, country_index, employment, population,
+        gdp_per_head, pps_per_head, strong_share,
+    )
+
+    # 9. publication: primary confidentiality, secondary suppression, gaps --------------------
+    conf_country = rng.normal(0.0, CONFIDENTIALITY_WEIGHTS["country_sd"], len(countries))
+    unit_draw = rng.random((n_regions, n_divisions, n_years))
+    primary = _primary_confidentiality(
+        employment, persons_per_unit, unit_size, region_total[:, 0],
+        divisions["division"].to_numpy(), conf_country[country_index], conf_cell, conf_yearly,
+    )
+    units_primary = primary & (unit_draw < LOCAL_UNITS_CONFIDENTIAL_SHARE)
+    grid = publication_grid(geo_list, regions["country"].tolist(),
+                            divisions["division"].tolist(), divisions["section"].tolist())
+    suppressed, _ = secondary_suppression(grid, primary, employment)
+    units_suppressed, _ = secondary_suppression(grid, units_primary, units)
+    sbs_suppression = SuppressionPattern(grid, years, suppressed, units_suppressed)
+    confidential = suppressed[:n_regions, :n_divisions]
+    units_confidential = units_suppressed[:n_regions, :n_divisions]
+    hidden = np.stack([units_confidential, confidential, confidential])  # V11210, V13320, V16110
+    not_available = (gap_draw < NOT_AVAILABLE_SHARE) & ~hidden
 
     # assemble the employment panel -------------------------------------------------------------------
     indicator_codes = np.array(["V11210", "V13320", "V16110"])
@@ -407,11 +497,13 @@ def simulate_demo_economy(
     for k in range(3):
         hit = not_available[k]
         na_text[hit] = np.where(na_text[hit] == "", indicator_codes[k], na_text[hit] + "|" + indicator_codes[k])
-    grid = pd.MultiIndex.from_product(
+    grid_index = pd.MultiIndex.from_product(
         [range(n_regions), range(n_divisions), range(n_years)], names=["r", "i", "t"]
     ).to_frame(index=False)
-    r_idx, i_idx, t_idx = (grid[c].to_numpy() for c in ("r", "i", "t"))
+    r_idx, i_idx, t_idx = (grid_index[c].to_numpy() for c in ("r", "i", "t"))
     group_label = np.array([membership.get(d, "") for d in divisions["division"]], dtype=object)
+    suppression_label = np.where(primary, "primary", np.where(confidential, "secondary", ""))
+    units_label = np.where(units_primary, "primary", np.where(units_confidential, "secondary", ""))
     employment_panel = pd.DataFrame(
         {
             "geo": regions["geo"].to_numpy()[r_idx],
@@ -423,6 +515,9 @@ def simulate_demo_economy(
             "local_units": units.reshape(-1).astype(np.int64),
             "wages": wages.reshape(-1),
             "confidential": confidential.reshape(-1),
+            "suppression": suppression_label.reshape(-1).astype(object),
+            "local_units_confidential": units_confidential.reshape(-1),
+            "local_units_suppression": units_label.reshape(-1).astype(object),
             "not_available": na_text.reshape(-1),
             "group": group_label[i_idx],
             "strong_cluster": strong[r_idx, i_idx],
@@ -433,26 +528,61 @@ def simulate_demo_economy(
         }
     )
 
-    # 7. business demography ---------------------------------------------------------------------------
-    demography_panel = _simulate_demography(
-        rng, regions, divisions, years[:-1], country_index, len(countries), employment_t0,
-        units[:, :, :-1], strong,
-    )
-
-    # 8. context indicators -----------------------------------------------------------------------------
-    regional_panel = _simulate_context(
-        rng, regions, divisions, years, countries, country_index, employment, population,
-        gdp_per_head, pps_per_head, strong_share,
-    )
-
+    measured_shares = {
+        "nuts2_primary": float(primary.mean()),
+        "nuts2_secondary": float((confidential & ~primary).mean()),
+        "nuts2_suppressed": float(confidential.mean()),
+        "nuts1_suppressed": float(suppressed[grid.level == 1, :n_divisions].mean()),
+        "national_suppressed": float(suppressed[grid.level == 0, :n_divisions].mean()),
+        "nuts2_suppressed_with_local_units_published": float(
+            (~units_confidential[confidential]).mean()),
+    }
     truth = _truth(
         seed, first_year, last_year, regions, divisions, planted_keys, planted, group_lq,
-        strong, treated, trend_growth,
+        strong, treated, trend_growth, measured_shares,
     )
     return DemoEconomy(
         regions=regions, employment=employment_panel, demography=demography_panel,
-        regional=regional_panel, truth=truth,
+        regional=regional_panel, truth=truth, sbs_suppression=sbs_suppression,
     )
+
+
+def _primary_confidentiality(
+    employment: np.ndarray,
+    persons_per_unit: np.ndarray,
+    unit_size: np.ndarray,
+    region_size: np.ndarray,
+    division_codes: np.ndarray,
+    conf_country: np.ndarray,
+    conf_cell: np.ndarray,
+    conf_yearly: np.ndarray,
+) -> np.ndarray:
+    """Primary confidential NUTS-2 x division cells (R, I, T), step 9.
+
+    ``score_rit = -w_U ln(1 + E_rit / (p_i q_c)) - w_S ln(S_r / median_r S_r) + w_K K_i + b_c
+    + c_ri + n_rit`` with ``E_rit / (p_i q_c)`` the expected number of local units of the cell
+    (persons employed over persons per unit x country size factor: few units means small cells
+    and divisions of large units), ``S_r`` the region's persons employed at t0, ``K_i`` = 1
+    for :data:`CONCENTRATED_DIVISIONS`, weights ``w`` in :data:`CONFIDENTIALITY_WEIGHTS`,
+    country effect ``b_c`` (``conf_country``), cell effect ``c_ri ~ N(0, 0.7^2)`` (persistence
+    over the years) and yearly noise ``n_rit ~ N(0, 0.3^2)``. In each year the
+    ``CONFIDENTIAL_SHARE`` of cells with the highest scores are confidential (a rough
+    stand-in for Eurostat's threshold and dominance rules, which bite where a cell has few
+    enterprises or one dominates).
+    """
+    weights = CONFIDENTIALITY_WEIGHTS
+    expected_units = employment / (persons_per_unit[None, :, None] * unit_size[:, None, None])
+    concentrated = np.isin(division_codes, CONCENTRATED_DIVISIONS).astype(float)
+    small_region = np.median(np.log(region_size)) - np.log(region_size)
+    score = (
+        -weights["units"] * np.log1p(expected_units)
+        + weights["region_size"] * small_region[:, None, None]
+        + weights["concentrated"] * concentrated[None, :, None]
+        + conf_country[:, None, None] + conf_cell[:, :, None] + conf_yearly
+    )
+    n_years = employment.shape[2]
+    threshold = np.quantile(score.reshape(-1, n_years), 1.0 - CONFIDENTIAL_SHARE, axis=0)
+    return score > threshold[None, None, :]
 
 
 def _simulate_demography(
@@ -685,6 +815,7 @@ def _truth(
     strong: np.ndarray,
     treated: np.ndarray,
     trend_growth: np.ndarray,
+    measured_shares: dict[str, float],
 ) -> dict:
     geo = regions["geo"].tolist()
     pilot = set(regions.loc[regions["pilot"], "geo"])
@@ -740,6 +871,15 @@ def _truth(
             "births_yearly": 0.03, "gdp_level_xi": 0.15, "gdp_growth": 0.004, "gdp_yearly": 0.01,
         },
         "confidential_share_target": CONFIDENTIAL_SHARE,
+        "confidentiality": {
+            "primary_share_target": CONFIDENTIAL_SHARE,
+            "local_units_confidential_share": LOCAL_UNITS_CONFIDENTIAL_SHARE,
+            "concentrated_divisions": list(CONCENTRATED_DIVISIONS),
+            "score_weights": dict(CONFIDENTIALITY_WEIGHTS),
+            "truth_file": CONFIDENTIAL_TRUTH_FILE,
+            "measured_shares": {k: round(v, 4) for k, v in measured_shares.items()},
+        },
+        "demo_format_version": DEMO_FORMAT_VERSION,
         "n_regions": int(len(regions)),
         "nuts_version": "NUTS 2021",
     }

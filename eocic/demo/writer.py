@@ -1,9 +1,17 @@
-"""Write the demo economy to a folder: Eurostat TSV files, ``truth.json`` and ``README.md``.
+"""Write the demo economy to a folder: Eurostat TSV files, ``truth.json``,
+``truth_confidential.csv.gz`` and ``README.md``.
 
 ``eocic demo --out DIR`` calls :func:`generate_demo_economy`. The files have the real dataset
 codes, layouts and flags, so the demo runs through exactly the reader and pipeline that real
 downloads go through. Output is byte-identical for equal arguments (deterministic gzip, fixed
-number formatting, sorted rows) and every file is written atomically.
+number formatting, sorted rows) and every file is written atomically; ``truth.json`` is written
+last, so a folder holding it is complete (:func:`eocic.sources.prepare_source` uses it as the
+marker and compares its ``demo_format_version`` with
+:data:`eocic.demo.economy.DEMO_FORMAT_VERSION`).
+
+``truth_confidential.csv.gz`` is a plain gzip CSV (UTF-8, ``\\n`` line ends, header
+``geo,nace_r2,year,indicator,true_value,suppression``), readable without this package, e.g.
+``pandas.read_csv(path)``; see :func:`eocic.demo.datasets.confidential_truth`.
 """
 
 from __future__ import annotations
@@ -11,9 +19,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from eocic.atomic import write_json_atomic, write_text_atomic
-from eocic.demo.datasets import DemoDataset, demo_datasets
-from eocic.demo.economy import DEFAULT_SEED, TRUTH_KEYS, DemoEconomy, simulate_demo_economy
+from eocic.atomic import gzip_bytes, write_bytes_atomic, write_json_atomic, write_text_atomic
+from eocic.demo.datasets import DemoDataset, confidential_truth, demo_datasets
+from eocic.demo.economy import (
+    CONFIDENTIAL_TRUTH_FILE,
+    DEFAULT_SEED,
+    TRUTH_KEYS,
+    DemoEconomy,
+    simulate_demo_economy,
+)
 from eocic.eurostat.writer import write_eurostat_tsv
 
 TRUTH_FILE = "truth.json"
@@ -41,8 +55,8 @@ def generate_demo_economy(
     Returns
     -------
     list of Path
-        The files written, sorted: ten ``<dataset>.tsv.gz`` files, ``README.md`` and
-        ``truth.json``.
+        The files written, sorted: ten ``<dataset>.tsv.gz`` files, ``README.md``,
+        ``truth.json`` and ``truth_confidential.csv.gz``.
     """
     economy = simulate_demo_economy(seed, first_year=first_year, last_year=last_year)
     return write_demo_economy(economy, out_dir)
@@ -62,9 +76,17 @@ def write_demo_economy(economy: DemoEconomy, out_dir: str | os.PathLike[str]) ->
                 decimals_by=dataset.decimals_by or None,
             )
         )
-    written.append(write_json_atomic(out_dir / TRUTH_FILE, economy.truth))
+    written.append(write_confidential_truth(economy, out_dir / CONFIDENTIAL_TRUTH_FILE))
     written.append(write_text_atomic(out_dir / README_FILE, demo_readme(economy, datasets)))
+    written.append(write_json_atomic(out_dir / TRUTH_FILE, economy.truth))  # last: the marker
     return sorted(written)
+
+
+def write_confidential_truth(economy: DemoEconomy, target: str | os.PathLike[str]) -> Path:
+    """Write the true values of the suppressed NUTS-2 x division cells as a deterministic gzip
+    CSV (zero time stamp, no file name in the header, sorted rows, integers only)."""
+    text = confidential_truth(economy).to_csv(index=False, lineterminator="\n")
+    return write_bytes_atomic(target, gzip_bytes(text.encode("utf-8")))
 
 
 def demo_readme(economy: DemoEconomy, datasets: list[DemoDataset]) -> str:
@@ -82,7 +104,7 @@ def demo_readme(economy: DemoEconomy, datasets: list[DemoDataset]) -> str:
         f"- seed: {truth['seed']}; years {truth['first_year']}-{truth['last_year']} "
         f"(business demography to {truth['demography_last_year']})",
         f"- {truth['n_regions']} NUTS-2 regions ({truth['nuts_version']}, EU-27) plus country "
-        "(NUTS-0) rows",
+        "(NUTS-0) rows, and NUTS-1 rows in `sbs_r_nuts06_r2`",
         f"- {len(truth['planted_pairs'])} planted strong clusters in "
         f"{len(truth['demo_cluster_groups'])} demo cluster groups; pilot regions: "
         + ", ".join(truth["pilot_regions"]),
@@ -101,11 +123,34 @@ def demo_readme(economy: DemoEconomy, datasets: list[DemoDataset]) -> str:
         )
     lines += [
         f"| `{TRUTH_FILE}` | JSON | | planted parameters and definitions (keys below) |",
+        f"| `{CONFIDENTIAL_TRUTH_FILE}` | gzip CSV | `geo,nace_r2,year,indicator` | true values "
+        "of the suppressed NUTS-2 x division cells of `sbs_r_nuts06_r2` (see below) |",
         f"| `{README_FILE}` | Markdown | | this description |",
         "",
         "Flags: legacy files use `c` confidential, `p` provisional, `b` break, `u` low "
         "reliability; API files use the 2025 code lists (`C` confidential, `p`, `b`, `u`). "
         "`:` marks a value that is not available.",
+        "",
+        "## Confidential cells and their truth",
+        "",
+        "`sbs_r_nuts06_r2` has NUTS-2, NUTS-1 and country rows for every division and section; "
+        "every aggregate is the sum of its NUTS-2 x division cells, confidential ones included. "
+        f"About {truth['confidentiality']['primary_share_target']:.0%} of the NUTS-2 x division "
+        "cells per year are primary confidential (small cells, small regions, divisions of few "
+        "large units); persons employed (V16110) and wages (V13320) are `: c` there, local units "
+        "(V11210) stay published in most of them. Secondary suppression then hides further cells "
+        "until no published aggregate reveals a single suppressed cell (step 9 below).",
+        "",
+        f"`{CONFIDENTIAL_TRUTH_FILE}` holds one row per suppressed NUTS-2 x division x year x "
+        "indicator: `geo`, `nace_r2`, `year`, `indicator` (`employment` persons, `local_units` "
+        "number, `wages_eur` EUR = the V13320 value in million EUR x 1e6, comparable with the "
+        "pipeline's `wages_eur`), `true_value` (integer: the value that would have been "
+        "published) and `suppression` (`primary` or `secondary`). Read it with "
+        f"`pandas.read_csv(\"{CONFIDENTIAL_TRUTH_FILE}\")`.",
+        "",
+        "| suppressed division cells, persons employed, all years (`measured_shares`) | share |",
+        "|---|---|",
+        *(f"| {k} | {v:.4f} |" for k, v in truth["confidentiality"]["measured_shares"].items()),
         "",
         "## Planted parameters",
         "",
