@@ -1022,3 +1022,61 @@ def validate_by_masking(hierarchy: pd.DataFrame, measure: str = "employment", *,
         "bounded": float(part["bounded"].mean()) if len(part) else np.nan,
     } for name, part in groups])
     return ValidationResult(cells, summary, measure, share, seed)
+
+
+# --------------------------------------------------------------------------- reporting
+
+
+def estimation_summary(sbs: pd.DataFrame, year: int) -> pd.DataFrame:
+    """What the ``sbs`` table of a run holds in ``year``, per measure: ``cells`` (NUTS-2 x
+    division), ``published``, ``estimated``, ``missing`` (neither: with
+    ``confidential="exclude"``), ``estimated_share`` (of the cells), ``bounded`` (share of the
+    estimates with an upper bound), ``median_bound_width`` (median of ``(upper - lower) /
+    estimate`` over the bounded estimates)."""
+    current = sbs[sbs["year"] == year]
+    rows = []
+    for measure in MEASURES:
+        estimated = current[f"{measure}_estimated"]
+        values = current[measure]
+        upper, lower = current[f"{measure}_upper"], current[f"{measure}_lower"]
+        bounded = estimated & upper.notna()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            width = ((upper - lower) / values).where(bounded & (values > 0))
+        rows.append({"measure": measure, "cells": len(current),
+                     "published": int((values.notna() & ~estimated).sum()),
+                     "estimated": int(estimated.sum()), "missing": int(values.isna().sum()),
+                     "estimated_share": float(estimated.mean()) if len(current) else np.nan,
+                     "bounded": float(bounded.sum() / estimated.sum()) if estimated.any()
+                     else np.nan,
+                     "median_bound_width": float(width.median()) if bounded.any() else np.nan})
+    return pd.DataFrame(rows)
+
+
+def compare_with_truth(sbs: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
+    """Estimates against known true values (the demo economy's ``truth_confidential.csv.gz``:
+    ``geo, nace_r2, year, indicator, true_value``, indicator a measure name).
+
+    Returns per indicator: ``cells`` (true cells found in ``sbs``), ``estimated`` (of them
+    estimated), ``median_abs_pct_error``, ``p90_abs_pct_error`` (``100 |estimate - true| /
+    true``, true > 0), ``within_bounds`` (share with ``lower - r <= true <= upper + r``, ``r``
+    the rounding unit).
+    """
+    rows = []
+    for measure, part in truth.groupby("indicator", sort=True):
+        if measure not in MEASURES:
+            continue
+        merged = part.merge(sbs[["geo", "nace_r2", "year", measure, f"{measure}_estimated",
+                                 f"{measure}_lower", f"{measure}_upper"]],
+                            on=["geo", "nace_r2", "year"])
+        unit = ROUNDING_UNIT[measure]
+        true = merged["true_value"]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            error = (100 * (merged[measure] - true).abs() / true).where(true > 0)
+        within = ((true >= merged[f"{measure}_lower"] - unit)
+                  & (true <= merged[f"{measure}_upper"] + unit))
+        rows.append({"indicator": measure, "cells": len(merged),
+                     "estimated": int(merged[f"{measure}_estimated"].sum()),
+                     "median_abs_pct_error": float(error.median()),
+                     "p90_abs_pct_error": float(error.quantile(0.9)),
+                     "within_bounds": float(within.mean()) if len(merged) else np.nan})
+    return pd.DataFrame(rows)

@@ -15,8 +15,6 @@ from eocic.clusters.mapping import (
     write_cluster_mapping,
 )
 from eocic.clusters.stars import StarRules, panorama_2020_comparison
-from eocic.demo import simulate_demo_economy
-from eocic.demo.clusters import DEMO_CLUSTER_GROUPS
 
 CONTRACT = ("geo", "scheme", "category", "category_name", "year", "employment", "local_units",
             "avg_unit_size", "wages_eur", "wage_per_employee", "relative_wage", "size_share",
@@ -120,47 +118,78 @@ def test_clones_are_merged_and_counted_once():
     assert mapping.unmapped_categories.empty
 
 
-def demo_sbs(economy) -> pd.DataFrame:
-    """The demo's published SBS cells (confidential / not available -> NaN), as stage 01 would."""
-    cells = economy.employment
-    sbs = cells[["geo", "nace_r2", "year"]].copy()
-    for measure, code, scale in (("employment", "V16110", 1.0), ("local_units", "V11210", 1.0),
-                                 ("wages_eur", "V13320", 1e6)):
-        source = {"employment": "persons_employed", "local_units": "local_units",
-                  "wages_eur": "wages"}[measure]
-        # local units have their own (much sparser) confidentiality pattern
-        hidden = cells["local_units_confidential" if code == "V11210" else "confidential"]
-        missing = hidden | cells["not_available"].str.contains(code, regex=False)
-        sbs[measure] = (cells[source].astype(float) * scale).where(~missing)
-    return sbs
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    """The demo economy (2008-2011) written as Eurostat files and read by stage 01, so its
+    confidential cells are estimated as on real data."""
+    import json
+    import warnings
+
+    from eocic import pipeline, sources
+    from eocic.demo import generate_demo_economy
+
+    raw = tmp_path_factory.mktemp("demo_raw")
+    generate_demo_economy(raw, last_year=2011)
+    results = {}
+    for mode in ("estimate", "exclude"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            results[mode] = pipeline.run_pipeline(
+                sources.locate_datasets(raw), raw, tmp_path_factory.mktemp(mode), year=2011,
+                confidential_cells=mode)
+    truth = json.loads((raw / "truth.json").read_text(encoding="utf-8"))
+    return raw, truth, results
 
 
 @pytest.fixture(scope="module")
-def demo_mapping():
-    economy = simulate_demo_economy(last_year=2011)
-    sbs = demo_sbs(economy)
-    weights = {"cluster": weights_from_groups(DEMO_CLUSTER_GROUPS)}
-    totals = (economy.employment.groupby(["geo", "year"], as_index=False)["persons_employed"]
-              .sum().rename(columns={"persons_employed": "employment"}))
-    totals["employment"] = totals["employment"].astype(float)
-    return economy, build_cluster_mapping(sbs, weights, growth_years=3, totals=totals)
+def demo_mapping(demo_run):
+    _, truth, results = demo_run
+    weights = {"cluster": weights_from_groups(truth["demo_cluster_groups"])}
+    mappings = {mode: build_cluster_mapping(result.tables["sbs"], weights, growth_years=3,
+                                            totals=result.tables["regional_totals"])
+                for mode, result in results.items()}
+    return truth, mappings
 
 
 def test_planted_demo_clusters_are_found(demo_mapping):
-    economy, mapping = demo_mapping
-    planted = pd.DataFrame(economy.truth["planted_pairs"])
-    first = mapping.table[mapping.table["year"] == economy.truth["first_year"]]
-    found = planted.merge(first, left_on=["geo", "group"], right_on=["geo", "category"],
-                          how="left")
-    assert len(found) == len(planted) > 50
-    assert (found["lq"] >= 2).mean() >= 0.9
-    assert found["is_cluster"].mean() >= 0.9
-    # planted pairs are rare among all clusters of the demo groups, but most are high LQ
-    assert found["lq"].median() > first["lq"].quantile(0.95)
+    truth, mappings = demo_mapping
+    planted = pd.DataFrame(truth["planted_pairs"])
+    found_share = {}
+    for mode, mapping in mappings.items():
+        first = mapping.table[mapping.table["year"] == truth["first_year"]]
+        found = planted.merge(first, left_on=["geo", "group"], right_on=["geo", "category"],
+                              how="left")
+        assert len(found) == len(planted) > 50
+        found_share[mode] = found["is_cluster"].mean()
+        if mode == "estimate":
+            assert (found["lq"] >= 2).mean() >= 0.95
+            # planted pairs are rare among all clusters of the demo groups, but most are high LQ
+            assert found["lq"].median() > first["lq"].quantile(0.95)
+    # with confidential cells left out, a planted cluster with one confidential division
+    # vanishes; with the estimates it is found
+    assert found_share["estimate"] >= 0.95
+    assert found_share["exclude"] < found_share["estimate"]
+
+
+def test_demo_estimates_against_the_truth(demo_run):
+    raw, _, results = demo_run
+    truth = pd.read_csv(raw / "truth_confidential.csv.gz")
+    sbs = results["estimate"].tables["sbs"]
+    employment = truth[truth["indicator"] == "employment"].merge(
+        sbs[["geo", "nace_r2", "year", "employment", "employment_estimated",
+             "employment_lower", "employment_upper"]], on=["geo", "nace_r2", "year"])
+    assert len(employment) == (truth["indicator"] == "employment").sum()
+    assert employment["employment_estimated"].all()
+    error = (employment["employment"] - employment["true_value"]).abs() / employment["true_value"]
+    assert error.median() < 0.25
+    within = ((employment["true_value"] >= employment["employment_lower"] - 1)
+              & (employment["true_value"] <= employment["employment_upper"] + 1))
+    assert within.mean() > 0.99
 
 
 def test_demo_invariants_and_comparison(demo_mapping):
-    _, mapping = demo_mapping
+    _, mappings = demo_mapping
+    mapping = mappings["estimate"]
     table = mapping.table
     shares = table.groupby(["category", "year"])["size_share"].sum()
     np.testing.assert_allclose(shares.to_numpy(), 1.0)

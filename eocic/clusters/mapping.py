@@ -419,3 +419,29 @@ def write_cluster_mapping(mapping: ClusterMapping,
     folder = Path(processed_dir)
     return {attribute: write_parquet_atomic(getattr(mapping, attribute), folder / name)
             for attribute, name in TABLE_FILES.items()}
+
+
+def value_coverage(table: pd.DataFrame, year: int) -> pd.DataFrame:
+    """How complete the mapping is in ``year``, per scheme: ``categories``, ``regions``,
+    ``cells`` (region x category), ``without_employment`` (share of cells with no employment
+    value: missing parts left out with ``confidential="exclude"``), ``with_estimates`` (share of
+    cells part of whose employment is estimated), ``estimated_employment`` (share of the
+    scheme's employment resting on estimates), ``apportioned_regions`` (regions apportioned
+    after a NUTS split), ``merged_clones`` (categories that stand for several identical ones).
+    """
+    current = table[table["year"] == year]
+    rows = []
+    for scheme, part in current.groupby("scheme", sort=False):
+        employment = part["employment"]
+        estimated = (part["estimated_share"].fillna(0.0) * employment.fillna(0.0)).sum()
+        rows.append({
+            "scheme": scheme, "categories": part["category"].nunique(),
+            "regions": part["geo"].nunique(), "cells": len(part),
+            "without_employment": float(employment.isna().mean()),
+            "with_estimates": float((part["estimated_share"] > 0).mean()),
+            "estimated_employment": float(estimated / employment.sum()) if employment.sum() > 0
+            else np.nan,
+            "apportioned_regions": int(part.loc[part["apportioned"], "geo"].nunique()),
+            "merged_clones": int(part.loc[part["merged_categories"].notna(),
+                                          "category"].nunique())})
+    return pd.DataFrame(rows)

@@ -197,18 +197,43 @@ def panorama_2020_comparison(table: pd.DataFrame, year: int, scheme: str = "clus
                               "regions"]]
 
 
+def value_flags(frame: pd.DataFrame) -> pd.Series:
+    """A reader's marker per row of a cluster-mapping table: ``"estimated x%"`` when part of the
+    employment rests on estimates of confidential cells, ``"apportioned"`` when the region was
+    split by a NUTS revision, both joined by ``"; "``; None otherwise."""
+    estimated = frame["estimated_share"].fillna(0.0)
+    text = np.where(estimated > 0, [f"estimated {share:.0%}" for share in estimated], "")
+    text = np.where(frame["apportioned"].astype(bool),
+                    np.where(text == "", "apportioned", np.char.add(text.astype(str),
+                                                                    "; apportioned")), text)
+    return pd.Series(np.where(text == "", None, text), index=frame.index, dtype=object)
+
+
 def strongest_clusters(table: pd.DataFrame, year: int, scheme: str, *, top: int = 20,
                        geo: str | None = None) -> pd.DataFrame:
     """The clusters of a year and scheme ranked by stars, then employment (largest first).
 
     Columns ``geo, category, category_name, employment, lq, size_share, relative_wage,
-    growth, stars, performance_class``; ``geo`` restricts to one region.
+    growth, stars, performance_class, flag`` (:func:`value_flags`); ``geo`` restricts to one
+    region.
     """
     selected = table[(table["year"] == year) & (table["scheme"] == scheme) & table["is_cluster"]]
     if geo is not None:
         selected = selected[selected["geo"] == geo]
     columns = ["geo", "category", "category_name", "employment", "lq", "size_share",
                "relative_wage", "growth", "stars", "performance_class"]
-    return (selected.sort_values(["stars", "employment", "geo", "category"],
-                                 ascending=[False, False, True, True], kind="mergesort")
-            .loc[:, columns].head(top).reset_index(drop=True))
+    ranked = selected.sort_values(["stars", "employment", "geo", "category"],
+                                  ascending=[False, False, True, True], kind="mergesort").head(top)
+    return ranked.loc[:, columns].assign(flag=value_flags(ranked)).reset_index(drop=True)
+
+
+def total_employment(context: pd.DataFrame | None, year: int) -> pd.Series | None:
+    """Total employment by region in ``year`` (persons): LFS ``lfs_employment_ths`` x 1000 of
+    the ``context`` table (``lfst_r_lfe2en2``, all NACE activities), the denominator of the
+    Panorama's 23.4 %; None when the run has no LFS employment for that year."""
+    if context is None:
+        return None
+    rows = context[(context["indicator"] == "lfs_employment_ths") & (context["year"] == year)]
+    if rows.empty:
+        return None
+    return rows.set_index("geo")["value"].astype(float) * 1000.0

@@ -34,11 +34,14 @@ from eocic.eurostat.registry import DATASETS
 DEFAULT_FRAMEWORK = "framework.yaml"
 
 #: Source tables an indicator can read.
-SOURCE_TABLES = ("context", "demography", "sbs", "cluster_mapping", "csv")
+SOURCE_TABLES = ("context", "demography", "sbs", "regional_totals", "cluster_mapping",
+                 "scheme_employment", "csv")
 
 #: Measures of the sbs table and of the cluster-mapping output.
 SBS_MEASURES = ("employment", "local_units", "wages_eur")
 CLUSTER_MEASURES = ("employment",)
+#: Measures of the ``scheme_employment`` table (every division counted once).
+SCHEME_MEASURES = ("employment", "cluster_employment")
 
 LEVELS = ("index", "dimension", "subdimension", "indicator")
 
@@ -331,7 +334,9 @@ def _parse_source(spec: Any, where: str, base_dir: Path | None) -> Source:
     allowed = {"context": {"table", "indicator"},
                "demography": {"table", "indicator", "sections"},
                "sbs": {"table", "measure", "divisions"},
+               "regional_totals": {"table", "measure"},
                "cluster_mapping": {"table", "measure", "scheme", "categories", "clusters_only"},
+               "scheme_employment": {"table", "measure", "scheme"},
                "csv": {"table", "path"}}[table]
     extra = set(spec) - allowed
     if extra:
@@ -368,6 +373,22 @@ def _parse_source(spec: Any, where: str, base_dir: Path | None) -> Source:
             raise FrameworkError(f"{where}.divisions: {bad} are neither NACE divisions (C21) "
                                  "nor section letters (C)")
         return Source(table, measure=measure, divisions=divisions)
+    if table == "regional_totals":
+        measure = spec.get("measure")
+        if measure not in SBS_MEASURES:
+            raise FrameworkError(f"{where}: unknown regional_totals measure {measure!r}; use one "
+                                 f"of {list(SBS_MEASURES)}")
+        return Source(table, measure=measure)
+    if table == "scheme_employment":
+        measure = spec.get("measure", "employment")
+        if measure not in SCHEME_MEASURES:
+            raise FrameworkError(f"{where}: unknown scheme_employment measure {measure!r}; use "
+                                 f"one of {list(SCHEME_MEASURES)}")
+        scheme = spec.get("scheme")
+        if scheme is None:
+            raise FrameworkError(f"{where}: a scheme_employment source needs 'scheme' (sector, "
+                                 "cluster or emerging)")
+        return Source(table, measure=measure, scheme=str(scheme))
     if table == "cluster_mapping":
         measure = spec.get("measure", "employment")
         if measure not in CLUSTER_MEASURES:

@@ -10,11 +10,17 @@ Each :class:`~eocic.scoreboard.framework.Source` becomes a wide column indexed b
                      (pairwise complete), so a confidential numerator cell does not bias the
                      ratio down.
 ``sbs``              the measure summed over the requested divisions or sections (all if
-                     none). Confidential cells (NaN) are left out of the sum: the number of
+                     none). Confidential cells hold estimates (stage 01); cells still missing
+                     (``confidential="exclude"``) are left out of the sum: the number of
                      region-years with at least one such cell is reported per indicator.
+``regional_totals``  the region's published business-economy total of the measure: the
+                     denominator of shares of SBS employment.
 ``cluster_mapping``  ``employment`` summed over the scheme / categories (and clusters only if
                      asked) from ``cluster_mapping.parquet`` (columns geo, scheme, category,
                      year, employment, is_cluster).
+``scheme_employment``  the employment of a scheme's categories (or of its clusters) with every
+                     division counted once (emerging industries overlap), from
+                     ``scheme_employment.parquet`` (stage 02).
 ``csv``              a user file with columns ``geo, year, value``.
 
 A source whose table is absent yields no column and a message; the engine then drops the
@@ -31,7 +37,8 @@ import pandas as pd
 from eocic.scoreboard.framework import Indicator, Source
 
 #: Processed tables the scoreboard may read from ``data/processed/<run_id>/``.
-TABLE_NAMES = ("context", "demography", "sbs", "cluster_mapping")
+TABLE_NAMES = ("context", "demography", "sbs", "regional_totals", "cluster_mapping",
+               "scheme_employment")
 
 
 class SourceError(ValueError):
@@ -115,6 +122,14 @@ def source_series(source: Source, tables: dict[str, pd.DataFrame | None]
         rows = _sbs_rows(table, source)
         if rows.empty:
             return None, f"sbs has no rows for {source.describe()}"
+        return _series(rows, source.measure), ""
+    if source.table == "regional_totals":
+        return _series(table, source.measure), ""
+    if source.table == "scheme_employment":
+        rows = table[table["scheme"] == source.scheme]
+        if rows.empty:
+            return None, (f"scheme_employment has no scheme {source.scheme!r} (schemes: "
+                          f"{sorted(table['scheme'].unique())})")
         return _series(rows, source.measure), ""
     # cluster_mapping
     needed = {"geo", "year", "employment", "scheme", "category", "is_cluster"}
