@@ -98,3 +98,43 @@ def test_run_regressions_writes_the_output_contract(demo_run, tmp_path):
     assert (tmp_path / "report" / "tables" / "coefficients.png").exists()
     assert "Country FE" in (tmp_path / "report" / "tables" / "table_C.html").read_text()
     assert run.t0 == 2015 and run.T == 2020
+
+
+def test_stage_04_uses_the_location_quotients_and_related_clusters_of_stage_02(demo_run):
+    """One definition: the LQ of every region x division cell of the spec-A sample equals the
+    sector-scheme LQ of the cluster mapping, and the related clusters of the sample are the
+    related pairs of the mapping's linkages."""
+    import numpy as np
+
+    from eocic.clusters.mapping import build_cluster_mapping, default_weights, mapped_weights
+    from eocic.models.variables import related_of_grouping, cluster_employment, validate_grouping
+    from eocic.measures import related_categories
+
+    processed, truth, _ = demo_run
+    tables = load_tables(processed)
+    t0, T = 2015, 2020
+    weights = default_weights(("sector", "cluster"))
+    mapping = build_cluster_mapping(tables["sbs"], weights, totals=tables["regional_totals"])
+    grouping, _ = mapped_weights("cluster", tables["sbs"]["nace_r2"].unique())
+    sample = build_samples(tables, validate_grouping(grouping), t0, T,
+                           units=("region_division",))["region_division"].frame
+    sector = mapping.table[(mapping.table["scheme"] == "sector") & (mapping.table["year"] == t0)]
+    merged = sample.merge(sector[["geo", "category", "lq"]], left_on=["geo", "nace_r2"],
+                          right_on=["geo", "category"], validate="one_to_one")
+    assert len(merged) == len(sample) == len(sector)
+    positive = merged["lq"] > 0
+    assert positive.mean() > 0.99
+    np.testing.assert_allclose(np.exp(merged.loc[positive, "ln_lq_t0"]),
+                               merged.loc[positive, "lq"], rtol=1e-12)
+    assert merged.loc[~positive, "ln_lq_t0"].isna().all()
+    # related clusters: the same pairs as the mapping's linkages of the cluster scheme
+    pairs = mapping.linkages[(mapping.linkages["scheme"] == "cluster")
+                             & (mapping.linkages["year"] == t0)]
+    sbs = tables["sbs"]
+    employment = sbs[sbs["year"] == t0].set_index(["geo", "nace_r2"])["employment"]
+    regional = tables["regional_totals"]
+    regional = regional[regional["year"] == t0].set_index("geo")["employment"]
+    related, _ = related_of_grouping(cluster_employment(employment, validate_grouping(grouping)),
+                                     regional, validate_grouping(grouping))
+    assert related == related_categories(pairs)
+    assert all(category not in others for category, others in related.items())

@@ -199,7 +199,8 @@ def allocation_weights(scheme: str,
 CLONE_COLUMNS: tuple[str, ...] = ("category", "merged_categories", "category_name")
 
 
-def merge_clones(weights: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def merge_clones(weights: pd.DataFrame,
+                 divisions=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Merge the categories that are identical at the resolution of the data (*clones*).
 
     Regional data stop at NACE divisions, so two categories whose allocation vectors over the
@@ -220,6 +221,10 @@ def merge_clones(weights: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     ----------
     weights : DataFrame
         ``category, category_name, division, weight, basis`` (:func:`allocation_weights`).
+    divisions : iterable of str, optional
+        The divisions the data hold (e.g. those of the regional SBS, which has no agriculture):
+        weights of other divisions are dropped first, so categories that differ only there
+        are clones too. None: every division counts.
 
     Returns
     -------
@@ -229,6 +234,8 @@ def merge_clones(weights: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         the member codes joined by ``|``).
     """
     table = weights.loc[:, list(WEIGHT_COLUMNS)].copy()
+    if divisions is not None:
+        table = table[table["division"].isin(set(divisions))]
     shares = table["weight"] / table.groupby("category")["weight"].transform("sum")
     signature = (table.assign(share=shares.round(9).astype(str))
                  .sort_values(["category", "division"])

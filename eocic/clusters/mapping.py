@@ -256,6 +256,20 @@ def default_weights(schemes: tuple[str, ...] = SCHEMES, *,
             for scheme in schemes}
 
 
+def mapped_weights(scheme: str, divisions, *,
+                   processed_dir: str | os.PathLike[str] | None = None,
+                   year: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The allocation weights of ``scheme`` exactly as the cluster mapping uses them: the
+    definitions (:func:`default_weights`, split by EU class employment when the run has national
+    class data), restricted to the ``divisions`` the data hold, with clones merged
+    (:func:`eocic.clusters.definitions.merge_clones`). For the stages that reuse the mapping's
+    categories (regressions, stress test, pilot regions). Returns ``(weights, clones)``."""
+    from eocic.clusters.definitions import merge_clones
+
+    weights = default_weights((scheme,), processed_dir=processed_dir, year=year)[scheme]
+    return merge_clones(weights, divisions)
+
+
 def scheme_employment(sbs: pd.DataFrame, weights_by_scheme: dict[str, pd.DataFrame],
                       table: pd.DataFrame, totals: pd.DataFrame) -> pd.DataFrame:
     """Employment of each scheme's categories, and of its clusters, with every division counted
@@ -365,14 +379,14 @@ def build_cluster_mapping(sbs: pd.DataFrame,
     covered_divisions = set(sbs["nace_r2"].unique())
     for scheme, weights in weights_by_scheme.items():
         named = weights.drop_duplicates("category")[["category", "category_name"]]
-        weights, clones = merge_clones(weights)
+        uncovered = weights.loc[~weights["division"].astype(str).isin(covered_divisions),
+                                ["category", "division", "weight"]].reset_index(drop=True)
+        weights, clones = merge_clones(weights, covered_divisions)
         merged_weights[scheme] = weights
         clone_frames.append(clones.assign(scheme=scheme))
-        members = weights[weights["division"].astype(str).isin(covered_divisions)]
         divisions[scheme] = {category: frozenset(part["division"].astype(str))
-                             for category, part in members.groupby("category")}
-        allocated, uncovered = allocate(sbs, weights, max_incomplete=max_incomplete,
-                                        scheme=scheme)
+                             for category, part in weights.groupby("category")}
+        allocated, _ = allocate(sbs, weights, max_incomplete=max_incomplete, scheme=scheme)
         mapped = set(allocated["category"].unique())
         merged_away = {code for codes in clones["merged_categories"] for code in codes.split("|")}
         unmapped_frames.append(named[~named["category"].isin(mapped | merged_away)]

@@ -40,11 +40,10 @@ def choose_grouping(choice: str, divisions, *, processed_dir: str | Path | None 
     if choice not in GROUPING_CHOICES:
         raise ValueError(f"grouping {choice!r}: use one of {', '.join(GROUPING_CHOICES)}")
     if choice in ("auto", "cluster"):
-        from eocic.clusters.definitions import merge_clones
-        from eocic.clusters.mapping import default_weights
+        from eocic.clusters.mapping import mapped_weights
 
-        weights, clones = merge_clones(default_weights(("cluster",), processed_dir=processed_dir,
-                                                       year=year)["cluster"])
+        weights, clones = mapped_weights("cluster", divisions, processed_dir=processed_dir,
+                                         year=year)
         merged = (f" {len(clones)} groups of categories identical at division level are "
                   "merged (" + "; ".join(clones["category_name"]) + ")." if len(clones) else "")
         return variables.validate_grouping(weights), (
