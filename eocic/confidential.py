@@ -813,7 +813,7 @@ def _warn_empty_regions(grid: _Grid, measures: tuple[str, ...]) -> None:
         warnings.warn(EstimationWarning(
             f"{len(listed)} region-year(s) publish no division cell at all, e.g. "
             f"{', '.join(listed[:6])}: their cells are estimated from the NUTS-1 and national "
-            "rows and the neighbouring years only (see <measure>_basis and the bounds)"),
+            "rows and the neighbouring years only (see the basis and bounds columns)"),
             stacklevel=3)
 
 
@@ -1030,7 +1030,7 @@ def validate_by_masking(hierarchy: pd.DataFrame, measure: str = "employment", *,
 def estimation_summary(sbs: pd.DataFrame, year: int) -> pd.DataFrame:
     """What the ``sbs`` table of a run holds in ``year``, per measure: ``cells`` (NUTS-2 x
     division), ``published``, ``estimated``, ``missing`` (neither: with
-    ``confidential="exclude"``), ``estimated_share`` (of the cells), ``bounded`` (share of the
+    ``confidential_cells="exclude"``), ``estimated_share`` (of the cells), ``bounded`` (share of the
     estimates with an upper bound), ``median_bound_width`` (median of ``(upper - lower) /
     estimate`` over the bounded estimates)."""
     current = sbs[sbs["year"] == year]

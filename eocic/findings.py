@@ -28,10 +28,17 @@ def _region_names() -> dict[str, str]:
         return {}
 
 
-def cluster_findings(mapping: pd.DataFrame, year: int, names: dict[str, str]) -> list[str]:
-    """Clusters by performance class and the largest high-performing clusters in ``year``.
+def cluster_findings(mapping: pd.DataFrame, year: int, names: dict[str, str], *,
+                     scheme_totals: pd.DataFrame | None = None,
+                     total_employment: pd.Series | None = None) -> list[str]:
+    """Clusters by performance class, their share of employment, the largest high-performing
+    clusters, and how much rests on estimates, in ``year``.
 
-    Uses the ``cluster`` scheme when mapped, else ``sector``.
+    Uses the ``cluster`` scheme when mapped, else ``sector``. Categories identical at the
+    resolution of the data are already merged, so each cluster counts once. The clusters'
+    employment (every division once: ``scheme_totals``) is compared like with like with the
+    EOCIC 2020 Panorama: as a share of total employment (LFS, ``total_employment``, persons by
+    region) with its 23.4 %, else as a share of the business economy (no Panorama figure).
     """
     schemes = set(mapping["scheme"])
     scheme = "cluster" if "cluster" in schemes else "sector"
@@ -40,13 +47,26 @@ def cluster_findings(mapping: pd.DataFrame, year: int, names: dict[str, str]) ->
     if current.empty:
         return []
     counts = clusters["performance_class"].value_counts()
-    total = current["employment"].sum()
-    starred_share = clusters["employment"].sum() / total if total > 0 else float("nan")
+    by_region = (scheme_totals[(scheme_totals["scheme"] == scheme)
+                               & (scheme_totals["year"] == year)].set_index("geo")
+                 if scheme_totals is not None else None)
+    if by_region is not None and total_employment is not None:
+        both = pd.concat([by_region["cluster_employment"],
+                          total_employment.rename("total")], axis=1).dropna()
+        share_text = (f"they hold {both['cluster_employment'].sum() / both['total'].sum():.1%} of "
+                      f"total employment in the {len(both)} regions with LFS data (EOCIC 2020 "
+                      "Panorama: 2,950 clusters, 23.4% of total employment)")
+    elif by_region is not None:
+        share = by_region["cluster_employment"].sum() / by_region["regional_employment"].sum()
+        share_text = (f"they hold {share:.1%} of business-economy employment (no LFS "
+                      "employment in this run to compare with the Panorama's 23.4% of total "
+                      "employment)")
+    else:
+        share_text = f"they employ {clusters['employment'].sum():,.0f} persons"
     findings = [
         f"{len(clusters):,} regional clusters ({scheme} scheme, LQ &ge; 2) in {year}: "
         f"{counts.get('high', 0):,} high-performing, {counts.get('medium', 0):,} medium, "
-        f"{counts.get('basic', 0):,} basic; they hold {starred_share:.1%} of the employment "
-        "mapped (EOCIC 2020 Panorama: 2,950 clusters, 23.4% of employment)."
+        f"{counts.get('basic', 0):,} basic; {share_text}."
     ]
     top = clusters[clusters["performance_class"] == "high"].nlargest(3, "employment")
     if len(top):
@@ -55,6 +75,18 @@ def cluster_findings(mapping: pd.DataFrame, year: int, names: dict[str, str]) ->
             f"({row.employment:,.0f} "
             f"persons, LQ {row.lq:.1f})" for row in top.itertuples())
         findings.append(f"Largest high-performing clusters: {listed}.")
+    if "estimated_share" in current.columns:
+        weight = current["employment"].fillna(0.0)
+        estimated = (current["estimated_share"].fillna(0.0) * weight).sum() / weight.sum()
+        resting = clusters[clusters["estimated_share"] >= 0.5]
+        apportioned = current.loc[current["apportioned"].astype(bool), "geo"].nunique()
+        findings.append(
+            f"{estimated:.1%} of the employment mapped rests on estimates of cells Eurostat "
+            f"keeps confidential (estimated to add up to the published totals); "
+            f"{len(resting):,} of the clusters rest mostly on them"
+            + (f"; {apportioned} regions split by a NUTS revision carry values apportioned "
+               "from their former region" if apportioned else "")
+            + ". Both are flagged in the tables and maps of the stage reports.")
     return findings
 
 
@@ -103,12 +135,17 @@ def key_findings(processed_dir: Path, year: int) -> list[str]:
     names = None
     findings: list[str] = []
     mapping = _read(processed_dir, "cluster_mapping")
+    scheme_totals = _read(processed_dir, "scheme_employment")
+    context = _read(processed_dir, "context")
     scoreboard = _read(processed_dir, "scoreboard")
     regressions = _read(processed_dir, "regressions")
     if mapping is not None or scoreboard is not None:
         names = _region_names()
     if mapping is not None:
-        findings += cluster_findings(mapping, year, names or {})
+        from eocic.clusters.stars import total_employment
+
+        findings += cluster_findings(mapping, year, names or {}, scheme_totals=scheme_totals,
+                                     total_employment=total_employment(context, year))
     if scoreboard is not None:
         findings += scoreboard_findings(scoreboard, year, names or {})
     if regressions is not None:

@@ -37,6 +37,7 @@ import pandas as pd
 from matplotlib import colors
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
 from eocic.eurostat.archive import GEOMETRY_SUFFIX, GISCO_FOLDER, list_vintages
 
@@ -238,10 +239,14 @@ class ChoroplethMap:
     outside_frame : list of str
         Regions with a value whose polygons all lie outside :data:`EUROPE_FRAME` (outermost
         regions), not visible on the map.
+    estimated, apportioned : list of str
+        Regions marked as mostly estimated, or apportioned after a NUTS split.
     """
 
     figure: Figure
     shown: int
+    estimated: list[str] = field(default_factory=list)
+    apportioned: list[str] = field(default_factory=list)
     without_geometry: list[str] = field(default_factory=list)
     without_value: list[str] = field(default_factory=list)
     outside_frame: list[str] = field(default_factory=list)
@@ -264,15 +269,24 @@ def _outside(rings: list[np.ndarray]) -> bool:
                or ring[:, 1].min() > y1 for ring in rings)
 
 
+#: A region's value is marked as estimated on a map when at least this share of it rests on
+#: estimates of confidential cells (:mod:`eocic.confidential`).
+ESTIMATED_MARK = 0.5
+
+
 def choropleth(values: pd.Series, geometries: pd.DataFrame, *, title: str,
                cmap: str | colors.Colormap = "viridis", norm: colors.Normalize | None = None,
                label: str = "", highlight: list[str] | tuple[str, ...] = (),
                ticks: list[float] | None = None, tick_labels: list[str] | None = None,
-               ax: plt.Axes | None = None) -> ChoroplethMap:
+               ax: plt.Axes | None = None, estimated: list[str] | tuple[str, ...] = (),
+               apportioned: list[str] | tuple[str, ...] = ()) -> ChoroplethMap:
     """Colour regions by ``values`` (Series indexed by NUTS code; NaN = no data, grey).
 
     ``highlight`` regions get a thick black outline (the selected region) — the first one —
-    and the others a thinner one (its peers). Returns a :class:`ChoroplethMap`.
+    and the others a thinner one (its peers). ``estimated`` regions are dotted (their value
+    rests mostly on estimates of confidential cells), ``apportioned`` regions hatched (their
+    values are apportioned from a region a NUTS revision split); the legend names both and the
+    grey "no data". Returns a :class:`ChoroplethMap`.
     """
     values = pd.Series(values, dtype=float)
     values = values[~values.index.duplicated()]
@@ -298,11 +312,22 @@ def choropleth(values: pd.Series, geometries: pd.DataFrame, *, title: str,
     ax.add_collection(PolyCollection([polygons[i] for i in order],
                                      facecolors=[facecolours[i] for i in order],
                                      edgecolors="white", linewidths=0.2))
+    legend = [Patch(facecolor=NO_DATA_COLOUR, edgecolor="white", label="no data")]
+    for codes, hatch, text in ((estimated, "....", f">= {ESTIMATED_MARK:.0%} estimated "
+                                "(confidential in the source)"),
+                               (apportioned, "////", "apportioned after a NUTS split")):
+        marked = [geo for geo in codes if geo in by_geo.index and geo in present.index]
+        if marked:
+            rings = [ring for geo in marked for ring in by_geo.at[geo, "rings"]]
+            ax.add_collection(PolyCollection(rings, facecolors="none", edgecolors="#333333",
+                                             linewidths=0.0, hatch=hatch))
+            legend.append(Patch(facecolor="white", edgecolor="#333333", hatch=hatch, label=text))
     for position, geo in enumerate(highlight):
         if geo in by_geo.index:
             ax.add_collection(PolyCollection(by_geo.at[geo, "rings"], facecolors="none",
                                              edgecolors="black",
                                              linewidths=1.6 if position == 0 else 0.8))
+    ax.legend(handles=legend, loc="upper left", fontsize=7, frameon=False)
     x0, x1, y0, y1 = EUROPE_FRAME
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
@@ -315,6 +340,8 @@ def choropleth(values: pd.Series, geometries: pd.DataFrame, *, title: str,
         bar.set_ticklabels(tick_labels)
     result = ChoroplethMap(
         figure=figure, shown=int(present.index.isin(by_geo.index).sum()),
+        estimated=sorted(set(estimated) & set(present.index)),
+        apportioned=sorted(set(apportioned) & set(present.index)),
         without_geometry=sorted(set(present.index) - set(by_geo.index)),
         without_value=sorted(set(by_geo.index) - set(present.index)),
         outside_frame=sorted(geo for geo in present.index
@@ -333,6 +360,17 @@ def _latest_year(frame: pd.DataFrame, year: int | None) -> int:
         return int(years[-1])
     earlier = [y for y in years if y <= year]
     return int(earlier[-1] if earlier else years[0])
+
+
+def _marks(rows: pd.DataFrame) -> dict[str, list[str]]:
+    """The ``estimated`` and ``apportioned`` regions of cluster-mapping rows, for
+    :func:`choropleth`."""
+    marks = {"estimated": [], "apportioned": []}
+    if "estimated_share" in rows.columns:
+        marks["estimated"] = sorted(rows.loc[rows["estimated_share"] >= ESTIMATED_MARK, "geo"])
+    if "apportioned" in rows.columns:
+        marks["apportioned"] = sorted(rows.loc[rows["apportioned"].astype(bool), "geo"])
+    return marks
 
 
 def _category_rows(mapping: pd.DataFrame, scheme: str, category: str,
@@ -359,7 +397,7 @@ def lq_map(mapping: pd.DataFrame, geometries: pd.DataFrame, category: str, *,
     return choropleth(log_lq, geometries, title=f"{name}: location quotient, {year}",
                       cmap="RdBu_r", norm=colors.Normalize(-2, 2), label="LQ (log scale)",
                       ticks=[-2, -1, 0, 1, 2], tick_labels=["≤0.25", "0.5", "1", "2", "≥4"],
-                      highlight=highlight, ax=ax)
+                      highlight=highlight, ax=ax, **_marks(rows))
 
 
 def stars_map(mapping: pd.DataFrame, geometries: pd.DataFrame, category: str, *,
@@ -372,7 +410,7 @@ def stars_map(mapping: pd.DataFrame, geometries: pd.DataFrame, category: str, *,
     return choropleth(rows.set_index("geo")["stars"], geometries,
                       title=f"{name}: stars, {year}", cmap=palette,
                       norm=colors.BoundaryNorm([-0.5, 0.5, 1.5, 2.5, 3.5], 4), label="stars",
-                      ticks=[0, 1, 2, 3], highlight=highlight, ax=ax)
+                      ticks=[0, 1, 2, 3], highlight=highlight, ax=ax, **_marks(rows))
 
 
 def score_map(scoreboard: pd.DataFrame, geometries: pd.DataFrame, code: str, *,

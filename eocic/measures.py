@@ -17,7 +17,7 @@ Location quotient (:func:`location_quotients`)
     ``LQ_rc = (E_rc / E_r) / (E_c / E)`` with ``E_c = sum_{r in B_c} E_rc`` and
     ``E = sum_{r in B_c} E_r`` over the benchmark ``B_c``: the regions where ``E_rc`` is known
     and ``E_r > 0``. With every cell estimated, ``B_c`` is every region; where cells are left
-    missing (``confidential="exclude"``) the benchmark shrinks to the same regions in numerator
+    missing (``confidential_cells="exclude"``) the benchmark shrinks to the same regions in numerator
     and denominator, so a hole never biases the other regions' LQs, and the employment-
     weighted mean LQ is 1: ``sum_{r in B_c} E_r LQ_rc / E = 1``. Reference: methodology
     section 1.4; Isard (1960), Methods of Regional Analysis.

@@ -1168,3 +1168,49 @@ def counterpart_codes(code: str, version: int) -> frozenset[str]:
         if code in _nuts2_names(source):
             return _groups(source, version).get(code, (frozenset(), frozenset(), True))[1]
     return frozenset()
+
+
+def apportionment_error(cells: pd.DataFrame, weights: pd.DataFrame, *,
+                        value: str = "employment") -> pd.DataFrame:
+    """How well apportioning by a weight recovers known values: every NUTS-1 region whose
+    NUTS-2 regions all publish ``value`` and all have a weight is treated as if a NUTS revision
+    had split it, its value apportioned to them by their weights, and the result compared with
+    what they publish.
+
+    Parameters
+    ----------
+    cells : DataFrame
+        ``geo`` (NUTS-1 and NUTS-2 codes of one version), ``year``, any other key columns
+        (e.g. ``nace_r2``) and ``value`` (published, NaN when not).
+    weights : DataFrame
+        ``geo`` (NUTS-2), ``year``, ``weight`` (e.g. population of the same year).
+
+    Returns
+    -------
+    DataFrame
+        One row per NUTS-2 cell: the keys, ``true_value``, ``apportioned``, ``abs_pct_error``
+        (``100 |apportioned - true| / true``, true > 0). Regions whose NUTS-1 has a single
+        NUTS-2 region are left out (apportioning them is exact).
+    """
+    keys = [c for c in cells.columns if c not in ("geo", value)]
+    level = cells["geo"].astype(str).str.len()
+    parents = cells[level == 3].rename(columns={"geo": "parent", value: "parent_value"})
+    children = cells[level == 4].assign(parent=lambda f: f["geo"].astype(str).str[:3])
+    children = children.merge(weights[["geo", "year", "weight"]], on=["geo", "year"], how="left")
+    groups = children.groupby(["parent", *keys], sort=False)
+    complete = (groups[value].transform("count") == groups[value].transform("size")) & \
+        (groups["weight"].transform("count") == groups["weight"].transform("size")) & \
+        (groups["geo"].transform("size") > 1)
+    children = children[complete].merge(parents[["parent", *keys, "parent_value"]],
+                                        on=["parent", *keys])
+    children = children[children["parent_value"].notna()]
+    share = children["weight"] / children.groupby(["parent", *keys])["weight"].transform("sum")
+    children["apportioned"] = children["parent_value"] * share
+    children["true_value"] = children[value]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        children["abs_pct_error"] = np.where(
+            children["true_value"] > 0,
+            100 * (children["apportioned"] - children["true_value"]).abs()
+            / children["true_value"], np.nan)
+    return children.loc[:, ["geo", *keys, "true_value", "apportioned", "abs_pct_error"]] \
+        .reset_index(drop=True)

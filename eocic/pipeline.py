@@ -788,3 +788,18 @@ def load_table(processed_dir: Path, name: str) -> pd.DataFrame:
             "(eocic study runs it)"
         )
     return pd.read_parquet(path)
+
+
+def apportioned_regions(tables: dict[str, pd.DataFrame], year: int | None = None) -> list[str]:
+    """NUTS-2 regions whose values in any of the processed ``tables`` (``sbs``,
+    ``regional_totals``, ``context``, ``demography``) are apportioned from a region split by a
+    NUTS revision (in ``year``, or in any year), sorted."""
+    regions: set[str] = set()
+    for frame in tables.values():
+        if frame is None or "apportioned" not in frame.columns:
+            continue
+        rows = frame[frame["apportioned"]]
+        if year is not None and "year" in rows.columns:
+            rows = rows[rows["year"] == year]
+        regions |= set(rows["geo"].astype(str))
+    return sorted(regions)

@@ -13,7 +13,7 @@ division x year:
     ``employment`` (float, persons employed), ``local_units`` (float, number), ``wages_eur``
     (float, wages and salaries in EUR): the published value, or where the source has none
     (confidential or not available) the estimate of :mod:`eocic.confidential` (with
-    ``confidential="exclude"``: NaN);
+    ``confidential_cells="exclude"``: NaN);
     ``flags`` (str, Eurostat flag letters of the three values, sorted and de-duplicated),
     ``employment_flags``, ``local_units_flags``, ``wages_eur_flags`` (str, the flags of each
     value as published: a ``c`` in ``wages_eur_flags`` says the wages are confidential even

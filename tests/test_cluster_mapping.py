@@ -255,3 +255,17 @@ def test_category_without_sbs_division_is_reported():
     food = mapping.table[mapping.table["category"] == "food"]
     assert len(mixed) == 45
     assert mixed["employment"].sum() < food["employment"].sum()
+
+
+def test_value_coverage_counts_holes_and_estimates():
+    from eocic.clusters.mapping import value_coverage
+
+    table = pd.DataFrame({
+        "scheme": "cluster", "geo": ["A", "B", "C", "A"], "category": ["x", "x", "x", "y"],
+        "year": 2020, "employment": [100.0, np.nan, 50.0, 50.0],
+        "estimated_share": [0.5, np.nan, 0.0, 0.0], "apportioned": [False, False, True, False],
+        "merged_categories": [None, None, None, "y|z"]})
+    row = value_coverage(table, 2020).iloc[0]
+    assert (row["cells"], row["without_employment"], row["with_estimates"]) == (4, 0.25, 0.25)
+    assert row["estimated_employment"] == pytest.approx(50 / 200)
+    assert (row["apportioned_regions"], row["merged_clones"]) == (1, 1)

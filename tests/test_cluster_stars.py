@@ -123,3 +123,12 @@ def test_panorama_comparison_by_hand():
     assert np.isnan(without.set_index("measure").loc["share_of_total_employment", "this_study"])
     with pytest.raises(ValueError, match="no rows"):
         panorama_2020_comparison(starred, 1999, "cluster", scheme_totals=scheme_totals)
+
+
+def test_value_flags_mark_estimates_and_apportioned_regions():
+    from eocic.clusters.stars import value_flags
+
+    frame = pd.DataFrame({"estimated_share": [0.0, 0.004, 0.5, np.nan, 0.2],
+                          "apportioned": [False, False, True, True, False]})
+    assert value_flags(frame).tolist() == [None, "estimated <1%", "estimated 50%; apportioned",
+                                           "apportioned", "estimated 20%"]

@@ -20,13 +20,30 @@ def _mapping() -> pd.DataFrame:
     return frame.assign(scheme="cluster", year=2020)
 
 
+def _scheme_totals() -> pd.DataFrame:
+    return pd.DataFrame({"geo": ["AT11", "AT12", "AT13"], "scheme": "cluster", "year": 2020,
+                         "employment": [1500.0, 100.0, 400.0],
+                         "cluster_employment": [500.0, 100.0, 0.0],
+                         "regional_employment": [3000.0, 1000.0, 1000.0]})
+
+
 def test_cluster_counts_and_share():
-    findings = cluster_findings(_mapping(), 2020, {"AT11": "Burgenland"})
-    # 2 clusters: 1 high, 0 medium, 1 basic; (500 + 100) / 2000 = 30.0 %
+    mapping = _mapping().assign(estimated_share=[0.6, 0.0, 0.0, 0.2],
+                                apportioned=[False, True, False, False])
+    lfs = pd.Series({"AT11": 4000.0, "AT12": 1000.0})  # AT13 without LFS data
+    findings = cluster_findings(mapping, 2020, {"AT11": "Burgenland"},
+                                scheme_totals=_scheme_totals(), total_employment=lfs)
+    # 2 clusters: 1 high, 0 medium, 1 basic; (500 + 100) / (4000 + 1000) = 12.0 % of total
+    # employment over the regions with LFS data
     assert "2 regional clusters" in findings[0]
     assert "1 high-performing, 0 medium, 1 basic" in findings[0]
-    assert "30.0%" in findings[0]
+    assert "12.0% of total employment in the 2 regions with LFS data" in findings[0]
     assert "Automotive in Burgenland (500 persons, LQ 3.0)" in findings[1]
+    # (0.6 x 500 + 0.2 x 1000) / 2000 = 25 % estimated; one cluster (AT11) mostly estimated
+    assert findings[2].startswith("25.0% of the employment mapped rests on estimates")
+    assert "1 of the clusters rest mostly on them; 1 regions split" in findings[2]
+    without_lfs = cluster_findings(mapping, 2020, {}, scheme_totals=_scheme_totals())
+    assert "12.0% of business-economy employment" in without_lfs[0]  # 600 / 5000
 
 
 def test_scoreboard_top_regions_with_interval():
@@ -53,6 +70,8 @@ def test_no_tables_no_findings(tmp_path):
     _mapping().to_parquet(tmp_path / "cluster_mapping.parquet")
     assert "Hospitality &amp; Tourism" not in " ".join(key_findings(tmp_path, 2020))
     assert len(key_findings(tmp_path, 2020)) == 2
+    _scheme_totals().to_parquet(tmp_path / "scheme_employment.parquet")
+    assert "of business-economy employment" in key_findings(tmp_path, 2020)[0]
 
 
 def test_proxy_models_say_so():

@@ -145,6 +145,21 @@ def test_lq_and_stars_maps_select_one_category(geojson_file):
     assert maps.score_map(scores, geometries, "ic").shown == 1
 
 
+def test_estimated_and_apportioned_regions_are_marked(geojson_file):
+    geometries = maps.read_geometries(geojson_file)
+    mapping = pd.DataFrame({
+        "geo": ["DE11", "FR10"], "scheme": "cluster", "category": "automotive",
+        "category_name": "Automotive", "year": 2020, "lq": [4.0, 0.5], "stars": [3, 0],
+        "estimated_share": [0.6, 0.1], "apportioned": [False, True]})
+    result = maps.lq_map(mapping, geometries, "automotive")
+    assert (result.estimated, result.apportioned) == (["DE11"], ["FR10"])
+    axis = result.figure.axes[0]
+    assert [c.get_hatch() for c in axis.collections[1:3]] == ["....", "////"]
+    labels = [text.get_text() for text in axis.get_legend().get_texts()]
+    assert labels == ["no data", ">= 50% estimated (confidential in the source)",
+                      "apportioned after a NUTS split"]
+
+
 @pytest.mark.shared_data
 def test_real_nuts_geometries_draw(shared_data):
     path = maps.find_geometries(None, shared_data)

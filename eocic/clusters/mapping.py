@@ -438,7 +438,7 @@ def write_cluster_mapping(mapping: ClusterMapping,
 def value_coverage(table: pd.DataFrame, year: int) -> pd.DataFrame:
     """How complete the mapping is in ``year``, per scheme: ``categories``, ``regions``,
     ``cells`` (region x category), ``without_employment`` (share of cells with no employment
-    value: missing parts left out with ``confidential="exclude"``), ``with_estimates`` (share of
+    value: missing parts left out with ``confidential_cells="exclude"``), ``with_estimates`` (share of
     cells part of whose employment is estimated), ``estimated_employment`` (share of the
     scheme's employment resting on estimates), ``apportioned_regions`` (regions apportioned
     after a NUTS split), ``merged_clones`` (categories that stand for several identical ones).

@@ -202,7 +202,8 @@ def value_flags(frame: pd.DataFrame) -> pd.Series:
     employment rests on estimates of confidential cells, ``"apportioned"`` when the region was
     split by a NUTS revision, both joined by ``"; "``; None otherwise."""
     estimated = frame["estimated_share"].fillna(0.0)
-    text = np.where(estimated > 0, [f"estimated {share:.0%}" for share in estimated], "")
+    text = np.where(estimated > 0, [f"estimated {share:.0%}" if share >= 0.005
+                                    else "estimated <1%" for share in estimated], "")
     text = np.where(frame["apportioned"].astype(bool),
                     np.where(text == "", "apportioned", np.char.add(text.astype(str),
                                                                     "; apportioned")), text)

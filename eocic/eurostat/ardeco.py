@@ -76,8 +76,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from eocic.eurostat.errors import EurostatFormatError, read_payload
-from eocic.eurostat.sdmx_csv import split_csv_body
-from eocic.eurostat.tsv import NUMBER_PATTERN, encode_sorted, tidy_frame
+from eocic.eurostat.sdmx_csv import decimal_values, header_names, split_csv_body
+from eocic.eurostat.tsv import encode_sorted, tidy_frame
 
 #: Columns every ARDECO export has (upper case) -> output column (``None``: not a dimension).
 REQUIRED_COLUMNS: Mapping[str, str | None] = MappingProxyType({
@@ -154,7 +154,7 @@ def parse_ardeco(payload: bytes, source: str = "<bytes>", *,
                  last_observed_year: int | None = None) -> pd.DataFrame:
     """Parse the decompressed bytes of an ARDECO export; see :func:`read_ardeco`."""
     payload = payload.rstrip(b"\r\n")
-    names = _header_names(payload, source)
+    names = header_names(payload, source)
     columns: dict[str, str] = {}  # output name (or YEAR/VALUE) -> name in the file
     for name in names:
         upper = name.strip().upper()
@@ -204,7 +204,9 @@ def parse_ardeco(payload: bytes, source: str = "<bytes>", *,
         raise EurostatFormatError(source, row + 2, f"YEAR {years[row].as_py()!r} is not a year",
                                   "a four-digit year such as 2021")
     time_codes, time_categories = encode_sorted(years)
-    values = _values(text("VALUE"), source)
+    values = decimal_values(text("VALUE"), source, column="VALUE", missing=tuple(MISSING_VALUES),
+                            expected="a decimal number (3e+05 allowed), or NA/empty for a "
+                            "missing value")
 
     order = np.lexsort([time_codes, *dimension_codes[::-1]])
     keys = np.column_stack([c[order] for c in [*dimension_codes, time_codes]])
@@ -261,26 +263,3 @@ def _projected(variables: np.ndarray, years: np.ndarray, last_observed_year: int
                 ArdecoProjectionWarning, stacklevel=4)
         projected[rows] = years[rows] > cutoff
     return projected
-
-
-def _values(observations: pa.Array, source: str) -> np.ndarray:
-    """VALUE strings as float64; ``NA``, ``NaN`` or empty means missing."""
-    is_missing = pc.is_in(observations, pa.array(list(MISSING_VALUES)))
-    valid = pc.or_(is_missing, pc.match_substring_regex(observations, NUMBER_PATTERN))
-    bad = np.flatnonzero(~valid.to_numpy(zero_copy_only=False))
-    if len(bad):
-        row = int(bad[0])
-        raise EurostatFormatError(source, row + 2, f"VALUE {observations[row].as_py()!r} is not a number",
-                                  "a decimal number (3e+05 allowed), or NA/empty for a missing value")
-    numbers = pc.if_else(is_missing, pa.scalar(None, pa.string()), observations)
-    return pc.cast(numbers, pa.float64()).to_numpy(zero_copy_only=False)
-
-
-def _header_names(payload: bytes, source: str) -> list[str]:
-    """Column names of the header row (CSV quoting honoured)."""
-    first_line = payload.split(b"\n", 1)[0].rstrip(b"\r")
-    try:
-        header = first_line.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise EurostatFormatError(source, 1, f"header is not valid UTF-8 ({exc})", "a UTF-8 text file") from exc
-    return next(csv.reader([header]), [])

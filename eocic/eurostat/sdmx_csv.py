@@ -68,7 +68,8 @@ def read_sdmx_csv(path: str | os.PathLike[str]) -> pd.DataFrame:
 def parse_sdmx_csv(payload: bytes, source: str = "<bytes>") -> pd.DataFrame:
     """Parse the decompressed bytes of an SDMX-CSV file; see :func:`read_sdmx_csv`."""
     payload = payload.rstrip(b"\r\n")
-    names = _header_names(payload, source)
+    names = header_names(payload, source, example="an SDMX-CSV header such as "
+                         "'DATAFLOW,LAST UPDATE,freq,geo,TIME_PERIOD,OBS_VALUE'")
     columns: dict[str, str] = {}  # header code (upper case for metadata, else lower) -> file name
     for name in names:
         code = name.split(":", 1)[0].strip()
@@ -126,7 +127,7 @@ def parse_sdmx_csv(payload: bytes, source: str = "<bytes>") -> pd.DataFrame:
     time_codes = np.array([time_rank[p] for p in periods], dtype=np.int32)[period_codes] \
         if n_rows else np.zeros(0, np.int32)
 
-    values = _values(text("OBS_VALUE"), source)
+    values = decimal_values(text("OBS_VALUE"), source)
 
     flag_text = pa.array([""] * n_rows, pa.string())
     for key in FLAG_COLUMNS:
@@ -162,30 +163,41 @@ def parse_sdmx_csv(payload: bytes, source: str = "<bytes>") -> pd.DataFrame:
     )
 
 
-def _values(observations: pa.Array, source: str) -> np.ndarray:
-    """OBS_VALUE strings as float64; empty or ``NaN`` means missing."""
-    is_missing = pc.is_in(observations, pa.array(["", "NaN", "nan"]))
+def decimal_values(observations: pa.Array, source: str, *, column: str = "OBS_VALUE",
+                   missing: tuple[str, ...] = ("", "NaN", "nan"),
+                   expected: str = "a decimal number, or an empty field for a missing value"
+                   ) -> np.ndarray:
+    """The strings of a value column as float64, the ``missing`` spellings as NaN.
+
+    Raises
+    ------
+    EurostatFormatError
+        Naming the file, the line (header = line 1) and ``expected`` for the first value that
+        is not a number.
+    """
+    is_missing = pc.is_in(observations, pa.array(list(missing)))
     valid = pc.or_(is_missing, pc.match_substring_regex(observations, NUMBER_PATTERN))
     bad = np.flatnonzero(~valid.to_numpy(zero_copy_only=False))
     if len(bad):
         row = int(bad[0])
-        raise EurostatFormatError(source, row + 2, f"OBS_VALUE {observations[row].as_py()!r} is not a number",
-                                  "a decimal number, or an empty field for a missing value")
+        raise EurostatFormatError(source, row + 2,
+                                  f"{column} {observations[row].as_py()!r} is not a number",
+                                  expected)
     numbers = pc.if_else(is_missing, pa.scalar(None, pa.string()), observations)
     return pc.cast(numbers, pa.float64()).to_numpy(zero_copy_only=False)
 
 
-def _header_names(payload: bytes, source: str) -> list[str]:
-    """Column names of the header row (CSV quoting honoured)."""
+def header_names(payload: bytes, source: str, *, example: str | None = None) -> list[str]:
+    """Column names of the header row (CSV quoting honoured); with ``example``, an empty
+    header is an error whose fix shows it."""
     first_line = payload.split(b"\n", 1)[0].rstrip(b"\r")
     try:
         header = first_line.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise EurostatFormatError(source, 1, f"header is not valid UTF-8 ({exc})", "a UTF-8 text file") from exc
-    if not header.strip():
-        raise EurostatFormatError(source, 1, "empty header row",
-                                  "an SDMX-CSV header such as 'DATAFLOW,LAST UPDATE,freq,geo,TIME_PERIOD,OBS_VALUE'")
-    return next(csv.reader([header]))
+    if example is not None and not header.strip():
+        raise EurostatFormatError(source, 1, "empty header row", example)
+    return next(csv.reader([header]), [])
 
 
 def split_csv_body(body: bytes, names: list[str], source: str) -> pa.Table:

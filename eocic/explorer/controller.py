@@ -58,7 +58,7 @@ LEVEL_ORDER = ("index", "dimension", "subdimension", "indicator")
 MAP_KINDS = ("lq", "stars", "score")
 PORTFOLIO_COLUMNS = ["category", "category_name", "employment", "lq", "growth",
                      "relative_wage", "size_star", "specialisation_star", "productivity_star",
-                     "stars", "performance_class"]
+                     "stars", "performance_class", "flag"]
 #: Terms left out of the coefficient chart (intercepts and fixed effects).
 _NUISANCE_PREFIXES = ("Intercept", "const", "C(", "fe_", "year_", "country_")
 
@@ -475,8 +475,12 @@ class RegionExplorer:
     def portfolio_table(self) -> pd.DataFrame:
         """The region's categories in the reference year: :data:`PORTFOLIO_COLUMNS`, sorted
         by stars (most first), then employment (largest first), then category."""
+        from eocic.clusters.stars import value_flags
+
         rows = self._region_rows()
         rows = rows[rows["year"] == self.year] if "year" in rows else rows
+        if {"estimated_share", "apportioned"} <= set(rows.columns):
+            rows = rows.assign(flag=value_flags(rows))
         table = rows.reindex(columns=PORTFOLIO_COLUMNS)
         return (table.sort_values(["stars", "employment", "category"],
                                   ascending=[False, False, True], na_position="last",
@@ -493,7 +497,9 @@ class RegionExplorer:
             notes.append(f"{self.region} has no cluster-mapping rows in {self.year}.")
         clusters = int(table["specialisation_star"].fillna(False).astype(bool).sum())
         notes.append(f"{clusters} cluster(s) (LQ >= 2) among {len(table)} categories; "
-                     "bubble area = employment, colour = performance class.")
+                     "bubble area = employment, colour = performance class. 'flag': employment "
+                     "partly estimated (confidential in the source) or region apportioned after "
+                     "a NUTS split.")
         return Panel("portfolio", title, table=table, notes=notes,
                      draw=lambda: figures.portfolio_bubbles(table, title))
 

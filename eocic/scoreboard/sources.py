@@ -11,7 +11,7 @@ Each :class:`~eocic.scoreboard.framework.Source` becomes a wide column indexed b
                      ratio down.
 ``sbs``              the measure summed over the requested divisions or sections (all if
                      none). Confidential cells hold estimates (stage 01); cells still missing
-                     (``confidential="exclude"``) are left out of the sum: the number of
+                     (``confidential_cells="exclude"``) are left out of the sum: the number of
                      region-years with at least one such cell is reported per indicator.
 ``regional_totals``  the region's published business-economy total of the measure: the
                      denominator of shares of SBS employment.

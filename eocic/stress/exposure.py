@@ -21,7 +21,7 @@ division ``d`` (0 for divisions not listed):
   al. 2018; Boschma 2015, regional resilience);
 - rank of exposure: 1 = the largest expected loss in percent of employment.
 
-Cells without a value (only with ``confidential="exclude"`` in stage 01) are missing, never
+Cells without a value (only with ``confidential_cells="exclude"`` in stage 01) are missing, never
 zero: a shocked division without employment has an unknown contribution. It is counted
 (``unknown_cells``) and its size is taken from the nearest year in which the same cell has a
 value, to report the share of the region's employment whose exposure is unknown

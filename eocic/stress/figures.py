@@ -20,19 +20,22 @@ def exposure_map(table: pd.DataFrame, scenario: str, *, raw_root=None, shared=No
     """
     from eocic import maps
 
+    path = maps.find_geometries(raw_root, shared)
+    if path is None:
+        return None, "No map: no NUTS geometry file found; ranked bars instead."
     try:
-        path = maps.find_geometries(raw_root, shared)
-        if path is None:
-            return None, "No map: no NUTS geometry file found; ranked bars instead."
         geometries = maps.read_geometries(path)
-        values = table[table["scenario"] == scenario].set_index("geo")["expected_change_pct"]
-        limit = float(values.abs().max()) if values.notna().any() else 1.0
-        drawn = maps.choropleth(values, geometries, title=f"Expected employment change, "
-                                f"scenario {scenario}", cmap="RdBu",
-                                norm=colors.Normalize(vmin=-limit, vmax=limit),
-                                label="% of regional SBS employment", highlight=list(highlight))
-    except Exception as error:  # the map module is another stage's work: never break this one
-        return None, f"No map: eocic.maps failed ({type(error).__name__}: {error}); ranked bars instead."
+    except maps.GeometryError as error:
+        return None, f"No map: {error}; ranked bars instead."
+    rows = table[table["scenario"] == scenario].set_index("geo")
+    values = rows["expected_change_pct"]
+    limit = float(values.abs().max()) if values.notna().any() else 1.0
+    drawn = maps.choropleth(
+        values, geometries, title=f"Expected employment change, scenario {scenario}",
+        cmap="RdBu", norm=colors.Normalize(vmin=-limit, vmax=limit),
+        label="% of regional business-economy employment", highlight=list(highlight),
+        estimated=list(rows.index[rows["estimated_share"] >= maps.ESTIMATED_MARK]),
+        apportioned=list(rows.index[rows["apportioned"].astype(bool)]))
     return drawn.figure, drawn.note()
 
 
