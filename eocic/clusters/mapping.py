@@ -147,7 +147,7 @@ def sector_weights(divisions: list[str] | pd.Series) -> pd.DataFrame:
 def weights_from_groups(groups: dict[str, tuple[str, ...] | list[str]],
                         names: dict[str, str] | None = None) -> pd.DataFrame:
     """Weights table for disjoint or overlapping sets of whole divisions (weight 1 each),
-    e.g. the demo cluster groups ``eocic.demo.clusters.DEMO_CLUSTER_GROUPS``."""
+    e.g. the demo economy's planted groups (``demo_cluster_groups`` of its ``truth.json``)."""
     rows = [{"category": group, "category_name": (names or {}).get(group, group),
              "division": division, "weight": 1.0, "basis": "exact"}
             for group, divisions in groups.items() for division in divisions]

@@ -76,7 +76,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from eocic.eurostat.errors import EurostatFormatError, read_payload
-from eocic.eurostat.sdmx_csv import decimal_values, header_names, split_csv_body
+from eocic.eurostat.sdmx_csv import (
+    decimal_values,
+    encode_dimensions,
+    header_names,
+    split_csv_body,
+)
 from eocic.eurostat.tsv import encode_sorted, tidy_frame
 
 #: Columns every ARDECO export has (upper case) -> output column (``None``: not a dimension).
@@ -186,16 +191,9 @@ def parse_ardeco(payload: bytes, source: str = "<bytes>", *,
     def text(key: str) -> pa.Array:
         return pc.utf8_trim_whitespace(table.column(columns[key]).combine_chunks())
 
-    dimension_codes, dimension_categories = [], []
-    for key in dimensions:
-        values = text(key)
-        empty = np.flatnonzero(pc.equal(values, "").to_numpy(zero_copy_only=False))
-        if len(empty):
-            raise EurostatFormatError(source, int(empty[0]) + 2, f"empty {columns[key]} code",
-                                      "a code in every column but VALUE")
-        codes, categories = encode_sorted(values)
-        dimension_codes.append(codes)
-        dimension_categories.append(categories)
+    dimension_codes, dimension_categories = encode_dimensions(
+        [(columns[key], text(key)) for key in dimensions], source,
+        "a code in every column but VALUE")
 
     years = text("YEAR")
     bad_year = np.flatnonzero(~pc.match_substring_regex(years, r"^\d{4}$").to_numpy(zero_copy_only=False))

@@ -103,16 +103,8 @@ def parse_sdmx_csv(payload: bytes, source: str = "<bytes>") -> pd.DataFrame:
         return pc.utf8_trim_whitespace(pc.replace_substring_regex(text(key), r":.*$", ""))
 
     n_rows = table.num_rows
-    dimension_codes, dimension_categories = [], []
-    for name in dimensions:
-        values = code(name)
-        empty = np.flatnonzero(pc.equal(values, "").to_numpy(zero_copy_only=False))
-        if len(empty):
-            raise EurostatFormatError(source, int(empty[0]) + 2, f"empty {name} code",
-                                      "a code in every dimension column")
-        codes, categories = encode_sorted(values)
-        dimension_codes.append(codes)
-        dimension_categories.append(categories)
+    dimension_codes, dimension_categories = encode_dimensions(
+        [(name, code(name)) for name in dimensions], source, "a code in every dimension column")
 
     period_codes, raw_periods = encode_sorted(text("TIME_PERIOD"))
     periods = []
@@ -161,6 +153,26 @@ def parse_sdmx_csv(payload: bytes, source: str = "<bytes>") -> pd.DataFrame:
         flag_codes=flag_codes[order],
         flag_labels=flag_labels,
     )
+
+
+def encode_dimensions(columns: list[tuple[str, pa.Array]], source: str,
+                      expected: str) -> tuple[list[np.ndarray], list[list[str]]]:
+    """Integer codes and sorted categories of each (name, values) dimension column.
+
+    Raises
+    ------
+    EurostatFormatError
+        Naming the file and line (header = line 1) of the first empty code, and ``expected``.
+    """
+    dimension_codes, dimension_categories = [], []
+    for name, values in columns:
+        empty = np.flatnonzero(pc.equal(values, "").to_numpy(zero_copy_only=False))
+        if len(empty):
+            raise EurostatFormatError(source, int(empty[0]) + 2, f"empty {name} code", expected)
+        codes, categories = encode_sorted(values)
+        dimension_codes.append(codes)
+        dimension_categories.append(categories)
+    return dimension_codes, dimension_categories
 
 
 def decimal_values(observations: pa.Array, source: str, *, column: str = "OBS_VALUE",

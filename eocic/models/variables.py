@@ -177,7 +177,7 @@ def validate_grouping(grouping: pd.DataFrame) -> pd.DataFrame:
 
 
 def grouping_from_mapping(groups: dict[str, tuple[str, ...] | list[str]]) -> pd.DataFrame:
-    """``{cluster: divisions}`` (e.g. ``eocic.demo.clusters.DEMO_CLUSTER_GROUPS``) as a
+    """``{cluster: divisions}`` (e.g. ``demo_cluster_groups`` of the demo's ``truth.json``) as a
     grouping ``[division, category, weight=1]``."""
     rows = [(division, category, 1.0) for category, divisions in groups.items()
             for division in divisions]
