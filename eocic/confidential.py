@@ -180,8 +180,10 @@ class EstimationResult:
         Aggregates dropped as constraints: ``measure, geo, nace_r2, year, published,
         published_children, residual`` (the parent is smaller than its published children).
     diagnostics : DataFrame
-        Per measure: ``cells, missing, constraints, sweeps, max_violation``, and the count of
-        estimates per basis.
+        Per measure: ``cells`` (of the grid, all years), ``missing`` (estimated), ``sweeps``,
+        ``constraints`` (published aggregates used), ``constraints_missed`` and ``max_miss``
+        (see :class:`MeasureEstimate`), and the count of estimates per basis
+        (``basis: <basis>``).
     """
 
     cells: pd.DataFrame
@@ -302,8 +304,7 @@ def _build_grid(hierarchy: pd.DataFrame, measures: tuple[str, ...]) -> _Grid:
         array[r, d, y] = cell_rows[measure].to_numpy(dtype=float)
         cells[measure] = array
 
-    # a NUTS-2 code is a cell of a year when it publishes anything (any level of NACE) or is
-    # valid in that year's NUTS version
+    # which NUTS-2 codes are cells of each year (_year_cells): one vintage per territory
     nuts2 = frame[level == 2]
     with_data = nuts2[nuts2[list(measures)].notna().any(axis=1)]
     has_data = np.zeros((len(regions), len(years)), dtype=bool)
