@@ -4,6 +4,8 @@ Commands
 --------
 ``eocic study --source demo|eurostat|<folder> --year YEAR [--run-id ID] [--no-input]``
     Run the numbered notebooks with papermill; write ``reports/<run_id>/``.
+``eocic params [--stage STAGE]``
+    List each stage's parameters (defaults and comments from the notebooks).
 ``eocic demo --out DIR [--seed N]``
     Write the demo economy's raw Eurostat files to DIR.
 ``eocic fetch [--datasets CODE ...] [--geometries]``
@@ -92,6 +94,13 @@ def build_parser() -> argparse.ArgumentParser:
                        help="with --source eurostat: use this archived vintage of a dataset "
                             "(timestamp or prefix, e.g. sbs_r_nuts2021=20250314); repeatable")
 
+    params = commands.add_parser(
+        "params", help="list the parameters of every stage (set them with study --param)",
+        description="Print each stage's parameters with their defaults and comments, as "
+                    "declared in the notebooks' parameters cells.")
+    params.add_argument("--stage", action="append", default=None, metavar="STAGE",
+                        help="only this stage (number or name); repeatable")
+
     demo = commands.add_parser("demo", help="write the demo economy's raw Eurostat files",
                                description="Write the seeded demo economy as Eurostat TSV "
                                            "files (and truth.json) to a folder.")
@@ -130,6 +139,31 @@ def _command_study(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 1
     print(run.index_path)
+    return 0
+
+
+def _command_params(args: argparse.Namespace) -> int:
+    from eocic.config import ConfigError, project_root
+    from eocic.study import COMMON_PARAMETERS, declared_parameters, discover_stages
+
+    stages = discover_stages(project_root() / "notebooks")
+    if args.stage:
+        wanted = set(args.stage)
+        chosen = [s for s in stages if s.number in wanted or s.name in wanted
+                  or s.stem in wanted]
+        if not chosen:
+            raise ConfigError(f"unknown stage {', '.join(sorted(wanted))}; stages: "
+                              + ", ".join(s.stem for s in stages))
+        stages = chosen
+    for stage in stages:
+        print(stage.stem)
+        for name, info in declared_parameters(stage).items():
+            if name in COMMON_PARAMETERS:
+                continue
+            comment = f"  # {info['help']}" if info.get("help") else ""
+            print(f"  {name} = {info['default']}{comment}")
+    print("(year, source, data_dir, run_id and processed_dir are set by the runner: use "
+          "study --year/--source/--run-id)")
     return 0
 
 
@@ -176,8 +210,13 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``eocic`` command; returns the exit code."""
     from eocic.config import ConfigError
 
-    args = build_parser().parse_args(argv)
-    handlers = {"study": _command_study, "demo": _command_demo, "fetch": _command_fetch}
+    parser = build_parser()
+    if not (sys.argv[1:] if argv is None else argv):
+        parser.print_help()
+        return 0
+    args = parser.parse_args(argv)
+    handlers = {"study": _command_study, "params": _command_params, "demo": _command_demo,
+                "fetch": _command_fetch}
     try:
         return handlers[args.command](args)
     except ConfigError as error:

@@ -85,10 +85,35 @@ def discover_stages(notebooks_dir: Path) -> list[Stage]:
 
 
 def declared_parameters(stage: Stage) -> dict[str, dict]:
-    """Parameters declared in the stage's ``parameters`` cell (papermill's inference)."""
-    import papermill
+    """Parameters declared in the stage's ``parameters`` cell: ``{name: {"default": text,
+    "help": comment}}``, in order.
 
-    return dict(papermill.inspect_notebook(str(stage.notebook)))
+    The cell is parsed with :mod:`ast` (never executed): every top-level assignment is a
+    parameter, its default the source text of the value, its help the comment after it on the
+    same line. (papermill's own inference warns on comments holding quotes or ``=``.)
+    """
+    import ast
+
+    import nbformat
+
+    notebook = nbformat.read(stage.notebook, as_version=4)
+    cells = [cell for cell in notebook.cells
+             if cell.cell_type == "code" and "parameters" in cell.metadata.get("tags", [])]
+    if not cells:
+        return {}
+    source = cells[0].source
+    lines = source.splitlines()
+    parameters: dict[str, dict] = {}
+    for node in ast.parse(source).body:
+        if isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            rest = lines[node.value.end_lineno - 1][node.value.end_col_offset:]
+            comment = rest.split("#", 1)[1].strip() if "#" in rest else ""
+            for target in targets:
+                if isinstance(target, ast.Name):
+                    parameters[target.id] = {"default": ast.get_source_segment(source, node.value),
+                                             "help": comment}
+    return parameters
 
 
 def check_extra_parameters(stages: list[Stage], extra: dict[str, object]) -> None:

@@ -158,3 +158,34 @@ def test_config_defaults_and_validation(tmp_path: Path):
     assert StudyConfig(source="demo", year=2020, root=tmp_path).run_id == "demo-2020"
     with pytest.raises(ConfigError, match="four-digit year"):
         StudyConfig(source="demo", year=20, root=tmp_path).validate()
+
+
+def test_eocic_without_arguments_prints_help(capsys):
+    assert cli.main([]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: eocic") and "study" in out and "fetch" in out
+
+
+def test_params_lists_declared_parameters_without_running_code(tmp_path: Path, capsys,
+                                                               monkeypatch: pytest.MonkeyPatch):
+    import nbformat
+
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    notebook = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell(
+        'year = 2020\nlabel = "a#b"  # a "quoted" comment, with = inside\n'
+        'limit = open("/etc/passwd")  # never executed\n')
+    cell.metadata["tags"] = ["parameters"]
+    notebook.cells.append(cell)
+    nbformat.write(notebook, folder / "01_first.ipynb")
+    from eocic.study import declared_parameters, discover_stages
+
+    declared = declared_parameters(discover_stages(folder)[0])
+    assert declared["label"] == {"default": '"a#b"', "help": 'a "quoted" comment, with = inside'}
+    assert declared["limit"]["default"] == 'open("/etc/passwd")'
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["params"]) == 0
+    out = capsys.readouterr().out
+    assert '01_first\n  label = "a#b"  # a "quoted" comment' in out
+    assert "  year =" not in out  # set by the runner
