@@ -311,6 +311,16 @@ def test_latest_run_and_environment_settings(tmp_path):
         defaults, {"SERVER_SOFTWARE": "voila/0.5", "EOCIC_RUN_ID": "older",
                    "QUERY_STRING": ""})
     assert served["run_id"] == "older" and served["region"] == "DE11"
+    # the reference year is the run's own (its manifest), unless the URL sets it
+    (older / "manifest.json").write_text('{"parameters": {"year": 2014}}')
+    served = explorer_controller.settings_from_environment(
+        defaults | {"year": 2020}, {"SERVER_SOFTWARE": "voila/0.5", "EOCIC_RUN_ID": "older",
+                                    "QUERY_STRING": ""})
+    assert (served["year"], served["scheme"]) == (2014, "cluster")
+    served = explorer_controller.settings_from_environment(
+        defaults, {"SERVER_SOFTWARE": "voila/0.5", "EOCIC_RUN_ID": "older",
+                   "QUERY_STRING": "year=2012&scheme=sector"})
+    assert (served["year"], served["scheme"]) == (2012, "sector")
 
 
 # --------------------------------------------------------------------------- exports
@@ -367,3 +377,8 @@ def test_region_change_callback_time(explorer):
     print(f"\nregion change: median {statistics.median(timings[:len(REGIONS)]) * 1000:.0f} ms "
           f"first visit, {statistics.median(cached) * 1000:.0f} ms cached "
           f"({len(REGIONS)} regions)")
+
+
+def test_tab_labels_fit_the_tab_width():
+    # ipywidgets' tabs show about 14 characters before cutting a label off
+    assert all(len(title) <= 14 for title in explorer_controller.TAB_TITLES.values())

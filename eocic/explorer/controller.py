@@ -27,6 +27,7 @@ change costs one selection from a dictionary plus the figure of the visible tab.
 
 from __future__ import annotations
 
+import json
 import os
 import urllib.parse
 from collections import OrderedDict
@@ -51,9 +52,9 @@ TABLES = {
     "regressions": ("04", "regressions"),
 }
 TABS = ("portfolio", "scoreboard", "development", "regressions", "map")
-TAB_TITLES = {"portfolio": "Cluster portfolio", "scoreboard": "Scoreboard",
-              "development": "Development over time", "regressions": "Regressions",
-              "map": "Map"}
+#: Tab labels: short enough for the widget's tab width (about 14 characters are shown).
+TAB_TITLES = {"portfolio": "Clusters", "scoreboard": "Scoreboard", "development": "Over time",
+              "regressions": "Regressions", "map": "Map"}
 LEVEL_ORDER = ("index", "dimension", "subdimension", "indicator")
 MAP_KINDS = ("lq", "stars", "score")
 PORTFOLIO_COLUMNS = ["category", "category_name", "employment", "lq", "growth",
@@ -171,14 +172,16 @@ def settings_from_environment(defaults: Mapping[str, object],
     environment of ``make explore`` (``EOCIC_RUN_ID``, ``EOCIC_REGION``, ``EOCIC_PEERS``), else
     the newest run under ``data/processed`` (``run_id`` empty). ``EOCIC_PROCESSED_DIR`` (a
     run folder anywhere; the browser test uses it) replaces the run unless the URL names one.
-    Outside voila the ``defaults``
-    (the notebook's papermill parameters) are returned unchanged, with ``served=False``.
+    The reference year is the run's own (``parameters.year`` of its ``manifest.json``), and
+    the scheme ``cluster``, unless the URL sets ``year`` or ``scheme``. Outside voila the
+    ``defaults`` (the notebook's papermill parameters) are returned unchanged, with
+    ``served=False``.
 
     Returns
     -------
     dict
-        ``defaults`` updated with ``run_id``, ``processed_dir``, ``region``, ``peers`` and
-        ``served`` (bool).
+        ``defaults`` updated with ``run_id``, ``processed_dir``, ``region``, ``peers``,
+        ``year`` (int or None), ``scheme`` and ``served`` (bool).
     """
     environ = os.environ if environ is None else environ
     settings = dict(defaults)
@@ -200,7 +203,20 @@ def settings_from_environment(defaults: Mapping[str, object],
         settings["processed_dir"] = str(find_run(processed_root,
                                                  settings.get("run_id") or None))
     settings["run_id"] = Path(str(settings["processed_dir"])).name
+    settings["year"] = run_year(Path(str(settings["processed_dir"])))
+    if query.get("year", "").isdigit():
+        settings["year"] = int(query["year"])
+    settings["scheme"] = query.get("scheme") or settings.get("scheme") or "cluster"
     return settings
+
+
+def run_year(processed_dir: Path) -> int | None:
+    """The reference year of a run: ``parameters.year`` of its ``manifest.json`` (None when
+    the run has no manifest)."""
+    manifest = Path(processed_dir) / "manifest.json"
+    if not manifest.exists():
+        return None
+    return int(json.loads(manifest.read_text(encoding="utf-8"))["parameters"]["year"])
 
 
 def region_names_2021() -> dict[str, str]:
@@ -257,9 +273,9 @@ class RegionExplorer:
         self._prepare_scoreboard()
         peers = self.tables["peers"]
         self._default_peers = ({} if peers is None else
-                               {geo: list(rows.sort_values(["rank", "peer"])["peer"])
-                                for geo, rows in peers.groupby("geo", sort=True)})
-        geos = set(self._mapping_by_geo) | set(self._score_geos) | set(self._default_peers)
+                               peers.sort_values(["geo", "rank", "peer"], kind="mergesort")
+                               .groupby("geo", sort=True)["peer"].agg(list).to_dict())
+        geos = set(self._mapping_rows) | set(self._score_geos) | set(self._default_peers)
         self.region_codes = sorted(geos)
         self._cache: OrderedDict = OrderedDict()
         self._cache_size = cache_size
@@ -281,11 +297,11 @@ class RegionExplorer:
         mapping = self.tables["cluster_mapping"]
         self.scheme = scheme
         self.year = year
-        self._mapping_by_geo: dict[str, pd.DataFrame] = {}
+        self._mapping_rows: dict[str, np.ndarray] = {}
         self.categories: dict[str, str] = {}
         if mapping is None:
             return
-        schemes = list(dict.fromkeys(mapping["scheme"]))
+        schemes = list(pd.unique(mapping["scheme"]))
         if scheme not in schemes:
             fallback = "cluster" if "cluster" in schemes else schemes[0]
             self.notes.append(f"Scheme {scheme!r} is not in the cluster mapping (schemes: "
@@ -300,9 +316,10 @@ class RegionExplorer:
             self.year = earlier[-1] if earlier else years[0]
             self.notes.append(f"Year {year} is not in the cluster mapping ({years[0]}-"
                               f"{years[-1]}); the reference year is {self.year}.")
-        self.mapping = mapping
-        self._mapping_by_geo = {geo: rows.reset_index(drop=True)
-                                for geo, rows in mapping.groupby("geo", sort=True)}
+        self.mapping = mapping.reset_index(drop=True)
+        # row positions per region; the rows are sliced when a region is shown (cheap), not all
+        # up front (the table has a row per region x category x year)
+        self._mapping_rows = self.mapping.groupby("geo", sort=True).indices
         labels = mapping.drop_duplicates("category").sort_values("category")
         self.categories = dict(zip(labels["category"], labels["category_name"].astype(str)))
 
@@ -310,6 +327,7 @@ class RegionExplorer:
         scoreboard = self.tables["scoreboard"]
         self._score_geos: set[str] = set()
         self._score_matrix: dict[int, pd.DataFrame] = {}
+        self._ranks_rows: dict[str, np.ndarray] = {}
         if scoreboard is None:
             self.score_year = None
             return
@@ -340,8 +358,8 @@ class RegionExplorer:
         self._node_names = (nodes["name"].astype(str) if "name" in nodes
                             else pd.Series(nodes.index, index=nodes.index))
         self._node_index = nodes["index"] if "index" in nodes else None
-        self._ranks_by_geo = {geo: rows.set_index("code")
-                              for geo, rows in current.groupby("geo", sort=True)}
+        self._score_rows = current.reset_index(drop=True)
+        self._ranks_rows = self._score_rows.groupby("geo", sort=True).indices
 
     # -- pickers -----------------------------------------------------------------------
     def label(self, geo: str) -> str:
@@ -470,7 +488,10 @@ class RegionExplorer:
         return {tab: self.panel(tab) for tab in TABS}
 
     def _region_rows(self) -> pd.DataFrame:
-        return self._mapping_by_geo.get(self.region, pd.DataFrame(columns=PORTFOLIO_COLUMNS))
+        rows = self._mapping_rows.get(self.region)
+        if rows is None:
+            return pd.DataFrame(columns=PORTFOLIO_COLUMNS)
+        return self.mapping.iloc[rows].reset_index(drop=True)
 
     def portfolio_table(self) -> pd.DataFrame:
         """The region's categories in the reference year: :data:`PORTFOLIO_COLUMNS`, sorted
@@ -521,7 +542,8 @@ class RegionExplorer:
             [table["relative"].isna(), table["relative"] >= STRENGTH,
              table["relative"] <= WEAKNESS],
             ["no score", "strength", "weakness"], default="neutral")
-        ranks = self._ranks_by_geo.get(self.region)
+        rows = self._ranks_rows.get(self.region)
+        ranks = None if rows is None else self._score_rows.iloc[rows].set_index("code")
         for column in ("rank", "rank_p05", "rank_p95", "imputed_share"):
             table[column] = (ranks[column].reindex(table.index) if ranks is not None
                              and column in ranks else np.nan)
