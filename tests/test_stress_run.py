@@ -1,0 +1,52 @@
+"""Stage 06 in one call (eocic.stress.run): outputs written, results object for the notebook."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from eocic.stress import exposure
+from eocic.stress.run import run_stress_test
+
+
+@pytest.fixture
+def processed(tmp_path):
+    rows = [("AA11", "C24", 1000.0), ("AA11", "C20", 500.0), ("AA11", "G47", 2000.0),
+            ("AA12", "C24", 400.0), ("AA12", "C20", 100.0), ("AA12", "G47", 900.0)]
+    sbs = pd.DataFrame(rows, columns=["geo", "nace_r2", "employment"]).assign(year=2020)
+    sbs["employment_estimated"] = [False, False, False, True, False, False]
+    sbs["apportioned"] = False
+    sbs.to_parquet(tmp_path / "sbs.parquet")
+    pd.DataFrame({"geo": ["AA11", "AA12"], "year": 2020,
+                  "employment": [3500.0, 1400.0]}).to_parquet(tmp_path / "regional_totals.parquet")
+    return tmp_path
+
+
+def test_run_writes_the_table_and_narrates(processed, tmp_path):
+    scenario = tmp_path / "steel.csv"
+    scenario.write_text("nace_r2,shock\nC24,-0.10\nC20,-0.05\n")
+    run = run_stress_test(processed, 2020, str(scenario))
+    assert run.path == processed / "stress_test.parquet"
+    written = pd.read_parquet(run.path)
+    assert list(written.columns) == list(exposure.STRESS_COLUMNS)
+    assert set(written["scenario"]) == {s.name for s in run.scenarios} and run.chosen.name == "steel"
+    mine = run.of().set_index("geo")
+    # AA11: -0.10 x 1000 - 0.05 x 500 = -125 of 3500; AA12: -40 - 5 = -45 of 1400, 40 estimated
+    assert mine.loc["AA11", "expected_change"] == pytest.approx(-125.0)
+    assert mine.loc["AA12", "expected_change_pct"] == pytest.approx(-45 / 1400 * 100)
+    assert mine.loc["AA12", "estimated_share"] == pytest.approx(40 / 45)
+    summary = run.summary().set_index("scenario")
+    assert summary.loc["steel", "divisions shocked"] == 2
+    assert pd.isna(summary.loc["steel", "not in the SBS data"])
+    assert any("SBS divisions instead" in note for note in run.notes)  # no stage 02 tables
+    row, contributions, categories = run.breakdown("AA11")
+    assert row["rank"] in (1, 2) and set(contributions["unit"]) == {"C24", "C20"}
+    with pytest.raises(exposure.ExposureError, match="region 'XX99' is not in the stress test"):
+        run.breakdown("XX99")
+    assert list(run.correlations().columns) == ["scenario", "exposure vs HHI",
+                                                "exposure vs density cushion"]
+
+
+def test_missing_stage_01_tables_name_the_fix(tmp_path):
+    with pytest.raises(FileNotFoundError, match="run stage 01_data_pipeline first"):
+        run_stress_test(tmp_path, 2020)
