@@ -136,3 +136,20 @@ def test_event_study_on_demo():
     # DiD is then not credible as it stands; the test does not assert either outcome
     assert study.pretrend_df == (9, study.n_clusters - 1) and 0 <= study.pretrend_p <= 1
     assert study.table.set_index("event_time").loc[5, "coef"] > 0
+
+
+def test_inference_equals_statsmodels_for_the_effect_and_warns_nothing():
+    import warnings
+
+    sample, _, _ = _demo()
+    treatment = pd.DataFrame({"D": sample["treated"] * (sample["year"] >= 2018).astype(float)},
+                             index=sample.index)
+    fit = did._fit(sample, treatment, region_trends=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # statsmodels' sqrt of every variance
+        expected = [fit.bse["D"], *fit.conf_int().loc["D"], fit.pvalues["D"]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        mine = did._inference(fit, ["D"]).loc["D"]
+    np.testing.assert_allclose([mine["se"], mine["ci_low"], mine["ci_high"], mine["p_value"]],
+                               expected, rtol=1e-10)

@@ -43,7 +43,6 @@ of the outcome (root mean squared difference of ``ln y`` over the pre-period yea
 from __future__ import annotations
 
 import dataclasses
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -293,11 +292,28 @@ def _fit(sample: pd.DataFrame, treatment: pd.DataFrame, region_trends: bool = Fa
     design.insert(0, "const", 1.0)
     groups = pd.factorize(sample["cluster"], sort=True)[0]
     model = sm.OLS(sample["y"].to_numpy(), design)
-    with warnings.catch_warnings():
-        # the cluster-robust variance of some fixed-effect dummies (one cluster each) is not
-        # positive definite; their standard errors are never used
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return model.fit(cov_type="cluster", cov_kwds={"groups": groups}, use_t=True)
+    return model.fit(cov_type="cluster", cov_kwds={"groups": groups}, use_t=True)
+
+
+def _inference(fit, terms: list[str], level: float = 0.95) -> pd.DataFrame:
+    """Coefficient, cluster-robust standard error, t(G - 1) confidence interval and p-value of
+    ``terms`` only, from the variance matrix of the fit.
+
+    The fixed-effect dummies of a region that is its own cluster have a cluster-robust variance
+    that is not positive (one cluster cannot estimate it); statsmodels' ``bse`` would take the
+    square root of every diagonal element and warn. The terms of interest are identified by
+    many clusters, so only their diagonal is used.
+    """
+    from scipy import stats
+
+    variance = np.diag(fit.cov_params().loc[terms, terms].to_numpy())
+    coef = fit.params[terms].to_numpy()
+    se = np.sqrt(variance)
+    df = float(fit.df_resid_inference)
+    critical = stats.t.ppf(0.5 + level / 2, df)
+    p_value = 2 * stats.t.sf(np.abs(coef / se), df)
+    return pd.DataFrame({"coef": coef, "se": se, "ci_low": coef - critical * se,
+                         "ci_high": coef + critical * se, "p_value": p_value}, index=terms)
 
 
 def did(sample: pd.DataFrame, event_year: int = PILOT_START_YEAR,
@@ -321,9 +337,11 @@ def did(sample: pd.DataFrame, event_year: int = PILOT_START_YEAR,
         raise EventStudyError(f"effect {effect!r}: use 'level' or 'trend'")
     treatment = pd.DataFrame({"D": sample["treated"] * dose}, index=sample.index)
     fit = _fit(sample, treatment, region_trends)
-    low, high = fit.conf_int(alpha=0.05).loc["D"]
-    return DidResult(effect=effect + (" + region trends" if region_trends else ""), coef=float(fit.params["D"]), se=float(fit.bse["D"]),
-                     ci_low=float(low), ci_high=float(high), p_value=float(fit.pvalues["D"]),
+    term = _inference(fit, ["D"]).loc["D"]
+    return DidResult(effect=effect + (" + region trends" if region_trends else ""),
+                     coef=float(term["coef"]), se=float(term["se"]),
+                     ci_low=float(term["ci_low"]), ci_high=float(term["ci_high"]),
+                     p_value=float(term["p_value"]),
                      n_obs=int(fit.nobs), n_regions=int(sample["geo"].nunique()),
                      n_treated=int(sample.loc[sample["treated"] == 1, "geo"].nunique()),
                      n_clusters=int(sample["cluster"].nunique()),
@@ -345,10 +363,10 @@ def event_study(sample: pd.DataFrame, event_year: int = PILOT_START_YEAR,
         {_event_name(k): ((event_time == k) & (sample["treated"] == 1)).astype(float)
          for k in times}, index=sample.index)
     fit = _fit(sample, treatment)
-    ci = fit.conf_int(alpha=0.05)
-    rows = [{"event_time": k, "year": event_year + k, "coef": float(fit.params[_event_name(k)]),
-             "se": float(fit.bse[_event_name(k)]), "ci_low": float(ci.loc[_event_name(k), 0]),
-             "ci_high": float(ci.loc[_event_name(k), 1])} for k in times]
+    terms = _inference(fit, [_event_name(k) for k in times])
+    rows = [{"event_time": k, "year": event_year + k,
+             **{column: float(terms.loc[_event_name(k), column])
+                for column in ("coef", "se", "ci_low", "ci_high")}} for k in times]
     rows.append({"event_time": reference, "year": event_year + reference, "coef": 0.0,
                  "se": np.nan, "ci_low": np.nan, "ci_high": np.nan})
     table = pd.DataFrame(rows).sort_values("event_time").reset_index(drop=True)
