@@ -1,0 +1,201 @@
+"""Stage 07 in one call: the pilot regions' profiles and the event study, outputs written.
+
+:func:`run_pilots` reads the run's processed tables and returns a :class:`PilotRun` that
+notebook 07 only narrates:
+
+- the pilot regions (NUTS 2021 parts, whether the SBS has them, whether a NUTS revision split
+  them so that their values are apportioned);
+- their cluster profile against their peers (:func:`eocic.pilots.regions.cluster_profile`,
+  from the cluster mapping, or the proxy "SBS divisions with LQ >= 2" without it) and their
+  scoreboard profile (when stage 03 ran);
+- the outcome panel (:data:`eocic.pilots.did.OUTCOMES`; starred clusters fixed in the first
+  year of the data), the controls, the estimation sample, and when the data reach the event
+  year the DiD (level, trend, trend with region trends) and the event study, written to
+  ``pilot_did.parquet`` and ``pilot_event_study.parquet``;
+- on the demo economy, the planted pilot effect the estimates should recover.
+
+A missing upstream table (peers, scoreboard, cluster mapping, demography) is named in
+:attr:`PilotRun.notes`, with the fallback taken.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from eocic.atomic import write_parquet_atomic
+from eocic.pilots import did, regions
+from eocic.pipeline import apportioned_regions, load_table
+
+#: Output files of the stage (written only when the effect can be estimated).
+OUTPUT_FILES = {"did": "pilot_did.parquet", "event_study": "pilot_event_study.parquet"}
+
+
+@dataclasses.dataclass
+class PilotRun:
+    """Everything stage 07 produced (see the module docstring); ``None`` where a part could
+    not be computed, with the reason in ``notes``."""
+
+    pilots: pd.DataFrame
+    profile_year: int
+    cluster_profile: pd.DataFrame
+    cluster_basis: str
+    score_profile: pd.DataFrame | None
+    outcome: str
+    event_year: int
+    cells_basis: str
+    panel: pd.DataFrame | None
+    years: list[int]
+    missing_post: list[int]
+    treated: list[str]
+    controls: pd.DataFrame | None
+    sample: pd.DataFrame | None
+    lost: int
+    did_results: pd.DataFrame | None
+    study: did.EventStudyResult | None
+    planted: dict | None
+    notes: list[str]
+    paths: list[Path]
+
+    @property
+    def estimated(self) -> bool:
+        """Whether the effect was estimated (the data reach the event year)."""
+        return self.did_results is not None
+
+    def planted_path(self) -> pd.Series | None:
+        """On the demo economy: the planted effect on this outcome by event time,
+        ``implied_trend x max(0, k + 1)`` (log points; the dashed line of the event-study
+        figure); None elsewhere."""
+        if self.planted is None or self.study is None:
+            return None
+        k = self.study.table["event_time"]
+        return pd.Series(self.planted["implied_trend"] * (k + 1).clip(lower=0).to_numpy(),
+                         index=k.to_numpy())
+
+    def pre_period_paths(self) -> pd.DataFrame:
+        """Mean ``100 x (ln y - ln y_first year)`` of the pilots and of their controls by year
+        (columns ``pilot regions``, ``controls``): the picture when there is no post-period."""
+        if self.sample is None:
+            return pd.DataFrame()
+        profile = self.sample.assign(group=self.sample["treated"].map(
+            {1: "pilot regions", 0: "controls"}))
+        first = profile.groupby("geo")["y"].transform("first")
+        return (profile.assign(index=100 * (profile["y"] - first))
+                .groupby(["year", "group"])["index"].mean().unstack())
+
+
+def _optional(processed: Path, name: str) -> pd.DataFrame | None:
+    path = processed / f"{name}.parquet"
+    return pd.read_parquet(path) if path.exists() else None
+
+
+def run_pilots(processed_dir: str | Path, year: int, *, outcome: str = "starred_employment",
+               event_year: int = regions.PILOT_START_YEAR,
+               data_dir: str | Path | None = None) -> PilotRun:
+    """Profiles of the pilot regions and the event study of ``outcome`` around
+    ``event_year`` for the run in ``processed_dir``; writes the estimates.
+
+    ``data_dir`` (the run's raw data folder) is read only for the demo economy's
+    ``truth.json`` (the planted effect).
+
+    Raises
+    ------
+    FileNotFoundError
+        ``sbs`` or ``regional_totals`` absent (run stage 01 first).
+    eocic.pilots.did.EventStudyError
+        An unknown outcome.
+    """
+    if outcome not in did.OUTCOMES:
+        raise did.EventStudyError(f"unknown outcome {outcome!r}; use one of {did.OUTCOMES}")
+    processed = Path(processed_dir)
+    sbs = load_table(processed, "sbs")
+    totals = load_table(processed, "regional_totals")
+    tables = {name: _optional(processed, name) for name in
+              ("demography", "context", "cluster_mapping", "scoreboard", "peers")}
+    notes = [f"{name}: not written by an earlier stage of this run; " + {
+        "peers": "no peer comparison, the event study picks its controls on the pre-period "
+                 "outcome",
+        "scoreboard": "no scoreboard profile",
+        "cluster_mapping": "starred clusters are the proxy 'SBS divisions with LQ >= 2'",
+        "demography": "no enterprise-births outcome",
+        "context": "no GDP outcome"}[name] for name, frame in tables.items() if frame is None]
+
+    pilots = regions.pilot_regions(2021)
+    pilots["in_sbs_data"] = pilots["geo"].isin(set(sbs.loc[sbs["year"] == year, "geo"]))
+    pilots["apportioned"] = pilots["geo"].isin(
+        apportioned_regions({"sbs": sbs, "regional_totals": totals}))
+    if pilots["apportioned"].any():
+        notes.append("Pilot regions marked apportioned were split by a NUTS revision after the "
+                     "SBS year: their values are apportioned from their former region (stage "
+                     "01), so their profiles rest on that estimate.")
+
+    peer_sets = regions.peer_sets(tables["peers"])
+    profile_year = year if year in set(sbs["year"]) else int(sbs["year"].max())
+    mapping = tables["cluster_mapping"]
+    if mapping is not None and not ((mapping["scheme"] == "cluster")
+                                    & (mapping["year"] == profile_year)).any():
+        mapping = None
+    cluster_regions, cluster_basis = regions.cluster_profile(
+        profile_year, sbs=sbs, totals=totals, cluster_mapping=mapping)
+    cluster_profile = regions.pilot_vs_peers(
+        cluster_regions, ["clusters", "starred_employment", "regional_employment"],
+        {"starred_share": ("starred_employment", "regional_employment")}, peer_sets)
+    scoreboard = tables["scoreboard"]
+    score_profile = None
+    if scoreboard is not None and (scoreboard["year"] == profile_year).any():
+        weights = cluster_regions.set_index("geo")["regional_employment"]
+        score_profile = regions.scoreboard_profile(scoreboard, peer_sets, profile_year, weights)
+
+    base_year = int(sbs["year"].min())
+    cells, cells_basis = None, ""
+    if outcome == "starred_employment":
+        if tables["cluster_mapping"] is not None:
+            from eocic.clusters.mapping import mapped_weights
+
+            weights, _ = mapped_weights("cluster", sbs["nace_r2"].unique(),
+                                        processed_dir=processed, year=base_year)
+            cells = did.starred_cells_from_mapping(tables["cluster_mapping"], weights, base_year)
+            cells_basis = f"cluster mapping (clusters of {base_year}, allocation weights)"
+        else:
+            cells = did.starred_cells(sbs, totals, base_year)
+            cells_basis = f"proxy: SBS divisions with LQ >= 2 in {base_year} (no cluster mapping)"
+    result = PilotRun(pilots, profile_year, cluster_profile, cluster_basis, score_profile,
+                      outcome, int(event_year), cells_basis, None, [], [], [], None, None, 0,
+                      None, None, None, notes, [])
+    try:
+        panel = did.outcome_panel(outcome, sbs=sbs, demography=tables["demography"],
+                                  context=tables["context"], cells=cells, totals=totals)
+    except did.EventStudyError as error:
+        notes.append(f"No event study: {error}.")
+        return result
+    result.panel = panel
+    result.years = sorted(int(y) for y in panel.loc[panel["value"] > 0, "year"].unique())
+    post = did.post_period_years(result.years, event_year)
+    wanted = range(event_year, max(event_year, 2023) + 1)
+    result.missing_post = [y for y in wanted if y not in post]
+    result.treated = sorted(g for g in regions.pilot_of() if g in set(panel["geo"]))
+    result.controls = did.select_controls(panel, result.treated, event_year,
+                                          peers=tables["peers"], k=5)
+    control_regions = sorted(result.controls["control"].unique())
+    result.sample = did.estimation_sample(panel, result.treated, control_regions)
+    result.lost = did.sample_losses(panel, result.treated + control_regions)
+    if not (result.treated and post):
+        return result
+    estimates = [did.did(result.sample, event_year, "level"),
+                 did.did(result.sample, event_year, "trend"),
+                 did.did(result.sample, event_year, "trend", region_trends=True)]
+    result.did_results = did.did_table(estimates)
+    result.study = did.event_study(result.sample, event_year)
+    result.paths = [
+        write_parquet_atomic(result.did_results.assign(outcome=outcome),
+                             processed / OUTPUT_FILES["did"]),
+        write_parquet_atomic(result.study.table.assign(outcome=outcome),
+                             processed / OUTPUT_FILES["event_study"])]
+    truth = Path(data_dir) / "truth.json" if data_dir is not None else None
+    if truth is not None and truth.exists() and outcome == "starred_employment":
+        result.planted = did.planted_effect(json.loads(truth.read_text(encoding="utf-8")), cells,
+                                            sbs, result.treated, base_year)
+    return result
