@@ -105,3 +105,15 @@ def test_a_region_view(project):
         region.scores
     with pytest.raises(KeyError, match="'XX99' has no row in run demo-2020"):
         eocic.load_run("demo-2020").region("XX99")
+
+
+@pytest.mark.e2e
+def test_the_readme_example_runs_on_the_demo_study(demo_study, monkeypatch, capsys):
+    """The "Explore a hypothesis" example of the README, run as written."""
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Explore a hypothesis", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(demo_study)
+    exec(compile(code, "README.md", "exec"), {})
+    printed = capsys.readouterr().out
+    assert "is_cluster" in printed and "True" in printed and "False" in printed
