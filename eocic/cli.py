@@ -11,6 +11,9 @@ Commands
 ``eocic fetch [--datasets CODE ...] [--geometries]``
     Download Eurostat datasets (and GISCO NUTS geometries) into the never-overwriting archive
     under ``data/raw/``.
+``eocic tables [--markdown]``
+    Print the data dictionary of the processed tables (Markdown, generated from the schemas of
+    :mod:`eocic.tables`): ``eocic tables > docs/data_dictionary.md``.
 
 Exit codes: 0 success, 1 a stage or download failed, 2 bad parameters (nothing was run).
 """
@@ -120,7 +123,20 @@ def build_parser() -> argparse.ArgumentParser:
                        help="also download GISCO NUTS-2 geometries")
     fetch.add_argument("--force", action="store_true",
                        help="download again even when today's vintage is already archived")
+    tables = commands.add_parser(
+        "tables", help="print the data dictionary of the processed tables (Markdown)",
+        description="Print the columns, types, units and meaning of every processed table, "
+                    "generated from eocic/tables.py (eocic tables > docs/data_dictionary.md).")
+    tables.add_argument("--markdown", action="store_true",
+                        help="Markdown output (the only format; accepted for clarity)")
     return parser
+
+
+def _command_tables(args: argparse.Namespace) -> int:
+    from eocic.tables import data_dictionary
+
+    sys.stdout.write(data_dictionary())
+    return 0
 
 
 def _command_study(args: argparse.Namespace) -> int:
@@ -216,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     args = parser.parse_args(argv)
     handlers = {"study": _command_study, "params": _command_params, "demo": _command_demo,
-                "fetch": _command_fetch}
+                "fetch": _command_fetch, "tables": _command_tables}
     try:
         return handlers[args.command](args)
     except ConfigError as error:

@@ -1,31 +1,30 @@
 """Key findings of a run, in words, for the landing page (``reports/<run_id>/index.html``).
 
-Each finding is computed from a processed table of the run (never typed by hand) and is
-skipped when the stage that writes the table has not run. A finding is a short sentence with
-the numbers that support it; the stage reports hold the detail.
+Each finding is computed from a processed table of the run (never typed by hand), read and
+checked against its schema (:func:`eocic.tables.read_table`), and is skipped when the stage
+that writes the table has not run. A finding is a short sentence with the numbers that support
+it; the stage reports hold the detail. Variables are named in words
+(:data:`eocic.models.variables.VARIABLE_LABELS`, with the years of the growth window), and a
+regression says which variable stands in for which only where a proxy was really used (the
+``proxy_for`` and ``dependent_proxy_for`` columns of the ``regressions`` table).
 """
 
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 
 import pandas as pd
 
-
-def _read(processed_dir: Path, name: str) -> pd.DataFrame | None:
-    path = processed_dir / f"{name}.parquet"
-    return pd.read_parquet(path) if path.exists() else None
+from eocic import tables
 
 
 def _region_names() -> dict[str, str]:
-    try:
-        from eocic.nuts import regions
+    from eocic.nuts import regions
 
-        table = regions(2021, include_uk=True)
-        return dict(zip(table["geo"], table["name"]))
-    except Exception:  # names are a courtesy; codes are enough
-        return {}
+    table = regions(2021, include_uk=True)
+    return dict(zip(table["geo"], table["name"]))
 
 
 def cluster_findings(mapping: pd.DataFrame, year: int, names: dict[str, str], *,
@@ -43,7 +42,7 @@ def cluster_findings(mapping: pd.DataFrame, year: int, names: dict[str, str], *,
     schemes = set(mapping["scheme"])
     scheme = "cluster" if "cluster" in schemes else "sector"
     current = mapping[(mapping["scheme"] == scheme) & (mapping["year"] == year)]
-    clusters = current[current["is_cluster"].fillna(False).astype(bool)]
+    clusters = current[current["is_cluster"]]
     if current.empty:
         return []
     counts = clusters["performance_class"].value_counts()
@@ -64,9 +63,9 @@ def cluster_findings(mapping: pd.DataFrame, year: int, names: dict[str, str], *,
     else:
         share_text = f"they employ {clusters['employment'].sum():,.0f} persons"
     findings = [
-        f"{len(clusters):,} regional clusters ({scheme} scheme, LQ &ge; 2) in {year}: "
-        f"{counts.get('high', 0):,} high-performing, {counts.get('medium', 0):,} medium, "
-        f"{counts.get('basic', 0):,} basic; {share_text}."
+        f"{len(clusters):,} regional clusters ({scheme} scheme, location quotient &ge; 2) in "
+        f"{year}: {counts.get('high', 0):,} high-performing, {counts.get('medium', 0):,} "
+        f"medium, {counts.get('basic', 0):,} basic; {share_text}."
     ]
     top = clusters[clusters["performance_class"] == "high"].nlargest(3, "employment")
     if len(top):
@@ -75,18 +74,17 @@ def cluster_findings(mapping: pd.DataFrame, year: int, names: dict[str, str], *,
             f"({row.employment:,.0f} "
             f"persons, LQ {row.lq:.1f})" for row in top.itertuples())
         findings.append(f"Largest high-performing clusters: {listed}.")
-    if "estimated_share" in current.columns:
-        weight = current["employment"].fillna(0.0)
-        estimated = (current["estimated_share"].fillna(0.0) * weight).sum() / weight.sum()
-        resting = clusters[clusters["estimated_share"] >= 0.5]
-        apportioned = current.loc[current["apportioned"].astype(bool), "geo"].nunique()
-        findings.append(
-            f"{estimated:.1%} of the employment mapped rests on estimates of cells Eurostat "
-            f"keeps confidential (estimated to add up to the published totals); "
-            f"{len(resting):,} of the clusters rest mostly on them"
-            + (f"; {apportioned} regions split by a NUTS revision carry values apportioned "
-               "from their former region" if apportioned else "")
-            + ". Both are flagged in the tables and maps of the stage reports.")
+    weight = current["employment"].fillna(0.0)
+    estimated = (current["estimated_share"].fillna(0.0) * weight).sum() / weight.sum()
+    resting = clusters[clusters["estimated_share"] >= 0.5]
+    apportioned = current.loc[current["apportioned"], "geo"].nunique()
+    findings.append(
+        f"{estimated:.1%} of the employment mapped rests on estimates of cells Eurostat "
+        f"keeps confidential (estimated to add up to the published totals); "
+        f"{len(resting):,} of the clusters rest mostly on them"
+        + (f"; {apportioned} regions split by a NUTS revision carry values apportioned "
+           "from their former region" if apportioned else "")
+        + ". Both are flagged in the tables and maps of the stage reports.")
     return findings
 
 
@@ -97,57 +95,94 @@ def scoreboard_findings(scoreboard: pd.DataFrame, year: int, names: dict[str, st
         return []
     latest = index[index["year"] == (year if (index["year"] == year).any() else index["year"].max())]
     findings = []
-    for code, group in latest.groupby("code", sort=True):
+    for _, group in latest.groupby("index_code", sort=True):
         top = group.nsmallest(3, "rank")
         listed = ", ".join(
-            f"{html.escape(names.get(row.geo, row.geo))} (rank {row.rank:.0f}, 90% interval "
-            f"{row.rank_p05:.0f}-{row.rank_p95:.0f})" for row in top.itertuples())
-        findings.append(f"Scoreboard index <code>{html.escape(code)}</code>, top regions: "
-                        f"{listed}.")
+            f"{html.escape(names.get(row.geo, row.geo))} (rank {row.rank:.0f}"
+            + (f", 90% interval {row.rank_p05:.0f}-{row.rank_p95:.0f}"
+               if pd.notna(row.rank_p05) else "") + ")" for row in top.itertuples())
+        findings.append(f"{html.escape(group['name'].iloc[0])} (scoreboard index), top regions "
+                        f"in {int(group['year'].iloc[0])}: {listed}.")
     return findings
 
 
+def _in_words(name: str, t0: int, T: int) -> str:
+    """Variable ``name`` in words inside a sentence: its label (VARIABLE_LABELS) with the years
+    of the growth window for t0 and T, the first letter in lower case unless it starts an
+    acronym (GDP, LQ)."""
+    from eocic.models.variables import VARIABLE_LABELS
+
+    label = VARIABLE_LABELS.get(name, name)
+    label = re.sub(r", t0$", f", {t0}", re.sub(r", T$", f", {T}", label))
+    if len(label) > 1 and label[0].isupper() and label[1].islower():
+        label = label[0].lower() + label[1:]
+    return label
+
+
 def regression_findings(regressions: pd.DataFrame) -> list[str]:
-    """Sign and significance of the first model of each specification's key terms."""
+    """Sign and significance of the first model of each specification's key terms.
+
+    ``regressions`` is the ``regressions`` table (:data:`eocic.tables.REGRESSIONS`). Each
+    sentence names the outcome and the regressors in words; where the model uses a proxy (the
+    dependent variable or a shown regressor stands in for a variable the source lacks) it says
+    which variable stands in for which.
+    """
     findings = []
     for spec, group in regressions.groupby("spec", sort=True):
         model = group["model"].iloc[0]
-        terms = group[(group["model"] == model) & (group["term"] != "Intercept")]
-        terms = terms[~terms["term"].str.startswith("C(")].head(3)
+        rows = group[group["model"] == model]
+        terms = rows[(rows["term"] != "Intercept") & ~rows["term"].str.startswith("C(")].head(3)
         if terms.empty:
             continue
+        first = terms.iloc[0]
+        t0, T = int(first["t0"]), int(first["T"])
+
+        def words(name: str) -> str:
+            return html.escape(_in_words(name, t0, T), quote=False)
+
         listed = "; ".join(
-            f"{html.escape(row.term)} {row.coef:+.3g} (s.e. {row.se:.2g}{', p &lt; 0.05' if row.pvalue < 0.05 else ''})"
-            for row in terms.itertuples())
-        proxy = ""
-        if "proxy_for" in terms.columns and terms["proxy_for"].notna().any():
-            dependent = terms["dependent"].iloc[0] if "dependent" in terms.columns else "a proxy"
-            proxy = (f" [proxy: {html.escape(str(dependent))} stands in for data the source "
-                     "lacks]")
-        findings.append(f"Specification {html.escape(spec)} ({html.escape(model)}, "
-                        f"N = {int(terms['nobs'].iloc[0]):,}){proxy}: {listed}.")
+            f"{words(row.term)} {row.coef:+.3g} (s.e. {row.se:.2g}"
+            f"{', p &lt; 0.05' if row.pvalue < 0.05 else ''})" for row in terms.itertuples())
+        proxies = []
+        if pd.notna(first["dependent_proxy_for"]):
+            proxies.append((first["dependent"], first["dependent_proxy_for"]))
+        proxies += [(row.term, row.proxy_for) for row in terms.itertuples()
+                    if pd.notna(row.proxy_for)]
+        proxy = ("" if not proxies else " Proxies, for data the source lacks: " + "; ".join(
+            f"{words(used)} stands in for {words(original)}" for used, original in proxies)
+            + ".")
+        findings.append(
+            f"Regression table {html.escape(spec)}, model {html.escape(model)} "
+            f"({html.escape(first['estimator'].upper())}, N = {int(first['nobs']):,}, "
+            f"{t0}-{T}), outcome {words(first['dependent'])}: {listed}.{proxy}")
     return findings
 
 
 def key_findings(processed_dir: Path, year: int) -> list[str]:
-    """All findings the run's tables support, as HTML-safe sentences (empty if none)."""
+    """All findings the run's tables support, as HTML-safe sentences (empty if none).
+
+    Raises
+    ------
+    eocic.tables.TableValidationError
+        A table of the run breaks its schema.
+    """
     processed_dir = Path(processed_dir)
-    names = None
     findings: list[str] = []
-    mapping = _read(processed_dir, "cluster_mapping")
-    scheme_totals = _read(processed_dir, "scheme_employment")
-    context = _read(processed_dir, "context")
-    scoreboard = _read(processed_dir, "scoreboard")
-    regressions = _read(processed_dir, "regressions")
-    if mapping is not None or scoreboard is not None:
-        names = _region_names()
+
+    def read(name: str) -> pd.DataFrame | None:
+        return tables.read_table(processed_dir, name, missing_ok=True)
+
+    mapping = read("cluster_mapping")
+    scoreboard = read("scoreboard")
+    regressions = read("regressions")
+    names = _region_names() if mapping is not None or scoreboard is not None else {}
     if mapping is not None:
         from eocic.clusters.stars import total_employment
 
-        findings += cluster_findings(mapping, year, names or {}, scheme_totals=scheme_totals,
-                                     total_employment=total_employment(context, year))
+        findings += cluster_findings(mapping, year, names, scheme_totals=read("scheme_employment"),
+                                     total_employment=total_employment(read("context"), year))
     if scoreboard is not None:
-        findings += scoreboard_findings(scoreboard, year, names or {})
+        findings += scoreboard_findings(scoreboard, year, names)
     if regressions is not None:
         findings += regression_findings(regressions)
     return findings

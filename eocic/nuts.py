@@ -879,7 +879,8 @@ def harmonise(frame: pd.DataFrame, *, target: int = DEFAULT_VERSION, geo: str = 
             continue
         rows = int(rows) - superseded_counts.get(code, 0)
         if rows:
-            report_rows.append((code, mapping.action, mapping.target_code, mapping.reason, rows))
+            report_rows.append((code, mapping.action, mapping.target_code or None,
+                                mapping.reason or None, rows))  # missing is null, never ""
     report = pd.DataFrame(report_rows, columns=["code", "action", "target_code", "reason", "rows"])
     report = report.sort_values(["code", "action"], kind="stable").reset_index(drop=True)
 

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from eocic import confidential, provenance, tables
-from eocic.atomic import write_json_atomic, write_parquet_atomic
+from eocic.atomic import write_json_atomic
 from eocic.eurostat.flags import is_confidential
 from eocic.eurostat.registry import DATASETS, Dataset, Indicator
 
@@ -515,8 +515,23 @@ def flags_summary(sbs: pd.DataFrame | None, year: int) -> pd.DataFrame:
     return summary[columns]
 
 
-def _empty_nuts_report() -> pd.DataFrame:
-    return pd.DataFrame(columns=["table", "code", "action", "target_code", "reason", "rows"])
+def nuts_report_table(reports: list[pd.DataFrame]) -> pd.DataFrame:
+    """The ``nuts_report`` table (:data:`eocic.tables.NUTS_REPORT`) from the reports of
+    :func:`eocic.nuts.harmonise`, each tagged with its ``table`` (and ``indicator`` for the SBS
+    measures): rows of the same table, measure, code, action, target and reason are summed (a
+    table harmonised in pieces, like ``context``, reports each code once); ``indicator`` is
+    null for the tables harmonised whole."""
+    schema = tables.NUTS_REPORT
+    if not reports:
+        return tables.empty_frame(schema)
+    report = pd.concat(reports, ignore_index=True)
+    if "indicator" not in report.columns:
+        report["indicator"] = None
+    report = (report.groupby(list(schema.key), dropna=False, sort=True, as_index=False)["rows"]
+              .sum().astype({"rows": "int64"}))
+    for column in ("target_code", "reason", "indicator"):  # text, null where missing
+        report[column] = report[column].astype(object).where(report[column].notna(), None)
+    return report.loc[:, schema.column_names].reset_index(drop=True)
 
 
 def _harmonise_sbs(frame: pd.DataFrame, name: str, target: int,
@@ -646,9 +661,7 @@ def harmonise_regions(processed: dict[str, pd.DataFrame], target: int) -> tuple[
     for other in caught:
         if not issubclass(other.category, nuts.ApportionWarning):
             warnings.warn_explicit(other.message, other.category, other.filename, other.lineno)
-    report = pd.concat(reports, ignore_index=True) if reports else _empty_nuts_report()
-    report = report[["table"] + [c for c in report.columns if c != "table"]]
-    return harmonised, report, messages
+    return harmonised, nuts_report_table(reports), messages
 
 
 def run_pipeline(
@@ -736,7 +749,6 @@ def run_pipeline(
     if national_classes is not None:  # countries: no NUTS harmonisation, not in coverage
         written["national_classes"] = national_classes
     for name, frame in written.items():
-        tables.validate(frame, tables.SCHEMAS[name])
         if not (frame["year"] == year).any():
             warnings.warn(f"table {name} has no rows for the reference year {year}",
                           stacklevel=2)
@@ -751,6 +763,7 @@ def run_pipeline(
     for column in selection_table.columns[2:]:
         selection_table[column] = selection_table[column].astype("int64")
     coverage = coverage_table(processed, year)
+    written |= {"coverage": coverage, "nuts_report": nuts_report}
     flags = flags_summary(processed.get("sbs"), year)
     missing = sorted(set(DATASETS) - set(files))
     manifest = {
@@ -767,12 +780,7 @@ def run_pipeline(
         "estimated_cells": ({measure: int(processed["sbs"][f"{measure}_estimated"].sum())
                              for measure in SBS_MEASURES} if "sbs" in processed else {}),
     }
-    processed_dir.mkdir(parents=True, exist_ok=True)
-    for name, frame in written.items():
-        write_parquet_atomic(frame, processed_dir / f"{name}.parquet")
-    write_parquet_atomic(coverage, processed_dir / "coverage.parquet")
-    write_parquet_atomic(nuts_report.astype({"rows": "int64"}) if len(nuts_report)
-                         else nuts_report, processed_dir / "nuts_report.parquet")
+    tables.write_tables(written, processed_dir)  # validates every table before writing any
     write_json_atomic(processed_dir / "manifest.json", manifest)
     return PipelineResult(processed, selection_table, coverage, flags, nuts_report, manifest,
                           missing, pd.DataFrame.from_records(rejected), national_classes,
@@ -780,14 +788,17 @@ def run_pipeline(
 
 
 def load_table(processed_dir: Path, name: str) -> pd.DataFrame:
-    """Read a processed table written by :func:`run_pipeline`, with a clear error if absent."""
-    path = Path(processed_dir) / f"{name}.parquet"
-    if not path.exists():
-        raise FileNotFoundError(
-            f"processed table {name} not found at {path}; run stage 01_data_pipeline first "
-            "(eocic study runs it)"
-        )
-    return pd.read_parquet(path)
+    """Read a processed table of a run, checked against its schema
+    (:func:`eocic.tables.read_table`).
+
+    Raises
+    ------
+    eocic.tables.TableNotFoundError
+        The table is absent (a ``FileNotFoundError`` naming the stage to run).
+    eocic.tables.TableValidationError
+        The file breaks its schema.
+    """
+    return tables.read_table(processed_dir, name)
 
 
 def apportioned_regions(tables: dict[str, pd.DataFrame], year: int | None = None) -> list[str]:

@@ -8,6 +8,7 @@ and skip cleanly when the folder is absent.
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -34,3 +35,21 @@ def shared_data() -> Path:
 def fixtures_dir() -> Path:
     """Hand-written fixture files committed under tests/fixtures/."""
     return FIXTURES
+
+
+@pytest.fixture(scope="session")
+def demo_study(tmp_path_factory) -> Path:
+    """A copy of the project's notebooks run once on the demo economy, in a temporary root
+    (the whole study: ``eocic study --source demo --year 2020``); shared by the e2e tests."""
+    from eocic import cli
+
+    root = tmp_path_factory.mktemp("study")
+    shutil.copytree(REPO_ROOT / "notebooks", root / "notebooks")
+    previous = Path.cwd()
+    os.chdir(root)
+    try:
+        code = cli.main(["study", "--source", "demo", "--year", "2020"])
+    finally:
+        os.chdir(previous)
+    assert code == 0
+    return root

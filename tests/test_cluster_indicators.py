@@ -72,7 +72,7 @@ def test_location_quotients_and_size_shares_by_hand():
     assert table.loc[("AA11", "C20", 2020), "avg_unit_size"] == pytest.approx(5.0)
     assert table.loc[("AA11", "C20", 2020), "wage_per_employee"] == pytest.approx(40_000.0)
     assert (table["basis"] == "exact").all()
-    assert (table["note"] == "").all()
+    assert table["note"].isna().all()  # an LQ with a value has no note (null)
 
 
 def test_allocated_category_sums_weighted_divisions():

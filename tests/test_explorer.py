@@ -16,6 +16,7 @@ import pytest
 
 from eocic.explorer import controller as explorer_controller
 from eocic.explorer.controller import ExplorerError, RegionExplorer
+from schema_frames import complete
 
 NAMES = {"DE11": "Stuttgart", "DE12": "Karlsruhe", "FR10": "Ile-de-France",
          "FR71": "Rhone-Alpes", "ITC4": "Lombardia", "AT13": "Wien", "AT12": "Niederosterreich"}
@@ -56,7 +57,9 @@ def mapping_rows() -> pd.DataFrame:
     # a second scheme, which the explorer must not mix into the cluster portfolio
     sector = table.assign(scheme="sector", category="C29", category_name="Motor vehicles")
     sector = sector.drop_duplicates(["geo", "year"])
-    return pd.concat([table, sector], ignore_index=True)
+    return complete("cluster_mapping", pd.concat([table, sector], ignore_index=True),
+                    growth_years=5, weight_basis="exact", incomplete=0.0,
+                    local_units_incomplete=0.0, wages_incomplete=0.0)
 
 
 def scoreboard_rows() -> pd.DataFrame:
@@ -75,15 +78,16 @@ def scoreboard_rows() -> pd.DataFrame:
                                                                                        values[3])
                 rank = {"DE11": 3, "DE12": 4, "FR10": 5}.get(geo, 6)
                 rows.append(dict(geo=geo, year=year, level=levels[code], code=code,
-                                 score=score - (year == 2019), rank=rank, rank_p05=rank - 2,
-                                 rank_p95=rank + 1, imputed_share=0.0))
-    return pd.DataFrame(rows)
+                                 name=code.upper(), score=score - (year == 2019), rank=rank,
+                                 rank_p05=rank - 2, rank_p95=rank + 1, imputed_share=0.0))
+    return complete("scoreboard", pd.DataFrame(rows), index_code="ic")
 
 
 def peers_rows() -> pd.DataFrame:
     rows = [("DE11", "FR10", 0.4, 2), ("DE11", "DE12", 0.3, 1), ("FR10", "FR71", 0.2, 1),
             ("FR10", "DE11", 0.5, 2)]
-    return pd.DataFrame(rows, columns=["geo", "peer", "distance", "rank"])
+    return complete("peers", pd.DataFrame(rows, columns=["geo", "peer", "distance", "rank"]),
+                    chosen_by="nearest")
 
 
 def regression_rows() -> pd.DataFrame:
@@ -95,7 +99,8 @@ def regression_rows() -> pd.DataFrame:
     frame["ci_low"] = frame["coef"] - 0.008
     frame["ci_high"] = frame["coef"] + 0.008
     frame["nobs"] = 1200
-    return frame
+    return complete("regressions", frame, label=frame["term"], tstat=2.5, dependent="growth",
+                    estimator="ols", covariance="clustered by geo", t0=2015, T=2020)
 
 
 def write_run(folder, tables=("cluster_mapping", "scoreboard", "peers", "regressions")):

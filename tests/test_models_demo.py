@@ -138,3 +138,37 @@ def test_stage_04_uses_the_location_quotients_and_related_clusters_of_stage_02(d
                                      regional, validate_grouping(grouping))
     assert related == related_categories(pairs)
     assert all(category not in others for category, others in related.items())
+
+
+def test_findings_name_the_proxies_of_a_run_without_business_demography(demo_run, tmp_path):
+    """Stage 04 on a run without business demography (as the real 2014 extracts): table B
+    uses local units for enterprise births, as the outcome and as the initial level; the
+    regressions table records both proxies and the key findings name what stands in for what,
+    while table A (real SBS employment growth) gets no proxy sentence."""
+    from eocic import tables as schemas
+    from eocic.findings import regression_findings
+
+    processed, _, raw = demo_run
+    data = {name: frame for name, frame in load_tables(processed).items()
+            if name != "demography"}
+    out = tmp_path / "processed"
+    run_regressions(out, None, year=2020, specs="A,B", grouping="demo", data_dir=raw,
+                    processed=data)
+    written = schemas.read_table(out, "regressions")
+    table_b = written[written["spec"] == "B"]
+    assert set(table_b["model"]) == {"Births (1)"}  # the birth-rate and high-growth models skip
+    assert (table_b["dependent"] == "local_units_growth").all()
+    assert (table_b["dependent_proxy_for"] == "births_growth").all()
+    assert dict(zip(table_b["term"], table_b["proxy_for"].fillna("-"))) == {
+        "ln_local_units_t0": "ln_births_t0", "ln_lq_section_t0": "-"}
+    table_a = written[written["spec"] == "A"]
+    assert table_a["dependent_proxy_for"].isna().all() and table_a["proxy_for"].isna().all()
+    findings = dict(zip(("A", "B"), regression_findings(written)))
+    assert "Proxies" not in findings["A"]
+    assert findings["A"].startswith("Regression table A, model Employment (1) (OLS, N = ")
+    assert "outcome employment growth (annual, log): location quotient of the region's own " \
+           "sector (log), 2015 " in findings["A"]
+    assert findings["B"].endswith(
+        "Proxies, for data the source lacks: local units growth (annual, log) stands in for "
+        "enterprise births growth (annual, log); local units (log), 2015 stands in for "
+        "enterprise births (log), 2015.")

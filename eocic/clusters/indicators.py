@@ -55,7 +55,8 @@ Undefined values are NaN, never inf, and the column ``note`` says why the LQ is 
 ``missing`` (no part of the category published), ``incomplete`` (some parts published, but
 the missing share is above the tolerance), ``zero_regional_total`` (E_r = 0 or not published), ``zero_eu_category``
 (E_EU,c = 0); ``growth_note`` says why growth is missing (``first_year``, ``base_missing``,
-``zero_base``).
+``zero_base``, ``missing``). Both are null (None) where the value exists. Units and meaning of
+every column: :data:`eocic.tables.CLUSTER_MAPPING` (``docs/data_dictionary.md``).
 """
 
 from __future__ import annotations
@@ -298,13 +299,13 @@ def category_indicators(allocated: pd.DataFrame, totals: pd.DataFrame, *,
     in_benchmark = employment.notna() & (regional > 0)
     eu_category = employment.where(in_benchmark).groupby(
         [table[k] for k in by_category]).transform("sum")
-    note = pd.Series("", index=table.index, dtype=object)
+    note = pd.Series(None, index=table.index, dtype=object)
     note[eu_category.fillna(0) <= 0] = "zero_eu_category"
     note[~(regional > 0)] = "zero_regional_total"
     note[employment.isna()] = "missing"
     partly = (table["incomplete"] > 0) & (table["incomplete"] < 1)
     note[employment.isna() & partly] = "incomplete"
-    table["note"] = note.where(table["lq"].isna(), "").astype(str)
+    table["note"] = note.where(table["lq"].isna(), None)
 
     years = sorted(int(y) for y in table["year"].unique())
     table["growth_base_year"] = growth_base_year(table["year"], years, growth_years)
@@ -314,11 +315,11 @@ def category_indicators(allocated: pd.DataFrame, totals: pd.DataFrame, *,
     table["growth_years"] = (table["year"] - table["growth_base_year"]).astype("int64")
     table["growth"] = measures.compound_growth(table["employment"], table["base_employment"],
                                                table["growth_years"])
-    growth_note = pd.Series("", index=table.index, dtype=object)
+    growth_note = pd.Series(None, index=table.index, dtype=object)
     growth_note[table["base_employment"] == 0] = "zero_base"
     growth_note[table["base_employment"].isna()] = "base_missing"
     growth_note[table["growth_years"] == 0] = "first_year"
     growth_note[table["employment"].isna()] = "missing"
-    table["growth_note"] = growth_note.where(table["growth"].isna(), "").astype(str)
+    table["growth_note"] = growth_note.where(table["growth"].isna(), None)
     table = table.drop(columns=["growth_base_year", "base_employment"])
     return table.sort_values(["geo", "category", "year"]).reset_index(drop=True)

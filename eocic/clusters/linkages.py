@@ -37,12 +37,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-PAIR_COLUMNS: tuple[str, ...] = (
-    "scheme", "year", "category_i", "category_j", "n_regions", "colocation_corr", "related",
-    "same_divisions", "coagglomeration", "proximity")
+from eocic import tables
 
-DENSITY_COLUMNS: tuple[str, ...] = (
-    "geo", "scheme", "category", "year", "lq", "presence", "density", "opportunity_rank")
+#: Columns of the ``cluster_linkages`` table (:data:`eocic.tables.CLUSTER_LINKAGES`).
+PAIR_COLUMNS: tuple[str, ...] = tuple(tables.CLUSTER_LINKAGES.column_names)
+
+#: Columns of the ``relatedness_density`` table (:data:`eocic.tables.RELATEDNESS_DENSITY`).
+DENSITY_COLUMNS: tuple[str, ...] = tuple(tables.RELATEDNESS_DENSITY.column_names)
 
 
 def _pairwise_ranks(values: np.ndarray, observed: np.ndarray) -> np.ndarray:
@@ -246,9 +247,9 @@ def build_linkages(mapping_table: pd.DataFrame, *, related_percentile: float = 9
         pair_frames.append(pairs.assign(scheme=scheme, year=year))
         density_frames.append(density_table(part).assign(scheme=scheme, year=year))
     pairs = (pd.concat(pair_frames, ignore_index=True) if pair_frames
-             else pd.DataFrame(columns=list(PAIR_COLUMNS)))
+             else tables.empty_frame(tables.CLUSTER_LINKAGES))
     density = (pd.concat(density_frames, ignore_index=True) if density_frames
-               else pd.DataFrame(columns=list(DENSITY_COLUMNS)))
+               else tables.empty_frame(tables.RELATEDNESS_DENSITY))
     pairs = pairs.loc[:, list(PAIR_COLUMNS)].reset_index(drop=True)
     density = (density.loc[:, list(DENSITY_COLUMNS)]
                .sort_values(["scheme", "geo", "category", "year"], kind="mergesort")

@@ -42,7 +42,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from eocic.atomic import write_parquet_atomic
+from eocic import tables
+from eocic.clusters.definitions import SCHEMES
 from eocic.clusters.indicators import (
     allocate,
     category_indicators,
@@ -52,33 +53,27 @@ from eocic.clusters.indicators import (
 from eocic.clusters.linkages import build_linkages
 from eocic.clusters.stars import StarRules, award_stars
 
-SCHEMES: tuple[str, ...] = ("sector", "cluster", "emerging")
+#: Columns of the ``cluster_mapping`` table (schema, units and meaning:
+#: :data:`eocic.tables.CLUSTER_MAPPING`).
+MAPPING_COLUMNS: tuple[str, ...] = tuple(tables.CLUSTER_MAPPING.column_names)
 
-MAPPING_COLUMNS: tuple[str, ...] = (
-    "geo", "scheme", "category", "category_name", "merged_categories", "year", "employment",
-    "local_units", "avg_unit_size", "wages_eur", "wage_per_employee", "relative_wage",
-    "regional_employment", "size_share", "lq", "focus", "growth", "growth_years", "size_star",
-    "specialisation_star", "productivity_star", "stars", "is_cluster", "performance_class",
-    "basis", "weight_basis", "estimated_share", "apportioned", "incomplete",
-    "local_units_incomplete", "wages_incomplete", "note", "growth_note")
+#: Columns of the ``scheme_employment`` table (:func:`scheme_employment`,
+#: :data:`eocic.tables.SCHEME_EMPLOYMENT`).
+SCHEME_EMPLOYMENT_COLUMNS: tuple[str, ...] = tuple(tables.SCHEME_EMPLOYMENT.column_names)
 
-#: Columns of the ``scheme_employment`` table (:func:`scheme_employment`).
-SCHEME_EMPLOYMENT_COLUMNS: tuple[str, ...] = (
-    "geo", "scheme", "year", "employment", "cluster_employment", "regional_employment",
-    "estimated_share")
-
-#: National SBS by NACE class in a run's processed folder (see :mod:`eocic.tables`).
-NATIONAL_CLASSES_FILE = "national_classes.parquet"
+#: National SBS by NACE class in a run's processed folder (:data:`eocic.tables.NATIONAL_CLASSES`).
+NATIONAL_CLASSES_FILE = tables.NATIONAL_CLASSES.file_name
 
 #: Columns of :func:`eu_class_employment`.
 CLASS_EMPLOYMENT_COLUMNS: tuple[str, ...] = ("nace_class", "division", "year", "employment",
                                              "countries")
 
-TABLE_FILES: dict[str, str] = {
-    "table": "cluster_mapping.parquet",
-    "linkages": "cluster_linkages.parquet",
-    "density": "relatedness_density.parquet",
-    "scheme_totals": "scheme_employment.parquet",
+#: The tables stage 02 writes: attribute of :class:`ClusterMapping` -> processed table.
+TABLE_NAMES: dict[str, str] = {
+    "table": "cluster_mapping",
+    "linkages": "cluster_linkages",
+    "density": "relatedness_density",
+    "scheme_totals": "scheme_employment",
 }
 
 
@@ -203,12 +198,8 @@ def eu_class_employment(national_classes: pd.DataFrame, year: int) -> pd.DataFra
 
 def _national_classes(national_classes: pd.DataFrame | None,
                       processed_dir: str | os.PathLike[str] | None) -> pd.DataFrame | None:
-    from eocic import tables
-
     if national_classes is None and processed_dir is not None:
-        path = Path(processed_dir) / NATIONAL_CLASSES_FILE
-        if path.exists():
-            national_classes = pd.read_parquet(path)
+        return tables.read_table(processed_dir, tables.NATIONAL_CLASSES, missing_ok=True)
     if national_classes is None:
         return None
     return tables.validate(national_classes, tables.NATIONAL_CLASSES)
@@ -327,7 +318,7 @@ def _scheme_order(schemes: pd.Series) -> pd.Series:
 def _note_counts(table: pd.DataFrame) -> pd.DataFrame:
     frames = []
     for column in ("note", "growth_note"):
-        counted = (table[table[column] != ""].groupby(["scheme", "year", column]).size()
+        counted = (table[table[column].notna()].groupby(["scheme", "year", column]).size()
                    .rename("rows").reset_index().rename(columns={column: "note"}))
         counted["measure"] = "lq" if column == "note" else "growth"
         frames.append(counted)
@@ -428,11 +419,18 @@ def build_cluster_mapping(sbs: pd.DataFrame,
 
 def write_cluster_mapping(mapping: ClusterMapping,
                           processed_dir: str | os.PathLike[str]) -> dict[str, Path]:
-    """Write ``cluster_mapping``, ``cluster_linkages`` and ``relatedness_density`` parquet
-    files atomically into ``processed_dir``; returns ``{attribute: path}``."""
-    folder = Path(processed_dir)
-    return {attribute: write_parquet_atomic(getattr(mapping, attribute), folder / name)
-            for attribute, name in TABLE_FILES.items()}
+    """Write ``cluster_mapping``, ``cluster_linkages``, ``relatedness_density`` and
+    ``scheme_employment`` into ``processed_dir`` (:func:`eocic.tables.write_tables`: each
+    checked against its schema, none written if one breaks it, atomically); returns
+    ``{attribute: path}``.
+
+    Raises
+    ------
+    eocic.tables.TableValidationError
+    """
+    paths = tables.write_tables({name: getattr(mapping, attribute)
+                                 for attribute, name in TABLE_NAMES.items()}, processed_dir)
+    return {attribute: paths[name] for attribute, name in TABLE_NAMES.items()}
 
 
 def value_coverage(table: pd.DataFrame, year: int) -> pd.DataFrame:

@@ -6,15 +6,18 @@ run instead of a traceback):
 
 ``cluster_mapping.parquet`` (stage 02)
     geo, scheme (sector | cluster | emerging), category, category_name, year, employment,
-    lq, growth (share per year), relative_wage, stars (0-3), size_star, specialisation_star,
-    productivity_star, is_cluster, performance_class, ...
+    lq, growth (fraction per year), relative_wage, stars (0-3), size_star,
+    specialisation_star, productivity_star, is_cluster, performance_class, ...
 ``scoreboard.parquet`` (stage 03)
-    geo, year, level (indicator | subdimension | dimension | index), code, score (0-100),
-    rank, rank_p05, rank_p95 (5-95 % rank interval), imputed_share
+    index_code, geo, year, level (indicator | subdimension | dimension | index), code, name,
+    score (0-100), rank, rank_p05, rank_p95 (5-95 % rank interval), imputed_share
 ``peers.parquet`` (stage 03)
     geo, peer, distance, rank (1 = nearest)
 ``regressions.parquet`` (stage 04)
     spec, model, term, coef, se, pvalue, ci_low, ci_high, nobs
+
+Every table is read with :func:`eocic.tables.read_table`, so it is checked against its schema
+(:mod:`eocic.tables`, ``docs/data_dictionary.md``).
 
 Strengths and weaknesses follow the scoreboard's rule (methodology 2.3 step 6): the relative
 score ``100 * score_region / mean(score_peers)`` is a strength if >= 110 and a weakness if
@@ -39,6 +42,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from eocic import tables as schemas
 from eocic.explorer import figures
 
 MAX_PEERS = 5
@@ -257,11 +261,9 @@ class RegionExplorer:
         self.tables: dict[str, pd.DataFrame | None] = {}
         self.missing: dict[str, str] = {}
         for name, (stage, label) in TABLES.items():
-            path = self.processed_dir / f"{name}.parquet"
-            if path.exists():
-                self.tables[name] = pd.read_parquet(path)
-            else:
-                self.tables[name] = None
+            path = schemas.table_path(self.processed_dir, name)
+            self.tables[name] = schemas.read_table(self.processed_dir, name, missing_ok=True)
+            if self.tables[name] is None:
                 self.missing[name] = (
                     f"{path.name} not found in {self.processed_dir}: run stage {stage} "
                     f"({label}) first, e.g. `eocic study --stage {stage} --run-id "
@@ -337,27 +339,19 @@ class RegionExplorer:
         self.score_year = earlier[-1] if earlier else years[0]
         current = scoreboard[scoreboard["year"] == self.score_year].copy()
         # Two indices may share a node code (an indicator used by both): the node key is then
-        # "<index>/<code>"; codes unique over the indices stay as they are.
-        if "index" in current.columns:
-            shared = current.groupby("code")["index"].nunique()
-            shared = set(shared[shared > 1].index)
-            current["code"] = [f"{index}/{code}" if code in shared else code
-                               for index, code in zip(current["index"], current["code"])]
-        duplicated = current.duplicated(["geo", "code"])
-        if duplicated.any():
-            first = current[duplicated].iloc[0]
-            raise ExplorerError(
-                f"{self.processed_dir / 'scoreboard.parquet'}: {int(duplicated.sum())} duplicate "
-                f"geo x code rows in {self.score_year} (e.g. {first['geo']} {first['code']}); "
-                "re-run stage 03")
+        # "<index>/<code>"; codes unique over the indices stay as they are (the schema's key,
+        # index x geo x year x code, makes geo x code unique then).
+        shared = current.groupby("code")["index_code"].nunique()
+        shared = set(shared[shared > 1].index)
+        current["code"] = [f"{index}/{code}" if code in shared else code
+                           for index, code in zip(current["index_code"], current["code"])]
         self.scoreboard = current
         self._score_geos = set(current["geo"])
         self._scores = current.pivot(index="geo", columns="code", values="score")
         nodes = current.drop_duplicates("code").set_index("code")
         self._levels = nodes["level"]
-        self._node_names = (nodes["name"].astype(str) if "name" in nodes
-                            else pd.Series(nodes.index, index=nodes.index))
-        self._node_index = nodes["index"] if "index" in nodes else None
+        self._node_names = nodes["name"].astype(str)
+        self._node_index = nodes["index_code"]
         self._score_rows = current.reset_index(drop=True)
         self._ranks_rows = self._score_rows.groupby("geo", sort=True).indices
 
@@ -525,10 +519,10 @@ class RegionExplorer:
                      draw=lambda: figures.portfolio_bubbles(table, title))
 
     def scoreboard_table(self) -> pd.DataFrame:
-        """Every scoreboard node for the region: code, level, region (score), peer_mean,
-        peers_with_score, relative (100 * region / peer mean), flag (strength | weakness |
-        neutral | no score), rank, rank_p05, rank_p95, imputed_share. Sorted by level
-        (index, dimension, subdimension, indicator), then code."""
+        """Every scoreboard node for the region: code, index_code, level, name, region (score),
+        peer_mean, peers_with_score, relative (100 * region / peer mean), flag (strength |
+        weakness | neutral | no score), rank, rank_p05, rank_p95, imputed_share. Sorted by level
+        (index, dimension, subdimension, indicator), then index, then code."""
         scores = self._scores
         peers = [peer for peer in self.peers if peer in scores.index]
         region = scores.loc[self.region] if self.region in scores.index else \
@@ -551,13 +545,11 @@ class RegionExplorer:
         table = table.reset_index()
         table.insert(1, "level", table["code"].map(self._levels))
         table.insert(2, "name", table["code"].map(self._node_names))
-        if self._node_index is not None:
-            table.insert(1, "index", table["code"].map(self._node_index))
+        table.insert(1, "index_code", table["code"].map(self._node_index))
         order = {level: position for position, level in enumerate(LEVEL_ORDER)}
         table["_order"] = table["level"].map(order).fillna(len(order))
-        keys = ["_order", "index", "code"] if "index" in table else ["_order", "code"]
-        return (table.sort_values(keys, kind="mergesort").drop(columns="_order")
-                .reset_index(drop=True))
+        return (table.sort_values(["_order", "index_code", "code"], kind="mergesort")
+                .drop(columns="_order").reset_index(drop=True))
 
     def _scoreboard_panel(self) -> Panel:
         title = f"Scoreboard of {self.label(self.region)}, {self.score_year} — vs peers"
@@ -586,7 +578,7 @@ class RegionExplorer:
         ranks = table[table["level"].isin(["index", "dimension"])][
             ["code", "name", "rank", "rank_p05", "rank_p95"]].reset_index(drop=True)
         radar_axes = table[table["level"] == "dimension"].set_index("name")[
-            ["region", "peer_mean"] + (["index"] if "index" in table else [])]
+            ["region", "peer_mean", "index_code"]]
         extra = {"strengths": strengths.reset_index(drop=True),
                  "weaknesses": weaknesses.reset_index(drop=True),
                  "ranks": ranks}

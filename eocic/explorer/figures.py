@@ -83,12 +83,12 @@ def portfolio_bubbles(portfolio: pd.DataFrame, title: str, labels: int = 8) -> F
 
 def radar(scores: pd.DataFrame, title: str) -> Figure:
     """Radar (spider) chart of scores 0-100; ``scores`` has one row per axis (index = label)
-    and columns ``region`` and ``peer_mean`` (and optionally ``index``: one radar per
+    and columns ``region`` and ``peer_mean`` (and optionally ``index_code``: one radar per
     composite index). A group with fewer than three axes is drawn as horizontal bars."""
     scores = scores.dropna(how="all", subset=["region", "peer_mean"])
     if scores.empty:
         return _empty(title, "no scores for this region")
-    groups = (list(scores.groupby("index", sort=True)) if "index" in scores
+    groups = (list(scores.groupby("index_code", sort=True)) if "index_code" in scores
               else [("", scores)])
     figure = Figure(figsize=(6.5 * len(groups), 6))
     for number, (group, part) in enumerate(groups, start=1):

@@ -40,6 +40,7 @@ import statsmodels.formula.api as smf
 
 from eocic.models.specifications import Specification, SpecificationError, TableSpec
 from eocic.models.variables import UNIT_VARIABLES, VARIABLE_LABELS, Sample
+from eocic.tables import REGRESSIONS, empty_frame
 
 from threadpoolctl import threadpool_limits
 
@@ -127,18 +128,19 @@ class RegressionResults:
         return self.skipped is None
 
     def tidy(self) -> pd.DataFrame:
-        """One row per regressor: ``spec, model, term, label, coef, se, tstat, pvalue, ci_low,
-        ci_high, nobs, n_groups, rsquared, dependent, proxy_for, estimator, covariance,
-        expected_sign``."""
-        columns = ["spec", "model", "term", "label", "coef", "se", "tstat", "pvalue", "ci_low",
-                   "ci_high", "nobs", "n_groups", "rsquared", "dependent", "proxy_for",
-                   "estimator", "covariance", "expected_sign"]
+        """One row per regressor: the columns of :data:`eocic.tables.REGRESSIONS` but the
+        window (``spec, model, term, label, coef, se, tstat, pvalue, ci_low, ci_high, nobs,
+        n_groups, rsquared, dependent, dependent_proxy_for, proxy_for, estimator, covariance,
+        expected_sign``). Missing is null: ``n_groups`` without clustering, ``proxy_for`` and
+        ``dependent_proxy_for`` when the variable is the one specified, ``expected_sign`` when
+        none is published. No row when the model was not estimated."""
+        columns = [c for c in REGRESSIONS.column_names if c not in ("t0", "T")]
         if not self.estimated:
-            return pd.DataFrame(columns=columns)
+            return empty_frame(REGRESSIONS)[columns]
         signs = self.spec.expected_signs
         rows = []
         for term in self.regressors:
-            stands_for = self.proxies.get(term, "")
+            stands_for = self.proxies.get(term)
             rows.append({
                 "spec": self.spec.table, "model": self.spec.name, "term": term,
                 "label": VARIABLE_LABELS.get(term, term),
@@ -146,14 +148,16 @@ class RegressionResults:
                 "tstat": float(self.tvalues[term]), "pvalue": float(self.pvalues[term]),
                 "ci_low": float(self.conf_int.loc[term, "ci_low"]),
                 "ci_high": float(self.conf_int.loc[term, "ci_high"]),
-                "nobs": int(self.nobs),
-                "n_groups": -1 if self.n_groups is None else int(self.n_groups),
+                "nobs": int(self.nobs), "n_groups": self.n_groups,
                 "rsquared": float(self.rsquared), "dependent": self.dependent,
+                "dependent_proxy_for": self.proxies.get(self.dependent),
                 "proxy_for": stands_for, "estimator": self.spec.estimator,
                 "covariance": self.spec.covariance.label,
-                "expected_sign": signs.get(term, signs.get(stands_for, "")),
+                "expected_sign": signs.get(term, signs.get(stands_for)),
             })
-        return pd.DataFrame(rows, columns=columns)
+        frame = pd.DataFrame(rows, columns=columns)
+        frame["n_groups"] = frame["n_groups"].astype("Int64")
+        return frame
 
     def summary(self) -> str:
         """Plain-text summary (coefficients, SEs, N, R-squared)."""
@@ -423,6 +427,7 @@ class TableResults:
     common_sample: bool
 
     def tidy(self) -> pd.DataFrame:
+        """The estimated columns' :meth:`RegressionResults.tidy` rows, stacked."""
         frames = [r.tidy() for r in self.results if r.estimated]
         return pd.concat(frames, ignore_index=True) if frames else RegressionResults.not_estimated(
             self.table.models[0], "").tidy()
@@ -470,15 +475,13 @@ def estimate_registry(tables: list[TableSpec], samples: dict[str, Sample],
     return estimated
 
 
-def results_frame(estimated: list[TableResults], *, t0: int | None = None,
-                  T: int | None = None) -> pd.DataFrame:
-    """Every coefficient of every table: the ``regressions.parquet`` output contract.
-
-    Columns: ``spec, model, term, label, coef, se, tstat, pvalue, ci_low, ci_high, nobs,
-    n_groups, rsquared, dependent, proxy_for, estimator, covariance, expected_sign, t0, T``.
-    """
-    frames = [table.tidy() for table in estimated]
-    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    frame["t0"] = -1 if t0 is None else int(t0)
-    frame["T"] = -1 if T is None else int(T)
-    return frame.reset_index(drop=True)
+def results_frame(estimated: list[TableResults], *, t0: int, T: int) -> pd.DataFrame:
+    """Every coefficient of every table: the ``regressions`` table
+    (:data:`eocic.tables.REGRESSIONS`, the output contract of stage 04), for the growth
+    window ``t0``-``T`` (years)."""
+    frames = [frame for frame in (table.tidy() for table in estimated) if len(frame)]
+    frame = (pd.concat(frames, ignore_index=True) if frames
+             else empty_frame(REGRESSIONS).drop(columns=["t0", "T"]))
+    frame["t0"] = pd.Series(int(t0), index=frame.index, dtype="int64")
+    frame["T"] = pd.Series(int(T), index=frame.index, dtype="int64")
+    return frame.loc[:, REGRESSIONS.column_names].reset_index(drop=True)

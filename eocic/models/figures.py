@@ -42,7 +42,8 @@ def coefficient_plot(tidy: pd.DataFrame, terms: list[str] | None = None,
         rows = tidy[tidy["term"] == term].reset_index(drop=True)
         labels = (rows["spec"] + " / " + rows["model"]).tolist()
         positions = range(len(rows))[::-1]
-        sign = rows["expected_sign"].iloc[0] if "expected_sign" in rows else ""
+        sign = rows["expected_sign"].iloc[0] if "expected_sign" in rows else None
+        sign = sign if isinstance(sign, str) else ""  # null: no published sign
         colour = SIGN_COLOURS.get(sign, SIGN_COLOURS[""])
         axis.errorbar(rows["coef"], list(positions),
                       xerr=[rows["coef"] - rows["ci_low"], rows["ci_high"] - rows["coef"]],

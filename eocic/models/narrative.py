@@ -33,7 +33,7 @@ def sign_pattern(tidy: pd.DataFrame, level: float = SIGNIFICANCE) -> pd.DataFram
             "opposite_significant": int((~agree & significant).sum()),
             "opposite_insignificant": int((~agree & ~significant).sum()),
             "coef_min": float(group["coef"].min()), "coef_max": float(group["coef"].max()),
-            "proxy_for": ", ".join(sorted(set(group["proxy_for"]) - {""})),
+            "proxy_for": ", ".join(sorted(set(group["proxy_for"].dropna()))),
         })
     return pd.DataFrame(rows)
 

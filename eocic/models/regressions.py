@@ -4,7 +4,8 @@ Outputs (the contract of the stage):
 
 - ``<processed_dir>/regressions.parquet``: one row per model x regressor with ``spec, model,
   term, label, coef, se, tstat, pvalue, ci_low, ci_high, nobs, n_groups, rsquared, dependent,
-  proxy_for, estimator, covariance, expected_sign, t0, T`` (see
+  dependent_proxy_for, proxy_for, estimator, covariance, expected_sign, t0, T`` (schema, units
+  and meaning: :data:`eocic.tables.REGRESSIONS`; built by
   :func:`eocic.models.estimation.results_frame`);
 - ``<report_dir>/tables/table_<name>.html|.tex|.csv`` for every table;
 - ``<report_dir>/tables/coefficients.png``, the coefficient plot.
@@ -19,7 +20,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from eocic.atomic import atomic_path, write_parquet_atomic
+from eocic import tables as schemas
+from eocic.atomic import atomic_path
 from eocic.models import estimation, figures, specifications, tables, variables
 
 GROUPING_CHOICES = ("auto", "cluster", "demo", "section")
@@ -78,17 +80,22 @@ class RegressionRun:
 
 
 def load_tables(processed_dir: str | Path) -> dict[str, pd.DataFrame]:
-    """The processed tables the regressions read (absent optional tables are left out)."""
-    folder = Path(processed_dir)
-    loaded = {}
-    for name in ("sbs", "regional_totals", "demography", "context", "cluster_mapping",
+    """The processed tables the regressions read, each checked against its schema
+    (:func:`eocic.tables.read_table`); absent optional tables are left out.
+
+    Raises
+    ------
+    eocic.tables.TableNotFoundError
+        No ``sbs`` table (stage 01 has not run).
+    eocic.tables.TableValidationError
+        A table breaks its schema.
+    """
+    loaded = {"sbs": schemas.read_table(processed_dir, "sbs")}
+    for name in ("regional_totals", "demography", "context", "cluster_mapping",
                  "scheme_employment"):
-        path = folder / f"{name}.parquet"
-        if path.exists():
-            loaded[name] = pd.read_parquet(path)
-    if "sbs" not in loaded:
-        raise FileNotFoundError(f"processed table sbs not found in {folder}; run stage "
-                                "01_data_pipeline first")
+        frame = schemas.read_table(processed_dir, name, missing_ok=True)
+        if frame is not None:
+            loaded[name] = frame
     return loaded
 
 
@@ -136,7 +143,7 @@ def run_regressions(processed_dir: str | Path, report_dir: str | Path | None, *,
     estimated = estimation.estimate_registry(chosen, samples, same_sample)
     seconds["estimation"] = time.perf_counter() - clock - seconds["samples"]
     tidy = estimation.results_frame(estimated, t0=start, T=end)
-    paths = [write_parquet_atomic(tidy, Path(processed_dir) / "regressions.parquet")]
+    paths = [schemas.write_table(tidy, "regressions", processed_dir)]
     if report_dir is not None:
         table_dir = Path(report_dir) / "tables"
         paths += tables.write_tables(estimated, table_dir)

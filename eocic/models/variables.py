@@ -84,27 +84,30 @@ VARIABLE_LABELS: dict[str, str] = {
     "wage_growth": "Average wage growth (annual, log)",
     "local_units_growth": "Local units growth (annual, log)",
     "employment_T": "Persons employed, T",
-    "ln_employment_t0": "ln persons employed, t0",
-    "ln_lq_t0": "ln LQ own sector, t0",
-    "ln_lq_cluster_t0": "ln LQ cluster excl. own sector, t0",
-    "ln_lq_related_t0": "ln LQ related clusters, t0",
+    "ln_employment_t0": "Persons employed (log), t0",
+    "ln_lq_t0": "Location quotient of the region's own sector (log), t0",
+    "ln_lq_cluster_t0": "Location quotient of the sector's cluster, own sector excluded (log), t0",
+    "ln_lq_related_t0": "Location quotient of the related clusters (log), t0",
     "births_growth": "Enterprise births growth (annual, log)",
-    "ln_births_t0": "ln enterprise births, t0",
-    "ln_birth_rate_t0": "ln birth rate (births / active), t0",
-    "ln_high_growth_share_T": "ln high-growth share of active enterprises, T",
-    "ln_local_units_t0": "ln local units, t0",
-    "ln_lq_section_t0": "ln LQ of the section (cluster strength), t0",
-    "strong_share_t0": "Share of employment in LQ >= 2 divisions, t0",
-    "ln_gdp_per_head_T": "ln GDP per head (EUR), T",
-    "ln_gdp_per_head_t0": "ln GDP per head (EUR), t0",
+    "ln_births_t0": "Enterprise births (log), t0",
+    "ln_birth_rate_t0": "Enterprise births per active enterprise (log), t0",
+    "ln_high_growth_share_T": "Share of high-growth enterprises in active ones (log), T",
+    "ln_local_units_t0": "Local units (log), t0",
+    "ln_lq_section_t0": "Location quotient of the section, its cluster strength (log), t0",
+    "strong_share_t0": "Share of the section's employment in divisions with LQ >= 2, t0",
+    "ln_gdp_per_head_T": "GDP per head (EUR, log), T",
+    "ln_gdp_per_head_t0": "GDP per head (EUR, log), t0",
     "gdp_per_head_growth": "GDP per head growth (annual, log)",
     "strong_cluster_share_t0": "Share of employment in strong clusters, t0",
-    "ln_population_density_t0": "ln population density, t0",
-    "ln_population_t0": "ln population, t0",
-    "tertiary_share_t0": "Tertiary attainment (% of 25-64), t0",
-    "lifelong_learning_t0": "Lifelong learning (% of 25-64), t0",
+    "ln_population_density_t0": "Population density (log), t0",
+    "ln_population_t0": "Population (log), t0",
+    "tertiary_share_t0": "Tertiary attainment (% of the 25-64 population), t0",
+    "lifelong_learning_t0": "Lifelong learning (% of the 25-64 population), t0",
 }
-"""Labels of the variables in the regression tables."""
+"""The variables of the regression samples in words, for the regression tables, the narrative
+and the key findings: what is measured, its transformation (log, annual log growth) and when
+(t0 = first year, T = last year of the growth window; :func:`eocic.findings.regression_findings`
+puts the years in). Definitions and units: the module docstring."""
 
 UNIT_VARIABLES: dict[str, tuple[str, ...]] = {
     "region_division": (

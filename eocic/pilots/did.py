@@ -385,7 +385,10 @@ def event_study(sample: pd.DataFrame, event_year: int = PILOT_START_YEAR,
 
 
 def did_table(results: list[DidResult]) -> pd.DataFrame:
-    """DiD results as a table (one row per result)."""
+    """DiD results as a table (one row per result). With an ``outcome`` column it is the
+    ``pilot_did`` table (:data:`eocic.tables.PILOT_DID`), which notebook 07 writes with
+    ``eocic.tables.write_table(frame, "pilot_did", processed_dir)`` (and the event-study
+    ``table`` with an ``outcome`` column as ``pilot_event_study``)."""
     return pd.DataFrame([dataclasses.asdict(r) for r in results])
 
 

@@ -276,7 +276,8 @@ class Scoreboard:
         return sorted(self.denominated.index.get_level_values("geo").unique())
 
     def scores(self) -> pd.DataFrame:
-        """Long table of scores: index, geo, year, level, code, name, score, rank, imputed_share.
+        """Long table of scores: index_code (the composite index), geo, year, level, code,
+        name, score, rank, imputed_share (see :data:`eocic.tables.SCOREBOARD`).
 
         Indicator rows hold the normalised value; ranks are 1 = best within (code, year),
         ties share the lowest rank, regions without a score are not ranked.
@@ -294,8 +295,8 @@ class Scoreboard:
             ascending=False, method="min").astype("int64")
         long["level"] = long["code"].map({c: framework.level_of(c) for c in values.columns})
         long["name"] = long["code"].map({c: framework.name_of(c) for c in values.columns})
-        long.insert(0, "index", framework.code)
-        columns = ["index", "geo", "year", "level", "code", "name", "score", "rank",
+        long.insert(0, "index_code", framework.code)
+        columns = ["index_code", "geo", "year", "level", "code", "name", "score", "rank",
                    "imputed_share"]
         order = {level: n for n, level in enumerate(("index", "dimension", "subdimension",
                                                      "indicator"))}

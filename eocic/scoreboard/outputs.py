@@ -1,14 +1,16 @@
 """The scoreboard's published tables (output contract) and their atomic, deterministic writing.
 
 ``scoreboard.parquet``, one row per index x region x year x node:
-    ``index`` (str, index code), ``geo`` (NUTS-2), ``year`` (int), ``level`` (``indicator`` |
-    ``subdimension`` | ``dimension`` | ``index``), ``code``, ``name``, ``score`` (normalised
-    0-100 scale for the default min-max), ``rank`` (1 = best within index, code and year),
-    ``rank_median``, ``rank_p05``, ``rank_p95`` (Monte Carlo rank distribution; reference
-    year, index and dimension rows only, NaN elsewhere), ``imputed_share`` (share of the
-    node's available indicators that are imputed).
+    ``index_code`` (str, the composite index's code), ``geo`` (NUTS-2), ``year`` (int),
+    ``level`` (``indicator`` | ``subdimension`` | ``dimension`` | ``index``), ``code``,
+    ``name``, ``score`` (normalised 0-100 scale for the default min-max), ``rank`` (1 = best
+    within index, code and year), ``rank_median``, ``rank_p05``, ``rank_p95`` (Monte Carlo
+    rank distribution; reference year, index and dimension rows only, NaN elsewhere),
+    ``imputed_share`` (share of the node's available indicators that are imputed).
 ``peers.parquet``, one row per region x peer: ``geo``, ``peer``, ``distance`` (z-score
     Euclidean), ``rank`` (1 = nearest), ``chosen_by`` (``nearest`` | ``user``).
+
+Schemas (units, meaning, checks): :data:`eocic.tables.SCOREBOARD`, :data:`eocic.tables.PEERS`.
 """
 
 from __future__ import annotations
@@ -17,11 +19,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from eocic.atomic import write_parquet_atomic
+from eocic import tables
 
-SCOREBOARD_COLUMNS = ["index", "geo", "year", "level", "code", "name", "score", "rank",
-                      "rank_median", "rank_p05", "rank_p95", "imputed_share"]
-PEER_COLUMNS = ["geo", "peer", "distance", "rank", "chosen_by"]
+SCOREBOARD_COLUMNS = tables.SCOREBOARD.column_names
+PEER_COLUMNS = tables.PEERS.column_names
 
 
 def scoreboard_table(scoreboards: dict, uncertainty: dict | None = None) -> pd.DataFrame:
@@ -57,11 +58,13 @@ def peers_table(nearest: pd.DataFrame, region: str | None = None,
 
 def write_outputs(processed_dir: str | Path, scoreboard: pd.DataFrame,
                   peers: pd.DataFrame) -> list[Path]:
-    """Write ``scoreboard.parquet`` and ``peers.parquet`` atomically; return the paths."""
-    folder = Path(processed_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    missing = [c for c in SCOREBOARD_COLUMNS if c not in scoreboard.columns]
-    if missing:
-        raise ValueError(f"scoreboard table lacks columns {missing}")
-    return [write_parquet_atomic(scoreboard, folder / "scoreboard.parquet"),
-            write_parquet_atomic(peers[PEER_COLUMNS], folder / "peers.parquet")]
+    """Write ``scoreboard.parquet`` and ``peers.parquet`` (:func:`eocic.tables.write_tables`:
+    checked against their schemas, neither written if one breaks it, atomically); return the
+    paths.
+
+    Raises
+    ------
+    eocic.tables.TableValidationError
+    """
+    paths = tables.write_tables({"scoreboard": scoreboard, "peers": peers}, processed_dir)
+    return [paths["scoreboard"], paths["peers"]]

@@ -46,13 +46,18 @@ class SourceError(ValueError):
 
 
 def load_tables(processed_dir: str | Path) -> dict[str, pd.DataFrame | None]:
-    """Read the processed tables the scoreboard may use; absent ones are None."""
-    folder = Path(processed_dir)
-    tables: dict[str, pd.DataFrame | None] = {}
-    for name in TABLE_NAMES:
-        path = folder / f"{name}.parquet"
-        tables[name] = pd.read_parquet(path) if path.is_file() else None
-    return tables
+    """Read the processed tables the scoreboard may use, each checked against its schema
+    (:func:`eocic.tables.read_table`); absent ones are None.
+
+    Raises
+    ------
+    eocic.tables.TableValidationError
+        A table breaks its schema.
+    """
+    from eocic import tables
+
+    return {name: tables.read_table(processed_dir, name, missing_ok=True)
+            for name in TABLE_NAMES}
 
 
 def _series(frame: pd.DataFrame, value: str) -> pd.Series:

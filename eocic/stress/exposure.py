@@ -34,23 +34,22 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from eocic import measures
+from eocic import measures, tables
 from eocic.stress.scenarios import Scenario
 
-STRESS_COLUMNS: tuple[str, ...] = (
-    "geo", "scenario", "year", "employment", "expected_change", "expected_change_pct",
-    "estimated_share", "apportioned", "unknown_share", "unknown_cells", "hhi",
-    "effective_number", "hhi_basis", "density_cushion", "cushion_basis", "top_contributor",
-    "rank")
-"""Columns of ``stress_test.parquet``: ``employment`` (persons, the region's published
+STRESS_COLUMNS: tuple[str, ...] = tuple(tables.STRESS_TEST.column_names)
+"""Columns of ``stress_test.parquet`` (schema, units and meaning:
+:data:`eocic.tables.STRESS_TEST`): ``employment`` (persons, the region's published
 business-economy employment), ``expected_change`` (persons), ``expected_change_pct`` (% of
 ``employment``), ``estimated_share`` (share of ``|expected_change|`` contributed by estimated
 cells), ``apportioned`` (bool, the region was split by a NUTS revision),
 ``unknown_share`` (fraction of the region's employment in shocked cells that are not
 published), ``unknown_cells`` (number of such cells), ``hhi`` (0-1), ``effective_number``
 (1/hhi), ``hhi_basis`` (``division`` or ``cluster``), ``density_cushion`` (0-1),
-``cushion_basis`` (where the density comes from), ``top_contributor`` (text), ``rank``
-(1 = most exposed; missing when the region has no published employment)."""
+``cushion_basis`` (where the density comes from), ``top_contributor`` (text; null when no
+shocked cell has a value), ``rank`` (1 = most exposed; null when the region has no published
+employment). Notebook 06 writes it with ``eocic.tables.write_table(table, "stress_test",
+processed_dir)``."""
 
 
 class ExposureError(ValueError):
@@ -335,7 +334,7 @@ def stress_test(sbs: pd.DataFrame, scenarios: list[Scenario], year: int, *,
         regional["hhi_basis"] = portfolio_basis
         regional["density_cushion"] = regional["geo"].map(cushion)
         regional["cushion_basis"] = cushion_basis
-        regional["top_contributor"] = regional["geo"].map(label).fillna("")
+        regional["top_contributor"] = regional["geo"].map(label)  # null: no known contribution
         regional["rank"] = exposure_rank(regional["expected_change_pct"], regional["geo"])
         regional["order"] = position
         frames.append(regional)
