@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from eocic import pipeline, sources
-from eocic.pilots.run import OUTPUT_FILES, run_pilots
+from eocic.pilots.run import OUTPUT_TABLES, run_pilots
 
 
 @pytest.fixture(scope="module")
@@ -29,8 +29,8 @@ def test_event_study_written_and_planted_effect_known(demo):
     run = run_pilots(processed, 2021, data_dir=raw)
     assert run.estimated and set(run.did_results["effect"]) == {
         "level", "trend", "trend + region trends"}
-    assert [p.name for p in run.paths] == list(OUTPUT_FILES.values())
-    written = pd.read_parquet(processed / OUTPUT_FILES["did"])
+    assert [p.stem for p in run.paths] == list(OUTPUT_TABLES)
+    written = pd.read_parquet(processed / "pilot_did.parquet")
     assert set(written["outcome"]) == {"starred_employment"}
     # without stage 02 the starred clusters are the LQ >= 2 proxy, and the notes say so
     assert run.cells_basis.startswith("proxy")

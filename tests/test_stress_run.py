@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+import schema_frames
 from eocic.stress import exposure
 from eocic.stress.run import run_stress_test
 
@@ -15,10 +16,10 @@ def processed(tmp_path):
             ("AA12", "C24", 400.0), ("AA12", "C20", 100.0), ("AA12", "G47", 900.0)]
     sbs = pd.DataFrame(rows, columns=["geo", "nace_r2", "employment"]).assign(year=2020)
     sbs["employment_estimated"] = [False, False, False, True, False, False]
-    sbs["apportioned"] = False
-    sbs.to_parquet(tmp_path / "sbs.parquet")
-    pd.DataFrame({"geo": ["AA11", "AA12"], "year": 2020,
-                  "employment": [3500.0, 1400.0]}).to_parquet(tmp_path / "regional_totals.parquet")
+    schema_frames.write(tmp_path, "sbs", sbs, flags="", employment_flags="",
+                        local_units_flags="", wages_eur_flags="")
+    schema_frames.write(tmp_path, "regional_totals", pd.DataFrame(
+        {"geo": ["AA11", "AA12"], "year": 2020, "employment": [3500.0, 1400.0]}))
     return tmp_path
 
 
@@ -48,5 +49,5 @@ def test_run_writes_the_table_and_narrates(processed, tmp_path):
 
 
 def test_missing_stage_01_tables_name_the_fix(tmp_path):
-    with pytest.raises(FileNotFoundError, match="run stage 01_data_pipeline first"):
+    with pytest.raises(FileNotFoundError, match="processed table sbs not found.*stage 01"):
         run_stress_test(tmp_path, 2020)

@@ -26,12 +26,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from eocic.atomic import write_parquet_atomic
 from eocic.pilots import did, regions
 from eocic.pipeline import apportioned_regions, load_table
+from eocic.tables import read_table, write_table
 
-#: Output files of the stage (written only when the effect can be estimated).
-OUTPUT_FILES = {"did": "pilot_did.parquet", "event_study": "pilot_event_study.parquet"}
+#: Output tables of the stage (written only when the effect can be estimated).
+OUTPUT_TABLES = ("pilot_did", "pilot_event_study")
 
 
 @dataclasses.dataclass
@@ -87,11 +87,6 @@ class PilotRun:
                 .groupby(["year", "group"])["index"].mean().unstack())
 
 
-def _optional(processed: Path, name: str) -> pd.DataFrame | None:
-    path = processed / f"{name}.parquet"
-    return pd.read_parquet(path) if path.exists() else None
-
-
 def run_pilots(processed_dir: str | Path, year: int, *, outcome: str = "starred_employment",
                event_year: int = regions.PILOT_START_YEAR,
                data_dir: str | Path | None = None) -> PilotRun:
@@ -113,7 +108,7 @@ def run_pilots(processed_dir: str | Path, year: int, *, outcome: str = "starred_
     processed = Path(processed_dir)
     sbs = load_table(processed, "sbs")
     totals = load_table(processed, "regional_totals")
-    tables = {name: _optional(processed, name) for name in
+    tables = {name: read_table(processed, name, missing_ok=True) for name in
               ("demography", "context", "cluster_mapping", "scoreboard", "peers")}
     notes = [f"{name}: not written by an earlier stage of this run; " + {
         "peers": "no peer comparison, the event study picks its controls on the pre-period "
@@ -190,10 +185,8 @@ def run_pilots(processed_dir: str | Path, year: int, *, outcome: str = "starred_
     result.did_results = did.did_table(estimates)
     result.study = did.event_study(result.sample, event_year)
     result.paths = [
-        write_parquet_atomic(result.did_results.assign(outcome=outcome),
-                             processed / OUTPUT_FILES["did"]),
-        write_parquet_atomic(result.study.table.assign(outcome=outcome),
-                             processed / OUTPUT_FILES["event_study"])]
+        write_table(result.did_results.assign(outcome=outcome), "pilot_did", processed),
+        write_table(result.study.table.assign(outcome=outcome), "pilot_event_study", processed)]
     truth = Path(data_dir) / "truth.json" if data_dir is not None else None
     if truth is not None and truth.exists() and outcome == "starred_employment":
         result.planted = did.planted_effect(json.loads(truth.read_text(encoding="utf-8")), cells,

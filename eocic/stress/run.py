@@ -19,13 +19,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from eocic.atomic import write_parquet_atomic
 from eocic.pipeline import load_table
+from eocic.tables import read_table, write_table
 from eocic.stress import exposure
 from eocic.stress.scenarios import Scenario, load_scenario, shipped_scenarios
 
-#: File of the stage's output table in the run's processed folder.
-OUTPUT_FILE = "stress_test.parquet"
 
 
 @dataclasses.dataclass
@@ -119,11 +117,6 @@ class StressTestRun:
             for name, part in self.table.groupby("scenario", sort=False)])
 
 
-def _optional(processed: Path, name: str) -> pd.DataFrame | None:
-    path = processed / f"{name}.parquet"
-    return pd.read_parquet(path) if path.exists() else None
-
-
 def run_stress_test(processed_dir: str | Path, year: int, scenario: str = "energy_price"
                     ) -> StressTestRun:
     """Run every shipped scenario and ``scenario`` on the run in ``processed_dir`` for
@@ -156,7 +149,7 @@ def run_stress_test(processed_dir: str | Path, year: int, scenario: str = "energ
     if chosen.name not in [s.name for s in scenarios]:
         scenarios.append(chosen)
     notes = []
-    mapping = _optional(processed, "cluster_mapping")
+    mapping = read_table(processed, "cluster_mapping", missing_ok=True)
     portfolio, portfolio_basis = None, "division"
     if mapping is not None and ((mapping["scheme"] == "cluster")
                                 & (mapping["year"] == year)).any():
@@ -165,7 +158,7 @@ def run_stress_test(processed_dir: str | Path, year: int, scenario: str = "energ
     else:
         notes.append("The cluster mapping has no cluster rows for this year (stage 02 not run): "
                      "concentration (HHI) over the SBS divisions instead.")
-    density_all = _optional(processed, "relatedness_density")
+    density_all = read_table(processed, "relatedness_density", missing_ok=True)
     density, cushion_basis = None, "sector (from sbs)"
     if density_all is not None:
         for scheme in ("cluster", "sector"):
@@ -183,6 +176,6 @@ def run_stress_test(processed_dir: str | Path, year: int, scenario: str = "energ
     table = exposure.stress_test(sbs, scenarios, year, totals=totals, portfolio=portfolio,
                                  portfolio_basis=portfolio_basis, density=density,
                                  cushion_basis=cushion_basis, weights=weights)
-    path = write_parquet_atomic(table, processed / OUTPUT_FILE)
+    path = write_table(table, "stress_test", processed)
     return StressTestRun(table, scenarios, chosen, int(year), sbs, weights, portfolio_basis,
                          cushion_basis, notes, path)
