@@ -6,11 +6,15 @@ numpy, with statsmodels' small-sample correction G/(G-1) * (N-1)/(N-K) and t(G-1
 
 from __future__ import annotations
 
+import types
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
 
+from eocic.models import narrative
 from eocic.models.estimation import RegressionModel, estimate_table, results_frame
 from eocic.models.narrative import describe, sign_pattern
 from eocic.models.specifications import (
@@ -22,6 +26,7 @@ from eocic.models.specifications import (
     shipped_registry,
 )
 from eocic.models.tables import latex_escape, regression_table, stars, to_latex, write_tables
+from eocic.models.variables import VARIABLE_LABELS
 
 
 def _spec(yaml_text: str, model: int = 0, table: str = "T"):
@@ -303,7 +308,8 @@ def test_regression_table_layout_and_exports(small, tmp_path):
     assert first == f"{result.params['x1']:.4f}{stars(result.pvalues['x1'])}"
     assert table.iloc[1, 0] == f"({result.bse['x1']:.4f})"
     assert table.loc["sector FE", "m1"] == "Yes" and table.loc["N", "m1"] == "60"
-    assert table.loc["Clusters", "m1"] == "8"
+    assert table.loc["SE clusters (region)", "m1"] == "8"  # groups of the SEs, not industrial clusters
+    assert "Clusters" not in table.index
     latex = to_latex(estimated)
     assert r"\toprule" in latex and "sector FE & Yes" in latex
     assert latex_escape("a_b & 5%") == r"a\_b \& 5\%"
@@ -320,7 +326,7 @@ def test_narrative_follows_the_numbers():
     base = pd.DataFrame({
         "spec": ["A", "A"], "model": ["m1", "m2"], "term": ["ln_lq_t0", "ln_lq_t0"],
         "coef": [-0.02, -0.015], "pvalue": [0.001, 0.2], "expected_sign": ["-", "-"],
-        "proxy_for": ["", ""]})
+        "proxy_for": [None, None]})
     text = describe(base)
     assert "significant at 5% in only 1 of 2" in text and "between -0.0200 and -0.0150" in text
     flipped = base.assign(coef=[0.02, 0.01], pvalue=[0.001, 0.001])
@@ -328,3 +334,28 @@ def test_narrative_follows_the_numbers():
     agree = base.assign(pvalue=[0.001, 0.01])
     assert "matches the published pattern in every column" in describe(agree)
     assert sign_pattern(agree).loc[0, "agree_significant"] == 2
+
+
+def test_caveats_name_proxies_few_se_clusters_and_skipped_models(small, tmp_path):
+    estimated = estimate_table(parse_registry(_table_yaml())["T"], small)
+    tidy = results_frame([estimated], t0=2009, T=2014)
+    run = types.SimpleNamespace(tidy=tidy, estimated=[estimated], t0=2009, T=2014,
+                                grouping_note="Clusters: the scheme's categories.")
+    notes = narrative.caveats(run)
+    assert notes == ["Table T has only 8 clusters of the standard errors: cluster-robust "
+                     "inference is fragile with so few."]
+    proxied = tidy.assign(dependent_proxy_for="births_growth")
+    text = " ".join(narrative.caveats(types.SimpleNamespace(
+        **{**vars(run), "tidy": proxied, "grouping_note": "PROXY clusters: sections."})))
+    assert "**proxies**" in text and VARIABLE_LABELS["births_growth"] in text
+    assert text.endswith("PROXY clusters: sections.")
+    summary = narrative.summary(run)
+    assert "**Caveats.**" in summary and "8 clusters" in summary
+    assert narrative.overview(run).startswith("Growth window **2009-2014** (5 years); tables "
+                                              "estimated: **T**.")
+    report_dir = tmp_path / "reports" / "r1"
+    listed = narrative.downloads([report_dir / "tables" / "table_T.csv",
+                                  tmp_path / "data" / "processed" / "r1" / "regressions.parquet",
+                                  Path("/elsewhere/file.csv")], report_dir, tmp_path)
+    assert listed.splitlines() == ["- [tables/table_T.csv](tables/table_T.csv)",
+                                   "- `data/processed/r1/regressions.parquet`", "- `file.csv`"]

@@ -5,15 +5,26 @@ initial level or LQ) and positive cluster effects (cluster strength, related clu
 every term with an expected sign, :func:`sign_pattern` counts the columns where the estimate
 has that sign and is significant at 5%, has it but is not significant, or has the opposite
 sign; :func:`describe` turns the counts and the range of estimates into sentences.
+:func:`overview`, :func:`sample_notes` and :func:`caveats` say, in words, what a stage-04 run
+estimated, on which samples, and what a reader should keep in mind (proxies, few clusters of the
+standard errors, a proxy cluster grouping, models that were not estimated); :func:`summary` is
+the "what the estimates say" section of the report.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
 
 import pandas as pd
 
 from eocic.models.variables import VARIABLE_LABELS
 
 SIGNIFICANCE = 0.05
+
+#: Below this many clusters of the standard errors, cluster-robust inference is fragile
+#: (Cameron & Miller 2015, "A practitioner's guide to cluster-robust inference", JHR 50(2)).
+FEW_SE_CLUSTERS = 50
 
 
 def sign_pattern(tidy: pd.DataFrame, level: float = SIGNIFICANCE) -> pd.DataFrame:
@@ -73,4 +84,97 @@ def describe(tidy: pd.DataFrame, level: float = SIGNIFICANCE, digits: int = 4) -
             f"The estimate {_verdict(row)} ({row['agree_significant']} agree and significant, "
             f"{row['agree_insignificant']} agree but not significant, "
             f"{row['opposite_significant'] + row['opposite_insignificant']} opposite).")
+    return "\n".join(lines)
+
+
+def _labels(names: Iterable[str]) -> str:
+    return "; ".join(VARIABLE_LABELS.get(name, name) for name in sorted(set(names)))
+
+
+def overview(run) -> str:
+    """One Markdown paragraph: the growth window, the tables estimated and the cluster grouping.
+
+    ``run`` is a :class:`eocic.models.regressions.RegressionRun`."""
+    names = ", ".join(t.table.name for t in run.estimated) or "none"
+    return (f"Growth window **{run.t0}-{run.T}** ({run.T - run.t0} years); tables estimated: "
+            f"**{names}**. {run.grouping_note}")
+
+
+def sample_notes(sample) -> str:
+    """Markdown for one estimation sample (:class:`eocic.models.variables.Sample`): its size
+    and how it was built, one bullet per note."""
+    unit = sample.unit.replace("_", " x ")
+    lines = [f"**{unit}** sample: {len(sample.frame):,} rows, growth {sample.t0}-{sample.T}."]
+    lines += [f"- {note}" for note in sample.notes]
+    return "\n".join(lines)
+
+
+def sample_status(sample) -> pd.DataFrame:
+    """Cells by growth status over the window (rows: continuing, entry, exit, absent, missing;
+    columns: the measure), counts as integers; empty when the sample records none."""
+    if not len(sample.counts):
+        return pd.DataFrame()
+    table = sample.counts.pivot_table(index="status", columns="measure", values="cells",
+                                      aggfunc="sum", sort=False).fillna(0).astype(int)
+    table.columns.name = None
+    return table
+
+
+def caveats(run) -> list[str]:
+    """Sentences a reader should see next to the estimates of ``run``
+    (:class:`eocic.models.regressions.RegressionRun`):
+
+    * regressors and dependent variables that are proxies, naming the proxied concept;
+    * tables with fewer than :data:`FEW_SE_CLUSTERS` clusters of the standard errors;
+    * a cluster grouping that is itself a proxy (NACE sections);
+    * models that were not estimated, with the reason.
+    """
+    tidy = run.tidy
+    notes = []
+    if not tidy.empty:
+        proxied = set(tidy["proxy_for"].dropna()) | set(tidy["dependent_proxy_for"].dropna())
+        if proxied:
+            notes.append(
+                f"Some variables are **proxies** (standing in for: {_labels(proxied)}); read "
+                "those rows as evidence on the proxy, not on the original concept.")
+        few = tidy[tidy["n_groups"].lt(FEW_SE_CLUSTERS).fillna(False).astype(bool)]
+        for spec, rows in few.groupby("spec", sort=False):
+            low, high = int(rows["n_groups"].min()), int(rows["n_groups"].max())
+            count = str(low) if low == high else f"{low}-{high}"
+            notes.append(f"Table {spec} has only {count} clusters of the standard errors: "
+                         "cluster-robust inference is fragile with so few.")
+    if run.grouping_note.startswith("PROXY"):
+        notes.append(run.grouping_note)
+    for table in run.estimated:
+        for result in table.results:
+            if not result.estimated:
+                notes.append(f"{result.spec.label} was not estimated: {result.skipped}.")
+    return notes
+
+
+def summary(run, level: float = SIGNIFICANCE) -> str:
+    """Markdown: :func:`describe` of the estimates followed by the :func:`caveats`."""
+    text = describe(run.tidy, level) if not run.tidy.empty else "No coefficient was estimated."
+    notes = caveats(run)
+    if notes:
+        text += "\n\n**Caveats.** " + " ".join(notes)
+    return text
+
+
+def downloads(paths: Iterable[str | Path], report_dir: str | Path,
+              project_root: str | Path) -> str:
+    """Markdown list of the files a run wrote: files under ``report_dir`` as links relative to
+    it (the rendered page lives there), other files as their path relative to
+    ``project_root``; never an absolute path of the machine."""
+    report_dir, project_root = Path(report_dir).resolve(), Path(project_root).resolve()
+    lines = []
+    for path in paths:
+        path = Path(path).resolve()
+        if path.is_relative_to(report_dir):
+            relative = path.relative_to(report_dir).as_posix()
+            lines.append(f"- [{relative}]({relative})")
+        elif path.is_relative_to(project_root):
+            lines.append(f"- `{path.relative_to(project_root).as_posix()}`")
+        else:
+            lines.append(f"- `{path.name}`")
     return "\n".join(lines)

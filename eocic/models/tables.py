@@ -57,6 +57,20 @@ def _term_label(term: str, results: list[RegressionResults]) -> str:
     return label
 
 
+#: The unit a cluster of the standard errors is, in words.
+SE_CLUSTER_UNITS = {"geo": "regions", "country": "countries", "nace_r2": "sectors",
+                    "section": "sections", "category": "cluster categories", "year": "years"}
+
+
+def _se_cluster_label(results: list[RegressionResults]) -> str:
+    """Row label of the number of clusters of the standard errors, e.g. ``SE clusters
+    (regions)``: the groups of the cluster-robust covariance, not industrial clusters."""
+    groups = list(dict.fromkeys(
+        " x ".join(SE_CLUSTER_UNITS.get(g, g) for g in r.spec.covariance.groups)
+        for r in results if r.spec.covariance.kind == "cluster"))
+    return "SE clusters" + (f" ({'; '.join(groups)})" if groups else "")
+
+
 def regression_table(estimated: TableResults, digits: int = 4) -> pd.DataFrame:
     """The side-by-side table as strings: rows = coefficient/SE pairs then statistics.
 
@@ -90,8 +104,8 @@ def regression_table(estimated: TableResults, digits: int = 4) -> pd.DataFrame:
     rows.append(("R-squared", [
         (f"{r.rsquared:.3f}" + (" (pseudo)" if r.spec.estimator == "ppml" else ""))
         if r.estimated else "" for r in results]))
-    rows.append(("Clusters", [f"{r.n_groups:,}" if r.estimated and r.n_groups else ""
-                              for r in results]))
+    rows.append((_se_cluster_label(results), [
+        f"{r.n_groups:,}" if r.estimated and r.n_groups else "" for r in results]))
     table = pd.DataFrame([values for _, values in rows], columns=columns,
                          index=[label for label, _ in rows])
     table.index.name = estimated.table.name
