@@ -295,9 +295,15 @@ def _fit(sample: pd.DataFrame, treatment: pd.DataFrame, region_trends: bool = Fa
     model = sm.OLS(sample["y"].to_numpy(), design)
     with warnings.catch_warnings():
         # the cluster-robust variance of some fixed-effect dummies (one cluster each) is not
-        # positive definite; their standard errors are never used
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return model.fit(cov_type="cluster", cov_kwds={"groups": groups}, use_t=True)
+        # positive definite, so their standard error is sqrt(negative) = NaN; those standard
+        # errors are never used. statsmodels computes ``bse`` lazily, on the first
+        # ``conf_int``/``pvalues``/``bse`` access, so it is computed (and cached) here, where
+        # this one expected warning is silenced, instead of leaking into the reports.
+        warnings.filterwarnings("ignore", message="invalid value encountered in sqrt",
+                                category=RuntimeWarning)
+        fit = model.fit(cov_type="cluster", cov_kwds={"groups": groups}, use_t=True)
+        fit.bse  # noqa: B018 (cached property: computed under the filter above)
+        return fit
 
 
 def did(sample: pd.DataFrame, event_year: int = PILOT_START_YEAR,
