@@ -3,36 +3,20 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from conftest import REPO_ROOT
 from test_report import remote_loads
-from eocic import cli
 from eocic.report import render_notebook_html
 from eocic.study import discover_stages
 
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="module")
-def demo_study(tmp_path_factory) -> Path:
-    """A copy of the project's notebooks run once on the demo economy, in a temporary root."""
-    root = tmp_path_factory.mktemp("study")
-    shutil.copytree(REPO_ROOT / "notebooks", root / "notebooks")
-    previous = Path.cwd()
-    import os
-
-    os.chdir(root)
-    try:
-        code = cli.main(["study", "--source", "demo", "--year", "2020"])
-    finally:
-        os.chdir(previous)
-    assert code == 0
-    return root
+# demo_study (conftest.py): the project's notebooks run once per session on the demo economy,
+# shared with tests/test_reports_browser.py
 
 
 def test_every_stage_rendered_and_indexed(demo_study: Path):
