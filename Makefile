@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 SOURCE ?= demo
 YEAR   ?= 2020
 RUN_ID ?=
-NO_INPUT ?=
+SHOW_CODE ?=
 PYTEST_ARGS ?=
 
 STAMP := $(VENV)/.installed
@@ -15,7 +15,7 @@ STAMP := $(VENV)/.installed
 .PHONY: study test bench lab install lock clean-reports help explore
 
 help:
-	@echo "make study   run the whole study on the demo economy (SOURCE=, YEAR=, RUN_ID=, NO_INPUT=1)"
+	@echo "make study   run the whole study on the demo economy (SOURCE=, YEAR=, RUN_ID=, SHOW_CODE=1)"
 	@echo "make test    run the test suite (unit, notebooks, end to end)"
 	@echo "make bench   time each bench/*.py against its baseline in the same run (ratios)"
 	@echo "make lab     open JupyterLab on the notebooks"
@@ -34,7 +34,7 @@ $(STAMP): $(BIN)/python pyproject.toml requirements.lock
 install: $(STAMP)
 
 study: $(STAMP)
-	$(BIN)/eocic study --source $(SOURCE) --year $(YEAR) $(if $(RUN_ID),--run-id $(RUN_ID)) $(if $(NO_INPUT),--no-input)
+	$(BIN)/eocic study --source $(SOURCE) --year $(YEAR) $(if $(RUN_ID),--run-id $(RUN_ID)) $(if $(SHOW_CODE),--show-code)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -2,8 +2,9 @@
 
 Commands
 --------
-``eocic study --source demo|eurostat|<folder> --year YEAR [--run-id ID] [--no-input]``
-    Run the numbered notebooks with papermill; write ``reports/<run_id>/``.
+``eocic study --source demo|eurostat|<folder> --year YEAR [--run-id ID] [--show-code]``
+    Run the numbered notebooks with papermill; write ``reports/<run_id>/`` (HTML pages for
+    policy readers, without code unless ``--show-code``).
 ``eocic params [--stage STAGE]``
     List each stage's parameters (defaults and comments from the notebooks).
 ``eocic demo --out DIR [--seed N]``
@@ -81,8 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="reference year of the study (default 2020)")
     study.add_argument("--run-id", default=None,
                        help="name of the run (default <source>-<year>; a folder counts as local)")
-    study.add_argument("--no-input", action="store_true",
-                       help="hide code in the HTML reports (for policy readers)")
+    study.add_argument("--show-code", action="store_true",
+                       help="show the code cells in the HTML reports (default: hidden, the "
+                            "pages are for policy readers; the .ipynb keeps the code)")
     study.add_argument("--stage", action="append", default=None, metavar="STAGE",
                        help="run only this stage (number or name); repeatable")
     study.add_argument("--param", action="append", default=[], type=_parse_param,
@@ -144,7 +146,7 @@ def _command_study(args: argparse.Namespace) -> int:
     from eocic.study import StageFailed, run_study
 
     config = StudyConfig(source=args.source, year=args.year, run_id=args.run_id,
-                         no_input=args.no_input, kernel_name=args.kernel,
+                         show_code=args.show_code, kernel_name=args.kernel,
                          cell_timeout=args.cell_timeout, seed=args.seed,
                          pins=tuple(args.pin))
     try:

@@ -64,8 +64,10 @@ class StudyConfig:
     root : Path, optional
         Project root (holds ``notebooks/``, ``data/``, ``reports/``). Default: see
         :func:`project_root`.
-    no_input : bool
-        Hide code cells in the HTML reports (for policy readers).
+    show_code : bool
+        Show the code cells (and prompts) in the HTML reports. Default False: the pages are for
+        policy readers; the executed ``.ipynb`` beside each page always keeps the code. The
+        parameter cells never appear in the HTML (they hold machine paths).
     kernel_name : str
         Jupyter kernel papermill starts for every notebook.
     cell_timeout : int
@@ -81,7 +83,7 @@ class StudyConfig:
     year: int = 2020
     run_id: str | None = None
     root: Path | None = None
-    no_input: bool = False
+    show_code: bool = False
     kernel_name: str = "eocic"
     cell_timeout: int = 600
     seed: int = 20260101

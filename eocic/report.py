@@ -1,19 +1,35 @@
 """Rendered reports: notebook HTML and the run's ``index.html`` landing page.
 
-The HTML of each executed notebook is produced by nbconvert's ``HTMLExporter`` (``lab``
-template) with images embedded as data URIs, so a report folder can be zipped and shared as it
-is. ``index.html`` links every stage with its status and duration, and shows the run's
-parameters, package versions, git commit and the data manifest of the pipeline stage.
+The HTML of each executed notebook is produced by nbconvert's ``HTMLExporter`` (``offline``
+template: the ``lab`` template without CDN scripts) with images embedded as data URIs, so a report
+folder can be zipped and shared as it is. ``index.html`` links every stage with its status and
+duration, and shows the run's parameters, package versions, git commit and the data manifest of
+the pipeline stage.
+
+The pages are written for policy readers (the ``.ipynb`` beside them keeps everything):
+
+* code and prompts are hidden unless ``show_code=True`` (``eocic study --show-code``);
+* the parameter cells (tagged ``parameters`` and papermill's ``injected-parameters``) never
+  appear: they hold machine paths and say nothing a reader needs (``index.html`` lists the
+  run's parameters);
+* stderr streams (warnings, progress bars) are left out: papermill logs them in
+  ``reports/<run_id>/logs/NN_<stage>.log`` (as ``WARNING`` lines) and the ``.ipynb`` keeps them;
+* every page has a ``<title>`` taken from the notebook's first heading ("2. Cluster mapping —
+  eocic demo-2020"), a link back to ``index.html``, a table of contents built from the page's
+  headings and, on a run of the synthetic demo economy, a banner saying so (also on the index).
 """
 
 from __future__ import annotations
 
 import html
 import json
+import re
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from eocic.atomic import write_text_atomic
+from eocic.presentation import display_path
 
 if TYPE_CHECKING:  # pragma: no cover
     from eocic.study import StudyRun
@@ -21,38 +37,164 @@ if TYPE_CHECKING:  # pragma: no cover
 #: nbconvert templates shipped with eocic (``offline``: the lab template without CDN scripts).
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
+#: Cells with these tags never reach the HTML (papermill's parameter cells: machine paths).
+PARAMETER_TAGS = ("parameters", "injected-parameters")
+
+#: What every page of a run on the synthetic demo economy says first (plain text, escaped).
+SYNTHETIC_NOTICE = (
+    "Synthetic demo data: every figure in this report is invented by a seeded simulation of a "
+    "European economy, not published by Eurostat. Region names and codes are real; their "
+    "numbers are not."
+)
+
+#: Where the table of contents goes in the template (replaced once, after rendering).
+_TOC_MARKER = "<!--eocic:table-of-contents-->"
+
+#: Outputs whose only content is the Python repr of an object (``<pandas...Styler at 0x...>``,
+#: ``<IPython.core.display.Markdown object>``) say nothing to a reader. ``<Figure size ...>``
+#: is kept: it means a figure was not drawn, which the reader must see.
+_BARE_REPR = re.compile(r"^<(?:[A-Za-z_]\w*\.)+[A-Za-z_]\w*(?: object)?(?: at 0x[0-9a-fA-F]+)?>$"
+                        r"|^<[A-Za-z_]\w*(?: object)? at 0x[0-9a-fA-F]+>$")
+
 _STATUS_COLOURS = {
     "ok": "#1a7f37", "failed": "#cf222e", "running": "#9a6700", "pending": "#57606a",
     "not run": "#57606a",
 }
 
 
-def render_notebook_html(notebook_path: Path, html_path: Path, *, no_input: bool = False) -> Path:
-    """Render an executed notebook to a standalone HTML page (written atomically).
+def page_title(notebook, stem: str, run_id: str | None = None) -> str:
+    """The page title: the notebook's first Markdown heading (else the stage's name from the
+    file ``NN_<name>``) and ``— eocic <run_id>``."""
+    heading = None
+    for cell in notebook.cells:
+        if cell.cell_type != "markdown":
+            continue
+        match = re.search(r"^#{1,6}\s+(.+?)\s*#*\s*$", cell.source, re.MULTILINE)
+        if match:
+            heading = re.sub(r"[*_`]", "", match.group(1)).strip()
+            break
+    if not heading:
+        number, _, name = stem.partition("_")
+        heading = (f"{int(number)}. {name.replace('_', ' ').capitalize()}"
+                   if number.isdigit() and name else stem)
+    return f"{heading} — eocic {run_id}" if run_id else f"{heading} — eocic"
+
+
+def _reader_outputs(outputs: list) -> list:
+    """``outputs`` without stderr streams and bare object reprs."""
+    kept = []
+    for output in outputs:
+        if output.get("output_type") == "stream" and output.get("name") == "stderr":
+            continue
+        data = output.get("data", {})
+        if set(data) == {"text/plain"} and _BARE_REPR.match("".join(data["text/plain"]).strip()):
+            continue
+        kept.append(output)
+    return kept
+
+
+class _Headings(HTMLParser):
+    """Collects ``<h2>``/``<h3>`` elements with an ``id`` (nbconvert's heading anchors)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.headings: list[tuple[int, str, str]] = []
+        self._open: tuple[int, str] | None = None
+        self._text: list[str] = []
+        self._skip = 0  # inside the heading's own anchor link (the pilcrow)
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if tag in ("h2", "h3") and attributes.get("id"):
+            self._open, self._text = (int(tag[1]), attributes["id"]), []
+        elif self._open and tag == "a" and "anchor-link" in (attributes.get("class") or ""):
+            self._skip += 1
+
+    def handle_endtag(self, tag):
+        if self._open and tag == "a" and self._skip:
+            self._skip -= 1
+        elif self._open and tag == f"h{self._open[0]}":
+            text = " ".join("".join(self._text).split())
+            if text:
+                self.headings.append((self._open[0], self._open[1], text))
+            self._open = None
+
+    def handle_data(self, data):
+        if self._open and not self._skip:
+            self._text.append(data)
+
+
+def table_of_contents(body: str) -> str:
+    """HTML of a table of contents linking the ``h2``/``h3`` headings of a rendered page
+    (empty when the page has fewer than two). Repeated anchors are linked once."""
+    parser = _Headings()
+    parser.feed(body)
+    seen: set[str] = set()
+    sections: list[tuple[str, list[str]]] = []  # h2 item, its h3 items
+    for level, anchor, text in parser.headings:
+        if anchor in seen:
+            continue
+        seen.add(anchor)
+        item = f"<a href='#{html.escape(anchor)}'>{html.escape(text)}</a>"
+        if level == 2 or not sections:
+            sections.append((item, []))
+        else:
+            sections[-1][1].append(item)
+    if len(seen) < 2:
+        return ""
+    items = "".join(
+        f"<li>{item}" + (f"<ul>{''.join(f'<li>{sub}</li>' for sub in subs)}</ul>" if subs else "")
+        + "</li>" for item, subs in sections)
+    return ("<nav class='eocic-toc' aria-label='Contents'><span class='eocic-toc-title'>"
+            f"Contents</span><ul>{items}</ul></nav>")
+
+
+def render_notebook_html(notebook_path: Path, html_path: Path, *, show_code: bool = False,
+                         run_id: str | None = None, synthetic: bool | None = None) -> Path:
+    """Render an executed notebook to a standalone HTML page for readers (written atomically).
 
     The page loads nothing from the internet (``offline`` template: no require.js, widget
     manager, MathJax or Mermaid from CDNs) and embeds figures as data URIs, so it opens on a
     machine without network access.
 
-    ``no_input=True`` hides code cells and prompts (the version for policy readers); cells
-    tagged ``remove_input`` lose their code in either version, cells tagged ``remove_cell``
-    disappear.
+    Parameters
+    ----------
+    show_code : bool
+        Show code cells and prompts (default: hidden, the version for policy readers). Cells
+        tagged ``remove_input`` lose their code in either version; cells tagged
+        ``remove_cell`` and the parameter cells (:data:`PARAMETER_TAGS`) disappear.
+    run_id : str, optional
+        Named in the title and the back link; default: the ``run_id`` papermill injected.
+    synthetic : bool, optional
+        Show the synthetic-data banner; default: the notebook ran with ``source = "demo"``
+        (papermill's record of the injected parameters).
     """
     import nbformat
     from nbconvert import HTMLExporter
     from traitlets.config import Config
 
+    notebook = nbformat.read(notebook_path, as_version=4)
+    injected = notebook.metadata.get("papermill", {}).get("parameters", {})
+    run_id = run_id if run_id is not None else injected.get("run_id")
+    synthetic = synthetic if synthetic is not None else injected.get("source") == "demo"
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs = _reader_outputs(cell.outputs)
+    notebook.metadata["title"] = page_title(notebook, Path(notebook_path).stem, run_id)
+
     settings = Config()
     settings.TagRemovePreprocessor.enabled = True
-    settings.TagRemovePreprocessor.remove_cell_tags = ("remove_cell",)
+    settings.TagRemovePreprocessor.remove_cell_tags = ("remove_cell", *PARAMETER_TAGS)
     settings.TagRemovePreprocessor.remove_input_tags = ("remove_input",)
     exporter = HTMLExporter(config=settings, template_name="offline",
                             extra_template_basedirs=[str(TEMPLATES)])
-    exporter.exclude_input = no_input
-    exporter.exclude_input_prompt = no_input
-    exporter.exclude_output_prompt = no_input
-    notebook = nbformat.read(notebook_path, as_version=4)
-    body, _ = exporter.from_notebook_node(notebook)
+    exporter.exclude_input = not show_code
+    exporter.exclude_input_prompt = not show_code
+    exporter.exclude_output_prompt = not show_code
+    page = {"run_id": run_id or "", "index_href": "index.html", "toc_marker": _TOC_MARKER,
+            "notice": SYNTHETIC_NOTICE if synthetic else ""}
+    body, _ = exporter.from_notebook_node(notebook, resources={"eocic": page})
+    body = body.replace(_TOC_MARKER, table_of_contents(body), 1)
     return write_text_atomic(html_path, body)
 
 
@@ -110,6 +252,11 @@ def _manifest_table(manifest: dict | None) -> str:
     )
 
 
+def _without_root(text: str, root: Path) -> str:
+    """``text`` (an error message) with the project root's absolute path taken out."""
+    return text.replace(f"{root}{'/'}", "").replace(str(root), ".")
+
+
 def write_index(run: "StudyRun", run_info: dict) -> Path:
     """Write ``reports/<run_id>/index.html`` for the run's current state."""
     config = run.config
@@ -125,7 +272,8 @@ def write_index(run: "StudyRun", run_info: dict) -> Path:
             links.append(f"<a href='{html.escape(result.html_path.name)}'>report</a>")
         if result.notebook_path is not None:
             links.append(f"<a href='{html.escape(result.notebook_path.name)}'>notebook</a>")
-        error = f"<div class='err'>{html.escape(result.error)}</div>" if result.error else ""
+        error = (f"<div class='err'>{html.escape(_without_root(result.error, config.root))}"
+                 "</div>" if result.error else "")
         stage_rows.append(
             f"<tr><td>{stage.number}</td><td>{html.escape(stage.title)}{error}</td>"
             f"<td><span class='status' style='background:{colour}'>{result.status}</span></td>"
@@ -141,6 +289,13 @@ def write_index(run: "StudyRun", run_info: dict) -> Path:
     except Exception as error:  # the index must still be written; say why findings are absent
         findings_html = (f"<p class='err'>Key findings could not be computed: "
                          f"{html.escape(type(error).__name__)}: {html.escape(str(error))}</p>")
+    lead, _, rest = SYNTHETIC_NOTICE.partition(": ")
+    banner = (f"<div class='eocic-banner' role='note'><strong>{html.escape(lead)}:</strong> "
+              f"{html.escape(rest)}</div>" if config.source == "demo" else "")
+    # paths relative to the project root: a shared index shows no machine layout
+    parameters = {name: display_path(value, config.root)
+                  if isinstance(value, str) and Path(value).is_absolute() else value
+                  for name, value in run_info["parameters"].items()}
     overall = "complete" if run.ok else (
         "FAILED" if any(r.status == "failed" for r in run.results) else "in progress"
     )
@@ -158,17 +313,19 @@ td.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
 table.kv th {{ width: 14rem; font-weight: 600; }}
 .status {{ color: white; border-radius: 1rem; padding: .05rem .6rem; font-size: .8rem; }}
 .err {{ color: #cf222e; font-size: .85rem; }} .warn {{ color: #9a6700; }}
+.eocic-banner {{ border: 1px solid #d4a72c; background: #fff8c5; color: #4d2d00;
+                border-radius: 6px; padding: .55rem .8rem; margin: .8rem 0; }}
 code {{ font-size: .85rem; }}
 </style></head><body>
-<h1>eocic study: {html.escape(config.run_id)}</h1>
+<h1>eocic study: {html.escape(config.run_id)}</h1>{banner}
 <p class="sub">Run {overall}; started {html.escape(run.started_at)};
-{run.seconds:.1f} s so far. Source <b>{html.escape(config.source)}</b>, reference year
+{run.seconds:.1f} s{'' if run.ok else ' so far'}. Source <b>{html.escape(config.source)}</b>, reference year
 <b>{config.year}</b>.</p>
 <h2>Key findings</h2>{findings_html}
 <h2>Stages</h2>
 <table><thead><tr><th>#</th><th>stage</th><th>status</th><th>seconds</th><th>output</th></tr>
 </thead><tbody>{''.join(stage_rows)}</tbody></table>
-<h2>Parameters</h2>{_definition_list(run_info['parameters'])}
+<h2>Parameters</h2>{_definition_list(parameters)}
 <h2>Data</h2>{_manifest_table(manifest)}
 <h2>Software</h2>{_definition_list({'git commit': run_info['git_commit'], **run_info['packages']})}
 <p class="sub">Source: Eurostat (reuse authorised with acknowledgement, Commission Decision

@@ -8,7 +8,8 @@ the runner
 2. prepares the source (writes the demo economy on first use);
 3. executes every stage with papermill: explicit kernel name, working directory = project root,
    per-cell timeout, cell output logged to ``reports/<run_id>/logs/NN_<stage>.log``;
-4. renders each executed notebook to HTML (images embedded) and rewrites
+4. renders each executed notebook to HTML for readers (images embedded; no code unless
+   ``show_code``, no parameter cells, no stderr; see :mod:`eocic.report`) and rewrites
    ``reports/<run_id>/index.html`` after every stage, so a failed run still has an index that
    marks the failed stage and links to the notebook showing the error.
 
@@ -253,7 +254,8 @@ def execute_stage(
     result.notebook_path = notebook_out
     result.log_path = log_path
     result.html_path = report.render_notebook_html(
-        notebook_out, report_dir / f"{stage.stem}.html", no_input=config.no_input
+        notebook_out, report_dir / f"{stage.stem}.html", show_code=config.show_code,
+        run_id=config.run_id, synthetic=config.source == "demo",
     )
     result.seconds = time.perf_counter() - started
     if failure is not None:
@@ -329,7 +331,7 @@ def run_study(
     run = StudyRun(config, results, config.report_dir / "index.html", started_at)
     run_info = {
         "parameters": config.notebook_parameters() | extra_parameters,
-        "no_input": config.no_input,
+        "show_code": config.show_code,
         "started_at": started_at,
         "git_commit": provenance.git_commit(config.root),
         "packages": provenance.package_versions(),

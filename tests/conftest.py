@@ -40,9 +40,20 @@ def fixtures_dir() -> Path:
 @pytest.fixture(scope="session")
 def demo_study(tmp_path_factory) -> Path:
     """A copy of the project's notebooks run once on the demo economy, in a temporary root
-    (the whole study: ``eocic study --source demo --year 2020``); shared by the e2e tests."""
+    (``<root>/reports/demo-2020/``): shared by the end-to-end and the browser tests, so the
+    study (about 3 minutes) runs once per session.
+
+    ``EOCIC_DEMO_STUDY=<project root>`` checks a demo-2020 run made before instead (e.g. the
+    checkout's own ``eocic study --source demo --year 2020``) without running it again.
+    """
     from eocic import cli
 
+    existing = os.environ.get("EOCIC_DEMO_STUDY")
+    if existing:
+        root = Path(existing).resolve()
+        if not (root / "reports" / "demo-2020" / "run.json").exists():
+            pytest.fail(f"EOCIC_DEMO_STUDY={existing}: no reports/demo-2020/run.json there")
+        return root
     root = tmp_path_factory.mktemp("study")
     shutil.copytree(REPO_ROOT / "notebooks", root / "notebooks")
     previous = Path.cwd()

@@ -153,3 +153,18 @@ def test_inference_equals_statsmodels_for_the_effect_and_warns_nothing():
         mine = did._inference(fit, ["D"]).loc["D"]
     np.testing.assert_allclose([mine["se"], mine["ci_low"], mine["ci_high"], mine["p_value"]],
                                expected, rtol=1e-10)
+
+
+def test_negative_variance_of_fixed_effects_does_not_warn_and_the_effect_has_a_se():
+    """Few clusters + region trends: some dummies get a negative cluster-robust variance.
+    statsmodels computes standard errors lazily; the expected sqrt warning must stay inside
+    did._fit (it used to leak from ``conf_int`` into the stage 07 report)."""
+    import warnings
+
+    sample = _toy_sample(0.02)
+    sample["cluster"] = "C" + (sample["geo"].str[1:].astype(int) % 10).astype(str)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        result = did.did(sample, 2018, "trend", region_trends=True)
+    assert np.isfinite(result.se) and result.se > 0
+    assert result.ci_low <= 0.02 <= result.ci_high

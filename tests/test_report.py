@@ -31,28 +31,99 @@ def remote_loads(html: str) -> list[str]:
     return [pattern for pattern in REMOTE_LOADS if re.search(pattern, html, re.IGNORECASE)]
 
 
-def _executed_notebook(path):
-    cell = new_code_cell("draw_coverage_map()", outputs=[new_output("display_data",
-                                                        data={"image/png": PIXEL,
-                                                              "text/plain": "<Figure>"})])
+def _executed_notebook(path, *, source="demo", run_id="demo-2020"):
+    """A small executed notebook as papermill leaves it: parameter cells with machine paths,
+    a figure, a stderr warning, an object repr, headings for the table of contents."""
+    parameters = new_code_cell('data_dir = "data/raw/demo"', metadata={"tags": ["parameters"]})
+    injected = new_code_cell(f'data_dir = "/home/someone/eocic/data/raw/demo"\nrun_id = "{run_id}"',
+                             metadata={"tags": ["injected-parameters"]})
+    cell = new_code_cell("draw_coverage_map()", outputs=[
+        new_output("display_data", data={"image/png": PIXEL, "text/plain": "<Figure>"}),
+        new_output("stream", name="stderr",
+                   text="/tmp/ipykernel_1/2.py:1: UserWarning: something\n  draw()\n"),
+        new_output("stream", name="stdout", text="12 regions drawn\n"),
+        new_output("display_data", data={"text/plain": "<Figure size 640x480 with 1 Axes>"}),
+        new_output("display_data",
+                   data={"text/plain": "<pandas.io.formats.style.Styler at 0x7f87ed3cccd0>"}),
+    ])
     hidden = new_code_cell("secret_setup()", metadata={"tags": ["remove_cell"]})
-    nb = new_notebook(cells=[new_markdown_cell("# Title with $x^2$"), cell, hidden])
+    nb = new_notebook(cells=[
+        new_markdown_cell("# 2. Cluster mapping\n\nIntro with $x^2$."), parameters, injected, cell,
+        hidden, new_markdown_cell('## Rules: LQ >= 2 & "stars"'), new_markdown_cell("### Stars"),
+        new_markdown_cell("## Linkages")])
+    nb.metadata["papermill"] = {"parameters": {"source": source, "run_id": run_id}}
     nbformat.write(nb, path)
 
 
+def _render(tmp_path, **options):
+    _executed_notebook(tmp_path / "02_cluster_mapping.ipynb",
+                       **{k: options.pop(k) for k in ("source", "run_id") if k in options})
+    return render_notebook_html(tmp_path / "02_cluster_mapping.ipynb",
+                                tmp_path / "02_cluster_mapping.html", **options).read_text()
+
+
 def test_html_loads_nothing_remote_and_embeds_images(tmp_path):
-    _executed_notebook(tmp_path / "stage.ipynb")
-    html = render_notebook_html(tmp_path / "stage.ipynb", tmp_path / "stage.html").read_text()
+    html = _render(tmp_path, show_code=True)
     assert remote_loads(html) == []
     assert f"data:image/png;base64,{PIXEL}" in html
     assert "draw_coverage_map" in html and "secret_setup" not in html
 
 
-def test_no_input_hides_code(tmp_path):
-    _executed_notebook(tmp_path / "stage.ipynb")
-    html = render_notebook_html(tmp_path / "stage.ipynb", tmp_path / "stage.html",
-                                no_input=True).read_text()
-    assert "draw_coverage_map" not in html and "data:image/png;base64," in html
+def test_code_is_hidden_by_default_and_shown_on_request(tmp_path):
+    hidden = _render(tmp_path)
+    assert "draw_coverage_map" not in hidden and "data:image/png;base64," in hidden
+    assert "In&nbsp;[" not in hidden and "12 regions drawn" in hidden
+    shown = _render(tmp_path, show_code=True)
+    assert "draw_coverage_map" in shown
+
+
+def test_parameter_cells_never_appear_not_even_with_code(tmp_path):
+    for show_code in (False, True):
+        html = _render(tmp_path, show_code=show_code)
+        assert "data_dir" not in html and "/home/someone" not in html, show_code
+
+
+def test_stderr_and_bare_reprs_are_left_out(tmp_path):
+    html = _render(tmp_path, show_code=True)
+    assert "UserWarning" not in html and "ipykernel" not in html
+    assert 'data-mime-type="application/vnd.jupyter.stderr"' not in html
+    assert "Styler at 0x" not in html
+    assert "12 regions drawn" in html
+    # a figure that was never drawn stays visible: the reader (and the browser test) must see
+    # that something is missing
+    assert "&lt;Figure size 640x480 with 1 Axes&gt;" in html
+    # the executed notebook keeps everything
+    notebook = nbformat.read(tmp_path / "02_cluster_mapping.ipynb", as_version=4)
+    assert "UserWarning" in notebook.cells[3].outputs[1].text
+
+
+def test_title_back_link_and_table_of_contents(tmp_path):
+    html = _render(tmp_path)
+    assert re.search(r"<title>2\. Cluster mapping — eocic demo-2020</title>", html)
+    assert "href=\"index.html\"" in html
+    toc = re.search(r"<nav class='eocic-toc'.*?</nav>", html, re.DOTALL).group(0)
+    anchors = re.findall(r"href='#([^']+)'", toc)
+    assert len(anchors) == 3
+    for anchor in anchors:  # every entry points at a heading of the page
+        assert f'id="{anchor}"' in html
+    assert "Rules: LQ &gt;= 2 &amp; &quot;stars&quot;" in toc  # heading text escaped
+    assert toc.index("Rules") < toc.index("Stars") < toc.index("Linkages")
+
+
+def test_title_falls_back_to_the_stage_name(tmp_path):
+    nb = new_notebook(cells=[new_markdown_cell("No heading here.")])
+    nbformat.write(nb, tmp_path / "06_stress_test.ipynb")
+    html = render_notebook_html(tmp_path / "06_stress_test.ipynb", tmp_path / "06.html",
+                                run_id="x").read_text()
+    assert "<title>6. Stress test — eocic x</title>" in html
+
+
+def test_synthetic_banner_on_demo_runs_only(tmp_path):
+    assert "Synthetic demo data:" in _render(tmp_path)
+    assert "Synthetic demo data:" not in _render(tmp_path, source="eurostat",
+                                                 run_id="eurostat-2020")
+    # the caller can say so explicitly (the study does)
+    assert "Synthetic demo data:" in _render(tmp_path, source="x", synthetic=True)
 
 
 def test_the_check_itself_finds_remote_scripts():

@@ -86,12 +86,31 @@ def test_parameters_are_injected_and_reports_written(project: Path):
     injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
     assert len(injected) == 1 and 'label = "injected"' in injected[0].source
     assert "echo stage done" in (config.report_dir / "logs" / "01_echo.log").read_text()
+    # the page is for readers: no code, no parameter cells (machine paths), a real title
+    page = (config.report_dir / "01_echo.html").read_text()
+    assert "echo stage done" in page and "mkdir" not in page
+    assert "processed_dir" not in page and str(project) not in page
+    assert "<title>1. Echo — eocic local-2014</title>" in page and "href=\"index.html\"" in page
+    assert "Synthetic demo data" not in page  # a folder source is not the demo
     index = (config.report_dir / "index.html").read_text()
     assert "01_echo.html" in index and "02_plot.html" in index and "complete" in index
     record = json.loads((config.report_dir / "run.json").read_text())
     assert [s["status"] for s in record["stages"]] == ["ok", "ok"]
     assert record["packages"]["papermill"] != "not installed"
+    assert record["show_code"] is False
     assert not list(config.report_dir.glob(".*.tmp*"))
+
+
+def test_show_code_option_shows_code_but_not_the_parameter_cells(project: Path, monkeypatch):
+    monkeypatch.chdir(project)
+    code = cli.main(["study", "--source", "source", "--year", "2014", "--stage", "01",
+                     "--show-code"])
+    assert code == 0
+    report_dir = project / "reports" / "local-2014"
+    page = (report_dir / "01_echo.html").read_text()
+    assert "mkdir" in page  # one token of the highlighted code
+    assert 'label = "default label"' not in page and str(project) not in page
+    assert json.loads((report_dir / "run.json").read_text())["show_code"] is True
 
 
 def test_failing_stage_stops_run_and_keeps_the_error_visible(project: Path):
