@@ -358,4 +358,4 @@ def test_caveats_name_proxies_few_se_clusters_and_skipped_models(small, tmp_path
                                   tmp_path / "data" / "processed" / "r1" / "regressions.parquet",
                                   Path("/elsewhere/file.csv")], report_dir, tmp_path)
     assert listed.splitlines() == ["- [tables/table_T.csv](tables/table_T.csv)",
-                                   "- `data/processed/r1/regressions.parquet`", "- `file.csv`"]
+                                   "- `data/processed/r1/regressions.parquet`", "- `…/file.csv`"]

@@ -67,3 +67,14 @@ def test_csv_errors(tmp_path, body, words):
 def test_unknown_scenario_name():
     with pytest.raises(ScenarioError, match="neither a shipped scenario"):
         load_scenario("no_such_scenario")
+
+
+def test_description_of_a_user_file_is_escaped(tmp_path):
+    path = _write(tmp_path, "mine.yaml",
+                  "title: <script>alert(1)</script>\ndescription: a <b>bold</b> claim\n"
+                  "sources:\n  - <img src=x onerror=alert(1)>\nshocks:\n  C24: -0.1\n")
+    text = load_scenario(path).describe()
+    assert "<script>" not in text and "<img" not in text and "<b>" not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text and "- &lt;img src=x" in text
+    assert text.startswith("**Scenario `mine`**: ")
+    assert "horizon: not stated" in text

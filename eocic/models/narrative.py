@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from eocic.presentation import display_path
+
 from eocic.models.variables import VARIABLE_LABELS
 
 SIGNIFICANCE = 0.05
@@ -173,8 +175,6 @@ def downloads(paths: Iterable[str | Path], report_dir: str | Path,
         if path.is_relative_to(report_dir):
             relative = path.relative_to(report_dir).as_posix()
             lines.append(f"- [{relative}]({relative})")
-        elif path.is_relative_to(project_root):
-            lines.append(f"- `{path.relative_to(project_root).as_posix()}`")
         else:
-            lines.append(f"- `{path.name}`")
+            lines.append(f"- `{display_path(path, project_root)}`")
     return "\n".join(lines)

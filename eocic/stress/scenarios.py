@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import html
 import io
 import re
 from importlib import resources
@@ -78,6 +79,22 @@ class Scenario:
     sources: tuple[str, ...]
     shocks: pd.Series
     path: str
+
+    def describe(self) -> str:
+        """Markdown for a report: name, title, unit, horizon, description and sources.
+
+        The fields come from a user's file, so they are HTML-escaped (Markdown renderers pass
+        raw HTML through): a report never renders text of a scenario file as live HTML."""
+        def text(value: str) -> str:
+            return html.escape(" ".join(str(value).split()))
+
+        lines = [f"**Scenario `{text(self.name)}`**: {text(self.title)} (shock to "
+                 f"{text(self.unit)}; horizon: {text(self.horizon) or 'not stated'}).", "",
+                 text(self.description)]
+        if self.sources:
+            lines += ["", "**Sources and judgement**", ""]
+            lines += [f"- {text(source)}" for source in self.sources]
+        return "\n".join(lines)
 
     def table(self) -> pd.DataFrame:
         """``nace_r2, name, shock`` (division names from the NACE table)."""
