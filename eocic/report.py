@@ -56,6 +56,9 @@ _TOC_MARKER = "<!--eocic:table-of-contents-->"
 _BARE_REPR = re.compile(r"^<(?:[A-Za-z_]\w*\.)+[A-Za-z_]\w*(?: object)?(?: at 0x[0-9a-fA-F]+)?>$"
                         r"|^<[A-Za-z_]\w*(?: object)? at 0x[0-9a-fA-F]+>$")
 
+#: A WARNING record of the stage log (study._configure_cell_log's format).
+_LOG_WARNING = re.compile(r"^\d{4}-\d{2}-\d{2} [\d:,]+ WARNING ")
+
 _STATUS_COLOURS = {
     "ok": "#1a7f37", "failed": "#cf222e", "running": "#9a6700", "pending": "#57606a",
     "not run": "#57606a",
@@ -252,6 +255,12 @@ def _manifest_table(manifest: dict | None) -> str:
     )
 
 
+def _log_warnings(log_path: Path) -> int:
+    """Warnings (stderr output) papermill logged for a stage: its ``WARNING`` records."""
+    with open(log_path, encoding="utf-8", errors="replace") as log:
+        return sum(1 for line in log if _LOG_WARNING.match(line))
+
+
 def _without_root(text: str, root: Path) -> str:
     """``text`` (an error message) with the project root's absolute path taken out."""
     return text.replace(f"{root}{'/'}", "").replace(str(root), ".")
@@ -272,6 +281,11 @@ def write_index(run: "StudyRun", run_info: dict) -> Path:
             links.append(f"<a href='{html.escape(result.html_path.name)}'>report</a>")
         if result.notebook_path is not None:
             links.append(f"<a href='{html.escape(result.notebook_path.name)}'>notebook</a>")
+        if result.log_path is not None and result.log_path.exists():
+            # warnings are left out of the pages; the log keeps them (papermill: WARNING lines)
+            warnings = _log_warnings(result.log_path)
+            label = f"log ({warnings} warning{'s' if warnings != 1 else ''})" if warnings else "log"
+            links.append(f"<a href='logs/{html.escape(result.log_path.name)}'>{label}</a>")
         error = (f"<div class='err'>{html.escape(_without_root(result.error, config.root))}"
                  "</div>" if result.error else "")
         stage_rows.append(

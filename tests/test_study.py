@@ -50,7 +50,8 @@ def project(tmp_path: Path, fixtures_dir: Path) -> Path:
     (tmp_path / "notebooks").mkdir()
     _write_notebook(tmp_path / "notebooks" / "01_echo.ipynb", ECHO)
     _write_notebook(tmp_path / "notebooks" / "02_plot.ipynb",
-                    "import matplotlib.pyplot as plt\nplt.plot([1, 2], [3, 4]);")
+                    "import warnings\nimport matplotlib.pyplot as plt\nplt.plot([1, 2], [3, 4]);\n"
+                    "warnings.warn('deliberate test warning')")
     source = tmp_path / "source" / "nested"
     source.mkdir(parents=True)
     shutil.copy(fixtures_dir / "study" / "sbs_r_nuts06_r2.tsv", source)
@@ -94,6 +95,11 @@ def test_parameters_are_injected_and_reports_written(project: Path):
     assert "Synthetic demo data" not in page  # a folder source is not the demo
     index = (config.report_dir / "index.html").read_text()
     assert "01_echo.html" in index and "02_plot.html" in index and "complete" in index
+    # a warning is not in the page; the log keeps it and the index says so
+    assert "deliberate test warning" not in (config.report_dir / "02_plot.html").read_text()
+    assert "deliberate test warning" in (config.report_dir / "logs" / "02_plot.log").read_text()
+    assert "href='logs/02_plot.log'>log (1 warning)</a>" in index
+    assert "href='logs/01_echo.log'>log</a>" in index
     record = json.loads((config.report_dir / "run.json").read_text())
     assert [s["status"] for s in record["stages"]] == ["ok", "ok"]
     assert record["packages"]["papermill"] != "not installed"
