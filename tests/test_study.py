@@ -18,6 +18,8 @@ from eocic import cli
 from eocic.config import ConfigError, StudyConfig
 from eocic.study import StageFailed, discover_stages, run_study
 
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
 PARAMETERS = (
     'year = 1999\nsource = "x"\ndata_dir = "x"\nrun_id = "x"\nprocessed_dir = "x"\n'
     'label = "default label"'
@@ -214,3 +216,27 @@ def test_params_lists_declared_parameters_without_running_code(tmp_path: Path, c
     out = capsys.readouterr().out
     assert '01_first\n  label = "a#b"  # a "quoted" comment' in out
     assert "  year =" not in out  # set by the runner
+
+
+def test_papermill_reads_every_parameter_the_study_declares():
+    """papermill's own parser (used by papermill, JupyterLab's papermill tooling and its log)
+    skips a parameter line whose comment holds '=' with 'Unable to parse line'; every shipped
+    stage's parameters must be readable by it and equal to what ``eocic study`` accepts."""
+    import logging
+
+    import papermill
+
+    from eocic.study import declared_parameters, discover_stages
+
+    for stage in discover_stages(REPO_ROOT / "notebooks"):
+        records = []
+        handler = logging.Handler()
+        handler.emit = records.append
+        logger = logging.getLogger("papermill")
+        logger.addHandler(handler)
+        try:
+            found = list(papermill.inspect_notebook(str(stage.notebook)))
+        finally:
+            logger.removeHandler(handler)
+        assert not [r.getMessage() for r in records if "Unable to parse" in r.getMessage()], stage
+        assert found == list(declared_parameters(stage)), stage.notebook.name
