@@ -925,7 +925,8 @@ def write_table(frame: pd.DataFrame, table: str | TableSchema,
 
 
 def read_table(folder: str | os.PathLike[str], table: str | TableSchema, *,
-               missing_ok: bool = False) -> pd.DataFrame | None:
+               missing_ok: bool = False,
+               filters: list[tuple[str, str, object]] | None = None) -> pd.DataFrame | None:
     """Read ``<folder>/<name>.parquet`` and check it against its schema.
 
     Parameters
@@ -935,6 +936,10 @@ def read_table(folder: str | os.PathLike[str], table: str | TableSchema, *,
     table : str or TableSchema
     missing_ok : bool
         Return None when the file is absent instead of raising.
+    filters : list of (column, op, value), optional
+        Rows to read, as pyarrow filters (e.g. ``[("scheme", "==", "cluster")]``), selected
+        while reading: a large table is neither loaded nor checked in full. The rows read are
+        checked like the whole table (a subset of a valid table is valid).
 
     Raises
     ------
@@ -955,7 +960,7 @@ def read_table(folder: str | os.PathLike[str], table: str | TableSchema, *,
             f"{schema.stage} ({STAGE_NAMES.get(schema.stage, schema.writer)}): run it, e.g. "
             f"eocic study --stage {schema.stage} --run-id {folder.name} (the stages before it "
             "must have run)")
-    frame = pd.read_parquet(path)
+    frame = pd.read_parquet(path, filters=filters)
     return validate(frame, schema, where=str(path),
                     fix=f"The file was written by another version of eocic or edited by hand. "
                         f"{_stage_hint(schema, folder)}.")

@@ -387,3 +387,12 @@ def test_region_change_callback_time(explorer):
 def test_tab_labels_fit_the_tab_width():
     # ipywidgets' tabs show about 14 characters before cutting a label off
     assert all(len(title) <= 14 for title in explorer_controller.TAB_TITLES.values())
+
+
+def test_only_the_chosen_scheme_is_read_and_an_absent_one_falls_back(run_dir):
+    sector = RegionExplorer(run_dir, year=2020, scheme="sector", region="DE11")
+    assert set(sector.mapping["scheme"]) == {"sector"} and sector.scheme == "sector"
+    assert set(sector.tables["cluster_mapping"]["scheme"]) == {"sector"}  # filtered when read
+    absent = RegionExplorer(run_dir, year=2020, scheme="emerging", region="DE11")
+    assert absent.scheme == "cluster" and set(absent.mapping["scheme"]) == {"cluster"}
+    assert any("Scheme 'emerging' is not in the cluster mapping" in n for n in absent.notes)

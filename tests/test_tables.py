@@ -152,3 +152,14 @@ def test_reading_an_absent_or_foreign_table(tmp_path):
 def test_empty_frames_have_the_schema():
     for schema in tables.SCHEMAS.values():
         tables.validate(tables.empty_frame(schema), schema)
+
+
+def test_filtered_read_checks_the_rows_read(tmp_path):
+    tables.write_tables({"peers": _peers()}, tmp_path)
+    read = tables.read_table(tmp_path, "peers", filters=[("geo", "==", "AT11")])
+    assert read["geo"].tolist() == ["AT11", "AT11"] and read["peer"].tolist() == ["AT12", "AT13"]
+    broken = _peers().assign(distance=[0.5, -1.0, 0.5])  # a negative distance breaks the schema
+    broken.to_parquet(tmp_path / "peers.parquet")
+    with pytest.raises(TableValidationError, match="distance"):
+        tables.read_table(tmp_path, "peers", filters=[("peer", "==", "AT13")])
+    assert len(tables.read_table(tmp_path, "peers", filters=[("geo", "==", "AT12")])) == 1

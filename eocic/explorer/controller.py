@@ -262,7 +262,13 @@ class RegionExplorer:
         self.missing: dict[str, str] = {}
         for name, (stage, label) in TABLES.items():
             path = schemas.table_path(self.processed_dir, name)
-            self.tables[name] = schemas.read_table(self.processed_dir, name, missing_ok=True)
+            # the explorer shows one scheme: only its rows of the cluster mapping are read
+            # (the whole table when the scheme is absent, for the fallback below)
+            only = [("scheme", "==", scheme)] if name == "cluster_mapping" else None
+            self.tables[name] = schemas.read_table(self.processed_dir, name, missing_ok=True,
+                                                   filters=only)
+            if only and self.tables[name] is not None and self.tables[name].empty:
+                self.tables[name] = schemas.read_table(self.processed_dir, name)
             if self.tables[name] is None:
                 self.missing[name] = (
                     f"{path.name} not found in {self.processed_dir}: run stage {stage} "
