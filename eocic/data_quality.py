@@ -10,6 +10,10 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
+from eocic import plotting
+
+plotting.configure()
+
 
 def coverage_matrix(coverage: pd.DataFrame) -> pd.DataFrame:
     """Share of NUTS-2 cells with a value, countries in rows, ``table:indicator`` in columns."""

@@ -39,7 +39,10 @@ from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from eocic import plotting
 from eocic.eurostat.archive import GEOMETRY_SUFFIX, GISCO_FOLDER, list_vintages
+
+plotting.configure()
 
 #: GRS80 ellipsoid (ETRS89): semi-major axis (m) and flattening.
 GRS80_A = 6378137.0

@@ -11,6 +11,10 @@ import pandas as pd
 import matplotlib.pyplot as plt
 import seaborn as sns
 
+from eocic import plotting
+
+plotting.configure()
+
 CLASS_COLOURS: dict[str, str] = {"high": "#c0392b", "medium": "#e67e22", "basic": "#f1c40f",
                                  "none": "#95a5a6"}
 

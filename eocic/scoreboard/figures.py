@@ -7,6 +7,10 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from eocic import plotting
+
+plotting.configure()
+
 
 def correlation_heatmap(correlation: pd.DataFrame, title: str = ""):
     """Indicator correlation matrix (Pearson, normalised values)."""

@@ -8,6 +8,10 @@ import matplotlib.pyplot as plt
 from matplotlib import colors
 import pandas as pd
 
+from eocic import plotting
+
+plotting.configure()
+
 
 def exposure_map(table: pd.DataFrame, scenario: str, *, raw_root=None, shared=None,
                  highlight: tuple[str, ...] = ()):
