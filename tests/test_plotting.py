@@ -1,4 +1,4 @@
-"""How figures are rendered: shown as sharp images in notebooks.
+"""How figures are rendered: shown as sharp images in notebooks, labels that never overlap.
 
 The display tests run a real IPython shell in a subprocess (the inline backend and IPython's
 formatters are process-wide state), with ``MPLBACKEND`` set as ipykernel sets it, and capture
@@ -20,9 +20,16 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 
 from eocic import plotting  # noqa: E402
+from eocic.clusters import figures as cluster_figures  # noqa: E402
+from eocic.data_quality import plot_coverage  # noqa: E402
+from eocic.explorer import figures as explorer_figures  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -99,3 +106,89 @@ def test_configure_sets_the_resolution_outside_ipython():
     plotting.configure()
     assert matplotlib.rcParams["figure.dpi"] == plotting.SCREEN_DPI
     assert matplotlib.rcParams["savefig.dpi"] == plotting.PNG_DPI == 2 * plotting.SCREEN_DPI
+
+
+# --------------------------------------------------------------------------- labels
+
+def test_place_labels_never_overlap_and_stay_inside():
+    rng = np.random.default_rng(3)
+    figure, axis = plt.subplots(figsize=(5, 4))
+    x, y = rng.normal(size=40), rng.normal(size=40)
+    axis.scatter(x, y)
+    axis.set_xlim(-3.5, 3.5)
+    axis.set_ylim(-3.5, 3.5)
+    figure.tight_layout()
+    labels = plotting.place_labels(axis, x, y, [f"category number {i}" for i in range(40)])
+    assert 5 < len(labels) < 40                       # crowded: some are left out
+    assert plotting.overlapping_pairs(labels) == 0
+    inside = axis.get_window_extent()
+    for label in labels:
+        box = label.get_window_extent()
+        assert inside.x0 <= box.x0 and box.x1 <= inside.x1
+    naive = [axis.annotate(f"category number {i}", (a, b), xytext=(3, 3),
+                           textcoords="offset points") for i, (a, b) in enumerate(zip(x, y))]
+    assert plotting.overlapping_pairs(naive) > 10     # what the old fixed offset gave
+    plt.close(figure)
+
+
+def test_overlapping_pairs_counts_text_boxes():
+    figure, axis = plt.subplots()
+    texts = [axis.text(0.5, 0.5, "one"), axis.text(0.5, 0.5, "two"),
+             axis.text(0.1, 0.1, "three"), axis.text(0.9, 0.9, "")]
+    assert plotting.overlapping_pairs(texts) == 1
+    plt.close(figure)
+
+
+def crowded_portfolio(n: int = 45, geo: str = "AT13") -> pd.DataFrame:
+    """One region's cluster-mapping rows: many categories near LQ 1 and zero growth."""
+    rng = np.random.default_rng(7)
+    lq = np.exp(rng.normal(0, 0.35, n))
+    lq[:3] = [2.5, 3.1, 2.2]
+    classes = ["high", "medium", "basic"] + [None] * (n - 3)
+    return pd.DataFrame({
+        "scheme": "cluster", "year": 2020, "geo": geo,
+        "category": [f"CL{i:02d}" for i in range(n)],
+        "category_name": [f"Category with a long name number {i}" for i in range(n)],
+        "lq": lq, "growth": rng.normal(0, 0.01, n),
+        "employment": np.r_[[900.0, 400.0, 300.0], rng.lognormal(8, 1, n - 3)],
+        "performance_class": classes, "stars": [3, 2, 1] + [0] * (n - 3),
+        "is_cluster": [True] * 3 + [False] * (n - 3), "growth_years": 5})
+
+
+def test_portfolio_labels_do_not_overlap_and_name_the_clusters():
+    table = crowded_portfolio()
+    figure = cluster_figures.plot_portfolio(table, "AT13", 2020, "cluster", labels=12)
+    labels = figure.axes[0].texts
+    assert plotting.overlapping_pairs(labels) == 0
+    named = {label.get_text() for label in labels}
+    clusters = [cluster_figures._short(n, 26) for n in table["category_name"][:3]]
+    assert set(clusters) <= named                     # the clusters are named first
+    figure.canvas.draw()
+    legend_right = max(legend.get_window_extent().x1 for legend in figure.axes[0].findobj(
+        matplotlib.legend.Legend))
+    assert legend_right <= figure.bbox.x1             # legends outside the axes, on the figure
+    plt.close(figure)
+
+
+def test_explorer_bubbles_share_the_label_placement():
+    figure = explorer_figures.portfolio_bubbles(crowded_portfolio(), "AT13", labels=10)
+    assert isinstance(figure, Figure)
+    labels = figure.axes[0].texts
+    assert 3 <= len(labels) <= 10
+    assert plotting.overlapping_pairs(labels) == 0
+
+
+def test_coverage_heatmap_labels_every_country_horizontally_without_overlap():
+    countries = [f"{chr(65 + i // 26)}{chr(65 + i % 26)}" for i in range(32)]
+    coverage = pd.DataFrame([{"country": c, "table": "context", "indicator": f"indicator_{k}",
+                              "share": 0.9, "year": 2020}
+                             for c in countries for k in range(15)])
+    figure = plot_coverage(coverage)
+    figure.canvas.draw()
+    axis = figure.axes[0]
+    rows = axis.get_yticklabels()
+    assert [t.get_text() for t in rows] == countries
+    assert all(t.get_rotation() == 0 for t in rows)
+    assert plotting.overlapping_pairs(rows) == 0
+    assert plotting.overlapping_pairs(axis.get_xticklabels()) == 0
+    plt.close(figure)

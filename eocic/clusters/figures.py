@@ -10,8 +10,11 @@ import numpy as np
 import pandas as pd
 import matplotlib.pyplot as plt
 import seaborn as sns
+from matplotlib.lines import Line2D
+from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
 
 from eocic import plotting
+from eocic.plotting import place_labels
 
 plotting.configure()
 
@@ -38,37 +41,114 @@ def _short(name: str, width: int = 28) -> str:
     return name if len(name) <= width else name[: width - 1] + "…"
 
 
-def plot_portfolio(table: pd.DataFrame, geo: str, year: int, scheme: str, *,
-                   labels: int = 10, title: str | None = None) -> plt.Figure:
-    """Bubble chart of a region's portfolio: LQ (log axis) vs employment growth (% per year),
-    bubble area = employment; colour = performance class (grey: not a cluster)."""
-    data = _select(table, scheme=scheme, year=year, geo=geo)
-    data = data[(data["lq"] > 0) & data["growth"].notna()].copy()
-    figure, axis = plt.subplots(figsize=(9, 6))
-    if data.empty:
-        axis.text(0.5, 0.5, "no category with LQ and growth", ha="center", transform=axis.transAxes)
-        return figure
-    data["class"] = data["performance_class"].fillna("none")
-    scale = 2000.0 / max(float(data["employment"].max()), 1.0)
+#: Ticks of a log LQ axis (plain numbers, not powers of ten).
+LQ_TICKS = (0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32)
+#: Area (points^2) of the largest bubble of a portfolio chart.
+BUBBLE_AREA = 2000.0
+
+
+def _bubble_area(employment: pd.Series | float, largest: float) -> pd.Series | float:
+    return employment * BUBBLE_AREA / max(largest, 1.0) + 8
+
+
+def _round_sizes(largest: float) -> list[float]:
+    """Up to three round employment values (1, 2 or 5 x 10^k, at most ``largest``) for the
+    bubble-size key: about the largest, a quarter and a twentieth of it."""
+    if not largest >= 1:
+        return []
+
+    def round_down(value: float) -> float:
+        power = 10 ** np.floor(np.log10(value))
+        return max(step * power for step in (1, 2, 5) if step * power <= value)
+
+    values = {round_down(largest / share) for share in (20, 4, 1) if largest / share >= 1}
+    return sorted(values)
+
+
+def draw_portfolio(axis, data: pd.DataFrame, *, labels: int = 10) -> list:
+    """Draw a portfolio bubble chart on ``axis`` and return the labels drawn.
+
+    ``data``: one region's categories with ``lq`` (> 0), ``growth`` (fraction per year),
+    ``employment`` (persons), ``performance_class`` (``high``/``medium``/``basic``, empty or NaN
+    = not a cluster), ``category_name`` and optionally ``stars``. x = LQ on a log axis (dotted:
+    1, dashed: 2 = the specialisation star), y = growth in % per year, bubble area =
+    employment, colour = performance class. Legends (class, bubble size) go outside the axes,
+    right. Up to ``labels`` bubbles are named, clusters first (most stars, then employment),
+    then the largest others, placed by :func:`eocic.plotting.place_labels` so that no two labels
+    overlap (a label with no free position is left out). The figure's layout is final when
+    this returns.
+    """
+    data = data.copy()
+    data["class"] = data["performance_class"].fillna("none").replace("", "none")
+    largest = float(data["employment"].max())
     for name in ("none", "basic", "medium", "high"):
         part = data[data["class"] == name]
         if len(part):
-            axis.scatter(part["lq"], part["growth"] * 100, s=part["employment"] * scale + 8,
-                         color=CLASS_COLOURS[name], alpha=0.65, edgecolor="black", linewidth=0.4,
-                         label=name if name != "none" else "not a cluster")
+            axis.scatter(part["lq"], part["growth"] * 100,
+                         s=_bubble_area(part["employment"], largest),
+                         color=CLASS_COLOURS[name], alpha=0.65, edgecolor="black",
+                         linewidth=0.4)
     axis.set_xscale("log")
+    low, high = float(data["lq"].min()), float(data["lq"].max())
+    axis.set_xlim(low / 1.4, high * 1.4)
+    axis.xaxis.set_major_locator(FixedLocator(
+        [v for v in LQ_TICKS if low / 1.4 <= v <= high * 1.4] or [1.0]))
+    axis.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    axis.xaxis.set_minor_formatter(NullFormatter())
+    spread = float(np.ptp(data["growth"] * 100)) or 1.0
+    axis.set_ylim(float(data["growth"].min() * 100) - 0.08 * spread,
+                  float(data["growth"].max() * 100) + 0.08 * spread)
     axis.axvline(2.0, color="black", linestyle="--", linewidth=0.8)
     axis.axvline(1.0, color="grey", linestyle=":", linewidth=0.8)
     axis.axhline(0.0, color="grey", linewidth=0.8)
-    for row in data.nlargest(labels, "employment").itertuples():
-        axis.annotate(_short(str(row.category_name)), (row.lq, row.growth * 100), fontsize=7,
-                      xytext=(3, 3), textcoords="offset points")
+    handles = [Line2D([], [], linestyle="", marker="o", markersize=8, alpha=0.65,
+                      markerfacecolor=CLASS_COLOURS[name], markeredgecolor="black",
+                      markeredgewidth=0.4, label=name if name != "none" else "not a cluster")
+               for name in ("high", "medium", "basic", "none") if (data["class"] == name).any()]
+    sizes = [Line2D([], [], linestyle="", marker="o", markerfacecolor="none",
+                    markeredgecolor="black", markeredgewidth=0.6,
+                    markersize=float(np.sqrt(_bubble_area(value, largest))),
+                    label=f"{value:,.0f}") for value in _round_sizes(largest)]
+    classes = axis.legend(handles=handles, title="performance class", fontsize=8,
+                          title_fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0),
+                          frameon=False)
+    if sizes:
+        axis.add_artist(classes)
+        classes.set_clip_on(False)  # else the layout, taking it for clipped, leaves it out
+        widest = max(handle.get_markersize() for handle in sizes)   # points
+        axis.legend(handles=sizes, title="employment", fontsize=8, title_fontsize=8,
+                    loc="lower left", bbox_to_anchor=(1.01, 0.0), frameon=False,
+                    labelspacing=1.6, borderpad=1.0, handlelength=widest / 8 + 0.5)
+    axis.figure.tight_layout()
+    rank = data.assign(is_cluster=data["class"] != "none",
+                       star_count=data["stars"].fillna(0) if "stars" in data else 0)
+    chosen = rank.sort_values(["is_cluster", "star_count", "employment"],
+                              ascending=[False, False, False], kind="mergesort").head(labels)
+    others = data.drop(index=chosen.index)
+    return place_labels(axis, chosen["lq"].tolist(), (chosen["growth"] * 100).tolist(),
+                        [_short(str(name), 26) for name in chosen["category_name"]],
+                        radii=np.sqrt(_bubble_area(chosen["employment"], largest)) / 2,
+                        avoid=list(zip(others["lq"], others["growth"] * 100)),
+                        avoid_radii=np.sqrt(_bubble_area(others["employment"], largest)) / 2)
+
+
+def plot_portfolio(table: pd.DataFrame, geo: str, year: int, scheme: str, *,
+                   labels: int = 10, title: str | None = None) -> plt.Figure:
+    """Bubble chart of a region's portfolio (:func:`draw_portfolio`): location quotient (log
+    axis) vs employment growth (% per year, CAGR over ``growth_years``), bubble area =
+    employment (persons), colour = performance class (grey: not a cluster); the clusters and
+    largest categories are named without overlapping labels."""
+    data = _select(table, scheme=scheme, year=year, geo=geo)
+    data = data[(data["lq"] > 0) & data["growth"].notna() & data["employment"].notna()]
+    figure, axis = plt.subplots(figsize=(10, 6))
+    if data.empty:
+        axis.text(0.5, 0.5, "no category with LQ and growth", ha="center", transform=axis.transAxes)
+        return figure
     growth_years = int(data["growth_years"].mode().iloc[0])
     axis.set_xlabel("location quotient (log scale; dashed: specialisation star LQ = 2)")
     axis.set_ylabel(f"employment growth, % per year (CAGR over {growth_years} years)")
     axis.set_title(title or f"Cluster portfolio of {geo}, {year} ({scheme}); bubble = employment")
-    axis.legend(title="performance class", fontsize=8, markerscale=0.5, loc="best")
-    figure.tight_layout()
+    draw_portfolio(axis, data, labels=labels)
     return figure
 
 

@@ -12,15 +12,11 @@ import io
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
 
-CLASS_COLOURS = {"high": "#c0392b", "medium": "#e67e22", "basic": "#f1c40f",
-                 "none": "#95a5a6"}
+from eocic.clusters.figures import draw_portfolio
+
 REGION_COLOUR = "#1f4e79"
 PEER_COLOUR = "#e67e22"
-LQ_TICKS = (0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32)
-
-
 def _short(name: str, width: int = 30) -> str:
     name = str(name)
     return name if len(name) <= width else name[: width - 1] + "…"
@@ -45,39 +41,20 @@ def png_bytes(figure: Figure, dpi: int = 80, tight: bool = False) -> bytes:
 
 
 def portfolio_bubbles(portfolio: pd.DataFrame, title: str, labels: int = 8) -> Figure:
-    """Bubble chart: location quotient (log x) vs employment growth (% per year, y); bubble
-    area proportional to employment; colour = performance class (grey: not a cluster)."""
+    """Bubble chart (:func:`eocic.clusters.figures.draw_portfolio`): location quotient (log
+    x) vs employment growth (% per year, y); bubble area proportional to employment (persons);
+    colour = performance class (grey: not a cluster); the clusters and largest categories are
+    named, up to ``labels``, without overlapping labels."""
     data = portfolio[(portfolio["lq"] > 0) & portfolio["growth"].notna()
-                     & portfolio["employment"].notna()].copy()
+                     & portfolio["employment"].notna()]
     if data.empty:
         return _empty(title, "no category with both a location quotient and a growth rate")
-    figure = Figure(figsize=(8.5, 5.5))
+    figure = Figure(figsize=(9.5, 5.5))
     axis = figure.subplots()
-    data["class"] = data["performance_class"].fillna("none").replace("", "none")
-    scale = 1800.0 / max(float(data["employment"].max()), 1.0)
-    for name in ("none", "basic", "medium", "high"):
-        part = data[data["class"] == name]
-        if len(part):
-            axis.scatter(part["lq"], part["growth"] * 100, s=part["employment"] * scale + 8,
-                         color=CLASS_COLOURS[name], alpha=0.65, edgecolor="black",
-                         linewidth=0.4, label=name if name != "none" else "not a cluster")
-    axis.set_xscale("log")
-    low, high = float(data["lq"].min()), float(data["lq"].max())
-    axis.xaxis.set_major_locator(FixedLocator([v for v in LQ_TICKS if low / 1.5 <= v <= high * 1.5]
-                                              or [1.0]))
-    axis.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-    axis.xaxis.set_minor_formatter(NullFormatter())
-    axis.axvline(2.0, color="black", linestyle="--", linewidth=0.8)
-    axis.axvline(1.0, color="grey", linestyle=":", linewidth=0.8)
-    axis.axhline(0.0, color="grey", linewidth=0.8)
-    for row in data.nlargest(labels, "employment").itertuples():
-        axis.annotate(_short(row.category_name, 26), (row.lq, row.growth * 100), fontsize=7,
-                      xytext=(3, 3), textcoords="offset points")
     axis.set_xlabel("location quotient (log scale; dashed: LQ = 2, cluster threshold)")
     axis.set_ylabel("employment growth (% per year)")
-    axis.legend(title="class", fontsize=8, loc="best", markerscale=0.5)
     axis.set_title(title)
-    figure.subplots_adjust(left=0.09, right=0.98, bottom=0.11, top=0.93)
+    draw_portfolio(axis, data, labels=labels)
     return figure
 
 

@@ -8,6 +8,7 @@ import pandas as pd
 import seaborn as sns
 
 from eocic import plotting
+from eocic.plotting import place_labels
 
 plotting.configure()
 
@@ -61,7 +62,10 @@ def radar(profile: pd.DataFrame, region: str, names: dict[str, str], title: str 
 
 
 def rank_uncertainty(summary: pd.DataFrame, highlight: list[str] | None = None, title: str = ""):
-    """Median rank with the 5-95 % interval, regions sorted by median rank."""
+    """Median rank (dot) and nominal rank (cross) of every region with the 5-95 % interval of
+    its Monte Carlo ranks (bar; 1 = best), regions sorted by median rank. The ``highlight``
+    regions (the profiled region first, drawn black, then its peers) are named, labels placed
+    so that they do not overlap (:func:`eocic.plotting.place_labels`)."""
     data = summary.dropna(subset=["rank_median"]).sort_values(["rank_median", "geo"])
     positions = np.arange(len(data))
     figure, axis = plt.subplots(figsize=(12, 4.5))
@@ -70,18 +74,21 @@ def rank_uncertainty(summary: pd.DataFrame, highlight: list[str] | None = None, 
     if "nominal_rank" in data:
         axis.scatter(positions, data["nominal_rank"], s=4, color="#de2d26", marker="x",
                      label="nominal rank", linewidths=0.6)
-    for geo in highlight or []:
-        if geo in set(data["geo"]):
-            where = int(np.flatnonzero(data["geo"].to_numpy() == geo)[0])
-            axis.annotate(geo, (where, data["rank_median"].iloc[where]), fontsize=8,
-                          xytext=(0, 12), textcoords="offset points", ha="center",
-                          arrowprops=dict(arrowstyle="-", lw=0.5))
+    codes = data["geo"].to_numpy()
+    shown = [geo for geo in dict.fromkeys(highlight or []) if geo in set(codes)]
+    where = [int(np.flatnonzero(codes == geo)[0]) for geo in shown]
+    if shown:
+        axis.scatter(where[:1], data["rank_median"].iloc[where[:1]], s=18, color="black",
+                     zorder=3, label=shown[0])
     axis.invert_yaxis()
     axis.set_xlabel("regions, sorted by median rank")
     axis.set_ylabel("rank (1 = best), 5-95 % interval")
-    axis.legend(loc="lower right")
+    axis.legend(loc="upper right")  # the sorted ranks run from upper left to lower right
     axis.set_title(title)
     figure.tight_layout()
+    place_labels(axis, where, [float(data["rank_median"].iloc[i]) for i in where], shown,
+                 fontsize=8, gaps=(6, 14, 24),
+                 directions=((0, 1), (0, -1), (1, 1), (-1, 1), (1, -1), (-1, -1)))
     return figure
 
 
