@@ -192,3 +192,46 @@ def test_coverage_heatmap_labels_every_country_horizontally_without_overlap():
     assert plotting.overlapping_pairs(rows) == 0
     assert plotting.overlapping_pairs(axis.get_xticklabels()) == 0
     plt.close(figure)
+
+
+# --------------------------------------------------------------------------- linkages
+
+def _pairs_with_two_blocks() -> tuple[pd.DataFrame, pd.DataFrame]:
+    codes = ["a1", "b1", "a2", "b2", "a3", "b3", "c1"]
+    rows = []
+    for i, first in enumerate(codes):
+        for second in codes[i + 1:]:
+            same_block = first[0] == second[0]
+            rows.append({"scheme": "cluster", "year": 2020, "category_i": first,
+                         "category_j": second, "n_regions": 50,
+                         "colocation_corr": 0.8 if same_block else -0.1,
+                         "related": same_block, "same_divisions": {first, second} == {"a3", "c1"},
+                         "coagglomeration": 0.0, "proximity": 0.0})
+    table = pd.DataFrame({"scheme": "cluster", "year": 2020, "geo": "AT13", "category": codes,
+                          "category_name": [f"name of {c}" for c in codes]})
+    return pd.DataFrame(rows), table
+
+
+def test_colocation_order_puts_co_located_categories_together():
+    pairs, _ = _pairs_with_two_blocks()
+    codes = sorted(set(pairs["category_i"]) | set(pairs["category_j"]))
+    matrix = pd.DataFrame(np.eye(len(codes)), index=codes, columns=codes)
+    for row in pairs.itertuples():
+        matrix.loc[row.category_i, row.category_j] = row.colocation_corr
+        matrix.loc[row.category_j, row.category_i] = row.colocation_corr
+    order = cluster_figures.colocation_order(matrix)
+    blocks = "".join(code[0] for code in order)
+    assert blocks.count("a") == 3 and ("aaa" in blocks) and ("bbb" in blocks)
+
+
+def test_colocation_heatmap_marks_related_pairs_and_blanks_same_divisions():
+    pairs, table = _pairs_with_two_blocks()
+    figure = cluster_figures.plot_colocation(pairs, table, 2020, "cluster")
+    axis = figure.axes[0]
+    matrix = axis.collections[0].get_array()
+    dots = axis.collections[1].get_offsets()
+    assert len(dots) == 2 * int(pairs["related"].sum())          # both halves of the matrix
+    assert np.ma.count_masked(matrix) == 7 + 2                   # diagonal + the same-division pair
+    assert [t.get_text() for t in axis.get_yticklabels()][0].endswith(
+        "name of " + axis.get_xticklabels()[0].get_text())
+    plt.close(figure)

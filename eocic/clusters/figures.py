@@ -208,41 +208,77 @@ def plot_development(table: pd.DataFrame, geo: str, scheme: str, categories: lis
     return figure
 
 
-def plot_network(pairs: pd.DataFrame, table: pd.DataFrame, year: int, scheme: str, *,
-                 title: str | None = None) -> plt.Figure:
-    """Cluster network on a circle: nodes = categories (area = EU employment, colour = number
-    of regional clusters), edges = related pairs (co-location above P90), width = correlation."""
+def colocation_order(matrix: pd.DataFrame) -> list[str]:
+    """Categories of a symmetric correlation matrix ordered so that categories that co-locate
+    sit together: the leaves of an average-linkage clustering on the distance 1 - r (missing
+    r counted as 0), with the optimal leaf ordering (adjacent leaves as similar as possible)."""
+    from scipy.cluster.hierarchy import leaves_list, linkage, optimal_leaf_ordering
+    from scipy.spatial.distance import squareform
+
+    if len(matrix) < 3:
+        return list(matrix.index)
+    distance = 1.0 - matrix.fillna(0.0).to_numpy(dtype=float)
+    distance = np.clip((distance + distance.T) / 2, 0.0, 2.0)
+    np.fill_diagonal(distance, 0.0)
+    condensed = squareform(distance, checks=False)
+    tree = optimal_leaf_ordering(linkage(condensed, method="average"), condensed)
+    return [matrix.index[i] for i in leaves_list(tree)]
+
+
+def plot_colocation(pairs: pd.DataFrame, table: pd.DataFrame, year: int, scheme: str, *,
+                    title: str | None = None) -> plt.Figure:
+    """Co-location of categories across regions: heatmap of the Spearman correlation of their
+    location quotients (``colocation_corr`` of :func:`eocic.clusters.linkages.linkage_pairs`,
+    -1 to 1), categories ordered by clustering (:func:`colocation_order`) so that groups that
+    co-locate form red blocks on the diagonal; a dot marks a *related* pair (correlation above
+    the 90th percentile). Pairs allocated from the same divisions (correlation 1 by
+    construction) and pairs with too few regions are blank.
+
+    A matrix rather than a network: with some 50 categories and 100 related pairs any
+    node-link drawing crosses its edges into a hairball, while every cell here is one pair.
+    Rows carry code and name, columns the code.
+    """
     data = _select(table, scheme=scheme, year=year)
-    nodes = (data.groupby(["category", "category_name"])
-             .agg(employment=("employment", "sum"), clusters=("is_cluster", "sum"))
-             .reset_index().sort_values("category").reset_index(drop=True))
-    edges = pairs[(pairs["scheme"] == scheme) & (pairs["year"] == year) & pairs["related"]]
-    angle = np.linspace(0, 2 * np.pi, len(nodes), endpoint=False)
-    position = {c: (np.cos(a), np.sin(a)) for c, a in zip(nodes["category"], angle)}
-    figure, axis = plt.subplots(figsize=(9, 9))
-    for row in edges.itertuples():
-        (x0, y0), (x1, y1) = position[row.category_i], position[row.category_j]
-        axis.plot([x0, x1], [y0, y1], color="#34495e", alpha=0.5,
-                  linewidth=0.5 + 2.5 * max(float(row.colocation_corr), 0.0))
-    scale = 1500.0 / max(float(nodes["employment"].max()), 1.0)
-    points = axis.scatter([position[c][0] for c in nodes["category"]],
-                          [position[c][1] for c in nodes["category"]],
-                          s=nodes["employment"] * scale + 20, c=nodes["clusters"], cmap="viridis",
-                          edgecolor="black", linewidth=0.4, zorder=3)
-    figure.colorbar(points, ax=axis, shrink=0.6, label="regional clusters (LQ ≥ 2)")
-    for (category, name), a in zip(nodes[["category", "category_name"]].itertuples(index=False),
-                                   angle):
-        x, y = 1.12 * np.cos(a), 1.12 * np.sin(a)
-        axis.text(x, y, _short(str(name), 26), fontsize=6,
-                  ha="left" if np.cos(a) >= 0 else "right", va="center",
-                  rotation=np.degrees(a) if np.cos(a) >= 0 else np.degrees(a) + 180,
-                  rotation_mode="anchor")
-    axis.set_xlim(-1.9, 1.9)
-    axis.set_ylim(-1.9, 1.9)
-    axis.set_aspect("equal")
-    axis.axis("off")
-    axis.set_title(title or f"Related categories by co-location, {year} ({scheme}): "
-                   f"{len(edges)} related pairs")
+    part = pairs[(pairs["scheme"] == scheme) & (pairs["year"] == year)]
+    if part.empty:
+        raise ValueError(f"no linkage pairs for scheme={scheme!r}, year={year!r}")
+    names = data.drop_duplicates("category").set_index("category")["category_name"]
+    categories = sorted(set(part["category_i"]) | set(part["category_j"]))
+    shown = part.assign(corr=part["colocation_corr"].where(~part["same_divisions"]),
+                        related=part["related"].astype(float))
+    both = pd.concat([shown.rename(columns={"category_i": "row", "category_j": "column"}),
+                      shown.rename(columns={"category_j": "row", "category_i": "column"})])
+    matrix = both.pivot(index="row", columns="column", values="corr").reindex(
+        index=categories, columns=categories)
+    related = both.pivot(index="row", columns="column", values="related").reindex(
+        index=categories, columns=categories).fillna(0.0) > 0
+    order = colocation_order(matrix)
+    matrix, related = matrix.loc[order, order], related.loc[order, order]
+    n = len(order)
+    cell = 0.19
+    figure, axis = plt.subplots(figsize=(cell * n + 4.2, cell * n + 2.0))
+    sns.heatmap(matrix, cmap="RdBu_r", vmin=-1, vmax=1, center=0, square=True, linewidths=0.2,
+                linecolor="white", xticklabels=True, yticklabels=True, ax=axis,
+                cbar_kws={"label": "Spearman correlation of LQs across regions",
+                          "shrink": 0.5})
+    rows, columns = np.nonzero(related.to_numpy())
+    dark = matrix.to_numpy()[rows, columns] > 0.6
+    axis.scatter(columns + 0.5, rows + 0.5, s=5, linewidths=0,
+                 color=np.where(dark, "white", "black"))
+    axis.set_yticks(np.arange(n) + 0.5,
+                    [f"{c} {_short(str(names.get(c, c)), 30)}" if names.get(c, c) != c else c
+                     for c in order], fontsize=6.5, rotation=0)
+    axis.set_xticks(np.arange(n) + 0.5, order, fontsize=6.5, rotation=90)
+    axis.set_xlabel("")
+    axis.set_ylabel("")
+    threshold = part.loc[part["related"], "colocation_corr"].min()
+    related_count = int(part["related"].sum())
+    axis.set_title(title or f"Co-location of categories across regions, {year} ({scheme})",
+                   loc="left", fontsize=11, pad=14)
+    axis.text(0.0, 1.004, f"dot: related pair ({related_count} pairs, r > {threshold:.2f}, the "
+              "90th percentile); blank: same divisions or too few regions", fontsize=7.5,
+              transform=axis.transAxes, va="bottom")
+    figure.tight_layout()
     return figure
 
 
