@@ -235,3 +235,17 @@ def test_colocation_heatmap_marks_related_pairs_and_blanks_same_divisions():
     assert [t.get_text() for t in axis.get_yticklabels()][0].endswith(
         "name of " + axis.get_xticklabels()[0].get_text())
     plt.close(figure)
+
+
+# --------------------------------------------------------------------------- maps
+
+def test_map_category_prefers_the_request_then_the_strongest_cluster():
+    table = crowded_portfolio()
+    assert cluster_figures.map_category(table, "AT13", 2020, "cluster", "CL05")[0] == "CL05"
+    category, why = cluster_figures.map_category(table, "AT13", 2020, "cluster")
+    assert category == "CL00" and "strongest cluster (3 star(s)" in why
+    category, why = cluster_figures.map_category(table, "AT13", 2020, "cluster", "nope")
+    assert category == "CL00" and why.startswith("Category `nope` is not in scheme")
+    no_cluster = table.assign(is_cluster=False, lq=np.where(table["category"] == "CL09", 1.5, 0.5))
+    category, why = cluster_figures.map_category(no_cluster, "AT13", 2020, "cluster")
+    assert category == "CL09" and "no cluster in 2020" in why

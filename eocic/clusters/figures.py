@@ -282,6 +282,43 @@ def plot_colocation(pairs: pd.DataFrame, table: pd.DataFrame, year: int, scheme:
     return figure
 
 
+def map_category(table: pd.DataFrame, geo: str, year: int, scheme: str,
+                 requested: str = "") -> tuple[str, str]:
+    """The category to map for region ``geo``, and one sentence saying why.
+
+    ``requested`` (a category code of ``scheme``) is used when the mapping has it. Otherwise
+    the region's strongest cluster (most stars, then employment:
+    :func:`eocic.clusters.stars.strongest_clusters`); without a cluster, its largest category
+    (employment) with LQ >= 1; else its largest category.
+    """
+    rows = _select(table, scheme=scheme, year=year, geo=geo)
+    names = rows.set_index("category")["category_name"]
+    known = set(table.loc[table["scheme"] == scheme, "category"])
+    note = ""
+    if requested:
+        if requested in known:
+            name = table.loc[(table["scheme"] == scheme) & (table["category"] == requested),
+                             "category_name"].iloc[0]
+            return requested, f"`{requested}` {name}, as requested."
+        note = (f"Category `{requested}` is not in scheme `{scheme}` (its codes are in the "
+                "`category` column); instead ")
+    clusters = rows[rows["is_cluster"].fillna(False).astype(bool)]
+    if len(clusters):
+        best = clusters.sort_values(["stars", "employment", "category"],
+                                    ascending=[False, False, True], kind="mergesort").iloc[0]
+        why = (f"{geo}'s strongest cluster ({int(best['stars'])} star(s), "
+               f"{best['employment']:,.0f} employed, LQ {best['lq']:.2f})")
+    else:
+        specialised = rows[rows["lq"] >= 1]
+        pool = specialised if len(specialised) else rows
+        best = pool.sort_values(["employment", "category"], ascending=[False, True],
+                                kind="mergesort").iloc[0]
+        why = (f"{geo} has no cluster in {year}: its largest category"
+               + (" with LQ >= 1" if len(specialised) else ""))
+    category = str(best["category"])
+    return category, f"{note}`{category}` {names[category]}: {why}."
+
+
 def plot_panorama_comparison(comparison: pd.DataFrame, *, title: str | None = None) -> plt.Figure:
     """Bars: clusters by class in this study vs the EOCIC 2020 Panorama
     (:func:`eocic.clusters.stars.panorama_2020_comparison`)."""
