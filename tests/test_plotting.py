@@ -178,6 +178,14 @@ def test_explorer_bubbles_share_the_label_placement():
     assert plotting.overlapping_pairs(labels) == 0
 
 
+def test_explorer_pngs_are_sharp_at_their_css_width():
+    figure = explorer_figures.portfolio_bubbles(crowded_portfolio(), "AT13")
+    png = explorer_figures.png_bytes(figure)
+    width = struct.unpack(">I", png[16:20])[0]
+    assert explorer_figures.css_width(figure) == f"{round(9.5 * 80)}px"
+    assert width == round(9.5 * explorer_figures.PNG_DPI) == 2 * round(9.5 * 80)
+
+
 def test_coverage_heatmap_labels_every_country_horizontally_without_overlap():
     countries = [f"{chr(65 + i // 26)}{chr(65 + i % 26)}" for i in range(32)]
     coverage = pd.DataFrame([{"country": c, "table": "context", "indicator": f"indicator_{k}",

@@ -17,6 +17,13 @@ from eocic.clusters.figures import draw_portfolio
 
 REGION_COLOUR = "#1f4e79"
 PEER_COLOUR = "#e67e22"
+#: CSS pixels per inch of figure in the explorer's widgets (the size they always had).
+SCREEN_DPI = 80
+#: Pixels per inch of the explorer's PNGs: twice :data:`SCREEN_DPI`, as the notebooks'
+#: inline figures (:mod:`eocic.plotting`), so they stay sharp at :func:`css_width`.
+PNG_DPI = 2 * SCREEN_DPI
+
+
 def _short(name: str, width: int = 30) -> str:
     name = str(name)
     return name if len(name) <= width else name[: width - 1] + "…"
@@ -31,13 +38,20 @@ def _empty(title: str, text: str) -> Figure:
     return figure
 
 
-def png_bytes(figure: Figure, dpi: int = 80, tight: bool = False) -> bytes:
-    """The figure as PNG bytes (what the explorer shows and exports). ``tight=True`` crops
-    to the drawn content (one more drawing pass: for exports, not for callbacks)."""
+def png_bytes(figure: Figure, dpi: int = PNG_DPI, tight: bool = False) -> bytes:
+    """The figure as PNG bytes (what the explorer shows and exports), ``dpi`` pixels per inch
+    (default :data:`PNG_DPI`: sharp when shown at :func:`css_width`). ``tight=True`` crops to
+    the drawn content (one more drawing pass: for exports, not for callbacks)."""
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight" if tight else None,
                    metadata={"Software": None})
     return buffer.getvalue()
+
+
+def css_width(figure: Figure, screen_dpi: float = SCREEN_DPI) -> str:
+    """Width to show ``figure``'s (untrimmed) PNG at in a widget, e.g. ``"760px"``: its width in
+    inches x ``screen_dpi``, so a high-dpi PNG keeps the on-screen size of an 80-dpi one."""
+    return f"{round(figure.get_figwidth() * screen_dpi)}px"
 
 
 def portfolio_bubbles(portfolio: pd.DataFrame, title: str, labels: int = 8) -> Figure:
