@@ -14,7 +14,7 @@ plotting.configure()
 
 
 def correlation_heatmap(correlation: pd.DataFrame, title: str = ""):
-    """Indicator correlation matrix (Pearson, normalised values)."""
+    """Indicator correlation matrix (Pearson r of the normalised values, -1 to 1)."""
     size = max(6, 0.45 * len(correlation))
     figure, axis = plt.subplots(figsize=(size, size * 0.85))
     sns.heatmap(correlation, vmin=-1, vmax=1, cmap="RdBu_r", center=0, annot=len(correlation) <= 20,
@@ -26,7 +26,7 @@ def correlation_heatmap(correlation: pd.DataFrame, title: str = ""):
 
 
 def score_distributions(scores: pd.DataFrame, names: dict[str, str], title: str = ""):
-    """Box plots of the dimension scores across regions (one year)."""
+    """Box plots of the dimension scores (0-100) across regions (one year)."""
     long = scores.melt(var_name="code", value_name="score").dropna()
     long["dimension"] = long["code"].map(names)
     figure, axis = plt.subplots(figsize=(8, 0.5 * scores.shape[1] + 1.5))
@@ -39,7 +39,8 @@ def score_distributions(scores: pd.DataFrame, names: dict[str, str], title: str 
 
 
 def radar(profile: pd.DataFrame, region: str, names: dict[str, str], title: str = ""):
-    """Radar chart of a region against its peers; ``profile`` is geo x dimensions."""
+    """Radar chart of a region (black, filled) against its peers: dimension scores (0-100) of
+    ``profile`` (geo x dimensions), one axis per dimension."""
     labels = [names.get(code, code) for code in profile.columns]
     angles = np.linspace(0, 2 * np.pi, len(labels), endpoint=False).tolist()
     angles += angles[:1]
@@ -54,6 +55,7 @@ def radar(profile: pd.DataFrame, region: str, names: dict[str, str], title: str 
             axis.fill(angles, values, alpha=0.1, color="black")
     axis.set_xticks(angles[:-1])
     axis.set_xticklabels(labels, fontsize=8)
+    axis.tick_params(axis="x", pad=10)  # names clear of the outer circle
     axis.set_ylim(0, 100)
     axis.legend(loc="upper right", bbox_to_anchor=(1.3, 1.1), fontsize=8)
     axis.set_title(title)
@@ -93,14 +95,18 @@ def rank_uncertainty(summary: pd.DataFrame, highlight: list[str] | None = None, 
 
 
 def external_scatter(scores: pd.Series, reference: pd.Series, title: str = ""):
-    """Ranks of the composite against ranks of a published index (matched regions)."""
+    """Ranks (1 = best) of the composite against ranks of a published index over the regions
+    both score; the title adds Spearman's rank correlation and the number of regions."""
     joined = pd.concat([scores.rename("composite"), reference.rename("reference")], axis=1,
                        join="inner").dropna()
+    reference_rank = joined["reference"].rank(ascending=False)
+    composite_rank = joined["composite"].rank(ascending=False)
     figure, axis = plt.subplots(figsize=(5, 5))
-    axis.scatter(joined["reference"].rank(ascending=False), joined["composite"].rank(ascending=False),
-                 s=8, alpha=0.7)
-    axis.set_xlabel(f"rank in {reference.name}")
-    axis.set_ylabel("rank in the open composite")
-    axis.set_title(title)
+    axis.scatter(reference_rank, composite_rank, s=8, alpha=0.7)
+    axis.set_xlabel(f"rank in {reference.name} (1 = best)")
+    axis.set_ylabel("rank in the open composite (1 = best)")
+    rho = reference_rank.corr(composite_rank) if len(joined) > 2 else float("nan")
+    axis.set_title(f"{title}\nSpearman rho = {rho:.2f}, {len(joined)} regions".strip(),
+                   fontsize=10)
     figure.tight_layout()
     return figure
