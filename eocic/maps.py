@@ -19,7 +19,9 @@ Where the geometries come from (:func:`find_geometries`)
 2. The shared data folder (``<shared>/nuts/NUTS_RG_03M_2021_4326_LEVL_2.geojson.gz``, then
    ``NUTS_RG_60M_2016_4326_LEVL_2.geojson``): used by tests and benchmarks.
 Without either, :func:`find_geometries` returns ``None`` and callers skip their maps with
-:data:`NO_GEOMETRIES_MESSAGE`.
+:data:`NO_GEOMETRIES_MESSAGE`. :func:`load_geometries` is what a stage calls: the archive, then
+the run's source folder, then the shared data folder (``$EOCIC_SHARED_DATA`` or
+``../shared/data``), and one sentence for the notebook when there is no map.
 """
 
 from __future__ import annotations
@@ -39,7 +41,10 @@ from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from eocic import plotting
 from eocic.eurostat.archive import GEOMETRY_SUFFIX, GISCO_FOLDER, list_vintages
+
+plotting.configure()
 
 #: GRS80 ellipsoid (ETRS89): semi-major axis (m) and flattening.
 GRS80_A = 6378137.0
@@ -141,6 +146,41 @@ def find_geometries(raw_root: str | os.PathLike[str] | None,
                 if candidate.is_file():
                     return candidate
     return None
+
+
+def load_geometries(raw_root: str | os.PathLike[str] | None,
+                    source_dir: str | os.PathLike[str] | None = None, *,
+                    shared: str | os.PathLike[str] | None = None,
+                    ) -> tuple[pd.DataFrame | None, str]:
+    """The NUTS-2 geometries a stage draws its maps with, or ``None`` and why.
+
+    Looks in the GISCO archive under ``raw_root`` (``data/raw``), then in the run's source
+    folder ``source_dir`` (a folder of Eurostat files holding ``nuts/``, the notebooks'
+    ``data_dir``), then in the shared data folder ``shared`` (default ``$EOCIC_SHARED_DATA`` or
+    ``../shared/data`` beside the project, as the tests and stage 03's external check).
+
+    Returns
+    -------
+    (geometries, note)
+        ``(DataFrame of read_geometries, "")``, or ``(None, sentence)`` where the sentence
+        says there is no map, why, and how to get one (``eocic fetch --geometries``), for the
+        notebook to show instead of failing.
+    """
+    if shared is None:
+        from eocic.scoreboard.external import shared_data_dir
+        shared = shared_data_dir()
+    path = find_geometries(raw_root, source_dir) or find_geometries(None, shared)
+    if path is None:
+        places = [str(Path(folder) / part) for folder, part in
+                  ((raw_root, GISCO_FOLDER), (source_dir, "nuts"), (shared, "nuts"))
+                  if folder is not None]
+        return None, ("No map: no NUTS-2 geometry file in " + ", ".join(places)
+                      + "; `eocic fetch --geometries` archives GISCO's NUTS 2021 regions there "
+                      "(on a machine with internet access).")
+    try:
+        return read_geometries(path), ""
+    except GeometryError as error:
+        return None, f"No map: {error}."
 
 
 def _open_geojson(path: Path) -> dict:
@@ -403,7 +443,7 @@ def lq_map(mapping: pd.DataFrame, geometries: pd.DataFrame, category: str, *,
 def stars_map(mapping: pd.DataFrame, geometries: pd.DataFrame, category: str, *,
               scheme: str = "cluster", year: int | None = None,
               highlight: tuple[str, ...] | list[str] = (),
-           ax: plt.Axes | None = None) -> ChoroplethMap:
+              ax: plt.Axes | None = None) -> ChoroplethMap:
     """Number of stars (0-3: size, specialisation, productivity) of one category by region."""
     rows, year, name = _category_rows(mapping, scheme, category, year)
     palette = colors.ListedColormap(["#f7f7f7", "#fdd49e", "#fc8d59", "#b30000"])
@@ -413,19 +453,41 @@ def stars_map(mapping: pd.DataFrame, geometries: pd.DataFrame, category: str, *,
                       ticks=[0, 1, 2, 3], highlight=highlight, ax=ax, **_marks(rows))
 
 
+#: Measures :func:`category_map` draws.
+CATEGORY_MEASURES = ("lq", "stars")
+
+
+def category_map(mapping: pd.DataFrame, geometries: pd.DataFrame, category: str, *,
+                 measure: str = "lq", **options) -> ChoroplethMap:
+    """:func:`lq_map` (``measure="lq"``) or :func:`stars_map` (``"stars"``) of one category;
+    ``options`` go to that function (``scheme``, ``year``, ``highlight``, ``ax``)."""
+    if measure not in CATEGORY_MEASURES:
+        raise ValueError(f"measure={measure!r}: use one of {', '.join(CATEGORY_MEASURES)}")
+    draw = lq_map if measure == "lq" else stars_map
+    return draw(mapping, geometries, category, **options)
+
+
 def score_map(scoreboard: pd.DataFrame, geometries: pd.DataFrame, code: str, *,
               year: int | None = None,
               highlight: tuple[str, ...] | list[str] = (),
-           ax: plt.Axes | None = None) -> ChoroplethMap:
+              ax: plt.Axes | None = None, name: str | None = None,
+              apportioned: tuple[str, ...] | list[str] = ()) -> ChoroplethMap:
     """Scoreboard score (0-100) of one node (``code``: index, dimension, sub-dimension or
-    indicator of ``scoreboard.parquet``) by region."""
+    indicator of ``scoreboard.parquet``) by region; grey = no score. The colour scale spans the
+    scores' range rounded out to multiples of 5 (composite scores often lie within 30-60, which
+    a 0-100 scale would paint almost uniformly). ``name`` titles the map (default: the code);
+    ``apportioned`` regions (values apportioned after a NUTS split) are hatched."""
     rows = scoreboard[scoreboard["code"] == code]
     if rows.empty:
         raise ValueError(f"code {code!r} is not in the scoreboard; pick one of its 'code' "
                          "column (e.g. an index or dimension code)")
     year = _latest_year(rows, year)
     rows = rows[rows["year"] == year]
+    scores = rows["score"].dropna()
+    low = float(np.floor(scores.min() / 5) * 5) if len(scores) else 0.0
+    high = float(np.ceil(scores.max() / 5) * 5) if len(scores) else 100.0
     return choropleth(rows.set_index("geo")["score"], geometries,
-                      title=f"{code.replace('_', ' ')}: score, {year}", cmap="viridis",
-                      norm=colors.Normalize(0, 100), label="score (0-100)",
-                      highlight=highlight, ax=ax)
+                      title=f"{name or code.replace('_', ' ')}: score, {year}", cmap="viridis",
+                      norm=colors.Normalize(low, high if high > low else low + 5),
+                      label="score (0-100 scale)",
+                      highlight=highlight, ax=ax, apportioned=apportioned)

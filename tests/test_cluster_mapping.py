@@ -231,7 +231,7 @@ def test_figures_return_figures():
         figures.plot_lq_heatmap(table, "AA", 2020, "cluster"),
         figures.plot_development(table, "AA01", "sector", ["C10", "J62"]),
         figures.plot_development(table, "AA01", "sector", ["C10"], measure="lq"),
-        figures.plot_network(mapping.linkages, table, 2020, "sector"),
+        figures.plot_colocation(mapping.linkages, table, 2020, "sector"),
         figures.plot_panorama_comparison(panorama_2020_comparison(
             table, 2020, "sector", scheme_totals=mapping.scheme_totals)),
     ]

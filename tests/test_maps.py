@@ -177,3 +177,53 @@ def test_real_nuts_geometries_draw(shared_data):
     drawn = time.perf_counter() - started
     assert result.without_value == [] and result.shown == len(geometries)
     print(f"\n{path.name}: read {read:.2f} s, drawn {drawn:.2f} s, {len(geometries)} regions")
+
+
+def test_load_geometries_says_in_one_sentence_how_to_get_a_map(tmp_path):
+    raw, source, shared = tmp_path / "raw", tmp_path / "source", tmp_path / "shared"
+    geometries, note = maps.load_geometries(raw, source, shared=shared)
+    assert geometries is None
+    assert note.startswith("No map:") and "`eocic fetch --geometries`" in note
+    assert note.count(". ") == 0 and note.endswith(".")          # one sentence
+    (shared / "nuts").mkdir(parents=True)
+    fallback = shared / "nuts" / "NUTS_RG_60M_2016_4326_LEVL_2.geojson"
+    fallback.write_text(json.dumps(feature_collection()))
+    geometries, note = maps.load_geometries(raw, source, shared=shared)
+    assert note == "" and list(geometries["geo"]) == ["DE11", "FR10", "FRY1"]
+    (source / "nuts").mkdir(parents=True)
+    (source / "nuts" / "NUTS_RG_60M_2016_4326_LEVL_2.geojson").write_text("{broken")
+    geometries, note = maps.load_geometries(raw, source, shared=shared)
+    assert geometries is None and note.startswith("No map:") and "not a readable GeoJSON" in note
+
+
+def test_category_map_draws_lq_or_stars(geojson_file):
+    geometries = maps.read_geometries(geojson_file)
+    mapping = pd.DataFrame({"scheme": "cluster", "year": 2020, "geo": ["DE11", "FR10"],
+                            "category": "automotive", "category_name": "Automotive",
+                            "lq": [2.5, 0.5], "stars": [2, 0]})
+    lq = maps.category_map(mapping, geometries, "automotive", measure="lq")
+    stars = maps.category_map(mapping, geometries, "automotive", measure="stars")
+    assert "location quotient" in lq.figure.axes[0].get_title()
+    assert "stars" in stars.figure.axes[0].get_title()
+    legend = [t.get_text() for t in lq.figure.axes[0].get_legend().get_texts()]
+    assert legend[0] == "no data"                                # FRY1 has no value: grey
+    with pytest.raises(ValueError, match="measure='size'"):
+        maps.category_map(mapping, geometries, "automotive", measure="size")
+    matplotlib.pyplot.close("all")
+
+
+def test_stress_map_finds_geometries_as_the_other_stages(tmp_path, monkeypatch):
+    from eocic.stress.figures import exposure_map
+
+    monkeypatch.setenv("EOCIC_SHARED_DATA", str(tmp_path / "shared"))   # nothing there
+    table = pd.DataFrame({"scenario": "s", "geo": ["DE11", "FR10"],
+                          "expected_change_pct": [-1.0, 0.5], "estimated_share": [0.0, 0.6],
+                          "apportioned": [False, False]})
+    figure, note = exposure_map(table, "s", raw_root=tmp_path / "raw", shared=tmp_path / "src")
+    assert figure is None and "`eocic fetch --geometries`" in note and "Ranked bars" in note
+    nuts = tmp_path / "shared" / "nuts"
+    nuts.mkdir(parents=True)
+    (nuts / "NUTS_RG_60M_2016_4326_LEVL_2.geojson").write_text(json.dumps(feature_collection()))
+    figure, note = exposure_map(table, "s", raw_root=tmp_path / "raw", shared=tmp_path / "src")
+    assert figure is not None and "FRY1" not in note                 # no value, drawn grey
+    matplotlib.pyplot.close("all")

@@ -10,6 +10,13 @@ import numpy as np
 import pandas as pd
 import matplotlib.pyplot as plt
 import seaborn as sns
+from matplotlib.lines import Line2D
+from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
+
+from eocic import plotting
+from eocic.plotting import place_labels
+
+plotting.configure()
 
 CLASS_COLOURS: dict[str, str] = {"high": "#c0392b", "medium": "#e67e22", "basic": "#f1c40f",
                                  "none": "#95a5a6"}
@@ -34,37 +41,114 @@ def _short(name: str, width: int = 28) -> str:
     return name if len(name) <= width else name[: width - 1] + "…"
 
 
-def plot_portfolio(table: pd.DataFrame, geo: str, year: int, scheme: str, *,
-                   labels: int = 10, title: str | None = None) -> plt.Figure:
-    """Bubble chart of a region's portfolio: LQ (log axis) vs employment growth (% per year),
-    bubble area = employment; colour = performance class (grey: not a cluster)."""
-    data = _select(table, scheme=scheme, year=year, geo=geo)
-    data = data[(data["lq"] > 0) & data["growth"].notna()].copy()
-    figure, axis = plt.subplots(figsize=(9, 6))
-    if data.empty:
-        axis.text(0.5, 0.5, "no category with LQ and growth", ha="center", transform=axis.transAxes)
-        return figure
-    data["class"] = data["performance_class"].fillna("none")
-    scale = 2000.0 / max(float(data["employment"].max()), 1.0)
+#: Ticks of a log LQ axis (plain numbers, not powers of ten).
+LQ_TICKS = (0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32)
+#: Area (points^2) of the largest bubble of a portfolio chart.
+BUBBLE_AREA = 2000.0
+
+
+def _bubble_area(employment: pd.Series | float, largest: float) -> pd.Series | float:
+    return employment * BUBBLE_AREA / max(largest, 1.0) + 8
+
+
+def _round_sizes(largest: float) -> list[float]:
+    """Up to three round employment values (1, 2 or 5 x 10^k, at most ``largest``) for the
+    bubble-size key: about the largest, a quarter and a twentieth of it."""
+    if not largest >= 1:
+        return []
+
+    def round_down(value: float) -> float:
+        power = 10 ** np.floor(np.log10(value))
+        return max(step * power for step in (1, 2, 5) if step * power <= value)
+
+    values = {round_down(largest / share) for share in (20, 4, 1) if largest / share >= 1}
+    return sorted(values)
+
+
+def draw_portfolio(axis, data: pd.DataFrame, *, labels: int = 10) -> list:
+    """Draw a portfolio bubble chart on ``axis`` and return the labels drawn.
+
+    ``data``: one region's categories with ``lq`` (> 0), ``growth`` (fraction per year),
+    ``employment`` (persons), ``performance_class`` (``high``/``medium``/``basic``, empty or NaN
+    = not a cluster), ``category_name`` and optionally ``stars``. x = LQ on a log axis (dotted:
+    1, dashed: 2 = the specialisation star), y = growth in % per year, bubble area =
+    employment, colour = performance class. Legends (class, bubble size) go outside the axes,
+    right. Up to ``labels`` bubbles are named, clusters first (most stars, then employment),
+    then the largest others, placed by :func:`eocic.plotting.place_labels` so that no two labels
+    overlap (a label with no free position is left out). The figure's layout is final when
+    this returns.
+    """
+    data = data.copy()
+    data["class"] = data["performance_class"].fillna("none").replace("", "none")
+    largest = float(data["employment"].max())
     for name in ("none", "basic", "medium", "high"):
         part = data[data["class"] == name]
         if len(part):
-            axis.scatter(part["lq"], part["growth"] * 100, s=part["employment"] * scale + 8,
-                         color=CLASS_COLOURS[name], alpha=0.65, edgecolor="black", linewidth=0.4,
-                         label=name if name != "none" else "not a cluster")
+            axis.scatter(part["lq"], part["growth"] * 100,
+                         s=_bubble_area(part["employment"], largest),
+                         color=CLASS_COLOURS[name], alpha=0.65, edgecolor="black",
+                         linewidth=0.4)
     axis.set_xscale("log")
+    low, high = float(data["lq"].min()), float(data["lq"].max())
+    axis.set_xlim(low / 1.4, high * 1.4)
+    axis.xaxis.set_major_locator(FixedLocator(
+        [v for v in LQ_TICKS if low / 1.4 <= v <= high * 1.4] or [1.0]))
+    axis.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    axis.xaxis.set_minor_formatter(NullFormatter())
+    spread = float(np.ptp(data["growth"] * 100)) or 1.0
+    axis.set_ylim(float(data["growth"].min() * 100) - 0.08 * spread,
+                  float(data["growth"].max() * 100) + 0.08 * spread)
     axis.axvline(2.0, color="black", linestyle="--", linewidth=0.8)
     axis.axvline(1.0, color="grey", linestyle=":", linewidth=0.8)
     axis.axhline(0.0, color="grey", linewidth=0.8)
-    for row in data.nlargest(labels, "employment").itertuples():
-        axis.annotate(_short(str(row.category_name)), (row.lq, row.growth * 100), fontsize=7,
-                      xytext=(3, 3), textcoords="offset points")
+    handles = [Line2D([], [], linestyle="", marker="o", markersize=8, alpha=0.65,
+                      markerfacecolor=CLASS_COLOURS[name], markeredgecolor="black",
+                      markeredgewidth=0.4, label=name if name != "none" else "not a cluster")
+               for name in ("high", "medium", "basic", "none") if (data["class"] == name).any()]
+    sizes = [Line2D([], [], linestyle="", marker="o", markerfacecolor="none",
+                    markeredgecolor="black", markeredgewidth=0.6,
+                    markersize=float(np.sqrt(_bubble_area(value, largest))),
+                    label=f"{value:,.0f}") for value in _round_sizes(largest)]
+    classes = axis.legend(handles=handles, title="performance class", fontsize=8,
+                          title_fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0),
+                          frameon=False)
+    if sizes:
+        axis.add_artist(classes)
+        classes.set_clip_on(False)  # else the layout, taking it for clipped, leaves it out
+        widest = max(handle.get_markersize() for handle in sizes)   # points
+        axis.legend(handles=sizes, title="employment", fontsize=8, title_fontsize=8,
+                    loc="lower left", bbox_to_anchor=(1.01, 0.0), frameon=False,
+                    labelspacing=1.6, borderpad=1.0, handlelength=widest / 8 + 0.5)
+    axis.figure.tight_layout()
+    rank = data.assign(is_cluster=data["class"] != "none",
+                       star_count=data["stars"].fillna(0) if "stars" in data else 0)
+    chosen = rank.sort_values(["is_cluster", "star_count", "employment"],
+                              ascending=[False, False, False], kind="mergesort").head(labels)
+    others = data.drop(index=chosen.index)
+    return place_labels(axis, chosen["lq"].tolist(), (chosen["growth"] * 100).tolist(),
+                        [_short(str(name), 26) for name in chosen["category_name"]],
+                        radii=np.sqrt(_bubble_area(chosen["employment"], largest)) / 2,
+                        avoid=list(zip(others["lq"], others["growth"] * 100)),
+                        avoid_radii=np.sqrt(_bubble_area(others["employment"], largest)) / 2)
+
+
+def plot_portfolio(table: pd.DataFrame, geo: str, year: int, scheme: str, *,
+                   labels: int = 10, title: str | None = None) -> plt.Figure:
+    """Bubble chart of a region's portfolio (:func:`draw_portfolio`): location quotient (log
+    axis) vs employment growth (% per year, CAGR over ``growth_years``), bubble area =
+    employment (persons), colour = performance class (grey: not a cluster); the clusters and
+    largest categories are named without overlapping labels."""
+    data = _select(table, scheme=scheme, year=year, geo=geo)
+    data = data[(data["lq"] > 0) & data["growth"].notna() & data["employment"].notna()]
+    figure, axis = plt.subplots(figsize=(10, 6))
+    if data.empty:
+        axis.text(0.5, 0.5, "no category with LQ and growth", ha="center", transform=axis.transAxes)
+        return figure
     growth_years = int(data["growth_years"].mode().iloc[0])
     axis.set_xlabel("location quotient (log scale; dashed: specialisation star LQ = 2)")
     axis.set_ylabel(f"employment growth, % per year (CAGR over {growth_years} years)")
     axis.set_title(title or f"Cluster portfolio of {geo}, {year} ({scheme}); bubble = employment")
-    axis.legend(title="performance class", fontsize=8, markerscale=0.5, loc="best")
-    figure.tight_layout()
+    draw_portfolio(axis, data, labels=labels)
     return figure
 
 
@@ -124,42 +208,115 @@ def plot_development(table: pd.DataFrame, geo: str, scheme: str, categories: lis
     return figure
 
 
-def plot_network(pairs: pd.DataFrame, table: pd.DataFrame, year: int, scheme: str, *,
-                 title: str | None = None) -> plt.Figure:
-    """Cluster network on a circle: nodes = categories (area = EU employment, colour = number
-    of regional clusters), edges = related pairs (co-location above P90), width = correlation."""
+def colocation_order(matrix: pd.DataFrame) -> list[str]:
+    """Categories of a symmetric correlation matrix ordered so that categories that co-locate
+    sit together: the leaves of an average-linkage clustering on the distance 1 - r (missing
+    r counted as 0), with the optimal leaf ordering (adjacent leaves as similar as possible)."""
+    from scipy.cluster.hierarchy import leaves_list, linkage, optimal_leaf_ordering
+    from scipy.spatial.distance import squareform
+
+    if len(matrix) < 3:
+        return list(matrix.index)
+    distance = 1.0 - matrix.fillna(0.0).to_numpy(dtype=float)
+    distance = np.clip((distance + distance.T) / 2, 0.0, 2.0)
+    np.fill_diagonal(distance, 0.0)
+    condensed = squareform(distance, checks=False)
+    tree = optimal_leaf_ordering(linkage(condensed, method="average"), condensed)
+    return [matrix.index[i] for i in leaves_list(tree)]
+
+
+def plot_colocation(pairs: pd.DataFrame, table: pd.DataFrame, year: int, scheme: str, *,
+                    title: str | None = None) -> plt.Figure:
+    """Co-location of categories across regions: heatmap of the Spearman correlation of their
+    location quotients (``colocation_corr`` of :func:`eocic.clusters.linkages.linkage_pairs`,
+    -1 to 1), categories ordered by clustering (:func:`colocation_order`) so that groups that
+    co-locate form red blocks on the diagonal; a dot marks a *related* pair (correlation above
+    the 90th percentile). Pairs allocated from the same divisions (correlation 1 by
+    construction) and pairs with too few regions are blank.
+
+    A matrix rather than a network: with some 50 categories and 100 related pairs any
+    node-link drawing crosses its edges into a hairball, while every cell here is one pair.
+    Rows carry code and name, columns the code.
+    """
     data = _select(table, scheme=scheme, year=year)
-    nodes = (data.groupby(["category", "category_name"])
-             .agg(employment=("employment", "sum"), clusters=("is_cluster", "sum"))
-             .reset_index().sort_values("category").reset_index(drop=True))
-    edges = pairs[(pairs["scheme"] == scheme) & (pairs["year"] == year) & pairs["related"]]
-    angle = np.linspace(0, 2 * np.pi, len(nodes), endpoint=False)
-    position = {c: (np.cos(a), np.sin(a)) for c, a in zip(nodes["category"], angle)}
-    figure, axis = plt.subplots(figsize=(9, 9))
-    for row in edges.itertuples():
-        (x0, y0), (x1, y1) = position[row.category_i], position[row.category_j]
-        axis.plot([x0, x1], [y0, y1], color="#34495e", alpha=0.5,
-                  linewidth=0.5 + 2.5 * max(float(row.colocation_corr), 0.0))
-    scale = 1500.0 / max(float(nodes["employment"].max()), 1.0)
-    points = axis.scatter([position[c][0] for c in nodes["category"]],
-                          [position[c][1] for c in nodes["category"]],
-                          s=nodes["employment"] * scale + 20, c=nodes["clusters"], cmap="viridis",
-                          edgecolor="black", linewidth=0.4, zorder=3)
-    figure.colorbar(points, ax=axis, shrink=0.6, label="regional clusters (LQ ≥ 2)")
-    for (category, name), a in zip(nodes[["category", "category_name"]].itertuples(index=False),
-                                   angle):
-        x, y = 1.12 * np.cos(a), 1.12 * np.sin(a)
-        axis.text(x, y, _short(str(name), 26), fontsize=6,
-                  ha="left" if np.cos(a) >= 0 else "right", va="center",
-                  rotation=np.degrees(a) if np.cos(a) >= 0 else np.degrees(a) + 180,
-                  rotation_mode="anchor")
-    axis.set_xlim(-1.9, 1.9)
-    axis.set_ylim(-1.9, 1.9)
-    axis.set_aspect("equal")
-    axis.axis("off")
-    axis.set_title(title or f"Related categories by co-location, {year} ({scheme}): "
-                   f"{len(edges)} related pairs")
+    part = pairs[(pairs["scheme"] == scheme) & (pairs["year"] == year)]
+    if part.empty:
+        raise ValueError(f"no linkage pairs for scheme={scheme!r}, year={year!r}")
+    names = data.drop_duplicates("category").set_index("category")["category_name"]
+    categories = sorted(set(part["category_i"]) | set(part["category_j"]))
+    shown = part.assign(corr=part["colocation_corr"].where(~part["same_divisions"]),
+                        related=part["related"].astype(float))
+    both = pd.concat([shown.rename(columns={"category_i": "row", "category_j": "column"}),
+                      shown.rename(columns={"category_j": "row", "category_i": "column"})])
+    matrix = both.pivot(index="row", columns="column", values="corr").reindex(
+        index=categories, columns=categories)
+    related = both.pivot(index="row", columns="column", values="related").reindex(
+        index=categories, columns=categories).fillna(0.0) > 0
+    order = colocation_order(matrix)
+    matrix, related = matrix.loc[order, order], related.loc[order, order]
+    n = len(order)
+    cell = 0.19
+    figure, axis = plt.subplots(figsize=(cell * n + 4.2, cell * n + 2.0))
+    sns.heatmap(matrix, cmap="RdBu_r", vmin=-1, vmax=1, center=0, square=True, linewidths=0.2,
+                linecolor="white", xticklabels=True, yticklabels=True, ax=axis,
+                cbar_kws={"label": "Spearman correlation of LQs across regions",
+                          "shrink": 0.5})
+    rows, columns = np.nonzero(related.to_numpy())
+    dark = matrix.to_numpy()[rows, columns] > 0.6
+    axis.scatter(columns + 0.5, rows + 0.5, s=5, linewidths=0,
+                 color=np.where(dark, "white", "black"))
+    axis.set_yticks(np.arange(n) + 0.5,
+                    [f"{c} {_short(str(names.get(c, c)), 30)}" if names.get(c, c) != c else c
+                     for c in order], fontsize=6.5, rotation=0)
+    axis.set_xticks(np.arange(n) + 0.5, order, fontsize=6.5, rotation=90)
+    axis.set_xlabel("")
+    axis.set_ylabel("")
+    threshold = part.loc[part["related"], "colocation_corr"].min()
+    related_count = int(part["related"].sum())
+    axis.set_title(title or f"Co-location of categories across regions, {year} ({scheme})",
+                   loc="left", fontsize=11, pad=14)
+    axis.text(0.0, 1.004, f"dot: related pair ({related_count} pairs, r > {threshold:.2f}, the "
+              "90th percentile); blank: same divisions or too few regions", fontsize=7.5,
+              transform=axis.transAxes, va="bottom")
+    figure.tight_layout()
     return figure
+
+
+def map_category(table: pd.DataFrame, geo: str, year: int, scheme: str,
+                 requested: str = "") -> tuple[str, str]:
+    """The category to map for region ``geo``, and one sentence saying why.
+
+    ``requested`` (a category code of ``scheme``) is used when the mapping has it. Otherwise
+    the region's strongest cluster (most stars, then employment:
+    :func:`eocic.clusters.stars.strongest_clusters`); without a cluster, its largest category
+    (employment) with LQ >= 1; else its largest category.
+    """
+    rows = _select(table, scheme=scheme, year=year, geo=geo)
+    names = rows.set_index("category")["category_name"]
+    known = set(table.loc[table["scheme"] == scheme, "category"])
+    note = ""
+    if requested:
+        if requested in known:
+            name = table.loc[(table["scheme"] == scheme) & (table["category"] == requested),
+                             "category_name"].iloc[0]
+            return requested, f"`{requested}` {name}, as requested."
+        note = (f"Category `{requested}` is not in scheme `{scheme}` (its codes are in the "
+                "`category` column); instead ")
+    clusters = rows[rows["is_cluster"].fillna(False).astype(bool)]
+    if len(clusters):
+        best = clusters.sort_values(["stars", "employment", "category"],
+                                    ascending=[False, False, True], kind="mergesort").iloc[0]
+        why = (f"{geo}'s strongest cluster ({int(best['stars'])} star(s), "
+               f"{best['employment']:,.0f} employed, LQ {best['lq']:.2f})")
+    else:
+        specialised = rows[rows["lq"] >= 1]
+        pool = specialised if len(specialised) else rows
+        best = pool.sort_values(["employment", "category"], ascending=[False, True],
+                                kind="mergesort").iloc[0]
+        why = (f"{geo} has no cluster in {year}: its largest category"
+               + (" with LQ >= 1" if len(specialised) else ""))
+    category = str(best["category"])
+    return category, f"{note}`{category}` {names[category]}: {why}."
 
 
 def plot_panorama_comparison(comparison: pd.DataFrame, *, title: str | None = None) -> plt.Figure:

@@ -86,7 +86,8 @@ class ExplorerApp:
                     "table": widgets.HTML().add_class(f"eocic-table-{tab}")}
             if tab == "scoreboard":
                 page["extra"] = widgets.HTML()
-                page["ranks"] = widgets.Image(format="png")
+                page["ranks"] = widgets.Image(format="png", layout=widgets.Layout(
+                    max_width="100%"))
             self.pages[tab] = page
             parts = list(page.values())
             if tab == "map":
@@ -176,13 +177,16 @@ class ExplorerApp:
         png = panel.png()
         page["image"].value = png or b""
         page["image"].layout.display = None if png else "none"
+        page["image"].layout.width = figures.css_width(panel.figure()) if png else "auto"
         page["table"].value = "" if panel.message else table_html(panel.table)
         if tab == "scoreboard":
             extra = "".join(f"<h5>{name.capitalize()}</h5>" + table_html(table)
                             for name, table in panel.extra.items() if name != "ranks")
             page["extra"].value = extra
             ranks = panel.extra_draw.get("ranks")
-            page["ranks"].value = figures.png_bytes(ranks()) if ranks else b""
+            figure = ranks() if ranks else None
+            page["ranks"].value = figures.png_bytes(figure) if figure else b""
+            page["ranks"].layout.width = figures.css_width(figure) if figure else "auto"
             page["ranks"].layout.display = None if ranks else "none"
 
     # -- callbacks ------------------------------------------------------------------

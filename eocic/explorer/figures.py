@@ -12,13 +12,16 @@ import io
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
 
-CLASS_COLOURS = {"high": "#c0392b", "medium": "#e67e22", "basic": "#f1c40f",
-                 "none": "#95a5a6"}
+from eocic.clusters.figures import draw_portfolio
+
 REGION_COLOUR = "#1f4e79"
 PEER_COLOUR = "#e67e22"
-LQ_TICKS = (0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32)
+#: CSS pixels per inch of figure in the explorer's widgets (the size they always had).
+SCREEN_DPI = 80
+#: Pixels per inch of the explorer's PNGs: twice :data:`SCREEN_DPI`, as the notebooks'
+#: inline figures (:mod:`eocic.plotting`), so they stay sharp at :func:`css_width`.
+PNG_DPI = 2 * SCREEN_DPI
 
 
 def _short(name: str, width: int = 30) -> str:
@@ -35,49 +38,37 @@ def _empty(title: str, text: str) -> Figure:
     return figure
 
 
-def png_bytes(figure: Figure, dpi: int = 80, tight: bool = False) -> bytes:
-    """The figure as PNG bytes (what the explorer shows and exports). ``tight=True`` crops
-    to the drawn content (one more drawing pass: for exports, not for callbacks)."""
+def png_bytes(figure: Figure, dpi: int = PNG_DPI, tight: bool = False) -> bytes:
+    """The figure as PNG bytes (what the explorer shows and exports), ``dpi`` pixels per inch
+    (default :data:`PNG_DPI`: sharp when shown at :func:`css_width`). ``tight=True`` crops to
+    the drawn content (one more drawing pass: for exports, not for callbacks)."""
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight" if tight else None,
                    metadata={"Software": None})
     return buffer.getvalue()
 
 
+def css_width(figure: Figure, screen_dpi: float = SCREEN_DPI) -> str:
+    """Width to show ``figure``'s (untrimmed) PNG at in a widget, e.g. ``"760px"``: its width in
+    inches x ``screen_dpi``, so a high-dpi PNG keeps the on-screen size of an 80-dpi one."""
+    return f"{round(figure.get_figwidth() * screen_dpi)}px"
+
+
 def portfolio_bubbles(portfolio: pd.DataFrame, title: str, labels: int = 8) -> Figure:
-    """Bubble chart: location quotient (log x) vs employment growth (% per year, y); bubble
-    area proportional to employment; colour = performance class (grey: not a cluster)."""
+    """Bubble chart (:func:`eocic.clusters.figures.draw_portfolio`): location quotient (log
+    x) vs employment growth (% per year, y); bubble area proportional to employment (persons);
+    colour = performance class (grey: not a cluster); the clusters and largest categories are
+    named, up to ``labels``, without overlapping labels."""
     data = portfolio[(portfolio["lq"] > 0) & portfolio["growth"].notna()
-                     & portfolio["employment"].notna()].copy()
+                     & portfolio["employment"].notna()]
     if data.empty:
         return _empty(title, "no category with both a location quotient and a growth rate")
-    figure = Figure(figsize=(8.5, 5.5))
+    figure = Figure(figsize=(9.5, 5.5))
     axis = figure.subplots()
-    data["class"] = data["performance_class"].fillna("none").replace("", "none")
-    scale = 1800.0 / max(float(data["employment"].max()), 1.0)
-    for name in ("none", "basic", "medium", "high"):
-        part = data[data["class"] == name]
-        if len(part):
-            axis.scatter(part["lq"], part["growth"] * 100, s=part["employment"] * scale + 8,
-                         color=CLASS_COLOURS[name], alpha=0.65, edgecolor="black",
-                         linewidth=0.4, label=name if name != "none" else "not a cluster")
-    axis.set_xscale("log")
-    low, high = float(data["lq"].min()), float(data["lq"].max())
-    axis.xaxis.set_major_locator(FixedLocator([v for v in LQ_TICKS if low / 1.5 <= v <= high * 1.5]
-                                              or [1.0]))
-    axis.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-    axis.xaxis.set_minor_formatter(NullFormatter())
-    axis.axvline(2.0, color="black", linestyle="--", linewidth=0.8)
-    axis.axvline(1.0, color="grey", linestyle=":", linewidth=0.8)
-    axis.axhline(0.0, color="grey", linewidth=0.8)
-    for row in data.nlargest(labels, "employment").itertuples():
-        axis.annotate(_short(row.category_name, 26), (row.lq, row.growth * 100), fontsize=7,
-                      xytext=(3, 3), textcoords="offset points")
     axis.set_xlabel("location quotient (log scale; dashed: LQ = 2, cluster threshold)")
     axis.set_ylabel("employment growth (% per year)")
-    axis.legend(title="class", fontsize=8, loc="best", markerscale=0.5)
     axis.set_title(title)
-    figure.subplots_adjust(left=0.09, right=0.98, bottom=0.11, top=0.93)
+    draw_portfolio(axis, data, labels=labels)
     return figure
 
 

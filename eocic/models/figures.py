@@ -1,20 +1,26 @@
-"""Coefficient plot: point estimates with 95% confidence intervals, one panel per term."""
+"""Coefficient plot: point estimates with 95% confidence intervals, one panel per term.
+
+The figure is a plain :class:`matplotlib.figure.Figure`, not a pyplot one: a notebook shows it
+with ``display(figure)``, as an image (the PNG format :func:`eocic.plotting.configure`
+selects for every ``Figure``), and pyplot's inline backend, which does not know it, cannot show
+it a second time, or as a ``<Figure ... with 0 Axes>`` line once the cell has cleared it.
+"""
 
 from __future__ import annotations
 
-import matplotlib
+import pandas as pd
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg", force=False)
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
+from eocic import plotting
+from eocic.models.variables import VARIABLE_LABELS
 
-from eocic.models.variables import VARIABLE_LABELS  # noqa: E402
+plotting.configure()
 
 SIGN_COLOURS = {"+": "#1b7837", "-": "#762a83", "": "#444444"}
 
 
 def coefficient_plot(tidy: pd.DataFrame, terms: list[str] | None = None,
-                     title: str | None = None) -> plt.Figure:
+                     title: str | None = None) -> Figure:
     """Coefficients with 95% CIs (``ci_low``, ``ci_high``), one panel per term.
 
     Parameters
@@ -26,8 +32,10 @@ def coefficient_plot(tidy: pd.DataFrame, terms: list[str] | None = None,
         Terms to show (default: every term, in order of appearance).
     title : str, optional
 
-    The vertical line marks 0; the marker colour gives the published expected sign (green +,
-    purple -, grey none).
+    x: the coefficient in the units of its model (outcome per unit of the term: log points
+    of growth per log point of LQ, for instance) with its 95% interval; y: one row per
+    ``spec / model``. The dashed line marks 0; the marker colour gives the published expected
+    sign (green +, purple -, grey none). Returns a plain ``Figure`` (module docstring).
     """
     if tidy.empty:
         raise ValueError("coefficient_plot: no coefficients to plot")
@@ -36,8 +44,9 @@ def coefficient_plot(tidy: pd.DataFrame, terms: list[str] | None = None,
     if not panels:
         raise ValueError(f"coefficient_plot: none of the terms {terms} is in the results")
     heights = [max(1.0, 0.35 * (tidy["term"] == t).sum()) for t in panels]
-    figure, axes = plt.subplots(len(panels), 1, figsize=(7.5, 1.2 + sum(heights)),
-                                gridspec_kw={"height_ratios": heights}, squeeze=False)
+    figure = Figure(figsize=(7.5, 1.2 + sum(heights)))
+    axes = figure.subplots(len(panels), 1, gridspec_kw={"height_ratios": heights},
+                           squeeze=False)
     for axis, term in zip(axes[:, 0], panels):
         rows = tidy[tidy["term"] == term].reset_index(drop=True)
         labels = (rows["spec"] + " / " + rows["model"]).tolist()

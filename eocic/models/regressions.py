@@ -151,7 +151,6 @@ def run_regressions(processed_dir: str | Path, report_dir: str | Path | None, *,
             figure = figures.coefficient_plot(tidy, title=f"Coefficients, {start}-{end}")
             with atomic_path(table_dir / "coefficients.png") as partial:
                 figure.savefig(partial, dpi=120, metadata={"Software": None})
-            figures.plt.close(figure)
             paths.append(table_dir / "coefficients.png")
     seconds["total"] = time.perf_counter() - clock
     return RegressionRun(samples, estimated, tidy, grouping_note, start, end, paths, seconds)

@@ -6,7 +6,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from eocic import plotting
 from eocic.pilots.did import EventStudyResult
+
+plotting.configure()
 
 
 def plot_event_study(result: EventStudyResult, outcome: str, expected: pd.Series | None = None):

@@ -8,25 +8,27 @@ import matplotlib.pyplot as plt
 from matplotlib import colors
 import pandas as pd
 
+from eocic import plotting
+
+plotting.configure()
+
 
 def exposure_map(table: pd.DataFrame, scenario: str, *, raw_root=None, shared=None,
                  highlight: tuple[str, ...] = ()):
-    """Choropleth of ``expected_change_pct`` for one scenario, drawn with :mod:`eocic.maps`.
+    """Choropleth of ``expected_change_pct`` (% of the region's SBS employment) for one
+    scenario, drawn with :mod:`eocic.maps`.
 
-    The map needs a NUTS geometry file, looked up with
-    ``eocic.maps.find_geometries(raw_root, shared)``. Returns ``(figure, note)``: ``figure``
-    is None, and ``note`` says why, when the geometries are absent or cannot be drawn (the
+    The geometries are looked up as every stage does (:func:`eocic.maps.load_geometries`): the
+    GISCO archive under ``raw_root``, the source folder ``shared`` (the notebook's
+    ``data_dir``), then the shared data folder. Returns ``(figure, note)``: ``figure`` is None,
+    and ``note`` says why and how to get a map, when there are no readable geometries (the
     caller then shows ranked bars and the note).
     """
     from eocic import maps
 
-    path = maps.find_geometries(raw_root, shared)
-    if path is None:
-        return None, "No map: no NUTS geometry file found; ranked bars instead."
-    try:
-        geometries = maps.read_geometries(path)
-    except maps.GeometryError as error:
-        return None, f"No map: {error}; ranked bars instead."
+    geometries, no_map = maps.load_geometries(raw_root, shared)
+    if geometries is None:
+        return None, f"{no_map} Ranked bars instead."
     rows = table[table["scenario"] == scenario].set_index("geo")
     values = rows["expected_change_pct"]
     limit = float(values.abs().max()) if values.notna().any() else 1.0
