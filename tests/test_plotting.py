@@ -92,7 +92,10 @@ def test_stage_04_coefficient_cell_shows_the_plot_as_one_sharp_image(mode):
     notebook = json.loads((REPO / "notebooks" / "04_regressions.ipynb").read_text())
     cell = next("".join(c["source"]) for c in notebook["cells"]
                 if "coefficient_plot(" in "".join(c["source"]))
-    image = _one_sharp_image(_displayed(cell, mode))
+    # the notebook imports these in its first code cell
+    imports = ("from IPython.display import Markdown, display\n"
+               "from eocic.models.figures import coefficient_plot\n")
+    image = _one_sharp_image(_displayed(imports + cell, mode))
     assert image["metadata"]["image/png"]["width"] > 600   # a 7.5 in figure at 100 px / in
 
 
