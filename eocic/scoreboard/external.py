@@ -70,18 +70,18 @@ def spearman_check(scores: pd.Series, reference: pd.Series) -> dict:
 def external_checks(scores: dict[str, pd.Series], rci_edition: int = 2016,
                     folder: Path | None = None) -> tuple[pd.DataFrame, list[str]]:
     """Spearman of each composite (name -> scores by geo) with RCI and RII; messages for
-    reference files that are absent."""
+    reference files that are absent (file names only: the messages go into shared reports)."""
     references, messages = [], []
     rci = read_rci(rci_edition, folder)
     if rci is None:
-        messages.append(f"RCI file not found under {folder or shared_data_dir()} "
-                        f"({RCI_FILE}); set EOCIC_SHARED_DATA to check against it")
+        messages.append(f"RCI file {RCI_FILE} not found in the shared data folder; set "
+                        "EOCIC_SHARED_DATA to the folder holding it to check against it")
     else:
         references.append(rci)
     rii = read_rii(folder)
     if rii is None:
-        messages.append(f"RIS 2019 file not found under {folder or shared_data_dir()} "
-                        f"({RII_FILE}); set EOCIC_SHARED_DATA to check against it")
+        messages.append(f"RIS 2019 file {RII_FILE} not found in the shared data folder; set "
+                        "EOCIC_SHARED_DATA to the folder holding it to check against it")
     else:
         references.append(rii)
     rows = [dict(composite=name, **spearman_check(series, reference))
