@@ -16,6 +16,7 @@ import pytest
 
 from eocic.explorer import controller as explorer_controller
 from eocic.explorer.controller import ExplorerError, RegionExplorer
+from eocic.models.variables import VARIABLE_LABELS
 from schema_frames import complete
 
 NAMES = {"DE11": "Stuttgart", "DE12": "Karlsruhe", "FR10": "Ile-de-France",
@@ -92,7 +93,7 @@ def peers_rows() -> pd.DataFrame:
 
 def regression_rows() -> pd.DataFrame:
     rows = [("growth", "ols", "Intercept", 0.01), ("growth", "ols", "strong_cluster", 0.02),
-            ("growth", "ols", "ln_lq", 0.005), ("wages", "fe", "cluster_share", 0.1)]
+            ("growth", "ols", "ln_lq_t0", 0.005), ("wages", "fe", "cluster_share", 0.1)]
     frame = pd.DataFrame(rows, columns=["spec", "model", "term", "coef"])
     frame["se"] = 0.004
     frame["pvalue"] = 0.01
@@ -221,6 +222,9 @@ def test_development_shows_top_clusters_over_time(explorer):
     assert list(dict.fromkeys(panel.table["category"])) == ["automotive", "digital"]
     assert list(panel.table["year"]) == YEARS * 2
     assert "DE11 Stuttgart" in panel.title
+    figure = panel.figure()
+    ticks = [tick for axis in figure.axes[:2] for tick in axis.get_xticks()]
+    assert ticks and all(float(tick).is_integer() for tick in ticks)  # whole years only
 
 
 def test_regressions_coefficients_and_note(explorer):
@@ -230,7 +234,9 @@ def test_regressions_coefficients_and_note(explorer):
     assert "cannot be shown" in panel.notes[0]
     figure = panel.figure()
     labels = [t.get_text() for t in figure.axes[0].get_yticklabels()]
-    assert labels == ["ols: strong_cluster", "ols: ln_lq"]     # intercept left out
+    # intercept left out; a regressor of the registry is named in words, others by their code
+    assert labels == ["ols: strong_cluster", "ols: " + VARIABLE_LABELS["ln_lq_t0"]]
+    assert panel.table.set_index("term").loc["ln_lq_t0", "variable"] == VARIABLE_LABELS["ln_lq_t0"]
 
 
 def test_figures_are_drawn_and_titled(explorer):

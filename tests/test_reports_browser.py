@@ -41,22 +41,7 @@ WARNING = re.compile(r"\b\w*Warning:")
 #: Defects of pages this branch may not edit (notebooks owned by others), each (page, check)
 #: with what to fix. The test fails on any other problem, and on an entry that no longer
 #: occurs (then delete the entry: the fix landed).
-KNOWN_DEFECTS: dict[tuple[str, str], str] = {
-    ("03_scoreboard.html", "absolute path"):
-        "notebook 03, last cell: prints 'written <absolute path>' per output file; print "
-        "eocic.presentation.display_path(path) (or nothing: section 3.9 names the files)",
-    ("04_regressions.html", "absolute path"):
-        "notebook 04: the first Markdown cell cites /work/shared/methodology.md (cite the note "
-        "by name), the last cell prints the absolute path of every written file (print "
-        "display_path(path), e.g. tables/table_A.html, or link the tables)",
-    ("04_regressions.html", "figure repr"):
-        "notebook 04, coefficient plot: eocic/models/figures.py calls matplotlib.use('Agg') on "
-        "import, so the kernel never activates the inline backend and display(figure) shows "
-        "only '<Figure size ...>'; drop that call or display Image(png bytes)",
-    ("06_stress_test.html", "absolute path"):
-        "notebook 06, first code cell: prints the scenario file as an absolute path; print "
-        "display_path(chosen.path)",
-}
+KNOWN_DEFECTS: dict[tuple[str, str], str] = {}
 
 
 def _problems(page, name: str) -> list[tuple[str, str]]:

@@ -44,6 +44,7 @@ from matplotlib.figure import Figure
 
 from eocic import tables as schemas
 from eocic.explorer import figures
+from eocic.models.variables import VARIABLE_LABELS
 
 MAX_PEERS = 5
 STRENGTH = 110.0
@@ -642,6 +643,9 @@ class RegionExplorer:
         columns = [c for c in ("spec", "model", "term", "coef", "se", "pvalue", "ci_low",
                                "ci_high", "nobs") if c in table.columns]
         table = table[columns].sort_values(["spec", "model"], kind="mergesort")
+        # the variable in words next to its code (VARIABLE_LABELS of the regressions)
+        table.insert(columns.index("term") + 1, "variable",
+                     table["term"].map(lambda term: VARIABLE_LABELS.get(term, term)))
         specs = self.regression_specs()
         spec = self.regression_spec if self.regression_spec in specs else (specs[0] if specs
                                                                            else None)
@@ -652,7 +656,7 @@ class RegionExplorer:
         chart = table[table["spec"].astype(str) == spec] if spec else table.iloc[:0]
         if len(chart):
             chart = chart[~chart["term"].astype(str).str.startswith(_NUISANCE_PREFIXES)].copy()
-            chart["term"] = chart["model"].astype(str) + ": " + chart["term"].astype(str)
+            chart["term"] = chart["model"].astype(str) + ": " + chart["variable"].astype(str)
             notes.append(f"Chart: every model of specification {spec} (intercepts and fixed "
                          "effects left out); the table lists all specifications.")
         chart = chart.reset_index(drop=True)

@@ -12,6 +12,7 @@ import io
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from eocic.clusters.figures import draw_portfolio
 
@@ -148,6 +149,8 @@ def development(history: pd.DataFrame, title: str) -> Figure:
         rows = rows.sort_values("year")
         left.plot(rows["year"], rows["employment"], marker=".", label=_short(name, 28))
         right.plot(rows["year"], rows["lq"], marker=".", label=_short(name, 28))
+    for axis in (left, right):  # whole years on the axis, never 2007.5
+        axis.xaxis.set_major_locator(MaxNLocator(integer=True))
     left.set_ylabel("employment (persons)")
     left.set_title("employment")
     right.set_ylabel("location quotient")
@@ -163,7 +166,7 @@ def coefficients(table: pd.DataFrame, title: str) -> Figure:
     """Coefficient plot: ``coef`` with ``[ci_low, ci_high]`` per ``term`` (one model)."""
     if table.empty:
         return _empty(title, "no coefficients")
-    figure = Figure(figsize=(9, 0.32 * len(table) + 1.5))
+    figure = Figure(figsize=(11, 0.32 * len(table) + 1.5))
     axis = figure.subplots()
     position = np.arange(len(table))
     axis.errorbar(table["coef"], position,
@@ -171,7 +174,7 @@ def coefficients(table: pd.DataFrame, title: str) -> Figure:
                         (table["ci_high"] - table["coef"]).clip(lower=0).fillna(0)],
                   fmt="o", color=REGION_COLOUR, capsize=3)
     axis.axvline(0, color="grey", linewidth=0.8)
-    axis.set_yticks(position, [_short(term, 44) for term in table["term"]])
+    axis.set_yticks(position, [_short(term, 75) for term in table["term"]])
     axis.invert_yaxis()
     axis.set_xlabel("coefficient with confidence interval")
     axis.set_title(title)

@@ -44,7 +44,7 @@ def radar(profile: pd.DataFrame, region: str, names: dict[str, str], title: str 
     labels = [names.get(code, code) for code in profile.columns]
     angles = np.linspace(0, 2 * np.pi, len(labels), endpoint=False).tolist()
     angles += angles[:1]
-    figure = plt.figure(figsize=(7, 7))
+    figure = plt.figure(figsize=(7, 7.4), layout="constrained")
     axis = figure.add_subplot(polar=True)
     for geo, row in profile.iterrows():
         values = row.tolist() + row.tolist()[:1]
@@ -57,9 +57,11 @@ def radar(profile: pd.DataFrame, region: str, names: dict[str, str], title: str 
     axis.set_xticklabels(labels, fontsize=8)
     axis.tick_params(axis="x", pad=10)  # names clear of the outer circle
     axis.set_ylim(0, 100)
-    axis.legend(loc="upper right", bbox_to_anchor=(1.3, 1.1), fontsize=8)
-    axis.set_title(title)
-    figure.tight_layout()
+    axis.set_rlabel_position(180 / len(labels))  # scale labels between two axes, not on one
+    # legend in one row under the chart, title above the axis names: nothing overlaps
+    figure.legend(loc="outside lower center", ncol=min(len(profile), 6), fontsize=8,
+                  frameon=False)
+    axis.set_title(title, pad=24)
     return figure
 
 
