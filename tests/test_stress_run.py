@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -51,3 +52,27 @@ def test_run_writes_the_table_and_narrates(processed, tmp_path):
 def test_missing_stage_01_tables_name_the_fix(tmp_path):
     with pytest.raises(FileNotFoundError, match="processed table sbs not found.*stage 01"):
         run_stress_test(tmp_path, 2020)
+
+
+def test_correlations_are_spearman_and_quiet_on_constant_input(processed, tmp_path):
+    import dataclasses
+    import warnings
+
+    from scipy import stats
+
+    run = run_stress_test(processed, 2020, "energy_price")
+    rng = np.random.default_rng(4)
+    varied = pd.DataFrame({"scenario": "varied", "expected_change_pct": rng.normal(size=30),
+                           "hhi": rng.uniform(size=30), "density_cushion": rng.uniform(size=30)})
+    varied.loc[3, "hhi"] = np.nan  # a region without a portfolio is left out of that pair
+    flat = varied.assign(scenario="flat", expected_change_pct=0.0)
+    table = pd.concat([varied, flat], ignore_index=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = dataclasses.replace(run, table=table).correlations().set_index("scenario")
+    known = varied["hhi"].notna()
+    expected = stats.spearmanr(varied.loc[known, "expected_change_pct"], varied.loc[known, "hhi"])
+    assert result.loc["varied", "exposure vs HHI"] == pytest.approx(expected.statistic)
+    assert result.loc["varied", "exposure vs density cushion"] == pytest.approx(
+        stats.spearmanr(varied["expected_change_pct"], varied["density_cushion"]).statistic)
+    assert result.loc["flat"].isna().all()
