@@ -367,7 +367,9 @@ def choropleth(values: pd.Series, geometries: pd.DataFrame, *, title: str,
             ax.add_collection(PolyCollection(by_geo.at[geo, "rings"], facecolors="none",
                                              edgecolors="black",
                                              linewidths=1.6 if position == 0 else 0.8))
-    ax.legend(handles=legend, loc="upper left", fontsize=7, frameon=False)
+    # under the map, in one row: a legend in a corner of Europe hides Iceland or Scandinavia
+    ax.legend(handles=legend, loc="upper center", bbox_to_anchor=(0.5, -0.01),
+              ncol=len(legend), fontsize=7, frameon=False)
     x0, x1, y0, y1 = EUROPE_FRAME
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
@@ -388,7 +390,7 @@ def choropleth(values: pd.Series, geometries: pd.DataFrame, *, title: str,
                              if geo in by_geo.index and _outside(by_geo.at[geo, "rings"])))
     note = result.note()
     if note:
-        ax.text(0.0, -0.02, note, transform=ax.transAxes, fontsize=7, va="top", wrap=True)
+        ax.text(0.0, -0.08, note, transform=ax.transAxes, fontsize=7, va="top", wrap=True)
     return result
 
 
