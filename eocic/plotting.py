@@ -121,6 +121,7 @@ def place_labels(axis, x: Sequence[float], y: Sequence[float], texts: Sequence[s
                for (px, py), radius in zip(list(zip(x, y)) + list(avoid), radii + avoid_radii)]
     probe = axis.annotate("", (0, 0), xytext=(0, 0), textcoords="offset points",
                           fontsize=fontsize, annotation_clip=False)
+    renderer = _renderer(axis.figure)
     tiers = (lambda box, centre, r: _distance(box, centre) < 0.85 * r,   # covers the marker
              lambda box, centre, r: _distance(box, centre) == 0.0,       # covers its centre
              None)
@@ -140,7 +141,7 @@ def place_labels(axis, x: Sequence[float], y: Sequence[float], texts: Sequence[s
                     probe.xyann = offset
                     probe.set_horizontalalignment(horizontal)
                     probe.set_verticalalignment(vertical)
-                    box = probe.get_window_extent().padded(1.5 * to_pixels)
+                    box = probe.get_window_extent(renderer).padded(1.5 * to_pixels)
                     if not _contains(inside, box) or any(box.overlaps(b) for b in placed):
                         continue
                     if covers and any(covers(box, centre, r) for centre, r in others):
@@ -163,6 +164,20 @@ def place_labels(axis, x: Sequence[float], y: Sequence[float], texts: Sequence[s
         placed.append(box)
     probe.remove()
     return labels
+
+
+def _renderer(figure):
+    """One renderer for every text measured on ``figure``: without it, each
+    ``get_window_extent()`` of a figure without an Agg canvas (a plain
+    :class:`~matplotlib.figure.Figure`) renders the whole figure once more to find one, about
+    80 renderings per labelled portfolio chart. A plain figure gets the Agg canvas it would get
+    when saved as PNG; a pyplot figure keeps its own (inline or Agg)."""
+    canvas = figure.canvas
+    if not hasattr(canvas, "get_renderer"):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        canvas = FigureCanvasAgg(figure)
+    return canvas.get_renderer()
 
 
 def _distance(box: Bbox, point) -> float:
