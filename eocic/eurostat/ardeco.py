@@ -80,6 +80,7 @@ from eocic.eurostat.sdmx_csv import (
     decimal_values,
     encode_dimensions,
     header_names,
+    observation_order,
     split_csv_body,
 )
 from eocic.eurostat.tsv import encode_sorted, tidy_frame
@@ -206,16 +207,9 @@ def parse_ardeco(payload: bytes, source: str = "<bytes>", *,
                             expected="a decimal number (3e+05 allowed), or NA/empty for a "
                             "missing value")
 
-    order = np.lexsort([time_codes, *dimension_codes[::-1]])
-    keys = np.column_stack([c[order] for c in [*dimension_codes, time_codes]])
-    repeated = np.flatnonzero((keys[1:] == keys[:-1]).all(axis=1))
-    if len(repeated):
-        first, second = sorted((int(order[repeated[0]]), int(order[repeated[0] + 1])))
-        described = ", ".join(f"{columns[key]}={dimension_categories[i][dimension_codes[i][second]]}"
-                              for i, key in enumerate(dimensions))
-        raise EurostatFormatError(
-            source, second + 2, f"observation ({described}, YEAR={time_categories[time_codes[second]]}) "
-            f"repeats line {first + 2}", "each observation key once (remove the duplicate row)")
+    order = observation_order(dimension_codes, dimension_categories,
+                              [columns[key] for key in dimensions], time_codes, time_categories,
+                              "YEAR", source, "each observation key once (remove the duplicate row)")
 
     variable_position = dimensions.index("variable")
     variables = np.asarray(dimension_categories[variable_position], dtype=object)[

@@ -132,16 +132,8 @@ def parse_sdmx_csv(payload: bytes, source: str = "<bytes>") -> pd.DataFrame:
         flag_codes = flag_codes + 1
     warn_unknown_flags(flag_labels, flag_codes, np.arange(n_rows), source)
 
-    order = np.lexsort([time_codes, *dimension_codes[::-1]])
-    keys = np.column_stack([c[order] for c in [*dimension_codes, time_codes]])
-    repeated = np.flatnonzero((keys[1:] == keys[:-1]).all(axis=1))
-    if len(repeated):
-        first, second = sorted((int(order[repeated[0]]), int(order[repeated[0] + 1])))
-        described = ", ".join(f"{name}={dimension_categories[i][dimension_codes[i][second]]}"
-                              for i, name in enumerate(dimensions))
-        raise EurostatFormatError(
-            source, second + 2, f"observation ({described}, time={time_categories[time_codes[second]]}) "
-            f"repeats line {first + 2}", "each observation key once")
+    order = observation_order(dimension_codes, dimension_categories, dimensions, time_codes,
+                              time_categories, "time", source, "each observation key once")
 
     return tidy_frame(
         dimensions=dimensions,
@@ -153,6 +145,31 @@ def parse_sdmx_csv(payload: bytes, source: str = "<bytes>") -> pd.DataFrame:
         flag_codes=flag_codes[order],
         flag_labels=flag_labels,
     )
+
+
+def observation_order(dimension_codes: list[np.ndarray], dimension_categories: list[list[str]],
+                      dimension_names: list[str], time_codes: np.ndarray,
+                      time_categories: list[str], time_name: str, source: str,
+                      fix: str) -> np.ndarray:
+    """Row order that sorts the observations by key (dimensions in order, then time).
+
+    Raises
+    ------
+    EurostatFormatError
+        Two rows share a key: names the file, the later line (1-based, after the header), the
+        key, the earlier line and ``fix``.
+    """
+    order = np.lexsort([time_codes, *dimension_codes[::-1]])
+    keys = np.column_stack([c[order] for c in [*dimension_codes, time_codes]])
+    repeated = np.flatnonzero((keys[1:] == keys[:-1]).all(axis=1))
+    if len(repeated):
+        first, second = sorted((int(order[repeated[0]]), int(order[repeated[0] + 1])))
+        described = ", ".join(f"{name}={dimension_categories[i][dimension_codes[i][second]]}"
+                              for i, name in enumerate(dimension_names))
+        raise EurostatFormatError(
+            source, second + 2, f"observation ({described}, "
+            f"{time_name}={time_categories[time_codes[second]]}) repeats line {first + 2}", fix)
+    return order
 
 
 def encode_dimensions(columns: list[tuple[str, pa.Array]], source: str,
