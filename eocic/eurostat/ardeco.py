@@ -77,11 +77,11 @@ import pyarrow.compute as pc
 
 from eocic.eurostat.errors import EurostatFormatError, read_payload
 from eocic.eurostat.sdmx_csv import (
+    csv_rows,
     decimal_values,
     encode_dimensions,
     header_names,
     observation_order,
-    split_csv_body,
 )
 from eocic.eurostat.tsv import encode_sorted, tidy_frame
 
@@ -184,10 +184,7 @@ def parse_ardeco(payload: bytes, source: str = "<bytes>", *,
         raise EurostatFormatError(source, 1, f"column(s) {sorted(reserved)} clash with output columns",
                                   "extra columns other than time/value/flags")
 
-    header_end = payload.find(b"\n")
-    body = b"" if header_end < 0 else payload[header_end + 1:]
-    table = (split_csv_body(body, names, source) if body
-             else pa.table({name: pa.array([], pa.string()) for name in names}))
+    table = csv_rows(payload, names, source)
 
     def text(key: str) -> pa.Array:
         return pc.utf8_trim_whitespace(table.column(columns[key]).combine_chunks())

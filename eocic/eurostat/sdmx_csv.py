@@ -89,12 +89,7 @@ def parse_sdmx_csv(payload: bytes, source: str = "<bytes>") -> pd.DataFrame:
     if reserved:
         raise EurostatFormatError(source, 1, f"dimension column(s) {sorted(reserved)} clash with output columns",
                                   "dimensions other than time/value/flags")
-    header_end = payload.find(b"\n")
-    body = b"" if header_end < 0 else payload[header_end + 1:]
-    if not body:
-        table = pa.table({name: pa.array([], pa.string()) for name in names})
-    else:
-        table = split_csv_body(body, names, source)
+    table = csv_rows(payload, names, source)
 
     def text(key: str) -> pa.Array:
         return pc.utf8_trim_whitespace(table.column(columns[key]).combine_chunks())
@@ -229,11 +224,22 @@ def header_names(payload: bytes, source: str, *, example: str | None = None) -> 
     return next(csv.reader([header]), [])
 
 
+def csv_rows(payload: bytes, names: list[str], source: str) -> pa.Table:
+    """The data rows of a comma-separated file (``payload`` including its header line) as
+    string columns named ``names`` (:func:`split_csv_body`); no rows: an empty table."""
+    header_end = payload.find(b"\n")
+    body = b"" if header_end < 0 else payload[header_end + 1:]
+    if not body:
+        return pa.table({name: pa.array([], pa.string()) for name in names})
+    return split_csv_body(body, names, source)
+
+
 def split_csv_body(body: bytes, names: list[str], source: str) -> pa.Table:
     """Parse comma-separated data rows (after the header) into string columns named ``names``.
 
     CSV quoting is honoured, every field is kept as text (no type inference, no null values).
-    Shared by the comma-separated readers (SDMX-CSV, :mod:`eocic.eurostat.ardeco`).
+    Shared by the comma-separated readers (SDMX-CSV, :mod:`eocic.eurostat.ardeco`) through
+    :func:`csv_rows`.
 
     Raises
     ------
