@@ -293,14 +293,17 @@ def write_index(run: "StudyRun", run_info: dict) -> Path:
             f"<td><span class='status' style='background:{colour}'>{result.status}</span></td>"
             f"<td class='num'>{seconds}</td><td>{' · '.join(links)}</td></tr>"
         )
-    try:
-        from eocic.findings import key_findings
+    from eocic.findings import key_findings
+    from eocic.tables import TableNotFoundError, TableValidationError
 
+    try:
         findings = key_findings(config.processed_dir, config.year)
         findings_html = ("<ul>" + "".join(f"<li>{f}</li>" for f in findings) + "</ul>"
                          if findings else "<p>No findings yet: the analysis stages have not "
                          "written their tables.</p>")
-    except Exception as error:  # the index must still be written; say why findings are absent
+    except (TableNotFoundError, TableValidationError) as error:
+        # a table a stage failed to write, or one an older eocic wrote: the index is still
+        # written and says why the findings are absent (a bug in findings is not caught)
         findings_html = (f"<p class='err'>Key findings could not be computed: "
                          f"{html.escape(type(error).__name__)}: {html.escape(str(error))}</p>")
     lead, _, rest = SYNTHETIC_NOTICE.partition(": ")
