@@ -22,7 +22,8 @@ def exposure_map(table: pd.DataFrame, scenario: str, *, raw_root=None, shared=No
     GISCO archive under ``raw_root``, the source folder ``shared`` (the notebook's
     ``data_dir``), then the shared data folder. Returns ``(figure, note)``: ``figure`` is None,
     and ``note`` says why and how to get a map, when there are no readable geometries (the
-    caller then shows ranked bars and the note).
+    caller then shows ranked bars and the note); with a map the note is empty (the map writes
+    its own, e.g. the regions outside its frame, under it).
     """
     from eocic import maps
 
@@ -38,7 +39,7 @@ def exposure_map(table: pd.DataFrame, scenario: str, *, raw_root=None, shared=No
         label="% of regional business-economy employment", highlight=list(highlight),
         estimated=list(rows.index[rows["estimated_share"] >= maps.ESTIMATED_MARK]),
         apportioned=list(rows.index[rows["apportioned"].astype(bool)]))
-    return drawn.figure, drawn.note()
+    return drawn.figure, ""  # the map writes its own note (regions outside the frame) under it
 
 
 def ranked_bars(table: pd.DataFrame, scenario: str, n: int = 25, names: dict | None = None):
@@ -75,12 +76,12 @@ def region_waterfall(contributions: pd.DataFrame, geo: str, n: int = 8, title: s
     known["size"] = known["contribution"].abs()
     known = known.sort_values(["size", "unit"], ascending=[False, True], kind="mergesort")
     top = known.head(n)
-    steps = [(f"{u} {str(nm)[:28]}", v) for u, nm, v in
+    steps = [(f"{u} {str(nm)[:45]}", v) for u, nm, v in
              zip(top["unit"], top["name"], top["contribution"])]
     rest = known["contribution"].iloc[n:].sum()
     if len(known) > n:
         steps.append((f"other ({len(known) - n})", rest))
-    fig, ax = plt.subplots(figsize=(8, 0.4 * (len(steps) + 1) + 1.5))
+    fig, ax = plt.subplots(figsize=(10, 0.4 * (len(steps) + 1) + 1.5))
     running = 0.0
     for y, (label, value) in enumerate(steps):
         ax.barh(y, value, left=running, color="#b2182b" if value < 0 else "#2166ac")
