@@ -119,6 +119,19 @@ def log_growth(start: pd.Series, end: pd.Series, years: float) -> pd.Series:
                          index=start.index)
 
 
+def spearman_rho(x: pd.Series, y: pd.Series) -> float:
+    """Spearman's rank correlation of ``x`` and ``y`` over the index labels where both have a
+    value: the Pearson correlation of their average ranks (ties share the mean rank, as in
+    ``scipy.stats.spearmanr``). NaN, without a warning, when one side is constant or fewer
+    than two pairs remain.
+
+    Reference: Spearman (1904), "The proof and measurement of association between two
+    things", American Journal of Psychology 15(1).
+    """
+    known = x.notna() & y.notna()
+    return float(x[known].rank().corr(y[known].rank()))
+
+
 def related_categories(pairs: pd.DataFrame) -> dict[str, list[str]]:
     """``{category: sorted related categories}`` from linkage pairs.
 

@@ -63,3 +63,18 @@ def test_related_categories_both_ways_never_self():
     pairs = pd.DataFrame({"category_i": ["a", "a", "b", "c"], "category_j": ["b", "c", "c", "c"],
                           "related": [True, False, True, True]})
     assert measures.related_categories(pairs) == {"a": ["b"], "b": ["a", "c"], "c": ["b"]}
+
+
+def test_spearman_rho_matches_scipy_with_ties_and_gaps():
+    from scipy import stats
+
+    x = pd.Series([1.0, 2.0, 2.0, 5.0, None, 3.0, 7.0], index=list("abcdefg"))
+    y = pd.Series([0.3, 0.1, 0.9, 0.9, 4.0, None, 0.2], index=list("abcdefg"))
+    known = x.notna() & y.notna()
+    expected = stats.spearmanr(x[known], y[known]).statistic
+    assert measures.spearman_rho(x, y) == pytest.approx(expected, abs=1e-12)
+    # constant side: NaN and no warning
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.isnan(measures.spearman_rho(x, pd.Series(1.0, index=x.index)))

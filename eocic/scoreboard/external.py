@@ -24,6 +24,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from eocic.measures import spearman_rho
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 RCI_FILE = "composite_indices/rci_2010_2019_zscores_nuts2.csv"
 RII_FILE = "composite_indices/i40_readiness_rankings_nuts2.csv"
@@ -60,7 +62,7 @@ def spearman_check(scores: pd.Series, reference: pd.Series) -> dict:
     """Spearman correlation of ``scores`` (by geo) with ``reference`` on matched regions."""
     joined = pd.concat([scores.rename("score"), reference.rename("reference")],
                        axis=1, join="inner").dropna()
-    rho = joined["score"].corr(joined["reference"], method="spearman") if len(joined) > 2 \
+    rho = spearman_rho(joined["score"], joined["reference"]) if len(joined) > 2 \
         else float("nan")
     return dict(reference=reference.name, matched=len(joined),
                 reference_regions=int(reference.notna().sum()),

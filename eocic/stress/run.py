@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from eocic.measures import spearman_rho
 from eocic.pipeline import load_table
 from eocic.tables import read_table, write_table
 from eocic.stress import exposure
@@ -109,18 +110,11 @@ class StressTestRun:
     def correlations(self) -> pd.DataFrame:
         """Spearman rank correlations across regions, per scenario, of the expected change (%)
         with the HHI and with the density cushion."""
-        def spearman(x: pd.Series, y: pd.Series) -> float:
-            # Pearson correlation of average ranks (= Spearman's rho); NaN, without scipy's
-            # ConstantInputWarning, when one side is constant (e.g. a scenario shocking nothing
-            # a region has)
-            known = x.notna() & y.notna()
-            return float(x[known].rank().corr(y[known].rank()))
-
         return pd.DataFrame([
             {"scenario": name,
-             "exposure vs HHI": spearman(part["expected_change_pct"], part["hhi"]),
-             "exposure vs density cushion": spearman(part["expected_change_pct"],
-                                                     part["density_cushion"])}
+             "exposure vs HHI": spearman_rho(part["expected_change_pct"], part["hhi"]),
+             "exposure vs density cushion": spearman_rho(part["expected_change_pct"],
+                                                         part["density_cushion"])}
             for name, part in self.table.groupby("scenario", sort=False)])
 
 
