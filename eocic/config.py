@@ -25,6 +25,8 @@ import dataclasses
 import re
 from pathlib import Path
 
+from eocic.errors import EocicError
+
 #: Source names with a meaning of their own; anything else is read as a folder path.
 NAMED_SOURCES = ("demo", "eurostat")
 
@@ -34,7 +36,7 @@ YEAR_RANGE = (1995, 2100)
 _RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
 
 
-class ConfigError(ValueError):
+class ConfigError(EocicError, ValueError):
     """A study parameter is wrong; the message says which and how to fix it."""
 
 

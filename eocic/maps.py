@@ -42,6 +42,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from eocic import plotting
+from eocic.errors import EocicError
 from eocic.eurostat.archive import GEOMETRY_SUFFIX, GISCO_FOLDER, list_vintages
 
 plotting.configure()
@@ -70,7 +71,7 @@ NO_GEOMETRIES_MESSAGE = ("No NUTS geometries found: maps are skipped. Run "
 NO_DATA_COLOUR = "#e0e0e0"
 
 
-class GeometryError(ValueError):
+class GeometryError(EocicError, ValueError):
     """A geometry file cannot be read as GISCO NUTS GeoJSON; the message names the file."""
 
 

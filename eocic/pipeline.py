@@ -38,6 +38,7 @@ import pandas as pd
 
 from eocic import confidential, provenance, tables
 from eocic.atomic import write_json_atomic
+from eocic.errors import EocicError
 from eocic.eurostat.flags import is_confidential
 from eocic.eurostat.registry import DATASETS, Dataset, Indicator
 
@@ -58,7 +59,7 @@ TABLES = ("sbs", "regional_totals", "demography", "context", "national_classes")
 SBS_MEASURES = ("employment", "local_units", "wages_eur")
 
 
-class PipelineError(ValueError):
+class PipelineError(EocicError, ValueError):
     """Raw data that cannot be turned into a processed table; the message names the fix."""
 
 

@@ -25,11 +25,13 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from eocic.errors import EocicError
+
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
 
-class RunNotFoundError(FileNotFoundError):
+class RunNotFoundError(EocicError, FileNotFoundError):
     """No run folder for the run id or path given; the message names the folder and the fix."""
 
 

@@ -32,6 +32,7 @@ from pathlib import Path
 from eocic import provenance, report, sources
 from eocic.atomic import atomic_path, write_json_atomic
 from eocic.config import ConfigError, StudyConfig
+from eocic.errors import EocicError
 
 _STAGE_NAME = re.compile(r"^(\d{2})_([a-z0-9_]+)\.ipynb$")
 
@@ -69,7 +70,7 @@ class StageResult:
     log_path: Path | None = None
 
 
-class StageFailed(RuntimeError):
+class StageFailed(EocicError, RuntimeError):
     """A notebook raised: names the notebook, the cell and the error."""
 
 

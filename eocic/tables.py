@@ -51,6 +51,7 @@ import pandas as pd
 
 from eocic.clusters.definitions import SCHEMES
 from eocic.clusters.stars import PERFORMANCE_CLASSES
+from eocic.errors import EocicError
 from eocic.eurostat.registry import DATASETS
 from eocic.models.specifications import ESTIMATORS
 from eocic.nuts import ACTIONS
@@ -59,12 +60,12 @@ from eocic.scoreboard.framework import LEVELS
 KINDS = ("str", "int", "float", "bool")
 
 
-class TableValidationError(ValueError):
+class TableValidationError(EocicError, ValueError):
     """A processed table breaks its schema; the message names table, file, column, rows and
     the fix."""
 
 
-class TableNotFoundError(FileNotFoundError):
+class TableNotFoundError(EocicError, FileNotFoundError):
     """A processed table is absent from a run folder; the message names the stage to run."""
 
 

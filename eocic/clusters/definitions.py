@@ -39,6 +39,8 @@ from importlib import resources
 
 import pandas as pd
 
+from eocic.errors import EocicError
+
 SCHEMES: tuple[str, ...] = ("sector", "cluster", "emerging")
 """Category schemes, in the order the mapping reports them."""
 
@@ -54,7 +56,7 @@ CLASS_COLUMNS: tuple[str, ...] = ("nace_class", "division", "class_name", "isic_
 WEIGHT_COLUMNS: tuple[str, ...] = ("category", "category_name", "division", "weight", "basis")
 
 
-class DefinitionError(ValueError):
+class DefinitionError(EocicError, ValueError):
     """A definitions table or an input table is malformed; the message names it and the fix."""
 
 

@@ -65,6 +65,7 @@ import numpy as np
 import pandas as pd
 
 from eocic import measures
+from eocic.errors import EocicError
 
 MEASURES: tuple[str, ...] = ("employment", "local_units", "wages_eur")
 """SBS measures that are allocated to categories (persons, number, EUR)."""
@@ -79,7 +80,7 @@ INCOMPLETE_COLUMN: dict[str, str] = {
 WEIGHT_COLUMNS: tuple[str, ...] = ("category", "category_name", "division", "weight", "basis")
 
 
-class AllocationError(ValueError):
+class AllocationError(EocicError, ValueError):
     """An allocation weights table is malformed; the message names the rows and the fix."""
 
 

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from eocic.atomic import write_json_atomic
+from eocic.errors import EocicError
 from eocic.provenance import sha256_of
 
 #: Sub-folder of ``raw_dir`` holding archived Eurostat datasets.
@@ -53,11 +54,11 @@ STAMP_PATTERN = re.compile(r"^\d{8}T\d{6}Z$")
 CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.$-]{0,127}$")
 
 
-class ArchiveError(RuntimeError):
+class ArchiveError(EocicError, RuntimeError):
     """The archive is inconsistent or an operation would overwrite an archived vintage."""
 
 
-class MissingVintageError(FileNotFoundError):
+class MissingVintageError(EocicError, FileNotFoundError):
     """No archived vintage matches the request (none downloaded yet, or a wrong pin)."""
 
 

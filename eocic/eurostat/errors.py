@@ -12,11 +12,13 @@ import os
 import zlib
 from pathlib import Path
 
+from eocic.errors import EocicError
+
 GZIP_MAGIC = b"\x1f\x8b"
 UTF8_BOM = b"\xef\xbb\xbf"
 
 
-class EurostatFormatError(ValueError):
+class EurostatFormatError(EocicError, ValueError):
     """A Eurostat file does not follow the expected format.
 
     Attributes

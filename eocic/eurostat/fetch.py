@@ -75,6 +75,7 @@ from pathlib import Path
 
 from eocic import __version__
 from eocic.atomic import write_json_atomic
+from eocic.errors import EocicError
 from eocic.eurostat.archive import (
     DATASET_SUFFIX,
     EUROSTAT_FOLDER,
@@ -119,7 +120,7 @@ Log = Callable[[str], None]
 Sleep = Callable[[float], None]
 
 
-class FetchError(RuntimeError):
+class FetchError(EocicError, RuntimeError):
     """A download failed. ``archived`` lists what this run archived before the failure."""
 
     def __init__(self, message: str, archived: list[ArchivedFile] | None = None) -> None:

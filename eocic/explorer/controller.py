@@ -43,6 +43,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from eocic import tables as schemas
+from eocic.errors import EocicError
 from eocic.explorer import figures
 from eocic.models.variables import VARIABLE_LABELS
 
@@ -69,7 +70,7 @@ PORTFOLIO_COLUMNS = ["category", "category_name", "employment", "lq", "growth",
 _NUISANCE_PREFIXES = ("Intercept", "const", "C(", "fe_", "year_", "country_")
 
 
-class ExplorerError(ValueError):
+class ExplorerError(EocicError, ValueError):
     """A choice the explorer cannot show (unknown region, no run); the message names the fix."""
 
 

@@ -41,6 +41,8 @@ from pathlib import Path
 
 import yaml
 
+from eocic.errors import EocicError
+
 REGISTRY_FILE = "models/specifications.yaml"
 
 UNITS = ("region_division", "region_section", "region")
@@ -61,7 +63,7 @@ MODEL_KEYS = {
 INHERITED_KEYS = MODEL_KEYS - {"name", "dependent", "regressors", "notes"}
 
 
-class SpecificationError(ValueError):
+class SpecificationError(EocicError, ValueError):
     """A specification is invalid or cannot be estimated; the message names spec and problem."""
 
 

@@ -49,13 +49,14 @@ import pandas as pd
 import statsmodels.api as sm
 
 from eocic import measures
+from eocic.errors import EocicError
 from eocic.pilots.regions import PILOT_START_YEAR, pilot_of
 
 OUTCOMES: tuple[str, ...] = ("starred_employment", "enterprise_births", "gdp_per_head",
                              "employment")
 
 
-class EventStudyError(ValueError):
+class EventStudyError(EocicError, ValueError):
     """The panel cannot identify the effect (no post-period years, no controls, ...)."""
 
 

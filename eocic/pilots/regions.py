@@ -46,6 +46,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from eocic.errors import EocicError
+
 PILOT_REGIONS: dict[str, tuple[str, ...]] = {
     "Cantabria": ("ES13",),
     "Centre-Val de Loire": ("FRB0",),
@@ -67,7 +69,7 @@ PILOT_START_YEAR = 2018
 """First year of pilot actions (the pilot action was launched in December 2017)."""
 
 
-class PilotRegionError(ValueError):
+class PilotRegionError(EocicError, ValueError):
     """A pilot code is not a NUTS-2 region of the NUTS version asked for."""
 
 

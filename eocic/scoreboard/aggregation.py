@@ -23,10 +23,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from eocic.errors import EocicError
+
 AGGREGATIONS = ("arithmetic", "geometric")
 
 
-class AggregationError(ValueError):
+class AggregationError(EocicError, ValueError):
     """Unknown method or values a method cannot take."""
 
 

@@ -34,12 +34,13 @@ import functools
 import numpy as np
 import pandas as pd
 
+from eocic.errors import EocicError
 from eocic.scoreboard import aggregation, imputation, normalisation, treatment
 from eocic.scoreboard.framework import IndexFramework
 from eocic.scoreboard.sources import indicator_values
 
 
-class ScoreboardError(ValueError):
+class ScoreboardError(EocicError, ValueError):
     """The scoreboard cannot be built or queried as asked; the message names the fix."""
 
 

@@ -28,6 +28,7 @@ from typing import Any
 
 import yaml
 
+from eocic.errors import EocicError
 from eocic.eurostat.registry import DATASETS
 
 #: The framework shipped with the package.
@@ -49,7 +50,7 @@ _INDICATOR_FIELDS = ("code", "name", "parent", "source", "unit", "direction", "r
 _GROUP_FIELDS = ("code", "name", "parent")
 
 
-class FrameworkError(ValueError):
+class FrameworkError(EocicError, ValueError):
     """A framework file that cannot be used; the message names the item and the fix."""
 
 

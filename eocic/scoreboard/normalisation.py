@@ -25,10 +25,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from eocic.errors import EocicError
+
 NORMALISATIONS = ("minmax", "zscore", "rank", "distance_to_frontier")
 
 
-class NormalisationError(ValueError):
+class NormalisationError(EocicError, ValueError):
     """Unknown method or unusable input."""
 
 

@@ -23,10 +23,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from eocic.errors import EocicError
+
 MAX_PEERS = 5
 
 
-class PeerError(ValueError):
+class PeerError(EocicError, ValueError):
     """Unusable peer choice; the message names the fix."""
 
 

@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from eocic.errors import EocicError
 from eocic.scoreboard.framework import Indicator, Source
 
 #: Processed tables the scoreboard may read from ``data/processed/<run_id>/``.
@@ -41,7 +42,7 @@ TABLE_NAMES = ("context", "demography", "sbs", "regional_totals", "cluster_mappi
                "scheme_employment")
 
 
-class SourceError(ValueError):
+class SourceError(EocicError, ValueError):
     """A source table or file with the wrong layout."""
 
 

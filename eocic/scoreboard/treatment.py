@@ -29,10 +29,12 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
+from eocic.errors import EocicError
+
 LOG_TRANSFORMS = ("log_CT_plus", "log_CT", "log_CT_orig", "log_GII", "log")
 
 
-class TreatmentError(ValueError):
+class TreatmentError(EocicError, ValueError):
     """A treatment that cannot be applied (e.g. plain log of non-positive values)."""
 
 

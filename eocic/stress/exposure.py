@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from eocic import measures, tables
+from eocic.errors import EocicError
 from eocic.stress.scenarios import Scenario
 
 STRESS_COLUMNS: tuple[str, ...] = tuple(tables.STRESS_TEST.column_names)
@@ -52,7 +53,7 @@ employment). Notebook 06 writes it with ``eocic.tables.write_table(table, "stres
 processed_dir)``."""
 
 
-class ExposureError(ValueError):
+class ExposureError(EocicError, ValueError):
     """Input tables cannot give an exposure (year absent, columns missing)."""
 
 

@@ -41,6 +41,8 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from eocic.errors import EocicError
+
 SHIPPED: tuple[str, ...] = ("energy_price", "trade", "automation", "template")
 """Names of the scenarios shipped in ``eocic/stress/scenarios/<name>.yaml``."""
 
@@ -49,7 +51,7 @@ UNITS: tuple[str, ...] = ("employment", "output")
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]*$")
 
 
-class ScenarioError(ValueError):
+class ScenarioError(EocicError, ValueError):
     """A scenario file is invalid; the message names the file, the line, the code and the fix."""
 
 
