@@ -38,6 +38,7 @@ import scipy.linalg
 import statsmodels.api as sm
 import statsmodels.formula.api as smf
 
+from eocic.errors import EocicError
 from eocic.models.specifications import Specification, SpecificationError, TableSpec
 from eocic.models.variables import UNIT_VARIABLES, VARIABLE_LABELS, Sample
 from eocic.tables import REGRESSIONS, empty_frame
@@ -63,7 +64,7 @@ FE_LABELS = {"geo": "Region FE", "nace_r2": "Sector FE", "country": "Country FE"
              "section": "Section FE", "year": "Year FE", "category": "Cluster FE"}
 
 
-class ModelUnavailable(Exception):
+class ModelUnavailable(EocicError):
     """A model marked ``when_unavailable: skip`` lacks data in this run (reason in the message)."""
 
 
