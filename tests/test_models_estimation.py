@@ -17,6 +17,7 @@ from scipy import stats
 from eocic.models import narrative
 from eocic.models.estimation import RegressionModel, estimate_table, results_frame
 from eocic.models.narrative import describe, sign_pattern
+from eocic.models.sample_filter import SampleFilterError
 from eocic.models.specifications import (
     Covariance,
     SpecificationError,
@@ -172,7 +173,9 @@ def test_regressor_without_variation(small):
 
 def test_bad_sample_filter_is_reported(small):
     spec = _spec(_table_yaml(extra='sample: "nonsense > 3"'))
-    with pytest.raises(SpecificationError, match="sample filter 'nonsense > 3' cannot be"):
+    with pytest.raises(SampleFilterError,
+                       match="sample filter 'nonsense > 3' names column.s. nonsense that the "
+                             "sample does not have"):
         RegressionModel(spec, small).fit()
 
 

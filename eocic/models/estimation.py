@@ -30,7 +30,6 @@ fewer observations than parameters; a singular design (the dependent columns are
 from __future__ import annotations
 
 import dataclasses
-import re
 
 import numpy as np
 import pandas as pd
@@ -178,12 +177,6 @@ def _available(frame: pd.DataFrame, name: str) -> bool:
     return name in frame.columns and bool(frame[name].notna().any())
 
 
-def _substitute_words(text: str, substitutes: dict[str, str]) -> str:
-    for original, proxy in substitutes.items():
-        text = re.sub(rf"\b{re.escape(original)}\b", proxy, text)
-    return text
-
-
 class RegressionModel:
     """A specification bound to its estimation sample (statsmodels-style model object).
 
@@ -200,10 +193,10 @@ class RegressionModel:
         self.frame = data.frame if isinstance(data, Sample) else data
         self.proxies: dict[str, str] = {}
         self.dependent, self.regressors, self.offset = self._resolve()
-        query_proxies = {original: proxy for original, proxy in spec.substitutes.items()
+        filter_proxies = {original: proxy for original, proxy in spec.substitutes.items()
                          if not _available(self.frame, original)
                          and _available(self.frame, proxy)}
-        self.query = _substitute_words(spec.sample, query_proxies) if spec.sample else None
+        self.sample_filter = spec.sample.rename(filter_proxies) if spec.sample else None
 
     # -- variables -------------------------------------------------------------------------
     def _resolve_one(self, name: str) -> str:
@@ -269,15 +262,11 @@ class RegressionModel:
         frame, spec = self.frame, self.spec
         mask = pd.Series(True, index=frame.index)
         notes = []
-        if self.query:
-            try:
-                selected = frame.eval(self.query)
-            except Exception as error:  # pandas raises several types for a bad query
-                raise SpecificationError(
-                    f"specification {spec.label}: sample filter {self.query!r} cannot be "
-                    f"evaluated on the {spec.unit} sample: {error}") from error
-            mask &= selected.fillna(False).astype(bool)
-            notes.append(f"sample filter {self.query!r} keeps {int(mask.sum())} of {len(frame)} rows")
+        if self.sample_filter:
+            mask &= self.sample_filter.mask(frame, f"specification {spec.label} "
+                                                   f"({spec.unit} sample)")
+            notes.append(f"sample filter {str(self.sample_filter)!r} keeps {int(mask.sum())} "
+                         f"of {len(frame)} rows")
         for column in self.columns:
             values = frame[column]
             ok = values.notna()

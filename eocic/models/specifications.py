@@ -12,7 +12,8 @@ table), and a model inherits every table key it does not set itself::
       estimator: ols                     # ols | ppml
       fixed_effects: [geo, nace_r2]      # dummies C(geo) + C(nace_r2)
       covariance: "cluster: geo"         # nonrobust | HC0..HC3 | "cluster: <column>[+<column>]"
-      sample: "employment_t0 >= 10"      # pandas query on the estimation sample (optional)
+      sample: "employment_t0 >= 10"      # filter on the estimation sample (optional; grammar
+                                         # in eocic.models.sample_filter, never executed)
       same_sample: true                  # every column on the intersection sample
       winsorise: [0.01, 0.99]            # clip the dependent variable (null: off)
       expected_signs: {ln_lq_t0: "-"}    # published sign pattern, for the narrative
@@ -42,6 +43,7 @@ from pathlib import Path
 import yaml
 
 from eocic.errors import EocicError
+from eocic.models.sample_filter import SampleFilter
 
 REGISTRY_FILE = "models/specifications.yaml"
 
@@ -126,8 +128,10 @@ class Specification:
     fixed_effects : tuple of str
         Columns entered as dummies ``C(column)``.
     covariance : Covariance
-    sample : str or None
-        pandas query selecting the estimation rows (applied before missing values are dropped).
+    sample : SampleFilter or None
+        Filter selecting the estimation rows (applied before missing values are dropped),
+        parsed from the registry text by :class:`eocic.models.sample_filter.SampleFilter`:
+        comparisons of columns with constants, and/or/not, ``isin``; never executed as code.
     estimator : str
         ``"ols"`` or ``"ppml"`` (Poisson GLM, log link).
     winsorise : tuple of float or None
@@ -158,7 +162,7 @@ class Specification:
     regressors: tuple[str, ...]
     fixed_effects: tuple[str, ...]
     covariance: Covariance
-    sample: str | None
+    sample: SampleFilter | None
     estimator: str
     winsorise: tuple[float, float] | None
     substitutes: dict
@@ -168,6 +172,12 @@ class Specification:
     when_unavailable: str
     notes: tuple[str, ...]
     same_sample: bool
+
+    def __post_init__(self) -> None:
+        # a filter given as text (e.g. ``dataclasses.replace(spec, sample="x >= 10")``) is
+        # parsed here, so a Specification never holds an unparsed filter
+        if isinstance(self.sample, str):
+            object.__setattr__(self, "sample", SampleFilter.parse(self.sample, self.label))
 
     @property
     def label(self) -> str:
@@ -284,7 +294,8 @@ def _build_table(name: str, entry, origin: str) -> TableSpec:
             regressors=regressors,
             fixed_effects=_as_tuple(merged.get("fixed_effects"), model_where, "fixed_effects"),
             covariance=Covariance.parse(merged.get("covariance") or "HC1", model_where),
-            sample=merged.get("sample") or None,
+            sample=(SampleFilter.parse(merged["sample"], model_where)
+                    if merged.get("sample") else None),
             estimator=estimator,
             winsorise=_winsorise(merged.get("winsorise"), model_where),
             substitutes=dict(substitutes),

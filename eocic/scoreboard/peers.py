@@ -162,7 +162,8 @@ def choose_peers(region: str, distances: pd.DataFrame, user_peers: str | list[st
         table["rank"] = range(1, len(table) + 1)
         table["chosen_by"] = "user"
         return table
-    table = nearest_peers(distances.loc[:, :], k).query("geo == @region").drop(columns="geo")
+    nearest = nearest_peers(distances.loc[:, :], k)
+    table = nearest[nearest["geo"] == region].drop(columns="geo")
     table["chosen_by"] = "nearest"
     return table.reset_index(drop=True)
 
