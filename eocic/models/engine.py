@@ -19,7 +19,9 @@ Covariance (``Inference.vcov``)
 -------------------------------
 ``iid`` (homoskedastic), ``HC1`` (heteroskedasticity-robust), ``CRV1`` (cluster-robust,
 Liang-Zeger sandwich ``(X'X)^-1 [sum_g X_g'u_g u_g'X_g] (X'X)^-1``) and ``CRV3`` (cluster
-jackknife, Bell & McCaffrey 2002; OLS only), times the small-sample factor::
+jackknife as pyfixest 0.60 computes it: ``sum_g (b_(-g) - b)(b_(-g) - b)'``, the leave-one-
+cluster-out estimates centred on the full-sample one; OLS only), times the small-sample
+factor::
 
     c = (N-1)/(N-K) [k_adj]  x  G/(G-1) [G_adj, cluster covariances only]
 
@@ -412,11 +414,11 @@ def fit(frame: pd.DataFrame, dependent: str, regressors: Sequence[str],
         messages.append(text)
     collinear = [v for v in getattr(model, "_collin_vars", []) or [] if v in regressors]
     if collinear:
-        absorbed = " (absorbed by the fixed effects " + ", ".join(fixed_effects) + ")" if (
-            fixed_effects) else ""
+        others = ", ".join([r for r in regressors if r not in collinear]
+                           + [f"{fe} fixed effect" for fe in fixed_effects]) or "the constant"
         raise EstimationError(
-            f"{label}: regressor(s) {', '.join(collinear)} are collinear with the other "
-            f"regressors or the fixed effects{absorbed}; drop the regressor or the fixed effect")
+            f"{label}: singular design: regressor(s) {', '.join(collinear)} are linearly "
+            f"dependent on {others}; drop one of the collinear terms or the fixed effect")
     nobs = int(model._N)
     singletons = len(data) - nobs
     n_clusters = None
