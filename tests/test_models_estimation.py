@@ -515,6 +515,12 @@ def test_caveats_name_proxies_few_se_clusters_and_skipped_models(small, tmp_path
         **{**vars(run), "tidy": proxied, "grouping_note": "PROXY clusters: sections."})))
     assert "**proxies**" in text and VARIABLE_LABELS["births_growth"] in text
     assert text.endswith("PROXY clusters: sections.")
+    said = narrative.inference(run)
+    assert said.startswith("**Inference.** Estimated with pyfixest") and "follow fixest" in said
+    assert "Every table here uses these defaults." in said and "Singletons dropped" not in said
+    own = estimate_table(parse_registry(_table_yaml(extra="singletons: keep"))["T"], small)
+    said = narrative.inference(types.SimpleNamespace(**{**vars(run), "estimated": [own]}))
+    assert "Table(s) T set their own inference in the registry" in said
     summary = narrative.summary(run)
     assert "**Caveats.**" in summary and "8 clusters" in summary
     assert narrative.overview(run).startswith("Growth window **2009-2014** (5 years); tables "
