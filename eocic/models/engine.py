@@ -389,6 +389,7 @@ def fit(frame: pd.DataFrame, dependent: str, regressors: Sequence[str],
     for name in dict.fromkeys([*fixed_effects, *inference.clusters]):
         if not pd.api.types.is_numeric_dtype(data[name]) or name in fixed_effects:
             data[name] = data[name].astype(str)
+    rows = len(data)
     formula = _formula(dependent, regressors, fixed_effects)
     arguments = dict(vcov=inference.pyfixest_vcov(), ssc=inference.pyfixest_ssc(),
                      fixef_rm=inference.fixef_rm, copy_data=False)
@@ -420,7 +421,7 @@ def fit(frame: pd.DataFrame, dependent: str, regressors: Sequence[str],
             f"{label}: singular design: regressor(s) {', '.join(collinear)} are linearly "
             f"dependent on {others}; drop one of the collinear terms or the fixed effect")
     nobs = int(model._N)
-    singletons = len(data) - nobs
+    singletons = rows - nobs
     n_clusters = None
     if inference.clustered:
         n_clusters = int(np.min(model._G))
@@ -433,5 +434,5 @@ def fit(frame: pd.DataFrame, dependent: str, regressors: Sequence[str],
         fitted_values = np.asarray(model.predict(type="response"), dtype=float).ravel()
         rsquared = float(np.corrcoef(y, fitted_values)[0, 1] ** 2)
     return Fit(model=model, estimator=estimator, inference=inference, regressors=regressors,
-               rows=len(data), nobs=nobs, singletons=singletons, n_clusters=n_clusters,
+               rows=rows, nobs=nobs, singletons=singletons, n_clusters=n_clusters,
                df=float(model._df_t), rsquared=rsquared, warnings=messages)
