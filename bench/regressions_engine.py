@@ -17,7 +17,8 @@ grouping ``auto`` as stage 04 does, then times, in the same process,
   thread, cluster covariance with ``use_t``.
 
 Each path runs once to warm up (imports, numba compilation), then ``--repeat`` times; the best
-time of each is compared and the ratio printed. ``--processed`` takes a run's processed folder
+time of each is compared and the ratio printed, with the largest differences between the two
+paths' numbers (they must agree within the PPML convergence tolerance, else exit 1). ``--processed`` takes a run's processed folder
 (stage 01 done); without it the demo economy is generated and stage 01 run in a temporary
 folder first (about a minute, not timed). No wall-clock assertion anywhere.
 """
@@ -162,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
             lambda: estimation.estimate_registry(tables, samples), args.repeat)
         old_seconds, old = best_time(lambda: statsmodels_registry(tables, samples), args.repeat)
 
-    fits, largest = 0, 0.0
+    fits, relative, absolute = 0, 0.0, 0.0
     for new_table, old_table in zip(new, old):
         for result, reference in zip(new_table.results, old_table):
             if reference is None:
@@ -172,19 +173,22 @@ def main(argv: list[str] | None = None) -> int:
             assert result.nobs == reference["nobs"] and result.n_groups == reference["n_groups"]
             scale = result.scale
             for ours, theirs in ((result.params, reference["params"] * scale),
-                                 (result.bse, reference["bse"] * scale),
-                                 (result.pvalues, reference["pvalues"])):
-                difference = float(np.max(np.abs(ours.to_numpy() / theirs.to_numpy() - 1)))
-                largest = max(largest, difference)
-    print(f"stage 04 estimation, demo {start}-{end}: {len(tables)} tables, {fits} fits "
+                                 (result.bse, reference["bse"] * scale)):
+                relative = max(relative, float(np.max(np.abs(ours / theirs - 1))))
+            absolute = max(absolute, float(np.max(np.abs(result.pvalues - reference["pvalues"]))))
+    where = "demo" if args.processed is None else str(args.processed)
+    print(f"stage 04 estimation, {where} {start}-{end}: {len(tables)} tables, {fits} fits "
           f"(samples: {', '.join(f'{u} {len(s.frame):,} rows' for u, s in samples.items())}; "
           f"setup {setup:.0f} s, not timed)")
     print(f"pyfixest engine:  {new_seconds:.2f} s (best of {args.repeat})")
     print(f"statsmodels path: {old_seconds:.2f} s (best of {args.repeat})")
     print(f"ratio statsmodels / pyfixest: {old_seconds / new_seconds:.1f}x "
-          f"(same N and clusters; largest relative difference of coef, SE, p: {largest:.1e})")
-    if largest > 1e-5:
-        print("numbers differ between the paths", file=sys.stderr)
+          f"(same N and clusters; coef and SE within {relative:.1e} relative, p-values within "
+          f"{absolute:.1e})")
+    # PPML: pyfixest's IRLS stops at a relative deviance change of 1e-8, statsmodels' GLM at
+    # its own tolerance, so the two agree to about 1e-4 relative, not to rounding
+    if relative > 1e-4 or absolute > 1e-6:
+        print("the two paths disagree beyond the PPML convergence tolerance", file=sys.stderr)
         return 1
     return 0
 
