@@ -288,8 +288,9 @@ class Fit:
         """One row per regressor (index = name): ``coef, se, tstat, pvalue, ci_low,
         ci_high`` with p-values and intervals from the distribution of the inference
         settings (two-sided; level ``inference.level``)."""
-        coef = self.model.coef().reindex(list(self.regressors)).to_numpy(float)
-        se = self.model.se().reindex(list(self.regressors)).to_numpy(float)
+        position = [list(self.model._coefnames).index(name) for name in self.regressors]
+        coef = np.asarray(self.model._beta_hat, dtype=float).ravel()[position]
+        se = np.asarray(self.model._se, dtype=float).ravel()[position]
         tstat = coef / se
         if self.distribution == "normal":
             pvalue = 2 * scipy.stats.norm.sf(np.abs(tstat))
@@ -385,10 +386,10 @@ def fit(frame: pd.DataFrame, dependent: str, regressors: Sequence[str],
         raise EstimationError(f"{label}: PPML needs a non-negative dependent variable; "
                               f"{dependent} has {int((data[dependent] < 0).sum())} negative "
                               "values")
-    # fixed-effect and cluster labels as strings: pyfixest factorises them
+    # fixed-effect and cluster labels as integer codes (pyfixest casts them to int32 anyway;
+    # factorising here is faster than its string handling and accepts any label type)
     for name in dict.fromkeys([*fixed_effects, *inference.clusters]):
-        if not pd.api.types.is_numeric_dtype(data[name]) or name in fixed_effects:
-            data[name] = data[name].astype(str)
+        data[name] = pd.factorize(data[name])[0].astype("int64")
     rows = len(data)
     formula = _formula(dependent, regressors, fixed_effects)
     arguments = dict(vcov=inference.pyfixest_vcov(), ssc=inference.pyfixest_ssc(),

@@ -193,6 +193,7 @@ class RegressionModel:
                          if not _available(self.frame, original)
                          and _available(self.frame, proxy)}
         self.sample_filter = spec.sample.rename(filter_proxies) if spec.sample else None
+        self._usable: tuple[pd.Series, list[str]] | None = None  # usable_rows, computed once
 
     # -- variables -------------------------------------------------------------------------
     def _resolve_one(self, name: str) -> str:
@@ -255,8 +256,11 @@ class RegressionModel:
         """Boolean mask of the rows the model can use, and notes counting what was dropped.
 
         Rows are dropped, in order, by the sample filter, then by missing or non-finite values
-        of any used column (counted per column).
+        of any used column (counted per column). Computed once per model: the data of a model
+        is not changed after it is built.
         """
+        if self._usable is not None:
+            return self._usable[0].copy(), list(self._usable[1])
         frame, spec = self.frame, self.spec
         mask = pd.Series(True, index=frame.index)
         notes = []
@@ -278,7 +282,8 @@ class RegressionModel:
             raise SpecificationError(
                 f"specification {spec.label}: PPML needs a non-negative dependent variable; "
                 f"{self.dependent} has negative values")
-        return mask, notes
+        self._usable = (mask, notes)
+        return mask.copy(), list(notes)
 
     # -- checks -----------------------------------------------------------------------------
     def _check_identification(self, data: pd.DataFrame) -> None:
@@ -327,8 +332,6 @@ class RegressionModel:
             notes.append(f"{self.dependent} winsorised at P{100 * spec.winsorise[0]:g}/"
                          f"P{100 * spec.winsorise[1]:g} ({clipped_low} low, {clipped_high} "
                          "high values clipped)")
-        for column in spec.fixed_effects:
-            data[column] = data[column].astype(str)
         self._check_identification(data)
         try:
             fitted = engine.fit(data, self.dependent, self.regressors, spec.fixed_effects,
