@@ -227,6 +227,7 @@ def test_download_is_archived_under_its_timestamp_with_a_manifest_entry(server, 
         "code": CODE, "vintage": "20250314T091500Z",
         "path": f"{CODE}/20250314T091500Z.tsv.gz",
         "url": f"{server.base_url}{DATA_PATH}?format=TSV&compressed=true",
+        "final_url": f"{server.base_url}{DATA_PATH}?format=TSV&compressed=true",
         "sha256": hashlib.sha256(V1).hexdigest(), "bytes": len(V1),
         "retrieved_at": "2025-03-14T09:15:00Z", "last_confirmed_at": "2025-03-14T09:15:00Z",
         "last_modified": "Thu, 13 Mar 2025 23:00:00 GMT", "etag": '"v1"',
@@ -421,7 +422,8 @@ def test_retry_after_header_is_honoured_and_retries_are_bounded(server, tmp_path
 
 @pytest.mark.parametrize("body, problem", [
     (V1[: len(V1) // 2], "truncated or corrupt gzip stream"),
-    (gzip_bytes(b"<html><body>Service page</body></html>\n"), "not a Eurostat TSV header"),
+    (gzip_bytes(b"<html><body>Service page</body></html>\n"), "an HTML web page, not data"),
+    (gzip_bytes(b"geo,unit\n1,2\n"), "not a Eurostat TSV header"),
     (b"freq,unit,geo\\TIME_PERIOD\t2021\n", "not gzip"),
 ])
 def test_invalid_payload_is_rejected_and_nothing_is_left(server, tmp_path, body, problem):
