@@ -63,7 +63,9 @@ V2 = gz_fixture("gdp_regions_v2.tsv")
 class Reply:
     """One scripted reply. ``cut_after`` sends only that many body bytes (advertising the
     full length) and closes the connection; ``honour_range`` answers a ``Range`` request with
-    ``206 Partial Content``."""
+    ``206 Partial Content``; ``content_length`` is the header sent (``"auto"``: the body's
+    length; ``None``: no header, the body ends when the connection closes; any other text is
+    sent as is)."""
 
     status: int = 200
     body: bytes = b""
@@ -71,6 +73,7 @@ class Reply:
     honour_range: bool = True
     cut_after: int | None = None
     drop: bool = False
+    content_length: str | None = "auto"
 
 
 class FixtureServer:
@@ -110,7 +113,10 @@ class FixtureServer:
                 self.send_response(status)
                 for name, value in headers.items():
                     self.send_header(name, value)
-                self.send_header("Content-Length", str(len(body)))
+                if reply.content_length == "auto":
+                    self.send_header("Content-Length", str(len(body)))
+                elif reply.content_length is not None:
+                    self.send_header("Content-Length", reply.content_length)
                 self.end_headers()
                 if reply.cut_after is not None:
                     self.wfile.write(body[: reply.cut_after])

@@ -260,7 +260,8 @@ def _entries_problem(collection_dir: Path, item: str,
         for field in ("retrieved_at", "last_confirmed_at"):
             if (field in entry or field == "retrieved_at") \
                     and not isinstance(entry.get(field), str):
-                return f"{where}: {field!r} {entry[field]!r} is not an ISO time string", None
+                return (f"{where}: {field!r} {entry.get(field)!r} is not an ISO time "
+                        "string"), None
         if entry.get("url") is not None and not isinstance(entry["url"], str):
             return f"{where}: 'url' {entry['url']!r} is not text", None
         target = collection_dir / relative

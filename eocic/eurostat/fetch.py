@@ -122,7 +122,7 @@ from eocic.eurostat.archive import (
 
 __all__ = [
     "DEFAULT_BASE_URL", "GISCO_BASE", "MAX_DOWNLOAD_BYTES", "MAX_INFLATED_BYTES",
-    "ArchivedFile", "DatasetCodeError", "FetchError", "OfflineError",
+    "ArchivedFile", "DatasetCodeError", "FetchError", "OfflineError", "checked_codes",
     "archived_datasets", "dataset_url", "fetch_datasets", "fetch_nuts_geometries",
     "newest_vintage", "nuts_geometry_name", "nuts_geometry_url",
 ]
@@ -395,7 +395,8 @@ def _open(url: str, headers: Mapping[str, str], settings: _Settings,
         detail = f": {fault}" if fault else ""
         if 300 <= exc.code < 400:
             raise FetchError(f"{settings.service} redirect from {url} not followed: HTTP "
-                             f"{exc.code} {exc.reason} (a redirect loop, more than "
+                             f"{exc.code} {' '.join(str(exc.reason).split())} (a "
+                             f"redirect loop, more than "
                              f"{MAX_REDIRECTS} redirects, a redirect to a scheme other than "
                              "http/https, or no Location); check --base-url") from None
         if exc.code == 404:
@@ -426,15 +427,16 @@ def _open(url: str, headers: Mapping[str, str], settings: _Settings,
 
 
 def _with_retries(action: Callable[[], object], url: str, settings: _Settings,
-                  on_give_up: str = ""):
-    """Run ``action`` with up to ``settings.retries`` retries of :class:`_Retryable`."""
+                  on_give_up: Callable[[], str] = str):
+    """Run ``action`` with up to ``settings.retries`` retries of :class:`_Retryable`;
+    ``on_give_up()`` is appended to the final message."""
     for attempt in range(settings.retries + 1):
         try:
             return action()
         except _Retryable as exc:
             if attempt == settings.retries:
                 raise FetchError(f"{settings.service} download of {url} failed after "
-                                 f"{attempt + 1} attempt(s): {exc}{on_give_up}") from None
+                                 f"{attempt + 1} attempt(s): {exc}{on_give_up()}") from None
             delay = exc.retry_after if exc.retry_after is not None \
                 else settings.backoff * 2 ** attempt
             settings.log(f"  {exc}; retry {attempt + 1}/{settings.retries} in {delay:g} s")
@@ -577,7 +579,11 @@ def _download(url: str, part: Path, settings: _Settings, not_found: str) -> _Tra
             _discard(part)
             raise
 
-    keep_note = (f"; the partial download {part} is kept and resumed by the next run")
+    def keep_note() -> str:
+        if not part.exists():
+            return ""
+        return f"; the partial download {part} is kept and resumed by the next run"
+
     return _with_retries(attempt, url, settings, on_give_up=keep_note)
 
 
@@ -888,8 +894,8 @@ def fetch_datasets(codes: Iterable[str], raw_dir: str | os.PathLike[str], *,
                          max_download_bytes=max_download_bytes,
                          max_inflated_bytes=max_inflated_bytes)
     codes = [codes] if isinstance(codes, str) else list(codes)
-    ordered = list(dict.fromkeys(_checked_codes(codes)))
-    key_filters = dict(zip(_checked_codes(list(keys or {})), (keys or {}).values()))
+    ordered = list(dict.fromkeys(checked_codes(codes)))
+    key_filters = dict(zip(checked_codes(list(keys or {})), (keys or {}).values()))
     if not ordered:
         raise DatasetCodeError("no dataset code given; name at least one (e.g. nama_10r_2gdp)")
     read_manifest(collection_dir)  # a damaged manifest stops the run before any download
@@ -930,8 +936,9 @@ def fetch_datasets(codes: Iterable[str], raw_dir: str | os.PathLike[str], *,
     return archived
 
 
-def _checked_codes(codes: list) -> list[str]:
-    """Normalised codes; every invalid one is named in a single :class:`DatasetCodeError`."""
+def checked_codes(codes: list) -> list[str]:
+    """Normalised codes (lower case, stripped); every invalid one is named in a single
+    :class:`DatasetCodeError`, raised before anything is requested."""
     normalised, invalid = [], []
     for code in codes:
         try:
