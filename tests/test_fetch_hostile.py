@@ -78,7 +78,7 @@ def gzip_stream(header: bytes, row: bytes, inflated_bytes: int) -> bytes:
 
 
 @pytest.fixture
-def other_server(monkeypatch):
+def other_server():
     """A second loopback server: another origin (same host, other port)."""
     second = FixtureServer()
     yield second
@@ -408,6 +408,10 @@ INFLATING = [
              f"/1.0/async/data/{ASYNC_KEY}": [Reply(body=gzip_stream(TSV_HEADER, ROW, 3 << 20))]},
          r"rejected the reply of .*/1\.0/async/data/.*inflates past 1,000,000 bytes",
          options={"max_inflated_bytes": 1_000_000, "poll_interval": 0.0}),
+    Case("ratio-bomb-accepted-when-the-ratio-is-raised",
+         lambda base, other: {DATA_PATH: [Reply(body=gzip_stream(TSV_HEADER, b"\0" * 4096,
+                                                                 80 << 20))]},
+         None, options={"max_inflation_ratio": 10_000}),
     Case("ordinary-data-under-default-caps", _routes(Reply(body=V2)), None),
 ]
 

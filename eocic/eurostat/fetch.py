@@ -61,7 +61,7 @@ Hostile or broken replies
       body is written to disk in 64 KiB chunks, never held in memory).
     * Inflation: the gzip check decompresses in 1 MiB chunks and counts; a reply inflating past
       ``max_inflated_bytes`` (default :data:`MAX_INFLATED_BYTES`, 2 GiB), or past
-      :data:`MAX_INFLATION_RATIO` times its compressed size once above
+      ``max_inflation_ratio`` (:data:`MAX_INFLATION_RATIO`, 100) times its compressed size above
       :data:`INFLATION_RATIO_FLOOR_BYTES` (a gzip "bomb": Eurostat TSV inflate 3-7 times), is
       refused without being decompressed further.
     * Redirects are followed (at most 10) only within the origin (scheme, host and port) of the
@@ -219,6 +219,7 @@ class _Settings:
     allow_other_hosts: bool = False
     max_download_bytes: int = MAX_DOWNLOAD_BYTES
     max_inflated_bytes: int = MAX_INFLATED_BYTES
+    max_inflation_ratio: float = MAX_INFLATION_RATIO
 
 
 # --------------------------------------------------------------------------------------------
@@ -672,15 +673,17 @@ def _html_page(body: bytes) -> str | None:
             "instead of gzip TSV; try again later, or check --base-url")
 
 
-def _inflation_limit(compressed: int, max_inflated_bytes: int) -> int:
+def _inflation_limit(compressed: int, max_inflated_bytes: int,
+                     max_inflation_ratio: float) -> int:
     """Inflated bytes allowed for a gzip file of ``compressed`` bytes (see the module
     docstring): the absolute cap, and the ratio cap above its floor."""
-    by_ratio = max(INFLATION_RATIO_FLOOR_BYTES, MAX_INFLATION_RATIO * compressed)
+    by_ratio = max(INFLATION_RATIO_FLOOR_BYTES, int(max_inflation_ratio * compressed))
     return min(max_inflated_bytes, by_ratio)
 
 
-def check_eurostat_tsv_gzip(part: Path, *,
-                            max_inflated_bytes: int = MAX_INFLATED_BYTES) -> _AsyncReply | None:
+def check_eurostat_tsv_gzip(part: Path, *, max_inflated_bytes: int = MAX_INFLATED_BYTES,
+                            max_inflation_ratio: float = MAX_INFLATION_RATIO
+                            ) -> _AsyncReply | None:
     """Check a Eurostat reply: ``None`` for a valid gzip TSV, the asynchronous request for an
     async envelope.
 
@@ -688,7 +691,7 @@ def check_eurostat_tsv_gzip(part: Path, *,
     and discarded, so a truncated or corrupt stream fails its CRC/length check while memory
     stays flat) whose first line contains ``\\TIME_PERIOD`` (API) or ``\\time`` (legacy bulk
     files), and which inflates to at most ``max_inflated_bytes`` and, above
-    :data:`INFLATION_RATIO_FLOOR_BYTES`, to at most :data:`MAX_INFLATION_RATIO` times its size.
+    :data:`INFLATION_RATIO_FLOOR_BYTES`, to at most ``max_inflation_ratio`` times its size.
 
     Raises
     ------
@@ -705,7 +708,7 @@ def check_eurostat_tsv_gzip(part: Path, *,
         envelope = head
     else:
         compressed = part.stat().st_size
-        limit = _inflation_limit(compressed, max_inflated_bytes)
+        limit = _inflation_limit(compressed, max_inflated_bytes, max_inflation_ratio)
         try:
             with gzip.open(part, "rb") as stream:
                 first_line = stream.readline(ENVELOPE_MAX_BYTES)
@@ -716,7 +719,7 @@ def check_eurostat_tsv_gzip(part: Path, *,
                         raise _InvalidPayload(
                             f"the gzip stream of {compressed:,} bytes inflates past "
                             f"{limit:,} bytes (the limit: at most {max_inflated_bytes:,} "
-                            f"bytes, and at most {MAX_INFLATION_RATIO} times the compressed "
+                            f"bytes, and at most {max_inflation_ratio:g} times the compressed "
                             f"size above {INFLATION_RATIO_FLOOR_BYTES:,}); not Eurostat data "
                             "as published (a compression bomb?); nothing was kept")
         except (EOFError, OSError, zlib.error) as exc:
@@ -824,7 +827,8 @@ def fetch_datasets(codes: Iterable[str], raw_dir: str | os.PathLike[str], *,
                    sleep: Sleep = time.sleep, poll_interval: float = 10.0,
                    max_polls: int = 60, allow_other_hosts: bool = False,
                    max_download_bytes: int = MAX_DOWNLOAD_BYTES,
-                   max_inflated_bytes: int = MAX_INFLATED_BYTES) -> list[ArchivedFile]:
+                   max_inflated_bytes: int = MAX_INFLATED_BYTES,
+                   max_inflation_ratio: float = MAX_INFLATION_RATIO) -> list[ArchivedFile]:
     """Download Eurostat datasets (gzip TSV) into the archive; never overwrite a vintage.
 
     Parameters
@@ -864,8 +868,11 @@ def fetch_datasets(codes: Iterable[str], raw_dir: str | os.PathLike[str], *,
     max_download_bytes : int
         Largest reply stored, in bytes as served (default :data:`MAX_DOWNLOAD_BYTES`, 1 GiB).
     max_inflated_bytes : int
-        Largest inflated size of a reply (default :data:`MAX_INFLATED_BYTES`, 2 GiB); a ratio
-        cap applies too (:data:`MAX_INFLATION_RATIO`).
+        Largest inflated size of a reply (default :data:`MAX_INFLATED_BYTES`, 2 GiB).
+    max_inflation_ratio : float
+        Largest inflated / compressed size once the inflated size passes
+        :data:`INFLATION_RATIO_FLOOR_BYTES` (default :data:`MAX_INFLATION_RATIO`, 100); raise
+        it only for a dataset known to compress that well.
 
     Returns
     -------
@@ -892,7 +899,8 @@ def fetch_datasets(codes: Iterable[str], raw_dir: str | os.PathLike[str], *,
                          log=log, service="Eurostat", base_url=base_url,
                          allow_other_hosts=allow_other_hosts,
                          max_download_bytes=max_download_bytes,
-                         max_inflated_bytes=max_inflated_bytes)
+                         max_inflated_bytes=max_inflated_bytes,
+                         max_inflation_ratio=max_inflation_ratio)
     codes = [codes] if isinstance(codes, str) else list(codes)
     ordered = list(dict.fromkeys(checked_codes(codes)))
     key_filters = dict(zip(checked_codes(list(keys or {})), (keys or {}).values()))
@@ -955,7 +963,8 @@ def checked_codes(codes: list) -> list[str]:
 
 def _dataset_check(settings: _Settings) -> Callable[[Path], _AsyncReply | None]:
     return lambda part: check_eurostat_tsv_gzip(
-        part, max_inflated_bytes=settings.max_inflated_bytes)
+        part, max_inflated_bytes=settings.max_inflated_bytes,
+        max_inflation_ratio=settings.max_inflation_ratio)
 
 
 def _fetch_one_dataset(code: str, url: str, part: Path, collection_dir: Path,
