@@ -815,6 +815,7 @@ class RegionExplorer:
                  "and peers")
         notes = [f"Region {self.region} outlined thick, peers thin."]
 
+        @figures.drawn_literally
         def draw() -> Figure:
             figure = Figure(figsize=(7.5, 7))
             axis = figure.subplots()
