@@ -269,6 +269,9 @@ def settings_from_environment(defaults: Mapping[str, object],
         if not is_valid_run_id(fixed.name):
             raise ExplorerError("EOCIC_PROCESSED_DIR must be a run folder, whose name is a run "
                                 f"id ({RUN_ID_RULE}), not {_shown(fixed.name)}")
+        if not fixed.is_dir():   # not find_run's message: it would list the folder above
+            raise ExplorerError(f"EOCIC_PROCESSED_DIR names no run folder ({fixed.name!r} is "
+                                "not a folder); set it to data/processed/<run_id> of a run")
         settings["processed_dir"] = str(find_run(fixed.parent, fixed.name))
     else:
         processed_root = Path(str(defaults.get("processed_dir", "data/processed/x"))).parent
