@@ -495,3 +495,46 @@ def test_batch_report_shows_hostile_region_and_peers_as_text(root):
     shown = visible_text("".join(pages))
     assert f"Region {region} is not in run demo-2020" in shown
     assert '"><SCRIPT>ALERT(1)</SCRIPT>' in shown                  # peers are upper-cased codes
+
+
+# --------------------------------------------------------------------------- in the browser
+
+from test_explorer_browser import CHROMIUM_FLAGS, PAGE_TIMEOUT, served_explorer  # noqa: E402,F401
+
+
+@pytest.mark.e2e
+def test_voila_page_for_a_traversal_url_is_a_readable_message(served_explorer, tmp_path):
+    """voila serving notebook 05, opened at ``?run_id=../../../../etc&region=<img ...>`` in
+    chromium: the page shows the explorer's own message (not voila's error page), no element
+    of the value exists and no script ran (no dialog)."""
+    from playwright.sync_api import sync_playwright
+
+    url, chromium, log = served_explorer
+    query = urllib.parse.urlencode({"run_id": "../../../../etc",
+                                    "region": HOSTILE["img-onerror"]})
+    dialogs: list[str] = []
+    with sync_playwright() as driver:
+        context = driver.chromium.launch_persistent_context(
+            str(tmp_path / "chromium-profile"), executable_path=chromium, headless=True,
+            args=CHROMIUM_FLAGS, viewport={"width": 1280, "height": 900})
+        try:
+            page = context.pages[0] if context.pages else context.new_page()
+            page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+            page.goto(f"{url}?{query}", timeout=PAGE_TIMEOUT, wait_until="domcontentloaded")
+            panel = page.locator(".eocic-error")
+            try:
+                panel.wait_for(timeout=PAGE_TIMEOUT)
+            except Exception:
+                page.screenshot(path=str(tmp_path / "error_page.png"), full_page=True)
+                raise AssertionError(f"no error panel; screenshot {tmp_path / 'error_page.png'}; "
+                                     f"voila log:\n{log.read_text()[-3000:]}") from None
+            text = panel.inner_text()
+            assert "The region explorer cannot show this run" in text
+            assert "run id '../../../../etc' is not a run id" in text
+            body = page.locator("body").inner_text()
+            assert "Traceback" not in body and "passwd" not in body
+            assert page.locator("img[src='x']").count() == 0
+            assert page.locator(".eocic-explorer").count() == 0
+        finally:
+            context.close()
+    assert dialogs == []
