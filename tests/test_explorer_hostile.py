@@ -25,7 +25,6 @@ import urllib.parse
 from html.parser import HTMLParser
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from eocic.config import is_valid_run_id
@@ -34,6 +33,7 @@ from eocic.explorer.controller import ExplorerError, RegionExplorer
 from eocic.presentation import escape_html
 from eocic.run_integrity import RunIntegrityError, record_tables
 from test_explorer import NAMES, mapping_rows, regression_rows, write_run
+from test_explorer_browser import CHROMIUM_FLAGS, PAGE_TIMEOUT, served_explorer  # noqa: F401
 
 REPO = Path(__file__).resolve().parents[1]
 VOILA = {"SERVER_SOFTWARE": "voila/0.5", "EOCIC_RUN_ID": ""}
@@ -498,9 +498,6 @@ def test_batch_report_shows_hostile_region_and_peers_as_text(root):
 
 
 # --------------------------------------------------------------------------- in the browser
-
-from test_explorer_browser import CHROMIUM_FLAGS, PAGE_TIMEOUT, served_explorer  # noqa: E402,F401
-
 
 @pytest.mark.e2e
 def test_voila_page_for_a_traversal_url_is_a_readable_message(served_explorer, tmp_path):

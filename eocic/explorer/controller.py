@@ -19,6 +19,13 @@ run instead of a traceback):
 Every table is read with :func:`eocic.tables.read_table`, so it is checked against its schema
 (:mod:`eocic.tables`, ``docs/data_dictionary.md``).
 
+What is served (issue 15): a run id from the URL or the environment must be a run id
+(:func:`eocic.config.is_valid_run_id`) naming a folder directly under ``data/processed`` once
+symlinks are followed (:func:`find_run`); messages list only that folder's runs and print no
+machine path. A served explorer refuses a run whose tables do not all belong to the run that
+published them (:func:`eocic.run_integrity.verify_tables`, ``tables.json``). Notebook 05 shows
+these errors in the page (:func:`eocic.explorer.app.error_html`).
+
 Strengths and weaknesses follow the scoreboard's rule (methodology 2.3 step 6): the relative
 score ``100 * score_region / mean(score_peers)`` is a strength if >= 110 and a weakness if
 <= 90. Users choose at most :data:`MAX_PEERS` peers (as the EOCIC scoreboard tool does).
