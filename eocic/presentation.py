@@ -67,6 +67,15 @@ import pandas as pd
 
 from eocic.atomic import atomic_path
 
+def escape_html(text: object) -> str:
+    """``text`` (any value, shown as ``str(text)``) safe to put into HTML, Markdown rendered as
+    HTML, or an HTML attribute value: ``& < > " '`` become entities, so no value a user passed
+    (a region, a peer list, a run id, a message quoting them) becomes an element, an attribute
+    or a closed quote. Backticks and ``javascript:`` stay text: inside HTML text they cannot
+    open anything."""
+    return html.escape(str(text), quote=True)
+
+
 #: What a missing value looks like in a report.
 MISSING = "–"
 
