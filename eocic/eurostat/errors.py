@@ -7,8 +7,10 @@ was expected, so the user can open the file at that line and fix or re-download 
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import os
+from collections.abc import Iterator
 import zlib
 
 from eocic.errors import EocicError
@@ -62,18 +64,25 @@ def read_payload(path: str | os.PathLike[str], limit: InflationLimit | None = No
         If the file holds or inflates to more bytes than ``limit`` allows.
     """
     chunks = []
+    with gzip_errors_named(path), open_maybe_gzipped(path, limit) as handle:
+        first = handle.read(READ_CHUNK_BYTES)
+        check_text_encoding(first, path)
+        chunks.append(first[len(UTF8_BOM):] if first.startswith(UTF8_BOM) else first)
+        while chunk := handle.read(READ_CHUNK_BYTES):
+            chunks.append(chunk)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+@contextlib.contextmanager
+def gzip_errors_named(path: str | os.PathLike[str]) -> Iterator[None]:
+    """Turn the errors of a truncated or corrupt gzip stream read in the block into an
+    :class:`EurostatFormatError` naming ``path`` and the fix (download the file again)."""
     try:
-        with open_maybe_gzipped(path, limit) as handle:
-            first = handle.read(READ_CHUNK_BYTES)
-            check_text_encoding(first, path)
-            chunks.append(first[len(UTF8_BOM):] if first.startswith(UTF8_BOM) else first)
-            while chunk := handle.read(READ_CHUNK_BYTES):
-                chunks.append(chunk)
+        yield
     except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
         raise EurostatFormatError(
             path, None, f"truncated or corrupt gzip stream ({exc})",
             "a complete gzip file (download it again)") from exc
-    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 #: Byte-order marks of the encodings a text file may be saved in, other than UTF-8 (longest
