@@ -461,3 +461,17 @@ def test_clear_errors_for_encodings_and_empty_tables(case: str, tmp_path: Path):
 def test_utf8_scenario_with_byte_order_mark_still_reads(tmp_path: Path):
     scenario = _scenario(tmp_path, "\ufeff" + SCENARIO, "utf-8")
     assert scenario.title == "Cho\u00e7 \u00e9nerg\u00e9tique"
+
+
+def test_index_lists_validation_notes_escaped(tmp_path: Path):
+    """The index page (eocic.report) lists the notes; a hostile file or region name in a note
+    stays text."""
+    from eocic import report
+
+    assert report.validation_notes_html(tmp_path) == ""  # no validation.json: nothing shown
+    note = sources.validation_note("demo_r_d2jan", tmp_path / "<img src=x onerror=alert(1)>.tsv",
+                                   "region <b>AT12</b>: employment exceeds population")
+    (tmp_path / sources.VALIDATION_FILE).write_text(json.dumps([note]))
+    page = report.validation_notes_html(tmp_path)
+    assert "region &lt;b&gt;AT12&lt;/b&gt;: employment exceeds population" in page
+    assert "<b>" not in page and "<img" not in page
