@@ -55,7 +55,7 @@ def gzip_bomb(path: Path, inflated_bytes: int, *, block: bytes,
 
 @pytest.fixture(scope="module")
 def bomb_400mb(tmp_path_factory) -> Path:
-    """A 0.4 MB ``sbs_r_nuts06_r2.tsv.gz`` that inflates to 400 MB: one series row repeated."""
+    """A 1 MB ``sbs_r_nuts06_r2.tsv.gz`` that inflates to 400 MB: one series row repeated."""
     folder = tmp_path_factory.mktemp("bomb")
     return gzip_bomb(folder / "sbs_r_nuts06_r2.tsv.gz", 400 * MB, block=SBS_ROW.encode())
 
@@ -176,7 +176,7 @@ def test_bounded_reading(case: str, bomb_400mb: Path, tmp_path: Path):
         tracemalloc.stop()
     for fragment in fragments:
         assert fragment in str(caught.value)
-    # reading stops at the limit (100 x 0.4 MB stored, or the 64 MiB floor): the Python
+    # reading stops at the limit (100 x 1 MB stored, or the 64 MiB floor): the Python
     # memory of reading stays far below the 400 MB the bomb inflates to (before: >= 400 MB)
     assert peak < 150 * MB, f"{case}: peak {peak / MB:.0f} MB"
 
