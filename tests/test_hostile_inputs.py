@@ -338,6 +338,7 @@ VALIDATION_NOTES = {
 }
 
 
+@pytest.mark.filterwarnings("ignore:no series matched the registry's filters")
 @pytest.mark.parametrize("case", list(VALIDATION_NOTES))
 def test_validation_notes_are_recorded(case: str, tmp_path: Path):
     action, code, fragments = VALIDATION_NOTES[case]
