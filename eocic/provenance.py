@@ -24,10 +24,11 @@ from eocic.errors import EocicError
 
 GZIP_MAGIC = b"\x1f\x8b"
 
-#: Largest number of bytes one input file may hold once decompressed (1 GiB). Parsing costs a
-#: few times the inflated size in memory (the TSV reader peaks at about 25 bytes per inflated
-#: byte on the real SBS file, ~250 MB for its 11 MB), so this keeps a study within a few GB.
-#: Eurostat's regional SBS inflates to 11 MB. Raise it with :data:`MAX_INFLATED_BYTES_ENV`.
+#: Largest number of bytes one input file may hold once decompressed (1 GiB). Parsing costs
+#: about 20 times the inflated size in memory (the TSV reader: ~230 MB above the interpreter
+#: for the 11 MB the real regional SBS inflates to), so a 1 GiB file is about what a 24-32 GB
+#: machine can still parse. Raise it with :data:`MAX_INFLATED_BYTES_ENV`. (``eocic fetch``
+#: accepts downloads up to 2 GiB inflated: such a vintage is archived but needs the variable.)
 MAX_INFLATED_BYTES = 1 << 30
 
 #: Largest ratio of inflated to stored (compressed) size of a gzip input. Real Eurostat files

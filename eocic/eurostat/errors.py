@@ -10,13 +10,13 @@ from __future__ import annotations
 import contextlib
 import gzip
 import os
-from collections.abc import Iterator
 import zlib
+from collections.abc import Iterator
 
 from eocic.errors import EocicError
+from eocic.provenance import GZIP_MAGIC  # noqa: F401  (still importable from here)
 from eocic.provenance import READ_CHUNK_BYTES, InflationLimit, open_maybe_gzipped
 
-GZIP_MAGIC = b"\x1f\x8b"
 UTF8_BOM = b"\xef\xbb\xbf"
 
 
