@@ -241,12 +241,39 @@ def load_scenario(scenario: str | Path) -> Scenario:
         if not path.exists():
             raise ScenarioError(f"scenario {text_name!r} is neither a shipped scenario "
                                 f"{SHIPPED} nor an existing file")
-    text = path.read_text(encoding="utf-8")
+    text = _scenario_text(path)
     if path.suffix.lower() == ".csv":
         return _csv_scenario(text, str(path), path.stem)
     if path.suffix.lower() in (".yaml", ".yml"):
         return _yaml_scenario(text, str(path), path.stem)
     raise ScenarioError(f"{path}: unknown file type {path.suffix!r}; use .yaml, .yml or .csv")
+
+
+def _scenario_text(path: Path) -> str:
+    """The text of a scenario file, which must be UTF-8 (a UTF-8 byte-order mark is allowed).
+
+    Raises
+    ------
+    ScenarioError
+        Naming the file, the encoding found (UTF-16 byte-order mark or NUL bytes) or the byte
+        offset and line of the first byte that is not UTF-8 (a file saved as Latin-1 or
+        Windows-1252), and how to convert it.
+    """
+    raw = path.read_bytes()
+    convert = ("re-save it as UTF-8 (in an editor: 'Save with encoding UTF-8'; shell: "
+               "iconv -f {encoding} -t UTF-8 FILE > FILE.utf8)")
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in raw[:4096]:
+        raise ScenarioError(f"{path}: the file is UTF-16 text (or binary), not UTF-8; "
+                            + convert.format(encoding="UTF-16"))
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        found = raw[error.start:error.start + 2].hex(" ").upper()
+        raise ScenarioError(
+            f"{path}, line {line}: byte {found} at byte offset {error.start} is not UTF-8 (the "
+            "file is probably Latin-1/Windows-1252); " + convert.format(encoding="LATIN1")
+        ) from error
 
 
 def shipped_scenarios() -> list[Scenario]:
