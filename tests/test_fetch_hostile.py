@@ -396,7 +396,7 @@ INFLATING = [
     Case("ratio-bomb-under-default-caps",
          lambda base, other: {DATA_PATH: [Reply(body=gzip_stream(TSV_HEADER, b"\0" * 4096,
                                                                  80 << 20))]},
-         r"inflates past 67,108,864 bytes \(the limit: at most 2,147,483,648 bytes, and at most "
+         r"inflates past 67,108,864 bytes \(the limit: at most 1,073,741,824 bytes, and at most "
          r"100 times the compressed size above 67,108,864\)"),
     Case("bomb-without-a-newline",
          lambda base, other: {DATA_PATH: [Reply(body=gzip_stream(b"", b"A" * 4096, 3 << 20))]},

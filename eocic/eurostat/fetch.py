@@ -60,7 +60,7 @@ Hostile or broken replies
       ``Content-Length`` says so, otherwise as soon as the streamed bytes pass the limit (the
       body is written to disk in 64 KiB chunks, never held in memory).
     * Inflation: the gzip check decompresses in 1 MiB chunks and counts; a reply inflating past
-      ``max_inflated_bytes`` (default :data:`MAX_INFLATED_BYTES`, 2 GiB), or past
+      ``max_inflated_bytes`` (default :data:`MAX_INFLATED_BYTES`, 1 GiB, as for readers), or past
       ``max_inflation_ratio`` (:data:`MAX_INFLATION_RATIO`, 100) times its compressed size above
       :data:`INFLATION_RATIO_FLOOR_BYTES` (a gzip "bomb": Eurostat TSV inflate 3-7 times), is
       refused without being decompressed further.
@@ -100,7 +100,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from eocic import __version__
+from eocic import __version__, provenance
 from eocic.atomic import write_json_atomic
 from eocic.errors import EocicError
 from eocic.eurostat.archive import (
@@ -144,14 +144,13 @@ ENVELOPE_MAX_BYTES = 1 << 20
 #: dataset the study reads (``sbs_r_nuts06_r2``, 3.1 MB gzip in the 2017 extract; current
 #: downloads are larger). Past it the download stops and nothing is kept.
 MAX_DOWNLOAD_BYTES = 1 << 30
-#: Largest inflated size of a gzip TSV reply accepted by the check: 2 GiB.
-MAX_INFLATED_BYTES = 2 << 30
-#: Largest inflation ratio (inflated / compressed bytes) accepted once the inflated size passes
-#: :data:`INFLATION_RATIO_FLOOR_BYTES`. Eurostat TSV inflate 3-7 times (the extracts in the
-#: shared data); one TSV row repeated inflates 515 times, zeros 1029 times (measured).
-MAX_INFLATION_RATIO = 100
-#: Inflated size below which no ratio is enforced (small files may compress very well).
-INFLATION_RATIO_FLOOR_BYTES = 64 << 20
+#: Inflation caps of the gzip check: the same limits every reader applies
+#: (:class:`eocic.provenance.InflationLimit`), so that every vintage fetch archives can be read.
+#: Eurostat TSV inflate 3-7 times (the extracts in the shared data); one TSV row repeated
+#: inflates 515 times, zeros 1029 times (measured).
+MAX_INFLATED_BYTES = provenance.MAX_INFLATED_BYTES
+MAX_INFLATION_RATIO = provenance.MAX_INFLATION_RATIO
+INFLATION_RATIO_FLOOR_BYTES = provenance.RATIO_EXEMPT_BYTES
 #: Largest GeoJSON reply parsed (it is parsed whole, so memory is several times this): 256 MiB;
 #: the 1:3 million NUTS 2 file of the shared data is 2.4 MB.
 MAX_GEOJSON_BYTES = 256 << 20
@@ -676,8 +675,8 @@ def _inflation_limit(compressed: int, max_inflated_bytes: int,
                      max_inflation_ratio: float) -> int:
     """Inflated bytes allowed for a gzip file of ``compressed`` bytes (see the module
     docstring): the absolute cap, and the ratio cap above its floor."""
-    by_ratio = max(INFLATION_RATIO_FLOOR_BYTES, int(max_inflation_ratio * compressed))
-    return min(max_inflated_bytes, by_ratio)
+    limit = provenance.InflationLimit(max_bytes=max_inflated_bytes, max_ratio=max_inflation_ratio)
+    return limit.bytes_allowed(compressed, gzipped=True)
 
 
 def check_eurostat_tsv_gzip(part: Path, *, max_inflated_bytes: int = MAX_INFLATED_BYTES,
@@ -867,7 +866,7 @@ def fetch_datasets(codes: Iterable[str], raw_dir: str | os.PathLike[str], *,
     max_download_bytes : int
         Largest reply stored, in bytes as served (default :data:`MAX_DOWNLOAD_BYTES`, 1 GiB).
     max_inflated_bytes : int
-        Largest inflated size of a reply (default :data:`MAX_INFLATED_BYTES`, 2 GiB).
+        Largest inflated size of a reply (default :data:`MAX_INFLATED_BYTES`, 1 GiB, as for readers).
     max_inflation_ratio : float
         Largest inflated / compressed size once the inflated size passes
         :data:`INFLATION_RATIO_FLOOR_BYTES` (default :data:`MAX_INFLATION_RATIO`, 100); raise
