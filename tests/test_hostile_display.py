@@ -440,7 +440,8 @@ TICKED = "X`<img src=x onerror=alert(1)>`"
 
 
 def _pages(report_dir: Path) -> dict[str, str]:
-    return {page.name: page.read_text(encoding="utf-8") for page in sorted(report_dir.glob("*.html"))}
+    return {page.name: page.read_text(encoding="utf-8")
+            for page in sorted(report_dir.glob("*.html"))}
 
 
 def _no_live_payload(pages: dict[str, str]) -> None:
@@ -475,7 +476,8 @@ def test_a_study_with_hostile_values_shows_them_escaped_on_every_page(tmp_path_f
     os.chdir(root)
     try:
         run = run_study(config, log=lambda line: None, extra_parameters={
-            "country": TICKED, "map_category": "[x](javascript:alert(1)) `<img src=x onerror=alert(1)>`",
+            "country": TICKED,
+            "map_category": "[x](javascript:alert(1)) `<img src=x onerror=alert(1)>`",
             "scenario": str(scenario), "extra_specs": str(specs), "draws": 100})
         assert run.ok
         pages = _pages(report_dir)
@@ -485,7 +487,8 @@ def test_a_study_with_hostile_values_shows_them_escaped_on_every_page(tmp_path_f
         assert shown_as_typed(pages["01_data_pipeline.html"], f"Source {SOURCE_FOLDER}: ")
         assert shown_as_typed(pages["01_data_pipeline.html"],
                               f"{SOURCE_SUBFOLDER}/sbs_r_nuts06_r2.tsv.gz")
-        assert shown_as_typed(pages["02_cluster_mapping.html"], f"Country {TICKED} is not in the data")
+        assert shown_as_typed(pages["02_cluster_mapping.html"],
+                              f"Country {TICKED} is not in the data")
         assert shown_as_typed(pages["02_cluster_mapping.html"],
                               "Category [x](javascript:alert(1)) `<img src=x onerror=alert(1)>` "
                               "is not in scheme cluster")
