@@ -165,14 +165,18 @@ def load_geometries(raw_root: str | os.PathLike[str] | None,
     (geometries, note)
         ``(DataFrame of read_geometries, "")``, or ``(None, sentence)`` where the sentence
         says there is no map, why, and how to get one (``eocic fetch --geometries``), for the
-        notebook to show instead of failing.
+        notebook to show instead of failing. The sentence is Markdown: the folders (the
+        user's source folder among them) and the error are escaped
+        (:func:`eocic.presentation.markdown_code`), and shown relative to the project.
     """
+    from eocic.presentation import display_path, escape_markdown, markdown_code
+
     if shared is None:
         from eocic.scoreboard.external import shared_data_dir
         shared = shared_data_dir()
     path = find_geometries(raw_root, source_dir) or find_geometries(None, shared)
     if path is None:
-        places = [str(Path(folder) / part) for folder, part in
+        places = [markdown_code(display_path(Path(folder) / part)) for folder, part in
                   ((raw_root, GISCO_FOLDER), (source_dir, "nuts"), (shared, "nuts"))
                   if folder is not None]
         return None, ("No map: no NUTS-2 geometry file in " + ", ".join(places)
@@ -181,7 +185,7 @@ def load_geometries(raw_root: str | os.PathLike[str] | None,
     try:
         return read_geometries(path), ""
     except GeometryError as error:
-        return None, f"No map: {error}."
+        return None, f"No map: {escape_markdown(error)}."
 
 
 def _open_geojson(path: Path) -> dict:

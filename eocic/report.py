@@ -327,6 +327,9 @@ def write_index(run: "StudyRun", run_info: dict) -> Path:
     parameters = {name: display_path(value, config.root)
                   if isinstance(value, str) and Path(value).is_absolute() else value
                   for name, value in run_info["parameters"].items()}
+    # a folder source is shown like the parameters: relative to the project, no machine path
+    source = (display_path(config.source, config.root) if Path(config.source).is_absolute()
+              else config.source)
     overall = "complete" if run.ok else (
         "FAILED" if any(r.status == "failed" for r in run.results) else "in progress"
     )
@@ -350,7 +353,7 @@ code {{ font-size: .85rem; }}
 </style></head><body>
 <h1>eocic study: {html.escape(config.run_id)}</h1>{banner}
 <p class="sub">Run {overall}; started {html.escape(run.started_at)};
-{run.seconds:.1f} s{'' if run.ok else ' so far'}. Source <b>{html.escape(config.source)}</b>, reference year
+{run.seconds:.1f} s{'' if run.ok else ' so far'}. Source <b>{html.escape(source)}</b>, reference year
 <b>{config.year}</b>.</p>
 <h2>Key findings</h2>{findings_html}
 <h2>Stages</h2>

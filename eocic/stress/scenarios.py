@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import html
 import io
 import re
 from importlib import resources
@@ -85,12 +84,16 @@ class Scenario:
     def describe(self) -> str:
         """Markdown for a report: name, title, unit, horizon, description and sources.
 
-        The fields come from a user's file, so they are HTML-escaped (Markdown renderers pass
-        raw HTML through): a report never renders text of a scenario file as live HTML."""
-        def text(value: str) -> str:
-            return html.escape(" ".join(str(value).split()))
+        The fields come from a user's file, so each is escaped as literal Markdown text
+        (:func:`eocic.presentation.escape_markdown`: Markdown renderers pass raw HTML through,
+        and a backtick, ``[x](javascript:...)`` or ``$`` would otherwise act): a report never
+        renders text of a scenario file as live HTML or Markdown syntax."""
+        from eocic.presentation import escape_markdown, markdown_code
 
-        lines = [f"**Scenario `{text(self.name)}`**: {text(self.title)} (shock to "
+        def text(value: str) -> str:
+            return escape_markdown(" ".join(str(value).split()))
+
+        lines = [f"**Scenario {markdown_code(self.name)}**: {text(self.title)} (shock to "
                  f"{text(self.unit)}; horizon: {text(self.horizon) or 'not stated'}).", "",
                  text(self.description)]
         if self.sources:
