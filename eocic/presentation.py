@@ -80,14 +80,6 @@ import pandas as pd
 
 from eocic.atomic import atomic_path
 
-def escape_html(text: object) -> str:
-    """``text`` (any value, shown as ``str(text)``) safe to put into HTML, Markdown rendered as
-    HTML, or an HTML attribute value: ``& < > " '`` become entities, so no value a user passed
-    (a region, a peer list, a run id, a message quoting them) becomes an element, an attribute
-    or a closed quote. Backticks and ``javascript:`` stay text: inside HTML text they cannot
-    open anything."""
-    return html.escape(str(text), quote=True)
-
 
 #: What a missing value looks like in a report.
 MISSING = "–"
@@ -421,9 +413,11 @@ def notes_view(notes: Iterable[str], title: str) -> NotesView:
 
 # --------------------------------------------------------------------------- text from users
 
-def escape_html(text) -> str:
-    """``text`` (any value, via ``str``) as HTML text or an attribute value: ``&``, ``<``,
-    ``>``, ``"`` and ``'`` become entities, so the value is shown, never run as markup."""
+def escape_html(text: object) -> str:
+    """``text`` (any value, shown as ``str(text)``) safe to put into HTML text or an HTML
+    attribute value: ``& < > " '`` become entities, so no value a user passed (a region, a peer
+    list, a run id, a message quoting them) becomes an element, an attribute or a closed quote.
+    In Markdown use :func:`escape_markdown` (a backtick or a link would still act there)."""
     return html.escape(str(text), quote=True)
 
 
