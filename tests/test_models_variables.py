@@ -239,6 +239,7 @@ def test_neighbour_cluster_lq_by_hand(two_regions, totals):
     assert frame.loc[("XX12", "A02"), "ln_lq_neighbours_t0"] == pytest.approx(
         np.log((40 / 100) / share))
     assert np.isnan(frame.loc[("XX13", "A01"), "ln_lq_neighbours_t0"])   # no neighbour
+    assert np.isnan(frame.loc[("XX13", "B03"), "ln_lq_neighbours_t0"])   # the whole region
     assert frame.loc[("XX11", "B03"), "ln_lq_neighbours_t0"] == 0.0      # outside clusters
     assert frame.loc[("XX13", "A01"), "neighbour_regions"] == 0
     assert frame.loc[("XX11", "A01"), "neighbour_regions"] == 1

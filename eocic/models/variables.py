@@ -42,7 +42,8 @@ Three units of analysis (the ``unit`` of a specification):
       same cluster in adjacent regions); neighbours = queen contiguity of the GISCO NUTS-2
       polygons (:func:`eocic.nuts.neighbours`, a cached list). NaN for a region without a
       neighbour in the data (islands, outermost regions: left out of the models that use the
-      term), 0 for a division outside every cluster. ``neighbour_regions`` = number of
+      term, in every cell, so that the region leaves those models whole), 0 for a division
+      outside every cluster elsewhere. ``neighbour_regions`` = number of
       neighbours in the data; ``neighbour_members_missing`` = (neighbour, division of ``c``)
       cells without any value at t0. Built when :func:`build_samples` gets a neighbour list
       (the default).
@@ -589,6 +590,8 @@ def region_division_sample(sbs: pd.DataFrame, totals: pd.DataFrame, grouping: pd
         frame["ln_lq_neighbours_t0"] = np.where(
             in_cluster, np.log(np.maximum(values, lq_floor)), 0.0)
         frame.loc[in_cluster & np.isnan(values), "ln_lq_neighbours_t0"] = np.nan
+        # a region without a neighbour in the data has no neighbour term in any cell
+        frame.loc[frame["neighbour_regions"].to_numpy() == 0, "ln_lq_neighbours_t0"] = np.nan
         frame.loc[~(region_total > 0), "ln_lq_neighbours_t0"] = np.nan
         frame["neighbour_members_missing"] = np.where(
             in_cluster, neighbour_holes[region_index.clip(0), own_index.clip(0)], 0).astype(int)
