@@ -528,6 +528,12 @@ def test_caveats_name_proxies_few_se_clusters_and_skipped_models(small, tmp_path
     said = narrative.inference(types.SimpleNamespace(**{**vars(run), "estimated": [
         estimate_table(emphasis["x_y_z"], small)]}))
     assert f"Table(s) {escape_markdown('x_y_z')} set" in said and "Table(s) x_y_z set" not in said
+    lone = small.iloc[[0]].assign(region="R9")
+    with_singleton = estimate_table(parse_registry(_table_yaml(fixed="[region, sector]"))["T"],
+                                    pd.concat([small, lone], ignore_index=True))
+    said = narrative.inference(types.SimpleNamespace(**{**vars(run),
+                                                        "estimated": [with_singleton]}))
+    assert "Singletons dropped: table T: 1 in each column." in said
     summary = narrative.summary(run)
     assert "**Caveats.**" in summary and "8 clusters" in summary
     assert narrative.overview(run).startswith("Growth window **2009-2014** (5 years); tables "

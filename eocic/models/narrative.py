@@ -180,9 +180,10 @@ def inference(run) -> str:
         if any(tuple(getattr(r.spec.inference, f) for f in fields)
                != tuple(getattr(default, f) for f in fields) for r in estimated):
             deviating.append(table.table.name)
-        singletons = sum(r.singletons for r in estimated)
-        if singletons:
-            dropped[table.table.name] = singletons
+        counts = sorted({r.singletons for r in estimated})
+        if counts and counts[-1]:
+            dropped[table.table.name] = (f"{counts[0]:,} in each column" if len(counts) == 1
+                                         else f"{counts[0]:,}-{counts[-1]:,} per column")
     text = ("**Inference.** Estimated with pyfixest (fixed effects absorbed). By default the "
             "settings follow fixest: standard errors clustered as each table says, times "
             "(N-1)/(N-K) x G/(G-1) with fixed effects nested in the clusters not counted in K; "
@@ -197,7 +198,7 @@ def inference(run) -> str:
         text += "Every table here uses these defaults. "
     if dropped:
         text += "Singletons dropped: " + "; ".join(
-            f"table {escape_markdown(name)}: {count:,}" for name, count in dropped.items()) + ". "
+            f"table {escape_markdown(name)}: {count}" for name, count in dropped.items()) + ". "
     text += ("The settings of every column are printed under its table; the registry keys "
              "`small_sample`, `singletons` and `distribution` change them.")
     return text
