@@ -49,8 +49,9 @@ each control region is its own cluster). Reasons: the data and the peers are NUT
 so treated and control units have comparable size (a summed Wallonia or Saxony would be an
 outlier in levels and in noise); the parts of one pilot share the programme and its shocks,
 so their errors are correlated and must be one cluster. With ten treated clusters the
-cluster-robust standard errors can be too small (MacKinnon & Webb 2017); read the intervals
-as indicative.
+cluster-robust standard errors can be too small (MacKinnon & Webb 2017), so every estimate
+also carries the wild cluster bootstrap and randomisation inference
+(:mod:`eocic.pilots.inference`).
 """
 
 from __future__ import annotations
