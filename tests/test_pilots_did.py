@@ -253,7 +253,8 @@ def test_did_reports_three_inferences_and_a_footer():
                       (result.ci_low_ri, result.ci_high_ri)]:
         assert low < result.coef < high
     footer = did.inference_footer([result])
-    for needed in (f"N = {result.n_obs:,} region-years", f"{result.n_clusters} clusters used "
+    for needed in (f"N = {result.n_obs:,} region-years", "region and year fixed effects absorbed "
+                   "(and a linear trend per region", f"{result.n_clusters} clusters used "
                    "(10 pilots", "CRV1", "G/(G-1)", "restricted (WCR11", "webb weights",
                    "999 draws", "499 random reassignments", "seed 7"):
         assert needed in footer

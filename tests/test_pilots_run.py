@@ -76,6 +76,8 @@ def test_controls_never_include_the_other_pilots_and_the_tables_carry_three_infe
     assert footer.startswith("N = ") and "clusters used (10 pilots" in footer
     assert "199 draws" in footer and "199 random reassignments" in footer
     assert "randomisation" not in run.footer("event_study")
+    assert "region and year fixed effects absorbed (and a linear trend" in footer
+    assert "linear trend" not in run.footer("event_study")
 
 
 @pytest.mark.parametrize("value", [0, -3, 2.0, True, "5"])

@@ -627,7 +627,8 @@ def did_table(results: list[DidResult]) -> pd.DataFrame:
 
 def inference_footer(results: list[DidResult] | list[EventStudyResult]) -> str:
     """The footer under a DiD table or an event-study figure (``results``: its rows, or the
-    one event study): N, the clusters used (pilots among them), the SE type and correction
+    one event study): N, the fixed effects, the clusters used (pilots among them), the SE type
+    and correction
     (the engine's words), the bootstrap type, weights and draws, the permutation draws and the
     seed. Counts that differ between rows (region trends drop regions with < 3 years) are
     listed in row order."""
@@ -643,6 +644,9 @@ def inference_footer(results: list[DidResult] | list[EventStudyResult]) -> str:
     first = results[0]
     parts = [f"N = {listed('n_obs')} region-years, {listed('n_regions')} regions "
              f"({listed('n_treated')} treated)",
+             "region and year fixed effects absorbed" + (
+                 " (and a linear trend per region in the rows with region trends)"
+                 if any("region trends" in getattr(r, "effect", "") for r in results) else ""),
              f"{listed('n_clusters')} clusters used ({listed('n_treated_clusters')} pilots; "
              "each control region is its own cluster)",
              *dict.fromkeys(r.covariance for r in results),
