@@ -9,9 +9,11 @@ Commands
     List each stage's parameters (defaults and comments from the notebooks).
 ``eocic demo --out DIR [--seed N]``
     Write the demo economy's raw Eurostat files to DIR.
-``eocic fetch [--datasets CODE ...] [--geometries]``
+``eocic fetch [--datasets CODE ...] [--geometries] [--any-code] [--allow-other-hosts]``
     Download Eurostat datasets (and GISCO NUTS geometries) into the never-overwriting archive
-    under ``data/raw/``.
+    under ``data/raw/``. Codes are checked before any request: an invalid code, or one not in
+    the registry (unless ``--any-code``), exits with 2; a failed download or a damaged archive
+    manifest with 1.
 ``eocic tables [--markdown]``
     Print the data dictionary of the processed tables (Markdown, generated from the schemas of
     :mod:`eocic.tables`): ``eocic tables > docs/data_dictionary.md``.
@@ -125,6 +127,14 @@ def build_parser() -> argparse.ArgumentParser:
                        help="also download GISCO NUTS-2 geometries")
     fetch.add_argument("--force", action="store_true",
                        help="download again even when today's vintage is already archived")
+    fetch.add_argument("--any-code", action="store_true",
+                       help="also fetch codes that are not in the registry (the study does not "
+                            "read them; without this flag they are refused as likely typos)")
+    fetch.add_argument("--allow-other-hosts", action="store_true",
+                       help="follow redirects to another host, scheme or port than the base "
+                            "URL's (refused by default)")
+    fetch.add_argument("--max-download-mb", type=float, default=None, metavar="MB",
+                       help="largest reply stored, in MB as served (default 1024)")
     tables = commands.add_parser(
         "tables", help="print the data dictionary of the processed tables (Markdown)",
         description="Print the columns, types, units and meaning of every processed table, "
@@ -195,13 +205,20 @@ def _command_demo(args: argparse.Namespace) -> int:
 
 
 def _command_fetch(args: argparse.Namespace) -> int:
+    import difflib
+
     from eocic.config import ConfigError, project_root
     from eocic.eurostat import fetch
+    from eocic.eurostat.archive import ArchiveError, DatasetCodeError
     from eocic.eurostat.registry import DATASETS
 
     raw_dir = args.raw_dir or project_root() / "data" / "raw"
     codes = args.datasets or sorted(code for code, dataset in DATASETS.items()
                                     if dataset.provider == "eurostat")
+    try:
+        codes = fetch.checked_codes(codes)
+    except DatasetCodeError as error:
+        raise ConfigError(str(error)) from None
     elsewhere = [code for code in codes if code in DATASETS
                  and DATASETS[code].provider != "eurostat"]
     if elsewhere:
@@ -210,15 +227,34 @@ def _command_fetch(args: argparse.Namespace) -> int:
             "from its publisher (see its note in eocic/eurostat/registry.py) into a folder "
             "and pass that folder to eocic study --source")
     unknown = [code for code in codes if code not in DATASETS]
+    if unknown and not args.any_code:
+        hints = []
+        for code in unknown:
+            close = difflib.get_close_matches(code, list(DATASETS), n=2, cutoff=0.75)
+            hints.append(f"{code} (did you mean {' or '.join(close)}?)" if close else code)
+        raise ConfigError(
+            f"{', '.join(hints)}: not in the registry of the datasets the study reads "
+            "(eocic/eurostat/registry.py); check the spelling, or pass --any-code to archive "
+            "it anyway; nothing was downloaded")
     if unknown:
         print(f"eocic: note: {', '.join(unknown)} not in the registry; fetched as given",
               file=sys.stderr)
     options = {"base_url": args.base_url} if args.base_url else {}
+    if args.max_download_mb is not None:
+        if not args.max_download_mb > 0:
+            raise ConfigError(f"--max-download-mb {args.max_download_mb:g}: give a positive "
+                              "size in MB")
+        options["max_download_bytes"] = int(args.max_download_mb * 1e6)
     try:
-        fetch.fetch_datasets(codes, raw_dir, force=args.force, **options)
+        fetch.fetch_datasets(codes, raw_dir, force=args.force,
+                             allow_other_hosts=args.allow_other_hosts, **options)
         if args.geometries:
-            fetch.fetch_nuts_geometries(raw_dir, force=args.force)
-    except fetch.FetchError as error:
+            geometry_options = {key: value for key, value in options.items()
+                                if key == "max_download_bytes"}
+            fetch.fetch_nuts_geometries(raw_dir, force=args.force,
+                                        allow_other_hosts=args.allow_other_hosts,
+                                        **geometry_options)
+    except (fetch.FetchError, ArchiveError) as error:
         print(f"eocic: {error}", file=sys.stderr)
         return 1
     return 0

@@ -33,7 +33,22 @@ NAMED_SOURCES = ("demo", "eurostat")
 #: Years the workbench accepts at all (data coverage is checked separately per source).
 YEAR_RANGE = (1995, 2100)
 
-_RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
+_RUN_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
+#: The rule of :func:`is_valid_run_id`, in words (for messages).
+RUN_ID_RULE = ("letters, digits, '.', '_' and '-' (at most 80 characters, starting with a "
+               "letter or digit)")
+
+
+def is_valid_run_id(run_id: object) -> bool:
+    """Whether ``run_id`` may name a run folder (``data/processed/<run_id>``,
+    ``reports/<run_id>``): a string of :data:`RUN_ID_RULE`, matched whole.
+
+    The rule is what makes a run id safe to join to a folder: no ``/`` or ``\\``, no leading
+    ``.`` (so neither ``..`` nor a hidden folder), no NUL byte, ``%`` or space (URL-encoded or
+    otherwise escaped paths), no trailing newline (``fullmatch``, not ``$``). The study
+    runner and the region explorer both check run ids with it.
+    """
+    return isinstance(run_id, str) and _RUN_ID_PATTERN.fullmatch(run_id) is not None
 
 
 class ConfigError(EocicError, ValueError):
@@ -149,11 +164,8 @@ class StudyConfig:
                 f"year {self.year} is outside {YEAR_RANGE[0]}-{YEAR_RANGE[1]}; "
                 "pass a four-digit year such as --year 2020"
             )
-        if not _RUN_ID_PATTERN.match(self.run_id or ""):
-            raise ConfigError(
-                f"run id {self.run_id!r} may only hold letters, digits, '.', '_' and '-' "
-                "(at most 80 characters, starting with a letter or digit)"
-            )
+        if not is_valid_run_id(self.run_id):
+            raise ConfigError(f"run id {self.run_id!r} may only hold {RUN_ID_RULE}")
         if self.source_kind == "local" and not self.data_dir.is_dir():
             raise ConfigError(
                 f"source {self.source!r} is neither 'demo', 'eurostat' nor an existing folder "

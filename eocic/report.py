@@ -255,6 +255,20 @@ def _manifest_table(manifest: dict | None) -> str:
     )
 
 
+def validation_notes_html(processed_dir: Path) -> str:
+    """The notes of the input validation (``validation.json`` of the run, written by stage 01:
+    :data:`eocic.sources.VALIDATION_FILE`) as an escaped list; ``""`` when there are none."""
+    from eocic.sources import VALIDATION_FILE
+
+    path = Path(processed_dir) / VALIDATION_FILE
+    notes = json.loads(path.read_text()) if path.exists() else []
+    if not notes:
+        return ""
+    items = "".join(f"<li><code>{html.escape(str(note.get('code', '')))}</code>: "
+                    f"{html.escape(str(note.get('message', '')))}</li>" for note in notes)
+    return f"<p class='warn'>What the validation of the inputs noted:</p><ul>{items}</ul>"
+
+
 def _log_warnings(log_path: Path) -> int:
     """Warnings (stderr output) papermill logged for a stage: its ``WARNING`` records."""
     with open(log_path, encoding="utf-8", errors="replace") as log:
@@ -313,6 +327,9 @@ def write_index(run: "StudyRun", run_info: dict) -> Path:
     parameters = {name: display_path(value, config.root)
                   if isinstance(value, str) and Path(value).is_absolute() else value
                   for name, value in run_info["parameters"].items()}
+    # a folder source is shown like the parameters: relative to the project, no machine path
+    source = (display_path(config.source, config.root) if Path(config.source).is_absolute()
+              else config.source)
     overall = "complete" if run.ok else (
         "FAILED" if any(r.status == "failed" for r in run.results) else "in progress"
     )
@@ -336,14 +353,14 @@ code {{ font-size: .85rem; }}
 </style></head><body>
 <h1>eocic study: {html.escape(config.run_id)}</h1>{banner}
 <p class="sub">Run {overall}; started {html.escape(run.started_at)};
-{run.seconds:.1f} s{'' if run.ok else ' so far'}. Source <b>{html.escape(config.source)}</b>, reference year
+{run.seconds:.1f} s{'' if run.ok else ' so far'}. Source <b>{html.escape(source)}</b>, reference year
 <b>{config.year}</b>.</p>
 <h2>Key findings</h2>{findings_html}
 <h2>Stages</h2>
 <table><thead><tr><th>#</th><th>stage</th><th>status</th><th>seconds</th><th>output</th></tr>
 </thead><tbody>{''.join(stage_rows)}</tbody></table>
 <h2>Parameters</h2>{_definition_list(parameters)}
-<h2>Data</h2>{_manifest_table(manifest)}
+<h2>Data</h2>{_manifest_table(manifest)}{validation_notes_html(config.processed_dir)}
 <h2>Software</h2>{_definition_list({'git commit': run_info['git_commit'], **run_info['packages']})}
 <p class="sub">Source: Eurostat (reuse authorised with acknowledgement, Commission Decision
 2011/833/EU) for real data; the demo economy is synthetic.</p>

@@ -63,7 +63,9 @@ V2 = gz_fixture("gdp_regions_v2.tsv")
 class Reply:
     """One scripted reply. ``cut_after`` sends only that many body bytes (advertising the
     full length) and closes the connection; ``honour_range`` answers a ``Range`` request with
-    ``206 Partial Content``."""
+    ``206 Partial Content``; ``content_length`` is the header sent (``"auto"``: the body's
+    length; ``None``: no header, the body ends when the connection closes; any other text is
+    sent as is)."""
 
     status: int = 200
     body: bytes = b""
@@ -71,6 +73,7 @@ class Reply:
     honour_range: bool = True
     cut_after: int | None = None
     drop: bool = False
+    content_length: str | None = "auto"
 
 
 class FixtureServer:
@@ -110,7 +113,10 @@ class FixtureServer:
                 self.send_response(status)
                 for name, value in headers.items():
                     self.send_header(name, value)
-                self.send_header("Content-Length", str(len(body)))
+                if reply.content_length == "auto":
+                    self.send_header("Content-Length", str(len(body)))
+                elif reply.content_length is not None:
+                    self.send_header("Content-Length", reply.content_length)
                 self.end_headers()
                 if reply.cut_after is not None:
                     self.wfile.write(body[: reply.cut_after])
@@ -227,6 +233,7 @@ def test_download_is_archived_under_its_timestamp_with_a_manifest_entry(server, 
         "code": CODE, "vintage": "20250314T091500Z",
         "path": f"{CODE}/20250314T091500Z.tsv.gz",
         "url": f"{server.base_url}{DATA_PATH}?format=TSV&compressed=true",
+        "final_url": f"{server.base_url}{DATA_PATH}?format=TSV&compressed=true",
         "sha256": hashlib.sha256(V1).hexdigest(), "bytes": len(V1),
         "retrieved_at": "2025-03-14T09:15:00Z", "last_confirmed_at": "2025-03-14T09:15:00Z",
         "last_modified": "Thu, 13 Mar 2025 23:00:00 GMT", "etag": '"v1"',
@@ -421,7 +428,8 @@ def test_retry_after_header_is_honoured_and_retries_are_bounded(server, tmp_path
 
 @pytest.mark.parametrize("body, problem", [
     (V1[: len(V1) // 2], "truncated or corrupt gzip stream"),
-    (gzip_bytes(b"<html><body>Service page</body></html>\n"), "not a Eurostat TSV header"),
+    (gzip_bytes(b"<html><body>Service page</body></html>\n"), "an HTML web page, not data"),
+    (gzip_bytes(b"geo,unit\n1,2\n"), "not a Eurostat TSV header"),
     (b"freq,unit,geo\\TIME_PERIOD\t2021\n", "not gzip"),
 ])
 def test_invalid_payload_is_rejected_and_nothing_is_left(server, tmp_path, body, problem):

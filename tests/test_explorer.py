@@ -17,6 +17,7 @@ import pytest
 from eocic.explorer import controller as explorer_controller
 from eocic.explorer.controller import ExplorerError, RegionExplorer
 from eocic.models.variables import VARIABLE_LABELS
+from eocic.run_integrity import record_tables
 from schema_frames import complete
 
 NAMES = {"DE11": "Stuttgart", "DE12": "Karlsruhe", "FR10": "Ile-de-France",
@@ -105,11 +106,14 @@ def regression_rows() -> pd.DataFrame:
 
 
 def write_run(folder, tables=("cluster_mapping", "scoreboard", "peers", "regressions")):
+    """A published run: the tables, then the tables record a finished study writes (the
+    explorer refuses a folder without one, :mod:`eocic.run_integrity`)."""
     folder.mkdir(parents=True, exist_ok=True)
     makers = {"cluster_mapping": mapping_rows, "scoreboard": scoreboard_rows,
               "peers": peers_rows, "regressions": regression_rows}
     for name in tables:
         makers[name]().to_parquet(folder / f"{name}.parquet", index=False)
+    record_tables(folder, folder.name, "20260101T000000Z-test")
     return folder
 
 
@@ -265,6 +269,7 @@ def test_missing_tables_give_stage_messages_not_tracebacks(tmp_path):
 def test_empty_run_folder_has_no_regions(tmp_path):
     folder = tmp_path / "empty"
     folder.mkdir()
+    record_tables(folder, "empty", "20260101T000000Z-test")
     explorer = RegionExplorer(folder, region_names=NAMES)
     assert explorer.region_codes == [] and explorer.region == ""
     assert "run stage 02" in explorer.panel("portfolio").message
@@ -305,7 +310,7 @@ def test_latest_run_and_environment_settings(tmp_path):
     import os
     os.utime(older / "peers.parquet", (1, 1))
     assert explorer_controller.latest_run(root) == newer
-    assert explorer_controller.find_run(root, "older") == older
+    assert explorer_controller.find_run(root, "older") == older.resolve()
     with pytest.raises(ExplorerError, match="run 'nope' not found.*newer"):
         explorer_controller.find_run(root, "nope")
 
@@ -317,7 +322,7 @@ def test_latest_run_and_environment_settings(tmp_path):
         defaults, {"SERVER_SOFTWARE": "voila/0.5", "QUERY_STRING": "region=FR10&peers=DE11",
                    "EOCIC_RUN_ID": ""})
     assert served["run_id"] == "newer" and served["region"] == "FR10"
-    assert served["peers"] == "DE11" and served["processed_dir"] == str(newer)
+    assert served["peers"] == "DE11" and served["processed_dir"] == str(newer.resolve())
     served = explorer_controller.settings_from_environment(
         defaults, {"SERVER_SOFTWARE": "voila/0.5", "EOCIC_RUN_ID": "older",
                    "QUERY_STRING": ""})

@@ -28,6 +28,7 @@ from eocic.models.specifications import (
 )
 from eocic.models.tables import latex_escape, regression_table, stars, to_latex, write_tables
 from eocic.models.variables import VARIABLE_LABELS
+from eocic.presentation import escape_markdown, markdown_code
 
 
 def _spec(yaml_text: str, model: int = 0, table: str = "T"):
@@ -350,8 +351,8 @@ def test_caveats_name_proxies_few_se_clusters_and_skipped_models(small, tmp_path
     proxied = tidy.assign(dependent_proxy_for="births_growth")
     text = " ".join(narrative.caveats(types.SimpleNamespace(
         **{**vars(run), "tidy": proxied, "grouping_note": "PROXY clusters: sections."})))
-    assert "**proxies**" in text and VARIABLE_LABELS["births_growth"] in text
-    assert text.endswith("PROXY clusters: sections.")
+    assert "**proxies**" in text and escape_markdown(VARIABLE_LABELS["births_growth"]) in text
+    assert text.endswith(escape_markdown("PROXY clusters: sections."))
     summary = narrative.summary(run)
     assert "**Caveats.**" in summary and "8 clusters" in summary
     assert narrative.overview(run).startswith("Growth window **2009-2014** (5 years); tables "
@@ -360,5 +361,7 @@ def test_caveats_name_proxies_few_se_clusters_and_skipped_models(small, tmp_path
     listed = narrative.downloads([report_dir / "tables" / "table_T.csv",
                                   tmp_path / "data" / "processed" / "r1" / "regressions.parquet",
                                   Path("/elsewhere/file.csv")], report_dir, tmp_path)
-    assert listed.splitlines() == ["- [tables/table_T.csv](tables/table_T.csv)",
-                                   "- `data/processed/r1/regressions.parquet`", "- `…/file.csv`"]
+    assert listed.splitlines() == [
+        "- [tables&#47;table&#95;T&#46;csv](tables/table_T.csv)",
+        f"- {markdown_code('data/processed/r1/regressions.parquet')}",
+        f"- {markdown_code('…/file.csv')}"]

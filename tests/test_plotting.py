@@ -256,7 +256,7 @@ def test_map_category_prefers_the_request_then_the_strongest_cluster():
     category, why = cluster_figures.map_category(table, "AT13", 2020, "cluster")
     assert category == "CL00" and "strongest cluster (3 star(s)" in why
     category, why = cluster_figures.map_category(table, "AT13", 2020, "cluster", "nope")
-    assert category == "CL00" and why.startswith("Category `nope` is not in scheme")
+    assert category == "CL00" and why.startswith("Category <code>nope</code> is not in scheme")
     no_cluster = table.assign(is_cluster=False, lq=np.where(table["category"] == "CL09", 1.5, 0.5))
     category, why = cluster_figures.map_category(no_cluster, "AT13", 2020, "cluster")
     assert category == "CL09" and "no cluster in 2020" in why

@@ -50,16 +50,20 @@ def test_year_outside_the_archived_data(project: Path):
                                log=lambda line: None)
 
 
-def test_folder_search_is_recursive_and_prefers_tsv_gz(tmp_path: Path, fixtures_dir: Path):
+def test_folder_search_is_recursive_and_refuses_two_files_for_one_code(tmp_path: Path,
+                                                                      fixtures_dir: Path):
     deep = tmp_path / "a" / "b"
     deep.mkdir(parents=True)
     shutil.copy(fixtures_dir / "pipeline" / "sbs_r_nuts06_r2.tsv", deep)
-    (tmp_path / "sbs_r_nuts06_r2.tsv.gz").write_bytes(
-        gzip_bytes((fixtures_dir / "pipeline" / "sbs_r_nuts06_r2.tsv").read_bytes()))
     (tmp_path / "unrelated_code.tsv").write_text("x")
     found = sources.locate_datasets(tmp_path)
-    assert found == {"sbs_r_nuts06_r2": tmp_path / "sbs_r_nuts06_r2.tsv.gz"}
+    assert found == {"sbs_r_nuts06_r2": deep / "sbs_r_nuts06_r2.tsv"}
     assert sources.years_covered(found["sbs_r_nuts06_r2"]) == [2014, 2015]
+    # a second file for the same code, even compressed or elsewhere in the tree: refused
+    (tmp_path / "sbs_r_nuts06_r2.tsv.gz").write_bytes(
+        gzip_bytes((fixtures_dir / "pipeline" / "sbs_r_nuts06_r2.tsv").read_bytes()))
+    with pytest.raises(ConfigError, match=r"a/b/sbs_r_nuts06_r2\.tsv and .*sbs_r_nuts06_r2\.tsv\.gz"):
+        sources.locate_datasets(tmp_path)
 
 
 def test_pins_need_the_eurostat_source(tmp_path: Path):

@@ -75,6 +75,7 @@ def test_description_of_a_user_file_is_escaped(tmp_path):
                   "sources:\n  - <img src=x onerror=alert(1)>\nshocks:\n  C24: -0.1\n")
     text = load_scenario(path).describe()
     assert "<script>" not in text and "<img" not in text and "<b>" not in text
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text and "- &lt;img src=x" in text
-    assert text.startswith("**Scenario `mine`**: ")
+    assert "&#60;script&#62;alert&#40;1&#41;&#60;&#47;script&#62;" in text
+    assert "- &#60;img src&#61;x" in text
+    assert text.startswith("**Scenario <code>mine</code>**: ")
     assert "horizon: not stated" in text

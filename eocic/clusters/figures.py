@@ -15,6 +15,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
 
 from eocic import plotting
 from eocic.plotting import place_labels
+from eocic.presentation import escape_markdown, markdown_code
 
 plotting.configure()
 
@@ -290,7 +291,12 @@ def map_category(table: pd.DataFrame, geo: str, year: int, scheme: str,
     the region's strongest cluster (most stars, then employment:
     :func:`eocic.clusters.stars.strongest_clusters`); without a cluster, its largest category
     (employment) with LQ >= 1; else its largest category.
+
+    The sentence is Markdown; ``requested``, ``scheme`` and ``geo`` are stage parameters a user
+    typed and category names come from an editable definitions file, so each is escaped
+    (:func:`eocic.presentation.markdown_code`, :func:`~eocic.presentation.escape_markdown`).
     """
+
     rows = _select(table, scheme=scheme, year=year, geo=geo)
     names = rows.set_index("category")["category_name"]
     known = set(table.loc[table["scheme"] == scheme, "category"])
@@ -299,24 +305,25 @@ def map_category(table: pd.DataFrame, geo: str, year: int, scheme: str,
         if requested in known:
             name = table.loc[(table["scheme"] == scheme) & (table["category"] == requested),
                              "category_name"].iloc[0]
-            return requested, f"`{requested}` {name}, as requested."
-        note = (f"Category `{requested}` is not in scheme `{scheme}` (its codes are in the "
-                "`category` column); instead ")
+            return requested, f"{markdown_code(requested)} {escape_markdown(name)}, as requested."
+        note = (f"Category {markdown_code(requested)} is not in scheme {markdown_code(scheme)} "
+                "(its codes are in the `category` column); instead ")
     clusters = rows[rows["is_cluster"].fillna(False).astype(bool)]
     if len(clusters):
         best = clusters.sort_values(["stars", "employment", "category"],
                                     ascending=[False, False, True], kind="mergesort").iloc[0]
-        why = (f"{geo}'s strongest cluster ({int(best['stars'])} star(s), "
+        why = (f"{escape_markdown(geo)}'s strongest cluster ({int(best['stars'])} star(s), "
                f"{best['employment']:,.0f} employed, LQ {best['lq']:.2f})")
     else:
         specialised = rows[rows["lq"] >= 1]
         pool = specialised if len(specialised) else rows
         best = pool.sort_values(["employment", "category"], ascending=[False, True],
                                 kind="mergesort").iloc[0]
-        why = (f"{geo} has no cluster in {year}: its largest category"
+        why = (f"{escape_markdown(geo)} has no cluster in {year}: its largest category"
                + (" with LQ >= 1" if len(specialised) else ""))
     category = str(best["category"])
-    return category, f"{note}`{category}` {names[category]}: {why}."
+    return category, (f"{note}{markdown_code(category)} {escape_markdown(names[category])}: "
+                      f"{why}.")
 
 
 def plot_panorama_comparison(comparison: pd.DataFrame, *, title: str | None = None) -> plt.Figure:

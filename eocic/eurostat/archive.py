@@ -21,6 +21,17 @@ Rules
   the rename and the manifest write) is re-described and marked ``"recovered": true``.
 * ``manifest.json`` is written atomically with sorted keys; paths in it are relative to the
   manifest's folder, in POSIX form.
+* ``manifest.json`` is checked whole before it is used (:func:`read_manifest`): every entry
+  must be an object whose ``code`` is its item, whose ``vintage`` is a stamp, whose ``path`` is
+  exactly ``<item>/<vintage><suffix>`` (never a path elsewhere), whose ``sha256`` is 64 hex
+  digits and whose ``bytes`` is a non-negative integer; a vintage file present on disk must have
+  the recorded size (a different size means it was changed after archiving). Anything else is
+  an :class:`ArchiveError` naming the manifest, the item and the fix, raised before any
+  download. An entry whose file has disappeared is not an error: it stays as a record, flagged
+  ``"missing": true``, and is never resolved as a vintage.
+* Item names (dataset codes) are checked by :func:`normalise_code` before they become folder
+  names or URLs: a name with ``/``, ``..`` at the start, spaces, ``;`` or nothing at all is a
+  :class:`DatasetCodeError`.
 """
 
 from __future__ import annotations
@@ -52,6 +63,9 @@ STAMP_FORMAT = "%Y%m%dT%H%M%SZ"
 STAMP_PATTERN = re.compile(r"^\d{8}T\d{6}Z$")
 #: Dataset codes as Eurostat writes them (``nama_10r_2gdp``, ``sbs_r_nuts2021``, ``DS-045409``).
 CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.$-]{0,127}$")
+#: Item names a manifest may hold (dataset codes; GISCO names such as
+#: ``NUTS_RG_20M_2021_4326_LEVL_2``): each is a folder name inside the collection.
+ITEM_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.$-]{0,127}")
 
 
 class ArchiveError(EocicError, RuntimeError):
@@ -60,6 +74,11 @@ class ArchiveError(EocicError, RuntimeError):
 
 class MissingVintageError(EocicError, FileNotFoundError):
     """No archived vintage matches the request (none downloaded yet, or a wrong pin)."""
+
+
+class DatasetCodeError(EocicError, ValueError):
+    """A dataset code that cannot be a Eurostat code (it would become a folder name and part
+    of a URL, so anything but letters, digits and ``_ . $ -`` is refused)."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +107,9 @@ class ArchivedFile:
         UTC ISO time the vintage was first downloaded.
     last_modified, etag : str or None
         HTTP ``Last-Modified`` / ``ETag`` headers of the download, when the server sent them.
+    final_url : str or None
+        The URL the bytes came from after redirects (``None`` for vintages archived before it
+        was recorded, and for recovered ones).
     """
 
     code: str
@@ -100,6 +122,7 @@ class ArchivedFile:
     retrieved_at: str
     last_modified: str | None = None
     etag: str | None = None
+    final_url: str | None = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -133,14 +156,17 @@ def normalise_code(code: str) -> str:
 
     Raises
     ------
-    ValueError
-        If ``code`` is not a plausible Eurostat code (letters, digits, ``_ . $ -``).
+    DatasetCodeError
+        If ``code`` is not a plausible Eurostat code: 1-128 ASCII letters, digits and
+        ``_ . $ -``, starting with a letter or digit (so never empty, never a path such as
+        ``../x`` or ``a/b``, never shell syntax such as ``x;rm``). A ``ValueError`` too.
     """
     normalised = str(code).strip().lower()
-    if not CODE_PATTERN.match(normalised):
-        raise ValueError(
-            f"invalid Eurostat dataset code {code!r}: expected letters, digits and _ . $ - "
-            "(e.g. nama_10r_2gdp, as shown in the Eurostat data browser)")
+    if not CODE_PATTERN.fullmatch(normalised):
+        shown = "an empty code" if not normalised else f"invalid Eurostat dataset code {code!r}"
+        raise DatasetCodeError(
+            f"{shown}: expected 1-128 letters, digits and _ . $ - starting with a letter or "
+            "digit (e.g. nama_10r_2gdp, as shown in the Eurostat data browser)")
     return normalised
 
 
@@ -160,27 +186,91 @@ def list_vintages(item_dir: Path, suffix: str) -> list[Path]:
 
 
 def read_manifest(collection_dir: Path) -> dict:
-    """The manifest of a collection folder (``{"format": 1, "items": {}}`` when absent).
+    """The manifest of a collection folder (``{"format": 1, "items": {}}`` when absent),
+    checked whole (see the module docstring for the rules).
 
     Raises
     ------
     ArchiveError
-        If ``manifest.json`` exists but is not valid JSON of the expected shape (the fix:
-        restore it from a back-up, or delete it: it is rebuilt from the files, without URLs).
+        If ``manifest.json`` exists but cannot be read, is not valid UTF-8 JSON of the expected
+        shape, or an entry is damaged or disagrees with its file on disk. The message names the
+        file, the item and the fix: restore it from a back-up, or delete it (it is rebuilt from
+        the archived files, without download URLs).
     """
     path = collection_dir / MANIFEST_NAME
     if not path.exists():
         return {"format": MANIFEST_FORMAT, "items": {}}
+    fix = ("restore it from a back-up or delete it (it is rebuilt from the archived files, "
+           "without download URLs)")
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ArchiveError(
-            f"{path}: not valid JSON ({exc}); restore it from a back-up or delete it "
-            "(it is rebuilt from the archived files, without download URLs)") from exc
+        raise ArchiveError(f"{path}: not valid JSON ({exc}); {fix}") from exc
+    except OSError as exc:
+        raise ArchiveError(f"{path}: cannot be read ({exc.strerror or exc}); check that it is "
+                           "a file you may read") from exc
     if not isinstance(manifest, dict) or not isinstance(manifest.get("items"), dict):
-        raise ArchiveError(f"{path}: expected an object with an 'items' mapping; "
-                           "restore it from a back-up or delete it")
+        raise ArchiveError(f"{path}: expected an object with an 'items' mapping; {fix}")
+    version = manifest.get("format", MANIFEST_FORMAT)
+    if version != MANIFEST_FORMAT:
+        raise ArchiveError(f"{path}: manifest format {version!r}, this eocic reads format "
+                           f"{MANIFEST_FORMAT}; use the eocic that wrote it, or {fix}")
+    for item, entries in manifest["items"].items():
+        if not ITEM_PATTERN.fullmatch(item):
+            raise ArchiveError(f"{path}: item name {item!r} is not a dataset code or geometry "
+                               f"name (it would point outside {collection_dir}); {fix}")
+        problem, own_fix = _entries_problem(collection_dir, item, entries)
+        if problem:
+            raise ArchiveError(f"{path}: item {item!r}: {problem}; {own_fix or fix}")
     return manifest
+
+
+_HEX_DIGITS = frozenset("0123456789abcdef")
+
+
+def _entries_problem(collection_dir: Path, item: str,
+                     entries: object) -> tuple[str | None, str | None]:
+    """What is wrong with the manifest entries of ``item`` and its fix when it is not the
+    manifest's (``(None, None)`` when nothing is)."""
+    if not isinstance(entries, list):
+        return f"expected a list of vintages, found {type(entries).__name__}", None
+    for number, entry in enumerate(entries, start=1):
+        where = f"vintage {number}"
+        if not isinstance(entry, dict):
+            return f"{where} is {type(entry).__name__}, expected an object", None
+        vintage = entry.get("vintage")
+        if not isinstance(vintage, str) or not STAMP_PATTERN.fullmatch(vintage):
+            return f"{where}: 'vintage' {vintage!r} is not a stamp YYYYMMDDTHHMMSSZ", None
+        where = f"vintage {vintage}"
+        if entry.get("code") != item:
+            return f"{where}: 'code' {entry.get('code')!r} differs from the item", None
+        relative = entry.get("path")
+        if not isinstance(relative, str) or "/" not in relative \
+                or relative.split("/", 1)[0] != item \
+                or relative.split("/", 1)[1] not in {vintage + DATASET_SUFFIX,
+                                                     vintage + GEOMETRY_SUFFIX}:
+            return (f"{where}: 'path' {relative!r} is not the vintage's own file "
+                    f"{item}/{vintage}<suffix>"), None
+        digest = entry.get("sha256")
+        if not isinstance(digest, str) or len(digest) != 64 or not set(digest) <= _HEX_DIGITS:
+            return f"{where}: 'sha256' {digest!r} is not 64 lower-case hex digits", None
+        size = entry.get("bytes")
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+            return f"{where}: 'bytes' {size!r} is not a non-negative integer", None
+        for field in ("retrieved_at", "last_confirmed_at"):
+            if (field in entry or field == "retrieved_at") \
+                    and not isinstance(entry.get(field), str):
+                return (f"{where}: {field!r} {entry.get(field)!r} is not an ISO time "
+                        "string"), None
+        if entry.get("url") is not None and not isinstance(entry["url"], str):
+            return f"{where}: 'url' {entry['url']!r} is not text", None
+        target = collection_dir / relative
+        if target.is_file() and target.stat().st_size != size:
+            return (f"{where}: the file {target} has {target.stat().st_size:,} bytes but "
+                    f"{size:,} were archived, so it was changed after archiving (archived "
+                    "vintages are never modified)"), ("restore that file from a back-up, or "
+                                                      "delete it and its entry in the manifest")
+    return None, None
 
 
 def write_manifest(collection_dir: Path, manifest: dict) -> Path:
@@ -305,7 +395,8 @@ def _archived(collection_dir: Path, entry: dict, status: str) -> ArchivedFile:
         code=entry["code"], path=collection_dir / entry["path"], vintage=entry["vintage"],
         sha256=entry["sha256"], bytes=entry["bytes"], url=entry.get("url") or "",
         status=status, retrieved_at=entry["retrieved_at"],
-        last_modified=entry.get("last_modified"), etag=entry.get("etag"))
+        last_modified=entry.get("last_modified"), etag=entry.get("etag"),
+        final_url=entry.get("final_url"))
 
 
 def fresh_vintage(collection_dir: Path, code: str, suffix: str, *, url: str,

@@ -84,6 +84,7 @@ from eocic.eurostat.sdmx_csv import (
     observation_order,
 )
 from eocic.eurostat.tsv import encode_sorted, tidy_frame
+from eocic.provenance import InflationLimit
 
 #: Columns every ARDECO export has (upper case) -> output column (``None``: not a dimension).
 REQUIRED_COLUMNS: Mapping[str, str | None] = MappingProxyType({
@@ -121,8 +122,8 @@ def is_ardeco_header(header: str) -> bool:
     return "NUTSCODE" in {name.strip().upper() for name in names}
 
 
-def read_ardeco(path: str | os.PathLike[str], *, last_observed_year: int | None = None
-                ) -> pd.DataFrame:
+def read_ardeco(path: str | os.PathLike[str], *, last_observed_year: int | None = None,
+                limit: InflationLimit | None = None) -> pd.DataFrame:
     """Read an ARDECO CSV export (plain or gzip, detected by magic bytes) as a tidy table.
 
     Parameters
@@ -145,7 +146,10 @@ def read_ardeco(path: str | os.PathLike[str], *, last_observed_year: int | None 
     EurostatFormatError
         Naming the file and line: a required column missing or repeated, an empty code, a
         YEAR that is not four digits, a VALUE that is not a number, a repeated observation
-        key, a row with the wrong number of fields, invalid UTF-8.
+        key, a row with the wrong number of fields, invalid UTF-8 (with the byte offset),
+        UTF-16 text, a VALUE beyond the float64 range.
+    eocic.provenance.InflatedSizeError
+        If the file inflates past ``limit`` (see :func:`eocic.eurostat.tsv.read_tsv`).
 
     Warns
     -----
@@ -153,13 +157,13 @@ def read_ardeco(path: str | os.PathLike[str], *, last_observed_year: int | None 
         When a variable has no known cut-off, or the file is another vintage than the one its
         cut-off was established on (and ``last_observed_year`` is not given).
     """
-    return parse_ardeco(read_payload(path), source=str(path), last_observed_year=last_observed_year)
+    return parse_ardeco(read_payload(path, limit), source=str(path),
+                        last_observed_year=last_observed_year)
 
 
 def parse_ardeco(payload: bytes, source: str = "<bytes>", *,
                  last_observed_year: int | None = None) -> pd.DataFrame:
     """Parse the decompressed bytes of an ARDECO export; see :func:`read_ardeco`."""
-    payload = payload.rstrip(b"\r\n")
     names = header_names(payload, source)
     columns: dict[str, str] = {}  # output name (or YEAR/VALUE) -> name in the file
     for name in names:

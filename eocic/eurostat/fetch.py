@@ -50,6 +50,32 @@ Asynchronous replies
     names (``id``/``key``, ``status``), whatever the XML namespaces, and the data of an
     asynchronous reply must again be a gzip TSV (a ZIP reply is rejected with a clear message).
 
+Hostile or broken replies
+    Nothing is archived unless the whole reply passed its check, and a refused reply leaves no
+    file behind (the one exception is the documented resumable ``.part`` + ``.part.json`` of a
+    broken transfer whose retries ran out, kept so the next run resumes it).
+
+    * Size: a reply larger than ``max_download_bytes`` (default :data:`MAX_DOWNLOAD_BYTES`,
+      1 GiB, about 300 times the largest dataset the study reads) is refused: at once when its
+      ``Content-Length`` says so, otherwise as soon as the streamed bytes pass the limit (the
+      body is written to disk in 64 KiB chunks, never held in memory).
+    * Inflation: the gzip check decompresses in 1 MiB chunks and counts; a reply inflating past
+      ``max_inflated_bytes`` (default :data:`MAX_INFLATED_BYTES`, 1 GiB, as for readers), or past
+      ``max_inflation_ratio`` (:data:`MAX_INFLATION_RATIO`, 100) times its compressed size above
+      :data:`INFLATION_RATIO_FLOOR_BYTES` (a gzip "bomb": Eurostat TSV inflate 3-7 times), is
+      refused without being decompressed further.
+    * Redirects are followed (at most 10) only within the origin (scheme, host and port) of the
+      configured base URL: a redirect to another origin raises :class:`FetchError` naming both,
+      unless ``allow_other_hosts=True`` (``eocic fetch --allow-other-hosts``), e.g. for a mirror
+      that hands out downloads from a CDN. The URL the bytes finally came from is recorded in
+      the manifest as ``final_url``.
+    * A web page (HTML maintenance, login or error page) served with ``200`` instead of data,
+      an empty reply, an XML document with a DTD (never parsed: entity expansion) are refused
+      with a message saying what came back.
+    * A ``Content-Length`` that is not a number is ignored (the body is read to its end and
+      checked); one longer than the body is a broken transfer (retried, then resumable).
+    * A folder that cannot be written (read-only, disk full) is a :class:`FetchError` naming it.
+
 Not handled: concurrent ``eocic fetch`` runs on the same ``raw_dir`` (they share the ``.part``).
 """
 
@@ -61,6 +87,7 @@ import gzip
 import http.client
 import json
 import os
+import re
 import socket
 import ssl
 import time
@@ -73,7 +100,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from eocic import __version__
+from eocic import __version__, provenance
 from eocic.atomic import write_json_atomic
 from eocic.errors import EocicError
 from eocic.eurostat.archive import (
@@ -82,6 +109,7 @@ from eocic.eurostat.archive import (
     GEOMETRY_SUFFIX,
     GISCO_FOLDER,
     ArchivedFile,
+    DatasetCodeError,
     archived_datasets,
     as_utc,
     commit_vintage,
@@ -93,7 +121,8 @@ from eocic.eurostat.archive import (
 )
 
 __all__ = [
-    "DEFAULT_BASE_URL", "GISCO_BASE", "ArchivedFile", "FetchError", "OfflineError",
+    "DEFAULT_BASE_URL", "GISCO_BASE", "MAX_DOWNLOAD_BYTES", "MAX_INFLATED_BYTES",
+    "ArchivedFile", "DatasetCodeError", "FetchError", "OfflineError", "checked_codes",
     "archived_datasets", "dataset_url", "fetch_datasets", "fetch_nuts_geometries",
     "newest_vintage", "nuts_geometry_name", "nuts_geometry_url",
 ]
@@ -111,6 +140,22 @@ USER_AGENT = f"eocic/{__version__} (archive of Eurostat vintages; Python urllib)
 CHUNK_BYTES = 1 << 16
 #: Bytes of a non-gzip reply read to recognise an XML envelope (asynchronous reply, fault).
 ENVELOPE_MAX_BYTES = 1 << 20
+#: Largest reply stored, in bytes as served (compressed): 1 GiB, about 300 times the largest
+#: dataset the study reads (``sbs_r_nuts06_r2``, 3.1 MB gzip in the 2017 extract; current
+#: downloads are larger). Past it the download stops and nothing is kept.
+MAX_DOWNLOAD_BYTES = 1 << 30
+#: Inflation caps of the gzip check: the same limits every reader applies
+#: (:class:`eocic.provenance.InflationLimit`), so that every vintage fetch archives can be read.
+#: Eurostat TSV inflate 3-7 times (the extracts in the shared data); one TSV row repeated
+#: inflates 515 times, zeros 1029 times (measured).
+MAX_INFLATED_BYTES = provenance.MAX_INFLATED_BYTES
+MAX_INFLATION_RATIO = provenance.MAX_INFLATION_RATIO
+INFLATION_RATIO_FLOOR_BYTES = provenance.RATIO_EXEMPT_BYTES
+#: Largest GeoJSON reply parsed (it is parsed whole, so memory is several times this): 256 MiB;
+#: the 1:3 million NUTS 2 file of the shared data is 2.4 MB.
+MAX_GEOJSON_BYTES = 256 << 20
+#: Redirects followed per request (urllib's limit).
+MAX_REDIRECTS = 10
 MAX_RETRY_AFTER_SECONDS = 60.0
 ASYNC_PENDING = ("SUBMITTED", "PROCESSING")
 ASYNC_FAILED = ("EXPIRED", "ERROR", "UNKNOWN_REQUEST")
@@ -150,12 +195,13 @@ class _InvalidPayload(Exception):
 
 @dataclass(frozen=True)
 class _Transfer:
-    """HTTP facts of one completed download."""
+    """HTTP facts of one completed download (``final_url``: after redirects)."""
 
     url: str
     last_modified: str | None
     etag: str | None
     resumed: bool
+    final_url: str
 
 
 @dataclass(frozen=True)
@@ -168,6 +214,11 @@ class _Settings:
     sleep: Sleep
     log: Log
     service: str  # "Eurostat" or "GISCO", for messages
+    base_url: str  # redirects must stay within its origin unless allow_other_hosts
+    allow_other_hosts: bool = False
+    max_download_bytes: int = MAX_DOWNLOAD_BYTES
+    max_inflated_bytes: int = MAX_INFLATED_BYTES
+    max_inflation_ratio: float = MAX_INFLATION_RATIO
 
 
 # --------------------------------------------------------------------------------------------
@@ -241,7 +292,10 @@ def _offline_message(url: str, reason: object, service: str) -> str:
 
 
 def _fault_text(body: bytes) -> str | None:
-    """``faultstring`` of a SOAP fault, or ``None``."""
+    """``faultstring`` of a SOAP fault, or ``None`` (also for XML with a DTD, never parsed:
+    entity expansion can inflate a small reply without bound)."""
+    if b"<!DOCTYPE" in body or b"<!ENTITY" in body:
+        return None
     try:
         root = ET.fromstring(body)
     except ET.ParseError:
@@ -267,18 +321,84 @@ def _retry_after(headers) -> float | None:
                             MAX_RETRY_AFTER_SECONDS))
 
 
+def origin_of(url: str) -> tuple[str, str, int | None]:
+    """Scheme, host (lower case) and port (the scheme's default when absent) of ``url``: what
+    must match for a redirect to stay on the configured server."""
+    parts = urllib.parse.urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    default = {"http": 80, "https": 443}.get(scheme)
+    return scheme, (parts.hostname or "").lower(), port if port is not None else default
+
+
+def _origin_text(url: str) -> str:
+    scheme, host, port = origin_of(url)
+    return f"{scheme}://{host}:{port}" if port is not None else f"{scheme}://{host}"
+
+
+class _RedirectGuard(urllib.request.HTTPRedirectHandler):
+    """Follows redirects within the origin of the configured base URL only (or anywhere when
+    allowed); a redirect elsewhere raises :class:`FetchError` naming both origins."""
+
+    max_redirections = MAX_REDIRECTS
+
+    def __init__(self, settings: _Settings) -> None:
+        self.settings = settings
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: D102 (urllib API)
+        if not self.settings.allow_other_hosts \
+                and origin_of(newurl) != origin_of(self.settings.base_url):
+            fp.close()
+            raise FetchError(
+                f"{self.settings.service} redirected {req.full_url} (HTTP {code}) to "
+                f"{newurl}, on another host: {_origin_text(newurl)} is not the configured "
+                f"{_origin_text(self.settings.base_url)}. Redirects to other hosts are refused "
+                "unless allowed (eocic fetch --allow-other-hosts, or allow_other_hosts=True); "
+                "allow them only if you trust that host, or set --base-url to it")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def _content_length(headers) -> int | None:
+    """``Content-Length`` as a non-negative integer, ``None`` when absent or not a number
+    (the body is then read to its end; http.client does the same)."""
+    value = (headers.get("Content-Length") or "").strip() if headers is not None else ""
+    return int(value) if value.isdigit() else None
+
+
+def _too_large(url: str, size: int, settings: _Settings, *, announced: bool) -> FetchError:
+    how = "announces" if announced else "sent more than"
+    return FetchError(
+        f"{settings.service} reply of {url} {how} {size:,} bytes, more than the maximum "
+        f"download size of {settings.max_download_bytes:,} bytes; nothing was kept. Narrow "
+        "the query (a key filter or startPeriod) or, if the dataset really is that large, "
+        "raise the limit (eocic fetch --max-download-mb, or max_download_bytes=)")
+
+
 def _open(url: str, headers: Mapping[str, str], settings: _Settings,
           not_found: str) -> http.client.HTTPResponse:
-    """Open ``url``; classify failures as :class:`FetchError`, :class:`OfflineError` or
-    :class:`_Retryable`."""
+    """Open ``url`` (redirects guarded by :class:`_RedirectGuard`); classify failures as
+    :class:`FetchError`, :class:`OfflineError` or :class:`_Retryable`."""
     request = urllib.request.Request(url, headers={
         "User-Agent": USER_AGENT, "Accept-Encoding": "identity", **headers})
+    opener = urllib.request.build_opener(_RedirectGuard(settings))
     try:
-        return urllib.request.urlopen(request, timeout=settings.timeout)
+        return opener.open(request, timeout=settings.timeout)
     except urllib.error.HTTPError as exc:
-        body = exc.read(ENVELOPE_MAX_BYTES) if exc.fp is not None else b""
+        try:
+            body = exc.read(ENVELOPE_MAX_BYTES) if exc.fp is not None else b""
+        except (TimeoutError, socket.timeout, ConnectionError, http.client.HTTPException):
+            body = b""  # the error body is only quoted; a broken one is not a new failure
         fault = _fault_text(body)
         detail = f": {fault}" if fault else ""
+        if 300 <= exc.code < 400:
+            reason = " ".join(str(exc.reason).split())
+            raise FetchError(f"{settings.service} redirect from {url} not followed: HTTP "
+                             f"{exc.code} {reason} (a redirect loop, more than {MAX_REDIRECTS} "
+                             "redirects, a redirect to a scheme other than http/https, or no "
+                             "Location); check --base-url") from None
         if exc.code == 404:
             raise FetchError(f"{not_found} (HTTP 404 from {url}){detail}") from None
         if exc.code == 416:
@@ -307,15 +427,16 @@ def _open(url: str, headers: Mapping[str, str], settings: _Settings,
 
 
 def _with_retries(action: Callable[[], object], url: str, settings: _Settings,
-                  on_give_up: str = ""):
-    """Run ``action`` with up to ``settings.retries`` retries of :class:`_Retryable`."""
+                  on_give_up: Callable[[], str] = str):
+    """Run ``action`` with up to ``settings.retries`` retries of :class:`_Retryable`;
+    ``on_give_up()`` is appended to the final message."""
     for attempt in range(settings.retries + 1):
         try:
             return action()
         except _Retryable as exc:
             if attempt == settings.retries:
                 raise FetchError(f"{settings.service} download of {url} failed after "
-                                 f"{attempt + 1} attempt(s): {exc}{on_give_up}") from None
+                                 f"{attempt + 1} attempt(s): {exc}{on_give_up()}") from None
             delay = exc.retry_after if exc.retry_after is not None \
                 else settings.backoff * 2 ** attempt
             settings.log(f"  {exc}; retry {attempt + 1}/{settings.retries} in {delay:g} s")
@@ -397,35 +518,72 @@ def _download_once(url: str, part: Path, settings: _Settings, not_found: str) ->
             mode, resumed, offset = "wb", False, 0
         last_modified = response.headers.get("Last-Modified")
         etag = response.headers.get("ETag")
-        if not resumed or etag or last_modified:
-            write_json_atomic(_sidecar(part), {"url": url, "etag": etag,
-                                               "last_modified": last_modified})
-        expected = response.headers.get("Content-Length")
+        final_url = response.geturl()
+        expected = _content_length(response.headers)
+        if expected is not None and offset + expected > settings.max_download_bytes:
+            _discard(part)
+            raise _too_large(url, offset + expected, settings, announced=True)
         received = 0
         try:
+            if not resumed or etag or last_modified:
+                write_json_atomic(_sidecar(part), {"url": url, "etag": etag,
+                                                   "last_modified": last_modified})
             with open(part, mode) as sink:
-                while chunk := response.read(CHUNK_BYTES):
-                    sink.write(chunk)
+                while True:
+                    try:
+                        chunk = response.read(CHUNK_BYTES)
+                    except (OSError, http.client.HTTPException) as exc:  # time-out, reset, TLS
+                        raise _Retryable(f"transfer broken after {offset + received:,} bytes "
+                                         f"({exc!r})") from None
+                    if not chunk:
+                        break
                     received += len(chunk)
-        except (TimeoutError, socket.timeout, ConnectionError,
-                http.client.HTTPException) as exc:
-            raise _Retryable(f"transfer broken after {offset + received:,} bytes ({exc!r})") \
-                from None
-        if expected is not None and received < int(expected):
+                    if offset + received > settings.max_download_bytes:
+                        sink.close()
+                        _discard(part)
+                        raise _too_large(url, settings.max_download_bytes, settings,
+                                         announced=False)
+                    sink.write(chunk)
+        except OSError as exc:  # the archive folder, not the network (converted above)
+            _discard(part)
+            raise FetchError(f"cannot write the download to {part.parent}: "
+                             f"{exc.strerror or exc}; make the folder writable and free some "
+                             "disk space, or choose another --raw-dir") from None
+        if expected is not None and received < expected:
             raise _Retryable(f"transfer broken after {offset + received:,} bytes "
-                             f"(expected {offset + int(expected):,})")
+                             f"(expected {offset + expected:,})")
     if resumed:  # validators of the original transfer, if the resumed reply lacks them
         last_modified = last_modified or recorded.get("last_modified")
         etag = etag or recorded.get("etag")
-    return _Transfer(url=url, last_modified=last_modified, etag=etag, resumed=resumed)
+    return _Transfer(url=url, last_modified=last_modified, etag=etag, resumed=resumed,
+                     final_url=final_url)
 
 
 def _download(url: str, part: Path, settings: _Settings, not_found: str) -> _Transfer:
-    """Transfer ``url`` into ``part`` with retries; a broken transfer keeps its ``.part``."""
-    part.parent.mkdir(parents=True, exist_ok=True)
-    keep_note = (f"; the partial download {part} is kept and resumed by the next run")
-    return _with_retries(lambda: _download_once(url, part, settings, not_found), url, settings,
-                         on_give_up=keep_note)
+    """Transfer ``url`` into ``part`` with retries; a broken transfer keeps its ``.part``
+    (resumed by the next run); any other failure but being offline removes it."""
+    try:
+        part.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise FetchError(f"cannot create the archive folder {part.parent}: "
+                         f"{exc.strerror or exc}; make {part.parent.parent} writable or choose "
+                         "another --raw-dir") from None
+
+    def attempt() -> _Transfer:
+        try:
+            return _download_once(url, part, settings, not_found)
+        except OfflineError:
+            raise
+        except FetchError:
+            _discard(part)
+            raise
+
+    def keep_note() -> str:
+        if not part.exists():
+            return ""
+        return f"; the partial download {part} is kept and resumed by the next run"
+
+    return _with_retries(attempt, url, settings, on_give_up=keep_note)
 
 
 def _download_checked(url: str, part: Path, settings: _Settings, not_found: str,
@@ -497,13 +655,41 @@ def _head_of(part: Path) -> bytes:
         return handle.read(ENVELOPE_MAX_BYTES)
 
 
-def check_eurostat_tsv_gzip(part: Path) -> _AsyncReply | None:
+_HTML_START = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html[\s>])",
+                         re.IGNORECASE | re.DOTALL)
+_HTML_TITLE = re.compile(rb"<title[^>]*>(.*?)</title", re.IGNORECASE | re.DOTALL)
+
+
+def _html_page(body: bytes) -> str | None:
+    """Description of an HTML page (with its title), or ``None`` when ``body`` is not one."""
+    if not _HTML_START.match(body[:4096]):
+        return None
+    title = _HTML_TITLE.search(body)
+    text = " ".join(title.group(1).decode("utf-8", "replace").split())[:100] if title else ""
+    return ("an HTML web page" + (f" titled {text!r}" if text else "")
+            + ", not data: the server answered with a page (maintenance, login or error page) "
+            "instead of gzip TSV; try again later, or check --base-url")
+
+
+def _inflation_limit(compressed: int, max_inflated_bytes: int,
+                     max_inflation_ratio: float) -> int:
+    """Inflated bytes allowed for a gzip file of ``compressed`` bytes (see the module
+    docstring): the absolute cap, and the ratio cap above its floor."""
+    limit = provenance.InflationLimit(max_bytes=max_inflated_bytes, max_ratio=max_inflation_ratio)
+    return limit.bytes_allowed(compressed, gzipped=True)
+
+
+def check_eurostat_tsv_gzip(part: Path, *, max_inflated_bytes: int = MAX_INFLATED_BYTES,
+                            max_inflation_ratio: float = MAX_INFLATION_RATIO
+                            ) -> _AsyncReply | None:
     """Check a Eurostat reply: ``None`` for a valid gzip TSV, the asynchronous request for an
     async envelope.
 
-    A valid reply is a complete gzip stream (the whole file is decompressed, so a truncated
-    or corrupt stream fails its CRC/length check) whose first line contains ``\\TIME_PERIOD``
-    (API) or ``\\time`` (legacy bulk files).
+    A valid reply is a complete gzip stream (the whole file is decompressed in 1 MiB chunks
+    and discarded, so a truncated or corrupt stream fails its CRC/length check while memory
+    stays flat) whose first line contains ``\\TIME_PERIOD`` (API) or ``\\time`` (legacy bulk
+    files), and which inflates to at most ``max_inflated_bytes`` and, above
+    :data:`INFLATION_RATIO_FLOOR_BYTES`, to at most ``max_inflation_ratio`` times its size.
 
     Raises
     ------
@@ -514,14 +700,26 @@ def check_eurostat_tsv_gzip(part: Path) -> _AsyncReply | None:
     """
     head = _head_of(part)
     gzipped = head[:2] == b"\x1f\x8b"
+    if not head.strip():
+        raise _InvalidPayload("an empty reply (no data); try again later")
     if not gzipped:
         envelope = head
     else:
+        compressed = part.stat().st_size
+        limit = _inflation_limit(compressed, max_inflated_bytes, max_inflation_ratio)
         try:
             with gzip.open(part, "rb") as stream:
                 first_line = stream.readline(ENVELOPE_MAX_BYTES)
-                while stream.read(CHUNK_BYTES * 16):
-                    pass
+                inflated = len(first_line)
+                while step := len(stream.read(CHUNK_BYTES * 16)):  # chunk dropped at once
+                    inflated += step
+                    if inflated > limit:
+                        raise _InvalidPayload(
+                            f"the gzip stream of {compressed:,} bytes inflates past "
+                            f"{limit:,} bytes (the limit: at most {max_inflated_bytes:,} "
+                            f"bytes, and at most {max_inflation_ratio:g} times the compressed "
+                            f"size above {INFLATION_RATIO_FLOOR_BYTES:,}); not Eurostat data "
+                            "as published (a compression bomb?); nothing was kept")
         except (EOFError, OSError, zlib.error) as exc:
             raise _InvalidPayload(f"truncated or corrupt gzip stream ({exc})") from None
         text = first_line.decode("utf-8-sig", "replace")
@@ -544,6 +742,9 @@ def check_eurostat_tsv_gzip(part: Path) -> _AsyncReply | None:
     reply = _async_reply(envelope)
     if reply is not None:
         return reply
+    page = _html_page(envelope)
+    if page:
+        raise _InvalidPayload(page)
     if gzipped:
         raise _InvalidPayload(not_tsv)
     raise _InvalidPayload(f"not gzip and not a Eurostat asynchronous reply (starts "
@@ -556,8 +757,16 @@ def check_geojson(part: Path) -> None:
     Raises
     ------
     _InvalidPayload
-        If it is not JSON, or not a FeatureCollection.
+        If it is larger than :data:`MAX_GEOJSON_BYTES` (it is parsed whole), an HTML page, not
+        JSON, or not a FeatureCollection.
     """
+    size = part.stat().st_size
+    if size > MAX_GEOJSON_BYTES:
+        raise _InvalidPayload(f"{size:,} bytes of GeoJSON, more than the {MAX_GEOJSON_BYTES:,} "
+                              "parsed at most; choose a coarser scale")
+    page = _html_page(_head_of(part))
+    if page:
+        raise _InvalidPayload(page.replace("gzip TSV", "GeoJSON"))
     try:
         document = json.loads(part.read_bytes())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -601,7 +810,7 @@ def _resolve_async(reply: _AsyncReply, code: str, part: Path, base_url: str,
                 f"polls; run the fetch again later")
     transfer, nested = _download_checked(data_url, part, settings,
                                          f"asynchronous data {reply.key} not found",
-                                         check_eurostat_tsv_gzip)
+                                         _dataset_check(settings))
     if nested is not None:
         _discard(part)
         raise FetchError(f"Eurostat asynchronous data {data_url} is another asynchronous reply")
@@ -614,13 +823,17 @@ def fetch_datasets(codes: Iterable[str], raw_dir: str | os.PathLike[str], *,
                    force: bool = False, start_period: str | None = None,
                    keys: Mapping[str, str] | None = None, backoff: float = 1.0,
                    sleep: Sleep = time.sleep, poll_interval: float = 10.0,
-                   max_polls: int = 60) -> list[ArchivedFile]:
+                   max_polls: int = 60, allow_other_hosts: bool = False,
+                   max_download_bytes: int = MAX_DOWNLOAD_BYTES,
+                   max_inflated_bytes: int = MAX_INFLATED_BYTES,
+                   max_inflation_ratio: float = MAX_INFLATION_RATIO) -> list[ArchivedFile]:
     """Download Eurostat datasets (gzip TSV) into the archive; never overwrite a vintage.
 
     Parameters
     ----------
     codes : iterable of str
-        Eurostat dataset codes (case-insensitive; duplicates are fetched once).
+        Eurostat dataset codes (case-insensitive; duplicates are fetched once). Every code is
+        checked before any request (:func:`eocic.eurostat.archive.normalise_code`).
     raw_dir : path
         Raw-data folder; vintages go to ``raw_dir/eurostat/<code>/<stamp>.tsv.gz`` and are
         listed in ``raw_dir/eurostat/manifest.json``.
@@ -647,6 +860,17 @@ def fetch_datasets(codes: Iterable[str], raw_dir: str | os.PathLike[str], *,
         ``time.sleep`` replacement (tests).
     poll_interval, max_polls : float, int
         Polling of asynchronous replies (seconds between polls; at most ``max_polls`` polls).
+    allow_other_hosts : bool
+        Follow redirects to another scheme, host or port than ``base_url``'s (refused by
+        default: the archive must hold what the configured server published).
+    max_download_bytes : int
+        Largest reply stored, in bytes as served (default :data:`MAX_DOWNLOAD_BYTES`, 1 GiB).
+    max_inflated_bytes : int
+        Largest inflated size of a reply (default :data:`MAX_INFLATED_BYTES`, 1 GiB, as for readers).
+    max_inflation_ratio : float
+        Largest inflated / compressed size once the inflated size passes
+        :data:`INFLATION_RATIO_FLOOR_BYTES` (default :data:`MAX_INFLATION_RATIO`, 100); raise
+        it only for a dataset known to compress that well.
 
     Returns
     -------
@@ -656,6 +880,8 @@ def fetch_datasets(codes: Iterable[str], raw_dir: str | os.PathLike[str], *,
 
     Raises
     ------
+    DatasetCodeError
+        Before any request, if a code cannot be a Eurostat code (all bad codes are named).
     OfflineError
         At once when Eurostat cannot be reached (the message says how to work offline).
     ArchiveError
@@ -663,13 +889,21 @@ def fetch_datasets(codes: Iterable[str], raw_dir: str | os.PathLike[str], *,
         would overwrite an archived file.
     FetchError
         After trying every code, if some failed (404: the code does not exist; rejected
-        payload; retries exhausted). Codes that succeeded stay archived (``exc.archived``).
+        payload; redirect to another host; reply over a size limit; retries exhausted).
+        Codes that succeeded stay archived (``exc.archived``).
     """
     collection_dir = Path(raw_dir) / EUROSTAT_FOLDER
     settings = _Settings(timeout=timeout, retries=retries, backoff=backoff, sleep=sleep,
-                         log=log, service="Eurostat")
-    key_filters = {normalise_code(code): key for code, key in (keys or {}).items()}
-    ordered = list(dict.fromkeys(normalise_code(code) for code in codes))
+                         log=log, service="Eurostat", base_url=base_url,
+                         allow_other_hosts=allow_other_hosts,
+                         max_download_bytes=max_download_bytes,
+                         max_inflated_bytes=max_inflated_bytes,
+                         max_inflation_ratio=max_inflation_ratio)
+    codes = [codes] if isinstance(codes, str) else list(codes)
+    ordered = list(dict.fromkeys(checked_codes(codes)))
+    key_filters = dict(zip(checked_codes(list(keys or {})), (keys or {}).values()))
+    if not ordered:
+        raise DatasetCodeError("no dataset code given; name at least one (e.g. nama_10r_2gdp)")
     read_manifest(collection_dir)  # a damaged manifest stops the run before any download
     archived: list[ArchivedFile] = []
     failures: list[str] = []
@@ -708,19 +942,43 @@ def fetch_datasets(codes: Iterable[str], raw_dir: str | os.PathLike[str], *,
     return archived
 
 
+def checked_codes(codes: list) -> list[str]:
+    """Normalised codes (lower case, stripped); every invalid one is named in a single
+    :class:`DatasetCodeError`, raised before anything is requested."""
+    normalised, invalid = [], []
+    for code in codes:
+        try:
+            normalised.append(normalise_code(code))
+        except DatasetCodeError:
+            invalid.append(repr(code))
+    if invalid:
+        raise DatasetCodeError(
+            f"invalid Eurostat dataset code(s) {', '.join(invalid)}: a code is 1-128 letters, "
+            "digits and _ . $ - starting with a letter or digit (e.g. nama_10r_2gdp, as shown "
+            "in the Eurostat data browser); nothing was downloaded")
+    return normalised
+
+
+def _dataset_check(settings: _Settings) -> Callable[[Path], _AsyncReply | None]:
+    return lambda part: check_eurostat_tsv_gzip(
+        part, max_inflated_bytes=settings.max_inflated_bytes,
+        max_inflation_ratio=settings.max_inflation_ratio)
+
+
 def _fetch_one_dataset(code: str, url: str, part: Path, collection_dir: Path,
                        moment: dt.datetime, base_url: str, settings: _Settings,
                        poll_interval: float, max_polls: int) -> ArchivedFile:
     not_found = f"dataset code {code} not found at Eurostat; check the code"
-    transfer, reply = _download_checked(url, part, settings, not_found, check_eurostat_tsv_gzip)
+    transfer, reply = _download_checked(url, part, settings, not_found,
+                                        _dataset_check(settings))
     extra = {}
     if reply is not None:
         _discard(part)
         data_transfer = _resolve_async(reply, code, part, base_url, settings,
                                        poll_interval, max_polls)
         extra = {"async_key": reply.key, "download_url": data_transfer.url}
-        transfer = _Transfer(url=url, last_modified=data_transfer.last_modified,
-                             etag=data_transfer.etag, resumed=data_transfer.resumed)
+        transfer = data_transfer
+    extra["final_url"] = transfer.final_url
     _sidecar(part).unlink(missing_ok=True)
     return commit_vintage(collection_dir, code, DATASET_SUFFIX, part, moment=moment, url=url,
                           last_modified=transfer.last_modified, etag=transfer.etag,
@@ -736,7 +994,8 @@ def fetch_nuts_geometries(raw_dir: str | os.PathLike[str], *, year: int = 2021,
                           base_url: str = GISCO_BASE, timeout: float = 60.0, retries: int = 3,
                           now: dt.datetime | None = None, log: Log = print,
                           force: bool = False, backoff: float = 1.0,
-                          sleep: Sleep = time.sleep) -> ArchivedFile:
+                          sleep: Sleep = time.sleep, allow_other_hosts: bool = False,
+                          max_download_bytes: int = MAX_DOWNLOAD_BYTES) -> ArchivedFile:
     """Download GISCO NUTS region polygons (GeoJSON) into the archive.
 
     Archived as ``raw_dir/gisco/NUTS_RG_{scale}_{year}_{crs}_LEVL_{level}/<stamp>.geojson``
@@ -766,7 +1025,9 @@ def fetch_nuts_geometries(raw_dir: str | os.PathLike[str], *, year: int = 2021,
     collection_dir = Path(raw_dir) / GISCO_FOLDER
     moment = as_utc(now) if now is not None else utc_now()
     settings = _Settings(timeout=timeout, retries=retries, backoff=backoff, sleep=sleep,
-                         log=log, service="GISCO")
+                         log=log, service="GISCO", base_url=base_url,
+                         allow_other_hosts=allow_other_hosts,
+                         max_download_bytes=max_download_bytes)
     read_manifest(collection_dir)  # a damaged manifest stops the run before any download
     if not force:
         done = fresh_vintage(collection_dir, name, GEOMETRY_SUFFIX, url=url, moment=moment)
@@ -779,7 +1040,8 @@ def fetch_nuts_geometries(raw_dir: str | os.PathLike[str], *, year: int = 2021,
     transfer, _ = _download_checked(url, part, settings, not_found, check_geojson)
     _sidecar(part).unlink(missing_ok=True)
     result = commit_vintage(collection_dir, name, GEOMETRY_SUFFIX, part, moment=moment,
-                            url=url, last_modified=transfer.last_modified, etag=transfer.etag)
+                            url=url, last_modified=transfer.last_modified, etag=transfer.etag,
+                            extra={"final_url": transfer.final_url})
     log(f"  {name}: {'new vintage' if result.status == 'new' else 'unchanged since'} "
         f"{result.vintage} ({result.bytes:,} bytes)")
     return result

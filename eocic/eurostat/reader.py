@@ -19,9 +19,10 @@ from eocic.eurostat.ardeco import ArdecoProjectionWarning, is_ardeco_header, par
 from eocic.eurostat.errors import EurostatFormatError, UnknownFlagWarning, read_payload
 from eocic.eurostat.sdmx_csv import parse_sdmx_csv
 from eocic.eurostat.tsv import parse_tsv
+from eocic.provenance import InflatedSizeError, InflationLimit
 
-__all__ = ["ArdecoProjectionWarning", "EurostatFormatError", "UnknownFlagWarning",
-           "detect_format", "read_eurostat"]
+__all__ = ["ArdecoProjectionWarning", "EurostatFormatError", "InflatedSizeError",
+           "InflationLimit", "UnknownFlagWarning", "detect_format", "read_eurostat"]
 
 TSV = "tsv"
 SDMX_CSV = "sdmx-csv"
@@ -37,7 +38,8 @@ def detect_format(payload: bytes, name: str = "") -> str:
     header naming ``TIME_PERIOD`` and ``OBS_VALUE`` is SDMX-CSV. Otherwise the suffix of
     ``name`` decides (``.tsv[.gz]`` TSV, ``.csv[.gz]`` SDMX-CSV).
     """
-    header = payload.split(b"\n", 1)[0].decode("utf-8", errors="replace")
+    header_end = payload.find(b"\n")
+    header = (payload if header_end < 0 else payload[:header_end]).decode("utf-8", errors="replace")
     first_field = header.split("\t", 1)[0].strip().lower()
     if first_field.endswith(("\\time", "\\time_period")):
         return TSV
@@ -56,7 +58,7 @@ def detect_format(payload: bytes, name: str = "") -> str:
     raise ValueError(name)
 
 
-def read_eurostat(path: str | os.PathLike[str]) -> pd.DataFrame:
+def read_eurostat(path: str | os.PathLike[str], limit: InflationLimit | None = None) -> pd.DataFrame:
     """Read a Eurostat TSV or SDMX-CSV file, or an ARDECO export (plain or gzip), into the
     tidy schema.
 
@@ -65,18 +67,23 @@ def read_eurostat(path: str | os.PathLike[str]) -> pd.DataFrame:
     (with ARDECO's default projection cut-offs): dimension columns (category), ``time``,
     ``value`` (float64), ``flags`` (str).
 
+    ``limit`` caps the bytes the file may inflate to (:class:`eocic.provenance.InflationLimit`;
+    default 1 GiB, and 100 times the stored size of a gzip file above 64 MiB).
+
     Raises
     ------
     EurostatFormatError
         If the format cannot be recognised (neither header nor suffix tells), or the
-        file is malformed (see the three readers).
+        file is malformed (see the three readers), or it is not UTF-8 text.
+    eocic.provenance.InflatedSizeError
+        If the file inflates past ``limit``: reading stops there (a decompression bomb).
 
     Warns
     -----
     UnknownFlagWarning, ArdecoProjectionWarning
         See the readers.
     """
-    payload = read_payload(path)
+    payload = read_payload(path, limit)
     try:
         kind = detect_format(payload, str(path))
     except ValueError:

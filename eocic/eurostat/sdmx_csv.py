@@ -22,7 +22,6 @@ lower case as category, ``time``, ``value``, ``flags``), sorted by dimensions th
 from __future__ import annotations
 
 import csv
-import io
 import os
 
 import numpy as np
@@ -31,10 +30,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from eocic.eurostat.errors import EurostatFormatError, read_payload
+from eocic.eurostat.errors import EurostatFormatError, read_payload, utf8_problem
 from eocic.eurostat.tsv import (
-    NUMBER_PATTERN, PERIOD_FORMS, warn_unknown_flags, encode_sorted, normalise_period, tidy_frame,
+    NUMBER_PATTERN, PERIOD_FORMS, body_bounds, body_reader, encode_sorted, normalise_period,
+    tidy_frame, warn_unknown_flags,
 )
+from eocic.provenance import InflationLimit
 
 #: Columns that are not dimensions (upper-cased header codes).
 NON_DIMENSION_COLUMNS = frozenset({
@@ -45,8 +46,11 @@ REQUIRED_COLUMNS = ("TIME_PERIOD", "OBS_VALUE")
 FLAG_COLUMNS = ("OBS_FLAG", "OBS_STATUS", "CONF_STATUS")  # joined in this order
 
 
-def read_sdmx_csv(path: str | os.PathLike[str]) -> pd.DataFrame:
+def read_sdmx_csv(path: str | os.PathLike[str], limit: InflationLimit | None = None) -> pd.DataFrame:
     """Read an SDMX-CSV 1.0 file (plain or gzip, detected by magic bytes) as a tidy table.
+
+    ``limit``: most bytes the file may hold once decompressed (see
+    :func:`eocic.eurostat.tsv.read_tsv`).
 
     Returns
     -------
@@ -60,14 +64,16 @@ def read_sdmx_csv(path: str | os.PathLike[str]) -> pd.DataFrame:
     ------
     EurostatFormatError
         Naming the file and line: missing TIME_PERIOD/OBS_VALUE column, no dimension
-        column, a bad period or value, a repeated observation key, unreadable CSV.
+        column, a bad period or value (or one beyond the float64 range), a repeated
+        observation key, unreadable CSV, invalid UTF-8 (with the byte offset), UTF-16 text.
+    eocic.provenance.InflatedSizeError
+        If the file inflates past ``limit``.
     """
-    return parse_sdmx_csv(read_payload(path), source=str(path))
+    return parse_sdmx_csv(read_payload(path, limit), source=str(path))
 
 
 def parse_sdmx_csv(payload: bytes, source: str = "<bytes>") -> pd.DataFrame:
     """Parse the decompressed bytes of an SDMX-CSV file; see :func:`read_sdmx_csv`."""
-    payload = payload.rstrip(b"\r\n")
     names = header_names(payload, source, example="an SDMX-CSV header such as "
                          "'DATAFLOW,LAST UPDATE,freq,geo,TIME_PERIOD,OBS_VALUE'")
     columns: dict[str, str] = {}  # header code (upper case for metadata, else lower) -> file name
@@ -197,7 +203,8 @@ def decimal_values(observations: pa.Array, source: str, *, column: str = "OBS_VA
     ------
     EurostatFormatError
         Naming the file, the line (header = line 1) and ``expected`` for the first value that
-        is not a number.
+        is not a number, or that lies beyond the float64 range (about 1.8e308: a 400-digit
+        number would become infinite).
     """
     is_missing = pc.is_in(observations, pa.array(list(missing)))
     valid = pc.or_(is_missing, pc.match_substring_regex(observations, NUMBER_PATTERN))
@@ -208,17 +215,28 @@ def decimal_values(observations: pa.Array, source: str, *, column: str = "OBS_VA
                                   f"{column} {observations[row].as_py()!r} is not a number",
                                   expected)
     numbers = pc.if_else(is_missing, pa.scalar(None, pa.string()), observations)
-    return pc.cast(numbers, pa.float64()).to_numpy(zero_copy_only=False)
+    values = pc.cast(numbers, pa.float64()).to_numpy(zero_copy_only=False)
+    beyond = np.flatnonzero(np.isinf(values))
+    if len(beyond):
+        row = int(beyond[0])
+        text = observations[row].as_py()
+        shown = text if len(text) <= 60 else f"{text[:25]}...{text[-10:]} ({len(text)} characters)"
+        raise EurostatFormatError(source, row + 2, f"{column} {shown!r} is beyond the float64 "
+                                  "range (about 1.8e308) and would become infinite",
+                                  "a finite number: a value this large is a corrupt cell "
+                                  "(check that line against the source)")
+    return values
 
 
 def header_names(payload: bytes, source: str, *, example: str | None = None) -> list[str]:
     """Column names of the header row (CSV quoting honoured); with ``example``, an empty
     header is an error whose fix shows it."""
-    first_line = payload.split(b"\n", 1)[0].rstrip(b"\r")
+    header_end = payload.find(b"\n")
+    first_line = (payload if header_end < 0 else payload[:header_end]).rstrip(b"\r")
     try:
         header = first_line.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise EurostatFormatError(source, 1, f"header is not valid UTF-8 ({exc})", "a UTF-8 text file") from exc
+        raise utf8_problem(source, 1, 0, exc) from exc
     if example is not None and not header.strip():
         raise EurostatFormatError(source, 1, "empty header row", example)
     return next(csv.reader([header]), [])
@@ -226,16 +244,17 @@ def header_names(payload: bytes, source: str, *, example: str | None = None) -> 
 
 def csv_rows(payload: bytes, names: list[str], source: str) -> pa.Table:
     """The data rows of a comma-separated file (``payload`` including its header line) as
-    string columns named ``names`` (:func:`split_csv_body`); no rows: an empty table."""
-    header_end = payload.find(b"\n")
-    body = b"" if header_end < 0 else payload[header_end + 1:]
-    if not body:
+    string columns named ``names`` (:func:`split_csv_body`); no rows: an empty table.
+    Trailing line breaks are ignored; the rows are read from a view of ``payload``, not a copy."""
+    start, end = body_bounds(payload, payload.find(b"\n"))
+    if end <= start:
         return pa.table({name: pa.array([], pa.string()) for name in names})
-    return split_csv_body(body, names, source)
+    return split_csv_body(payload, start, end, names, source)
 
 
-def split_csv_body(body: bytes, names: list[str], source: str) -> pa.Table:
-    """Parse comma-separated data rows (after the header) into string columns named ``names``.
+def split_csv_body(payload: bytes, start: int, end: int, names: list[str], source: str) -> pa.Table:
+    """Parse the comma-separated data rows ``payload[start:end]`` (after the header) into
+    string columns named ``names``.
 
     CSV quoting is honoured, every field is kept as text (no type inference, no null values).
     Shared by the comma-separated readers (SDMX-CSV, :mod:`eocic.eurostat.ardeco`) through
@@ -248,7 +267,7 @@ def split_csv_body(body: bytes, names: list[str], source: str) -> pa.Table:
     """
     try:
         return pacsv.read_csv(
-            io.BytesIO(body),
+            body_reader(payload, start, end),
             read_options=pacsv.ReadOptions(column_names=names),
             parse_options=pacsv.ParseOptions(delimiter=",", ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(
@@ -256,18 +275,21 @@ def split_csv_body(body: bytes, names: list[str], source: str) -> pa.Table:
                 null_values=[], check_utf8=True),
         )
     except pa.ArrowInvalid as exc:
-        _raise_row_problem(body, len(names), source)
+        _raise_row_problem(payload[start:end], start, len(names), source)
         raise EurostatFormatError(source, None, f"unreadable CSV ({exc})",
                                   "comma-separated UTF-8 rows with as many fields as the header") from exc
 
 
-def _raise_row_problem(payload: bytes, n_fields: int, source: str) -> None:
-    """Find the first data row (line 2 on) with a wrong field count or invalid UTF-8; raise for it."""
-    for number, line in enumerate(payload.split(b"\n"), start=2):
+def _raise_row_problem(body: bytes, body_offset: int, n_fields: int, source: str) -> None:
+    """Find the first data row (line 2 on) with a wrong field count or invalid UTF-8; raise for
+    it (``body_offset``: byte offset of ``body`` in the file, for the message)."""
+    offset = body_offset
+    for number, line in enumerate(body.split(b"\n"), start=2):
         try:
             text = line.decode("utf-8").rstrip("\r")
         except UnicodeDecodeError as exc:
-            raise EurostatFormatError(source, number, f"invalid UTF-8 ({exc})", "a UTF-8 text file") from exc
+            raise utf8_problem(source, number, offset, exc) from exc
+        offset += len(line) + 1
         found = len(next(csv.reader([text]), []))
         if found != n_fields:
             raise EurostatFormatError(source, number, f"{found} comma-separated field(s) in {text[:60]!r}",

@@ -38,7 +38,6 @@ exactly (line and column) for the message.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import os
 import re
 import warnings
@@ -51,8 +50,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from eocic.eurostat.errors import EurostatFormatError, UnknownFlagWarning, read_payload
+from eocic.eurostat.errors import EurostatFormatError, UnknownFlagWarning, read_payload, utf8_problem
 from eocic.eurostat.flags import KNOWN_FLAGS
+from eocic.provenance import InflationLimit
 
 #: Regular expression of one TSV cell: ``:`` or a decimal number, then flag letters.
 #: No exponent: Eurostat TSV never writes one, and ``3e`` means 3, estimated.
@@ -106,12 +106,15 @@ def normalise_period(label: str) -> str | None:
     return None
 
 
-def read_tsv(path: str | os.PathLike[str]) -> pd.DataFrame:
+def read_tsv(path: str | os.PathLike[str], limit: InflationLimit | None = None) -> pd.DataFrame:
     """Read a Eurostat TSV file (plain or gzip, detected by magic bytes) as a tidy table.
 
     Parameters
     ----------
     path : path of a ``.tsv`` or ``.tsv.gz`` file (legacy bulk or API TSV).
+    limit : most bytes the file may hold once decompressed
+        (:class:`eocic.provenance.InflationLimit`; default 1 GiB, and 100 times the stored size
+        of a gzip file above 64 MiB).
 
     Returns
     -------
@@ -125,8 +128,11 @@ def read_tsv(path: str | os.PathLike[str]) -> pd.DataFrame:
     EurostatFormatError
         Naming the file and line: header without ``\\time``/``\\TIME_PERIOD``, bad period
         label, a row with the wrong number of fields or dimension codes, a cell that is
-        neither a number nor ``:`` (e.g. ``12x5``), a series key present twice, invalid
-        UTF-8, or a truncated/corrupt gzip stream.
+        neither a number nor ``:`` (e.g. ``12x5``), a number beyond the float64 range
+        (about 1.8e308: it would become infinite), a series key present twice, invalid
+        UTF-8 (with the byte offset), UTF-16 text, or a truncated/corrupt gzip stream.
+    eocic.provenance.InflatedSizeError
+        If the file inflates past ``limit`` (reading stops there).
 
     Warns
     -----
@@ -134,22 +140,23 @@ def read_tsv(path: str | os.PathLike[str]) -> pd.DataFrame:
         Once per file, listing flag letters outside the known code lists with their
         cell counts. The letters are kept in ``flags``.
     """
-    return parse_tsv(read_payload(path), source=str(path))
+    return parse_tsv(read_payload(path, limit), source=str(path))
 
 
 def parse_tsv(payload: bytes, source: str = "<bytes>") -> pd.DataFrame:
     """Parse the decompressed bytes of a Eurostat TSV file; see :func:`read_tsv`.
 
-    ``source`` names the file in error messages.
+    ``source`` names the file in error messages. The data rows are handed to the CSV
+    splitter as a view of ``payload``, never copied.
     """
     header_end = payload.find(b"\n")
     header_bytes = payload if header_end < 0 else payload[:header_end]
-    body = b"" if header_end < 0 else payload[header_end + 1:].rstrip(b"\r\n")
+    body_start, body_end = body_bounds(payload, header_end)
     dimensions, periods = _parse_header(header_bytes, source)
     n_fields = 1 + len(periods)
 
-    if body:
-        table = _split_body(body, n_fields, source)
+    if body_end > body_start:
+        table = _split_body(payload, body_start, body_end, n_fields, source)
         keys = table.column(0).combine_chunks()
         cells = pa.concat_arrays([chunk for column in table.columns[1:] for chunk in column.chunks])
     else:
@@ -179,6 +186,22 @@ def parse_tsv(payload: bytes, source: str = "<bytes>") -> pd.DataFrame:
         flag_codes=flag_codes[distinct],
         flag_labels=flag_labels,
     )
+
+
+def body_bounds(payload: bytes, header_end: int) -> tuple[int, int]:
+    """Byte range ``[start, end)`` of the data rows of ``payload`` whose header line ends at
+    ``header_end`` (-1: no newline, no rows); trailing line breaks are left out."""
+    if header_end < 0:
+        return len(payload), len(payload)
+    start, end = header_end + 1, len(payload)
+    while end > start and payload[end - 1] in b"\r\n":
+        end -= 1
+    return start, end
+
+
+def body_reader(payload: bytes, start: int, end: int) -> pa.BufferReader:
+    """A zero-copy stream over ``payload[start:end]`` for pyarrow's CSV reader."""
+    return pa.BufferReader(pa.py_buffer(payload).slice(start, end - start))
 
 
 def tidy_frame(dimensions: Sequence[str], dimension_codes: Sequence[np.ndarray],
@@ -220,8 +243,7 @@ def _parse_header(header_bytes: bytes, source: str) -> tuple[list[str], list[str
     try:
         header = header_bytes.decode("utf-8").rstrip("\r")
     except UnicodeDecodeError as exc:
-        raise EurostatFormatError(source, 1, f"header is not valid UTF-8 ({exc})",
-                                  "a UTF-8 text file") from exc
+        raise utf8_problem(source, 1, 0, exc) from exc
     fields = header.split("\t")
     first = fields[0].strip()
     dims_text, _, keyword = first.rpartition("\\")
@@ -258,12 +280,13 @@ def _parse_header(header_bytes: bytes, source: str) -> tuple[list[str], list[str
     return dimensions, periods
 
 
-def _split_body(body: bytes, n_fields: int, source: str) -> pa.Table:
-    """Split the data rows into ``n_fields`` string columns (pyarrow, multithreaded)."""
+def _split_body(payload: bytes, start: int, end: int, n_fields: int, source: str) -> pa.Table:
+    """Split the data rows ``payload[start:end]`` into ``n_fields`` string columns (pyarrow,
+    multithreaded)."""
     names = [f"field{i}" for i in range(n_fields)]
     try:
         return pacsv.read_csv(
-            io.BytesIO(body),
+            body_reader(payload, start, end),
             read_options=pacsv.ReadOptions(column_names=names),
             parse_options=pacsv.ParseOptions(delimiter="\t", quote_char=False, ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(
@@ -271,18 +294,21 @@ def _split_body(body: bytes, n_fields: int, source: str) -> pa.Table:
                 null_values=[], check_utf8=True),
         )
     except pa.ArrowInvalid as exc:
-        _raise_row_problem(body, n_fields, source)
+        _raise_row_problem(payload[start:end], start, n_fields, source)
         raise EurostatFormatError(source, None, f"unreadable TSV body ({exc})",
                                   "tab-separated UTF-8 rows") from exc
 
 
-def _raise_row_problem(body: bytes, n_fields: int, source: str) -> None:
-    """Find the first row with a wrong field count or invalid UTF-8 and raise for it."""
+def _raise_row_problem(body: bytes, body_offset: int, n_fields: int, source: str) -> None:
+    """Find the first row with a wrong field count or invalid UTF-8 and raise for it
+    (``body_offset``: byte offset of ``body`` in the file, for the message)."""
+    offset = body_offset
     for number, line in enumerate(body.split(b"\n"), start=2):
         try:
             text = line.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise EurostatFormatError(source, number, f"invalid UTF-8 ({exc})", "a UTF-8 text file") from exc
+            raise utf8_problem(source, number, offset, exc) from exc
+        offset += len(line) + 1
         found = text.count("\t") + 1
         if found != n_fields:
             raise EurostatFormatError(
@@ -349,6 +375,12 @@ def _parse_distinct_cells(distinct: pa.Array, cell_index: np.ndarray, n_series: 
     is_missing = pc.equal(pc.struct_field(parts, "missing"), ":")
     number = pc.if_else(is_missing, pa.scalar(None, pa.string()), number)
     values = pc.cast(number, pa.float64()).to_numpy(zero_copy_only=False)
+    beyond = np.isinf(values)
+    if beyond.any():
+        _raise_bad_cell(distinct, np.flatnonzero(beyond), cell_index, n_series, periods, source,
+                        problem="is beyond the float64 range (about 1.8e308) and would become "
+                        "infinite", expected="a finite number: a value this large is a "
+                        "corrupt cell (check that line against the source)")
     flag_text = pc.replace_substring_regex(pc.struct_field(parts, "flags"), r"\s+", "")
     flag_codes, flag_labels = encode_sorted(flag_text)
     if flag_labels[0] != "":  # keep "" as code 0 even when every cell is flagged
@@ -359,15 +391,18 @@ def _parse_distinct_cells(distinct: pa.Array, cell_index: np.ndarray, n_series: 
 
 
 def _raise_bad_cell(distinct: pa.Array, bad: np.ndarray, cell_index: np.ndarray, n_series: int,
-                    periods: list[str], source: str) -> None:
+                    periods: list[str], source: str, *, problem: str = "is not a value",
+                    expected: str = "a number with optional flag letters ('12.5 bp', '708 ') "
+                    "or ':' for missing") -> None:
     positions = np.flatnonzero(np.isin(cell_index, bad))
     period_position, row = np.divmod(positions, n_series)
     first = np.lexsort((period_position, row))[0]  # file order: line first, then column
     row, period_position = int(row[first]), int(period_position[first])
     text = distinct[int(cell_index[positions[first]])].as_py()
+    shown = text if len(text) <= 60 else f"{text[:25]}...{text[-10:]} ({len(text)} characters)"
     raise EurostatFormatError(
-        source, row + 2, f"cell {text!r} in column {period_position + 2} (period {periods[period_position]}) "
-        "is not a value", "a number with optional flag letters ('12.5 bp', '708 ') or ':' for missing")
+        source, row + 2, f"cell {shown!r} in column {period_position + 2} (period "
+        f"{periods[period_position]}) {problem}", expected)
 
 
 def warn_unknown_flags(flag_labels: list[str], flag_codes: np.ndarray, cell_index: np.ndarray,

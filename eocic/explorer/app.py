@@ -8,11 +8,21 @@ are drawn when opened (the controller caches each tab's content per selection).
 
 Widgets carry CSS classes ``eocic-...`` (``eocic-heading``, ``eocic-region`` ...) so that a
 browser test can find them.
+
+Every text that reaches an HTML widget or an HTML output goes through
+:func:`eocic.presentation.escape_html` (tables through pandas' escaping ``to_html``): region,
+peers, run id, scheme and the messages quoting them are shown as text, never as markup.
+:func:`error_html` is what the page shows instead of the explorer when the run cannot be
+shown (:data:`PAGE_ERRORS`), and :func:`text_html` / :func:`heading_html` are how notebook 05
+writes any other text that may quote a user's value (HTML, not Markdown: Markdown would turn
+``[x](javascript:...)`` into a link and a backtick into a code span).
 """
 
 from __future__ import annotations
 
 import html
+import os
+import re
 from pathlib import Path
 
 import ipywidgets as widgets
@@ -20,8 +30,48 @@ import pandas as pd
 
 from eocic.explorer import export, figures
 from eocic.explorer.controller import MAP_KINDS, TAB_TITLES, TABS, ExplorerError, Panel, RegionExplorer
+from eocic.presentation import display_path, escape_html
+from eocic.run_integrity import RunIntegrityError
+from eocic.tables import TableValidationError
 
 MAX_TABLE_ROWS = 60
+#: The errors the explorer's page shows as a message (:func:`error_html`) instead of failing:
+#: a run or choice it cannot show (bad run id, unknown run, year or scheme in the address),
+#: tables that do not all belong to the run, a table breaking its schema.
+PAGE_ERRORS = (ExplorerError, RunIntegrityError, TableValidationError)
+MESSAGE_STYLE = "color:#9a3412"
+ERROR_STYLE = ("border-left:4px solid #9a3412;background:#fff7ed;padding:0.4em 1em;"
+               "margin:0.5em 0;max-width:60em")
+
+
+def error_html(error: BaseException, root: str | os.PathLike[str] | None = None) -> str:
+    """A readable panel (``div.eocic-error``, ``role=alert``) saying why the explorer cannot
+    show a run: the error's message, escaped, and what to do. ``root`` (the project root):
+    its absolute path is left out of the message, so no machine layout reaches the page."""
+    text = str(error)
+    if root is not None:
+        text = text.replace(str(Path(root).resolve()) + os.sep, "")
+    return (f"<div class='eocic-error' role='alert' style='{ERROR_STYLE}'>"
+            "<h3>The region explorer cannot show this run</h3>"
+            f"<p>{escape_html(text)}</p>"
+            "<p>Open the explorer without parameters for the newest run, or with "
+            "<code>?run_id=</code> and the id of a run of this project (the folder name under "
+            "<code>data/processed</code>).</p></div>")
+
+
+def text_html(text: str, tag: str = "p", style: str = "") -> str:
+    """``<tag>text</tag>`` with ``text`` escaped (``tag`` and ``style`` are the caller's own
+    constants, e.g. ``"em"`` or :data:`MESSAGE_STYLE`)."""
+    attribute = f" style='{style}'" if style else ""
+    return f"<{tag}{attribute}>{escape_html(text)}</{tag}>"
+
+
+def heading_html(text: str, level: int = 3) -> str:
+    """An ``<h2>``/``<h3>``... heading of ``text`` (escaped) with an ``id`` made of its
+    letters and digits, so the report's table of contents (:func:`eocic.report.
+    table_of_contents`) links it as it links Markdown headings."""
+    anchor = re.sub(r"[^A-Za-z0-9]+", "-", str(text)).strip("-") or "section"
+    return f"<h{level} id='{anchor}'>{escape_html(text)}</h{level}>"
 
 
 def table_html(frame: pd.DataFrame, max_rows: int = MAX_TABLE_ROWS) -> str:
@@ -36,7 +86,7 @@ def table_html(frame: pd.DataFrame, max_rows: int = MAX_TABLE_ROWS) -> str:
         if pd.api.types.is_float_dtype(shown[column]):
             shown[column] = ["–" if pd.isna(v) else f"{v:,.3f}" if abs(v) < 100 else f"{v:,.0f}"
                              for v in shown[column]]
-    text = shown.to_html(index=False, border=0, classes="eocic-table", na_rep="–")
+    text = shown.to_html(index=False, border=0, classes="eocic-table", na_rep="–", escape=True)
     if len(frame) > max_rows:
         text += f"<p><i>{max_rows} of {len(frame):,} rows shown; export CSV for all.</i></p>"
     return text
@@ -143,13 +193,13 @@ class ExplorerApp:
     def refresh(self, messages: list[str] | None = None) -> None:
         """Show the controller's selection: heading, peers, messages, the visible tab."""
         explorer = self.explorer
-        self.heading.value = (f"<h3>{html.escape(explorer.title())}</h3>" if explorer.region
-                              else f"<h3>Run {html.escape(explorer.run_id)}: no region</h3>")
+        self.heading.value = (f"<h3>{escape_html(explorer.title())}</h3>" if explorer.region
+                              else f"<h3>Run {escape_html(explorer.run_id)}: no region</h3>")
         peers = ", ".join(explorer.label(p) for p in explorer.peers) or "none"
-        self.peer_label.value = (f"<b>Peers</b> ({html.escape(explorer.peer_source)}): "
-                                 f"{html.escape(peers)}")
+        self.peer_label.value = (f"<b>Peers</b> ({escape_html(explorer.peer_source)}): "
+                                 f"{escape_html(peers)}")
         messages = list(messages or [])
-        self.message.value = "".join(f"<p style='color:#9a3412'>{html.escape(m)}</p>"
+        self.message.value = "".join(text_html(m, style=MESSAGE_STYLE)
                                      for m in messages)
         self._update_map_choices()
         self._stale = set(TABS)
@@ -166,13 +216,13 @@ class ExplorerApp:
         if not self.explorer.region:
             page["title"].value = "<h4>No region in this run</h4>"
             page["notes"].value = "".join(
-                f"<p>{html.escape(m)}</p>" for m in self.explorer.missing.values())
+                f"<p>{escape_html(m)}</p>" for m in self.explorer.missing.values())
             return
         panel: Panel = self.explorer.panel(tab)
-        page["title"].value = f"<h4>{html.escape(panel.title)}</h4>"
-        notes = [f"<p style='color:#9a3412'><b>{html.escape(panel.message)}</b></p>"
+        page["title"].value = f"<h4>{escape_html(panel.title)}</h4>"
+        notes = [f"<p style='color:#9a3412'><b>{escape_html(panel.message)}</b></p>"
                  if panel.message else ""]
-        notes += [f"<p>{html.escape(note)}</p>" for note in panel.notes]
+        notes += [f"<p>{escape_html(note)}</p>" for note in panel.notes]
         page["notes"].value = "".join(notes)
         png = panel.png()
         page["image"].value = png or b""
@@ -196,7 +246,7 @@ class ExplorerApp:
         try:
             messages = self.explorer.set_country(change["new"])
         except ExplorerError as error:
-            self.message.value = f"<p style='color:#9a3412'>{html.escape(str(error))}</p>"
+            self.message.value = text_html(str(error), style=MESSAGE_STYLE)
             return
         self._busy = True
         try:
@@ -217,7 +267,7 @@ class ExplorerApp:
         try:
             messages = self.explorer.set_region(geo)
         except ExplorerError as error:
-            self.message.value = f"<p style='color:#9a3412'>{html.escape(str(error))}</p>"
+            self.message.value = text_html(str(error), style=MESSAGE_STYLE)
             return
         self._busy = True
         try:
@@ -266,11 +316,11 @@ class ExplorerApp:
     def export_tables(self) -> list[Path]:
         written = export.export_tables(self.explorer, self.export_dir)
         self.export_status.value = (f"{len(written)} CSV file(s) written to "
-                                    f"<code>{html.escape(str(self.export_dir))}</code>")
+                                    f"<code>{escape_html(display_path(self.export_dir))}</code>")
         return written
 
     def export_figures(self) -> list[Path]:
         written = export.export_figures(self.explorer, self.export_dir)
         self.export_status.value = (f"{len(written)} PNG file(s) written to "
-                                    f"<code>{html.escape(str(self.export_dir))}</code>")
+                                    f"<code>{escape_html(display_path(self.export_dir))}</code>")
         return written

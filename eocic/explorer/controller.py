@@ -19,6 +19,13 @@ run instead of a traceback):
 Every table is read with :func:`eocic.tables.read_table`, so it is checked against its schema
 (:mod:`eocic.tables`, ``docs/data_dictionary.md``).
 
+What is served (issue 15): a run id from the URL or the environment must be a run id
+(:func:`eocic.config.is_valid_run_id`) naming a folder directly under ``data/processed`` once
+symlinks are followed (:func:`find_run`); messages list only that folder's runs and print no
+machine path. A served explorer refuses a run whose tables do not all belong to the run that
+published them (:func:`eocic.run_integrity.verify_tables`, ``tables.json``). Notebook 05 shows
+these errors in the page (:func:`eocic.explorer.app.error_html`).
+
 Strengths and weaknesses follow the scoreboard's rule (methodology 2.3 step 6): the relative
 score ``100 * score_region / mean(score_peers)`` is a strength if >= 110 and a weakness if
 <= 90. Users choose at most :data:`MAX_PEERS` peers (as the EOCIC scoreboard tool does).
@@ -32,6 +39,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import urllib.parse
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -43,9 +51,11 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from eocic import tables as schemas
+from eocic.config import RUN_ID_RULE, is_valid_run_id
 from eocic.errors import EocicError
 from eocic.explorer import figures
 from eocic.models.variables import VARIABLE_LABELS
+from eocic.run_integrity import TABLES_RECORD, verify_tables
 
 MAX_PEERS = 5
 STRENGTH = 110.0
@@ -126,46 +136,93 @@ def _run_tables(folder: Path) -> list[Path]:
     return [folder / f"{name}.parquet" for name in TABLES if (folder / f"{name}.parquet").exists()]
 
 
+def _shown(value: object, width: int = 60) -> str:
+    """``value`` as a message may quote it: ``repr`` (NUL bytes, newlines and quotes visible),
+    cut to about ``width`` characters so a long URL parameter cannot flood the page."""
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _run_folders(root: Path) -> list[Path]:
+    """The run folders of ``root``: children whose name is a valid run id and whose real path
+    (symlinks followed) is a child of ``root``'s real path. A symlink to a folder elsewhere
+    is not a run of this project and is never listed or read."""
+    if not root.is_dir():
+        return []
+    real_root = root.resolve()
+    return [path for path in sorted(root.iterdir())
+            if is_valid_run_id(path.name) and path.is_dir()
+            and path.resolve().parent == real_root]
+
+
 def latest_run(processed_root: str | os.PathLike[str]) -> Path | None:
     """The run folder under ``processed_root`` (``data/processed``) that was written last.
 
-    Runs holding at least one explorer table (cluster mapping, scoreboard, peers,
-    regressions) come first; among them the newest by the modification time of those
-    tables. Without any, the newest folder holding a ``.parquet`` file; ``None`` if none.
+    Only run folders count (a valid run id as name, inside ``processed_root`` once symlinks
+    are followed: :func:`find_run`'s rule). Runs holding at least one explorer table (cluster
+    mapping, scoreboard, peers, regressions) come first, published runs (with a tables record,
+    :mod:`eocic.run_integrity`) before runs without one; among them the newest by the
+    modification time of those tables. Without any, the newest folder holding a ``.parquet``
+    file; ``None`` if none.
     """
-    root = Path(processed_root)
-    if not root.is_dir():
-        return None
-    folders = [path for path in root.iterdir() if path.is_dir()]
-    with_tables = [(max(p.stat().st_mtime for p in _run_tables(f)), f.name, f)
-                   for f in folders if _run_tables(f)]
+    folders = _run_folders(Path(processed_root))
+    with_tables = [((f / TABLES_RECORD).is_file(), max(p.stat().st_mtime for p in _run_tables(f)),
+                    f.name, f) for f in folders if _run_tables(f)]
     if with_tables:
-        return max(with_tables)[2]
+        return max(with_tables)[3]
     with_parquet = [(max(p.stat().st_mtime for p in f.glob("*.parquet")), f.name, f)
                     for f in folders if any(f.glob("*.parquet"))]
     return max(with_parquet)[2] if with_parquet else None
 
 
 def find_run(processed_root: str | os.PathLike[str], run_id: str | None = None) -> Path:
-    """``processed_root/run_id``, or the :func:`latest_run` when ``run_id`` is empty.
+    """The run folder ``processed_root/run_id`` (symlinks followed), or the :func:`latest_run`
+    when ``run_id`` is empty.
+
+    ``run_id`` comes from a URL or the environment, so it is checked before it touches the
+    file system: it must be a valid run id (:func:`eocic.config.is_valid_run_id`: no ``/``,
+    ``..``, absolute path, NUL byte or ``%``-escape can pass) and the folder's real path must
+    be a child of ``processed_root``'s real path (a symlink pointing elsewhere is refused).
+    Messages never list or probe any folder but ``processed_root``, and name it only as
+    :func:`eocic.presentation.display_path` does (no machine paths in a served page).
 
     Raises
     ------
     ExplorerError
-        If the run folder does not exist (lists the runs there), or there is no run at all.
+        If ``run_id`` is not a valid run id, leaves ``processed_root``, or names no run folder
+        (the message lists the runs of ``processed_root``), or there is no run at all.
     """
+    from eocic.presentation import display_path
+
     root = Path(processed_root)
+    shown_root = display_path(root)
     if run_id:
+        if not is_valid_run_id(run_id):
+            raise ExplorerError(f"run id {_shown(run_id)} is not a run id: a run id has "
+                                f"{RUN_ID_RULE}, e.g. demo-2020 (the folder name under "
+                                f"{shown_root})")
+        runs = _run_folders(root)
         folder = root / run_id
-        if not folder.is_dir():
-            runs = sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
-            raise ExplorerError(f"run {run_id!r} not found in {root}; runs there: "
-                                f"{', '.join(runs) or 'none'} (make study writes one)")
-        return folder
+        if folder.is_symlink() and folder.resolve().parent != root.resolve():
+            raise ExplorerError(f"run {run_id!r} is a link to a folder outside {shown_root}; "
+                                "the explorer only reads runs inside it (make study writes "
+                                "one there)")
+        if folder not in runs:
+            raise ExplorerError(f"run {run_id!r} not found in {shown_root}; runs there: "
+                                f"{', '.join(p.name for p in runs) or 'none'} (make study "
+                                "writes one)")
+        return folder.resolve()
     folder = latest_run(root)
     if folder is None:
-        raise ExplorerError(f"no run under {root}; run the study first: make study")
-    return folder
+        raise ExplorerError(f"no run under {shown_root}; run the study first: make study")
+    return folder.resolve()
+
+
+def is_served(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether the notebook runs under voila (``SERVER_SOFTWARE`` starts with ``voila``): then
+    the run and the selection come from the URL, and errors are shown in the page."""
+    environ = os.environ if environ is None else environ
+    return str(environ.get("SERVER_SOFTWARE", "")).startswith("voila")
 
 
 def settings_from_environment(defaults: Mapping[str, object],
@@ -173,25 +230,38 @@ def settings_from_environment(defaults: Mapping[str, object],
     """Explorer settings when the notebook is served by voila (papermill parameters do not
     apply there).
 
-    Under voila (``SERVER_SOFTWARE`` starts with ``voila``) the run, region and peers come from
-    the URL query (``?run_id=demo-2020&region=FR10&peers=FR71,ITC4``), else from the
-    environment of ``make explore`` (``EOCIC_RUN_ID``, ``EOCIC_REGION``, ``EOCIC_PEERS``), else
-    the newest run under ``data/processed`` (``run_id`` empty). ``EOCIC_PROCESSED_DIR`` (a
-    run folder anywhere; the browser test uses it) replaces the run unless the URL names one.
-    The reference year is the run's own (``parameters.year`` of its ``manifest.json``), and
-    the scheme ``cluster``, unless the URL sets ``year`` or ``scheme``. Outside voila the
-    ``defaults`` (the notebook's papermill parameters) are returned unchanged, with
-    ``served=False``.
+    Under voila (:func:`is_served`) the run, region and peers come from the URL query
+    (``?run_id=demo-2020&region=FR10&peers=FR71,ITC4``), else from the environment of ``make
+    explore`` (``EOCIC_RUN_ID``, ``EOCIC_REGION``, ``EOCIC_PEERS``), else the newest run under
+    ``data/processed`` (``run_id`` empty). The run id is checked by :func:`find_run` (pattern
+    and containment in ``data/processed``). ``EOCIC_PROCESSED_DIR`` (a run folder anywhere,
+    set by whoever starts the server; the browser test uses it) replaces the run unless the
+    URL names one; its last part must be a run id too. The reference year is the run's own
+    (``parameters.year`` of its ``manifest.json``), and the scheme ``cluster``, unless the URL
+    sets ``year`` (four digits) or ``scheme`` (one of
+    :data:`eocic.clusters.definitions.SCHEMES`). Outside voila the ``defaults`` (the
+    notebook's papermill parameters) are returned unchanged, with ``served=False``.
+
+    Region and peers are passed on as given: :class:`RegionExplorer` checks them against the
+    run and says what it shows instead; every page escapes them.
 
     Returns
     -------
     dict
         ``defaults`` updated with ``run_id``, ``processed_dir``, ``region``, ``peers``,
         ``year`` (int or None), ``scheme`` and ``served`` (bool).
+
+    Raises
+    ------
+    ExplorerError
+        For a run id that is not one or not a run (:func:`find_run`), a ``year`` that is not
+        four digits, an unknown ``scheme``, or a damaged ``manifest.json``.
     """
+    from eocic.clusters.definitions import SCHEMES
+
     environ = os.environ if environ is None else environ
     settings = dict(defaults)
-    served = str(environ.get("SERVER_SOFTWARE", "")).startswith("voila")
+    served = is_served(environ)
     settings["served"] = served
     if not served:
         return settings
@@ -202,27 +272,56 @@ def settings_from_environment(defaults: Mapping[str, object],
         if key == "run_id" or value:
             settings[key] = value
     if environ.get("EOCIC_PROCESSED_DIR") and "run_id" not in query:
-        settings["processed_dir"] = str(find_run(Path(environ["EOCIC_PROCESSED_DIR"]).parent,
-                                                 Path(environ["EOCIC_PROCESSED_DIR"]).name))
+        fixed = Path(environ["EOCIC_PROCESSED_DIR"])
+        if not is_valid_run_id(fixed.name):
+            raise ExplorerError("EOCIC_PROCESSED_DIR must be a run folder, whose name is a run "
+                                f"id ({RUN_ID_RULE}), not {_shown(fixed.name)}")
+        if not fixed.is_dir():   # not find_run's message: it would list the folder above
+            raise ExplorerError(f"EOCIC_PROCESSED_DIR names no run folder ({fixed.name!r} is "
+                                "not a folder); set it to data/processed/<run_id> of a run")
+        settings["processed_dir"] = str(find_run(fixed.parent, fixed.name))
     else:
         processed_root = Path(str(defaults.get("processed_dir", "data/processed/x"))).parent
         settings["processed_dir"] = str(find_run(processed_root,
                                                  settings.get("run_id") or None))
     settings["run_id"] = Path(str(settings["processed_dir"])).name
     settings["year"] = run_year(Path(str(settings["processed_dir"])))
-    if query.get("year", "").isdigit():
+    if "year" in query:
+        if not re.fullmatch(r"[0-9]{4}", query["year"]):
+            raise ExplorerError(f"year {_shown(query['year'])} in the address is not a "
+                                "four-digit year such as 2020; leave it out for the run's own "
+                                "reference year")
         settings["year"] = int(query["year"])
+    if "scheme" in query and query["scheme"] not in SCHEMES:
+        raise ExplorerError(f"scheme {_shown(query['scheme'])} in the address is not one of "
+                            f"{', '.join(SCHEMES)}; leave it out for 'cluster'")
     settings["scheme"] = query.get("scheme") or settings.get("scheme") or "cluster"
     return settings
 
 
 def run_year(processed_dir: Path) -> int | None:
     """The reference year of a run: ``parameters.year`` of its ``manifest.json`` (None when
-    the run has no manifest)."""
+    the run has no manifest).
+
+    Raises
+    ------
+    ExplorerError
+        If ``manifest.json`` cannot be read as JSON or has no integer ``parameters.year``.
+    """
     manifest = Path(processed_dir) / "manifest.json"
     if not manifest.exists():
         return None
-    return int(json.loads(manifest.read_text(encoding="utf-8"))["parameters"]["year"])
+    fix = (f"manifest.json of run {Path(processed_dir).name!r} is damaged; re-run the study for "
+           "this run id")
+    try:
+        year = json.loads(manifest.read_text(encoding="utf-8"))["parameters"]["year"]
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ExplorerError(f"{fix} (not JSON: {error})") from error
+    except (KeyError, TypeError) as error:
+        raise ExplorerError(f"{fix} (no parameters.year)") from error
+    if isinstance(year, bool) or not isinstance(year, int):
+        raise ExplorerError(f"{fix} (parameters.year is {_shown(year)}, not a year)")
+    return year
 
 
 def region_names_2021() -> dict[str, str]:
@@ -252,14 +351,30 @@ class RegionExplorer:
         :func:`eocic.maps.read_geometries` of the NUTS-2 polygons, for the map tab.
     region : str, optional
         Initial region (default: the first region of the data).
+    verify : bool
+        Check first that every table of the folder belongs to the run that published it
+        (:func:`eocic.run_integrity.verify_tables`): default ``True``, what a served explorer
+        needs (a killed, failed or re-run study must not show tables of two runs as one).
+        Stage 05 of a study reads its own run while the study is still writing it (the
+        tables record is written when the run is published), so it passes ``False``.
+
+    Raises
+    ------
+    eocic.run_integrity.RunIntegrityError
+        With ``verify``: the folder has no tables record, a record of another run, or a table
+        missing, changed or not listed (the message names the table and says to re-run).
     """
 
     def __init__(self, processed_dir: str | os.PathLike[str], *, year: int | None = None,
                  scheme: str = "cluster", region_names: Mapping[str, str] | None = None,
                  geometries: pd.DataFrame | None = None, region: str | None = None,
-                 cache_size: int = 256) -> None:
+                 cache_size: int = 256, verify: bool = True) -> None:
+        from eocic.presentation import display_path
+
         self.processed_dir = Path(processed_dir)
         self.run_id = self.processed_dir.name
+        if verify:
+            verify_tables(self.processed_dir)
         self.tables: dict[str, pd.DataFrame | None] = {}
         self.missing: dict[str, str] = {}
         for name, (stage, label) in TABLES.items():
@@ -273,7 +388,8 @@ class RegionExplorer:
                 self.tables[name] = schemas.read_table(self.processed_dir, name)
             if self.tables[name] is None:
                 self.missing[name] = (
-                    f"{path.name} not found in {self.processed_dir}: run stage {stage} "
+                    f"{path.name} not found in {display_path(self.processed_dir)}: run "
+                    f"stage {stage} "
                     f"({label}) first, e.g. `eocic study --stage {stage} --run-id "
                     f"{self.run_id}` (the stages before it must have run).")
         self.geometries = geometries
@@ -709,6 +825,7 @@ class RegionExplorer:
                  "and peers")
         notes = [f"Region {self.region} outlined thick, peers thin."]
 
+        @figures.drawn_literally
         def draw() -> Figure:
             figure = Figure(figsize=(7.5, 7))
             axis = figure.subplots()

@@ -3,12 +3,22 @@
 
 Every function takes the tables the controller has already selected for the current region
 and returns a ``Figure``; none recomputes an indicator.
+
+Titles and labels quote data and user choices (specification names from a user's YAML,
+category names, region names), so every figure is drawn and saved with matplotlib's mathtext
+off (:func:`literal_text`): a ``$`` is shown as a dollar sign, and ``$\\frac{`` in a spec name
+cannot make drawing fail.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import io
+from collections.abc import Callable, Iterator
+from typing import TypeVar
 
+import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -25,11 +35,33 @@ SCREEN_DPI = 80
 PNG_DPI = 2 * SCREEN_DPI
 
 
+_Drawing = TypeVar("_Drawing", bound=Callable[..., Figure])
+
+
+@contextlib.contextmanager
+def literal_text() -> Iterator[None]:
+    """Inside, matplotlib text is shown as written: ``$...$`` is not parsed as mathtext
+    (``text.parse_math`` off for every text created, e.g. titles and tick labels drawn when
+    the figure is saved)."""
+    with matplotlib.rc_context({"text.parse_math": False}):
+        yield
+
+
+def drawn_literally(draw: _Drawing) -> _Drawing:
+    """``draw`` run inside :func:`literal_text`."""
+    @functools.wraps(draw)
+    def literal(*args, **kwargs):
+        with literal_text():
+            return draw(*args, **kwargs)
+    return literal  # type: ignore[return-value]
+
+
 def _short(name: str, width: int = 30) -> str:
     name = str(name)
     return name if len(name) <= width else name[: width - 1] + "…"
 
 
+@drawn_literally
 def _empty(title: str, text: str) -> Figure:
     figure = Figure(figsize=(8, 3))
     axis = figure.subplots()
@@ -44,8 +76,9 @@ def png_bytes(figure: Figure, dpi: int = PNG_DPI, tight: bool = False) -> bytes:
     (default :data:`PNG_DPI`: sharp when shown at :func:`css_width`). ``tight=True`` crops to
     the drawn content (one more drawing pass: for exports, not for callbacks)."""
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight" if tight else None,
-                   metadata={"Software": None})
+    with literal_text():
+        figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight" if tight else None,
+                       metadata={"Software": None})
     return buffer.getvalue()
 
 
@@ -55,6 +88,7 @@ def css_width(figure: Figure, screen_dpi: float = SCREEN_DPI) -> str:
     return f"{round(figure.get_figwidth() * screen_dpi)}px"
 
 
+@drawn_literally
 def portfolio_bubbles(portfolio: pd.DataFrame, title: str, labels: int = 8) -> Figure:
     """Bubble chart (:func:`eocic.clusters.figures.draw_portfolio`): location quotient (log
     x) vs employment growth (% per year, y); bubble area proportional to employment (persons);
@@ -73,6 +107,7 @@ def portfolio_bubbles(portfolio: pd.DataFrame, title: str, labels: int = 8) -> F
     return figure
 
 
+@drawn_literally
 def radar(scores: pd.DataFrame, title: str) -> Figure:
     """Radar (spider) chart of scores 0-100; ``scores`` has one row per axis (index = label)
     and columns ``region`` and ``peer_mean`` (and optionally ``index_code``: one radar per
@@ -117,6 +152,7 @@ def radar(scores: pd.DataFrame, title: str) -> Figure:
     return figure
 
 
+@drawn_literally
 def rank_intervals(ranks: pd.DataFrame, title: str) -> Figure:
     """Rank of the region with its 5-95 % interval (from the uncertainty analysis) per node:
     ``ranks`` has index = node label and columns ``rank, rank_p05, rank_p95``."""
@@ -138,6 +174,7 @@ def rank_intervals(ranks: pd.DataFrame, title: str) -> Figure:
     return figure
 
 
+@drawn_literally
 def development(history: pd.DataFrame, title: str) -> Figure:
     """Employment and location quotient over the years of the region's top categories;
     ``history`` has columns ``category_name, year, employment, lq``."""
@@ -162,6 +199,7 @@ def development(history: pd.DataFrame, title: str) -> Figure:
     return figure
 
 
+@drawn_literally
 def coefficients(table: pd.DataFrame, title: str) -> Figure:
     """Coefficient plot: ``coef`` with ``[ci_low, ci_high]`` per ``term`` (one model)."""
     if table.empty:

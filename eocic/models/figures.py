@@ -13,6 +13,7 @@ from matplotlib.figure import Figure
 
 from eocic import plotting
 from eocic.models.variables import VARIABLE_LABELS
+from eocic.presentation import figure_text
 
 plotting.configure()
 
@@ -49,7 +50,8 @@ def coefficient_plot(tidy: pd.DataFrame, terms: list[str] | None = None,
                            squeeze=False)
     for axis, term in zip(axes[:, 0], panels):
         rows = tidy[tidy["term"] == term].reset_index(drop=True)
-        labels = (rows["spec"] + " / " + rows["model"]).tolist()
+        # table and model names come from a user's YAML: drawn as text, never as mathtext
+        labels = [figure_text(label) for label in rows["spec"] + " / " + rows["model"]]
         positions = range(len(rows))[::-1]
         sign = rows["expected_sign"].iloc[0] if "expected_sign" in rows else None
         sign = sign if isinstance(sign, str) else ""  # null: no published sign
@@ -60,7 +62,8 @@ def coefficient_plot(tidy: pd.DataFrame, terms: list[str] | None = None,
         axis.axvline(0.0, color="#999999", linewidth=0.8, linestyle="--")
         axis.set_yticks(list(positions), labels, fontsize=8)
         expected = f" (expected {sign})" if sign else ""
-        axis.set_title(VARIABLE_LABELS.get(term, term) + expected, fontsize=9, loc="left")
+        axis.set_title(figure_text(VARIABLE_LABELS.get(term, term)) + expected, fontsize=9,
+                       loc="left")
         axis.tick_params(axis="x", labelsize=8)
     axes[-1, 0].set_xlabel("coefficient with 95% confidence interval", fontsize=8)
     if title:

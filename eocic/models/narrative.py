@@ -9,16 +9,23 @@ sign; :func:`describe` turns the counts and the range of estimates into sentence
 estimated, on which samples, and what a reader should keep in mind (proxies, few clusters of the
 standard errors, a proxy cluster grouping, models that were not estimated); :func:`summary` is
 the "what the estimates say" section of the report.
+
+Everything these functions return is Markdown for a rendered report, and much of it comes from
+a user's specification YAML (table and model names, titles, variable names, sample filters) or
+from file names: every such value is escaped once here (:func:`eocic.presentation.escape_markdown`,
+:func:`~eocic.presentation.markdown_code`), so no part of a user's file is rendered as live HTML
+or as Markdown syntax (a link, a code span a backtick could close).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from urllib.parse import quote
 
 import pandas as pd
 
-from eocic.presentation import display_path
+from eocic.presentation import display_path, escape_markdown, markdown_code
 
 from eocic.models.variables import VARIABLE_LABELS
 
@@ -72,16 +79,16 @@ def describe(tidy: pd.DataFrame, level: float = SIGNIFICANCE, digits: int = 4) -
         return "No estimated coefficient has a published expected sign to compare with."
     lines = []
     for row in pattern.to_dict("records"):
-        label = VARIABLE_LABELS.get(row["term"], row["term"])
+        label = escape_markdown(VARIABLE_LABELS.get(row["term"], row["term"]))
         meaning = "convergence" if row["expected_sign"] == "-" else "a positive cluster effect"
         low, high = row["coef_min"], row["coef_max"]
         span = (f"{low:.{digits}f}" if abs(high - low) < 10 ** -digits
                 else f"between {low:.{digits}f} and {high:.{digits}f}")
-        stands_for = "; ".join(VARIABLE_LABELS.get(name, name)
+        stands_for = "; ".join(escape_markdown(VARIABLE_LABELS.get(name, name))
                                for name in row["proxy_for"].split(", ") if name)
         proxy = f" (a proxy for {stands_for})" if stands_for else ""
         lines.append(
-            f"- **Table {row['spec']}, {label}{proxy}**: estimate {span} across "
+            f"- **Table {escape_markdown(row['spec'])}, {label}{proxy}**: estimate {span} across "
             f"{row['columns']} column(s); expected sign {row['expected_sign']} ({meaning}). "
             f"The estimate {_verdict(row)} ({row['agree_significant']} agree and significant, "
             f"{row['agree_insignificant']} agree but not significant, "
@@ -90,16 +97,17 @@ def describe(tidy: pd.DataFrame, level: float = SIGNIFICANCE, digits: int = 4) -
 
 
 def _labels(names: Iterable[str]) -> str:
-    return "; ".join(VARIABLE_LABELS.get(name, name) for name in sorted(set(names)))
+    return "; ".join(escape_markdown(VARIABLE_LABELS.get(name, name))
+                     for name in sorted(set(names)))
 
 
 def overview(run) -> str:
     """One Markdown paragraph: the growth window, the tables estimated and the cluster grouping.
 
     ``run`` is a :class:`eocic.models.regressions.RegressionRun`."""
-    names = ", ".join(t.table.name for t in run.estimated) or "none"
+    names = ", ".join(escape_markdown(t.table.name) for t in run.estimated) or "none"
     return (f"Growth window **{run.t0}-{run.T}** ({run.T - run.t0} years); tables estimated: "
-            f"**{names}**. {run.grouping_note}")
+            f"**{names}**. {escape_markdown(run.grouping_note)}")
 
 
 def sample_notes(sample) -> str:
@@ -107,7 +115,7 @@ def sample_notes(sample) -> str:
     and how it was built, one bullet per note."""
     unit = sample.unit.replace("_", " x ")
     lines = [f"**{unit}** sample: {len(sample.frame):,} rows, growth {sample.t0}-{sample.T}."]
-    lines += [f"- {note}" for note in sample.notes]
+    lines += [f"- {escape_markdown(note)}" for note in sample.notes]
     return "\n".join(lines)
 
 
@@ -143,14 +151,16 @@ def caveats(run) -> list[str]:
         for spec, rows in few.groupby("spec", sort=False):
             low, high = int(rows["n_groups"].min()), int(rows["n_groups"].max())
             count = str(low) if low == high else f"{low}-{high}"
-            notes.append(f"Table {spec} has only {count} clusters of the standard errors: "
+            notes.append(f"Table {escape_markdown(spec)} has only {count} clusters of the "
+                         "standard errors: "
                          "cluster-robust inference is fragile with so few.")
     if run.grouping_note.startswith("PROXY"):
-        notes.append(run.grouping_note)
+        notes.append(escape_markdown(run.grouping_note))
     for table in run.estimated:
         for result in table.results:
             if not result.estimated:
-                notes.append(f"{result.spec.label} was not estimated: {result.skipped}.")
+                notes.append(f"{escape_markdown(result.spec.label)} was not estimated: "
+                             f"{escape_markdown(result.skipped)}.")
     return notes
 
 
@@ -174,7 +184,8 @@ def downloads(paths: Iterable[str | Path], report_dir: str | Path,
         path = Path(path).resolve()
         if path.is_relative_to(report_dir):
             relative = path.relative_to(report_dir).as_posix()
-            lines.append(f"- [{relative}]({relative})")
+            # the name may come from a user's table name: shown escaped, linked percent-encoded
+            lines.append(f"- [{escape_markdown(relative)}]({quote(relative)})")
         else:
-            lines.append(f"- `{display_path(path, project_root)}`")
+            lines.append(f"- {markdown_code(display_path(path, project_root))}")
     return "\n".join(lines)

@@ -64,6 +64,11 @@ MODEL_KEYS = {
 }
 INHERITED_KEYS = MODEL_KEYS - {"name", "dependent", "regressors", "notes"}
 
+#: A table name: it selects the table (``specs="A,C"``) and names its files
+#: (``reports/<run_id>/tables/table_<name>.html``), so letters, digits, ``_`` and ``-`` only,
+#: at most 40 characters (no path separator, no markup).
+TABLE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
+
 
 class SpecificationError(EocicError, ValueError):
     """A specification is invalid or cannot be estimated; the message names spec and problem."""
@@ -228,6 +233,10 @@ def _winsorise(value, where: str) -> tuple[float, float] | None:
 
 def _build_table(name: str, entry, origin: str) -> TableSpec:
     where = f"specification table {name!r} ({origin})"
+    if not TABLE_NAME.match(name):
+        raise SpecificationError(
+            f"{where}: a table name is used in file names and in specs=; use letters, digits, "
+            "'_' and '-' (at most 40, starting with a letter or digit), e.g. MY_TABLE")
     if not isinstance(entry, dict):
         raise SpecificationError(f"{where}: expected a mapping of keys, got {type(entry).__name__}")
     unknown = sorted(set(entry) - TABLE_KEYS)

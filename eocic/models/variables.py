@@ -27,12 +27,26 @@ Three units of analysis (the ``unit`` of a specification):
       (Delgado, Porter & Stern 2014). 0 for a division outside every cluster or alone in its
       cluster (the sector fixed effect absorbs that level);
     - ``ln_lq_related_t0`` = ln max(floor, LQ of the pooled employment of the clusters related
-      to ``c``, the own division's share in them taken out): related = the co-location
-      linkages of :mod:`eocic.clusters.linkages` (Spearman correlation of the clusters' LQs
-      across regions above the P90 of all pairs, never zero-filled; categories from the same
-      divisions never related; a cluster never related to itself), through
-      :func:`eocic.measures.related_categories`. 0 where ``c`` has no related cluster or the
-      division no cluster.
+      to ``c``): related = the co-location linkages of :mod:`eocic.clusters.linkages`
+      (Spearman correlation of the clusters' LQs across regions above the P90 of all pairs,
+      never zero-filled; categories from the same divisions never related; a cluster never
+      related to itself), through :func:`eocic.measures.related_categories`, less every
+      related cluster allocated from a division of ``c`` (:func:`related_term_clusters`: the
+      own division, and any other division of the own cluster, never sits inside the term).
+      0 where ``c`` has no related cluster left or the division no cluster (absorbed by the
+      sector fixed effect). ``related_members_missing`` counts the divisions of the term's
+      clusters without any value at t0 in the region (they would count as 0; table A leaves
+      such cells out);
+    - ``ln_lq_neighbours_t0`` = ln max(floor, LQ of ``c``'s pooled employment in the
+      neighbouring regions), :func:`neighbour_cluster_lq` (Delgado, Porter & Stern 2014: the
+      same cluster in adjacent regions); neighbours = queen contiguity of the GISCO NUTS-2
+      polygons (:func:`eocic.nuts.neighbours`, a cached list). NaN for a region without a
+      neighbour in the data (islands, outermost regions: left out of the models that use the
+      term, in every cell, so that the region leaves those models whole), 0 for a division
+      outside every cluster elsewhere. ``neighbour_regions`` = number of
+      neighbours in the data; ``neighbour_members_missing`` = (neighbour, division of ``c``)
+      cells without any value at t0. Built when :func:`build_samples` gets a neighbour list
+      (the default).
 
 ``region_section`` (table B), one row per region x NACE section ``s``:
     ``births_t0``, ``births_T``, ``active_t0``, ``active_T``, ``high_growth_T`` (enterprises,
@@ -88,6 +102,8 @@ VARIABLE_LABELS: dict[str, str] = {
     "ln_lq_t0": "Location quotient of the region's own sector (log), t0",
     "ln_lq_cluster_t0": "Location quotient of the sector's cluster, own sector excluded (log), t0",
     "ln_lq_related_t0": "Location quotient of the related clusters (log), t0",
+    "ln_lq_neighbours_t0": "Location quotient of the sector's cluster in the neighbouring "
+                           "regions (log), t0",
     "births_growth": "Enterprise births growth (annual, log)",
     "ln_births_t0": "Enterprise births (log), t0",
     "ln_birth_rate_t0": "Enterprise births per active enterprise (log), t0",
@@ -113,7 +129,9 @@ UNIT_VARIABLES: dict[str, tuple[str, ...]] = {
     "region_division": (
         "employment_growth", "wage_growth", "local_units_growth", "employment_T",
         "employment_t0", "ln_employment_t0", "ln_lq_t0", "ln_lq_cluster_t0", "ln_lq_related_t0",
-        "wages_t0", "wages_T", "local_units_t0", "local_units_T", "cluster_members_missing"),
+        "wages_t0", "wages_T", "local_units_t0", "local_units_T", "cluster_members_missing",
+        "related_members_missing", "ln_lq_neighbours_t0", "neighbour_regions",
+        "neighbour_members_missing"),
     "region_section": (
         "births_growth", "births_t0", "births_T", "active_t0", "active_T", "high_growth_T",
         "ln_births_t0", "ln_birth_rate_t0", "ln_high_growth_share_T", "employment_t0",
@@ -263,6 +281,92 @@ def related_of_grouping(cluster_wide: pd.DataFrame, regional: pd.Series,
     return measures.related_categories(pairs), threshold
 
 
+def related_term_clusters(related: dict[str, list[str]],
+                          grouping: pd.DataFrame) -> dict[str, list[str]]:
+    """The clusters pooled in the related-clusters term of cluster ``c``'s cells.
+
+    Rule: the related clusters of ``c`` (``related``, the one definition:
+    :func:`related_of_grouping`) less every cluster allocated from a division that ``c`` is
+    also allocated from. Reason: at NACE-division level a division split over several clusters
+    puts the same employment into each of them, so (a) a cell's own division -- or another
+    division of its own cluster -- would sit inside its related term, which is then partly the
+    own cluster's (or the own sector's) strength, and (b) the two clusters' co-location
+    correlation is partly mechanical, the artefact for which categories from identical
+    divisions ("twins", correlation 1) are never related (:mod:`eocic.clusters.linkages`).
+    Consequence: no division of ``c`` -- the own division of every cell of ``c`` included --
+    ever enters the term; a cluster whose related clusters all share a division with it has
+    an empty term (the term is then 0, as for a cluster without related clusters: a constant
+    per division, absorbed by the sector fixed effect).
+
+    Returns ``{category: sorted clusters of its term}`` for every category of ``related``.
+    """
+    divisions = {category: frozenset(part["division"])
+                 for category, part in grouping[grouping["weight"] > 0].groupby("category")}
+    return {category: sorted(other for other in others
+                             if not (divisions.get(other, frozenset())
+                                     & divisions.get(category, frozenset())))
+            for category, others in related.items()}
+
+
+def _missing_cells(employment: pd.Series, regions, divisions) -> np.ndarray:
+    """``[r, j]`` = 1.0 where region r has no employment value for division j at t0 (not
+    published and not estimated, or no row at all), else 0.0."""
+    known = employment.notna().astype(float)
+    wide = known.groupby(level=[0, 1]).max().unstack()
+    wide = wide.reindex(index=pd.Index(regions), columns=pd.Index(divisions)).fillna(0.0)
+    return 1.0 - wide.to_numpy(dtype=float)
+
+
+def neighbour_cluster_lq(cluster_wide: pd.DataFrame, regional: pd.Series,
+                         holes: np.ndarray, neighbours: dict[str, tuple[str, ...]]
+                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    r"""Cluster strength in the neighbouring regions (Delgado, Porter & Stern 2014).
+
+    ``LQ_{c,N(r)} = (sum_{s in N(r)} G_sc / sum_{s in N(r)} E_s) / (G_c / E)``: the location
+    quotient of cluster c's pooled employment in the neighbouring regions N(r) of r, those of
+    the data with ``E_s > 0``; identical to the employment-weighted mean of the neighbours'
+    cluster LQs, ``sum_s E_s LQ_sc / sum_s E_s``. ``G_sc = sum_j w_jc E_sj`` (all divisions of
+    the cluster, the own division too: in another region it is part of the neighbours' cluster
+    environment), ``G_c = sum_s G_sc``, ``E = sum_s E_s`` over the data's regions.
+
+    Parameters
+    ----------
+    cluster_wide : DataFrame
+        ``G_rc``, regions x clusters (:func:`cluster_employment`).
+    regional : Series
+        ``E_r`` by region (persons).
+    holes : array
+        ``[r, c]``: divisions of cluster c without a value at t0 in region r.
+    neighbours : dict
+        ``{region: neighbours}`` (:func:`eocic.nuts.neighbours`).
+
+    Returns
+    -------
+    (lq, count, neighbour_holes)
+        ``lq[r, c]`` (NaN where r has no neighbour in the data or is not in ``neighbours``);
+        ``count[r]``, the neighbours in the data with ``E_s > 0``; ``neighbour_holes[r, c]``,
+        the divisions of c without a value in r's neighbours (each would count as 0).
+    """
+    regions = pd.Index(cluster_wide.index)
+    totals = regional.reindex(regions).astype(float)
+    usable = (totals > 0).to_numpy()
+    adjacency = np.zeros((len(regions), len(regions)))
+    for k, region in enumerate(regions):
+        for other in neighbours.get(region, ()):
+            position = regions.get_indexer([other])[0]
+            if position >= 0 and usable[position]:
+                adjacency[k, position] = 1.0
+    count = adjacency.sum(axis=1)
+    employment = cluster_wide.to_numpy(dtype=float)
+    pooled = adjacency @ employment
+    pooled_total = adjacency @ np.where(usable, totals.to_numpy(), 0.0)
+    share = employment[usable].sum(axis=0) / totals[usable].sum()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lq = (pooled / pooled_total[:, None]) / share[None, :]
+    lq[count == 0, :] = np.nan
+    return lq, count, adjacency @ holes
+
+
 def growth_status(start: pd.Series, end: pd.Series) -> pd.Series:
     """``continuing`` (> 0 both), ``entry`` (0 -> > 0), ``exit`` (> 0 -> 0), ``absent`` (0, 0),
     ``missing`` (not published at either end)."""
@@ -318,7 +422,8 @@ def _regional(totals: pd.DataFrame, year: int) -> pd.Series:
 
 def region_division_sample(sbs: pd.DataFrame, totals: pd.DataFrame, grouping: pd.DataFrame,
                            t0: int, T: int, *, lq_floor: float = LQ_FLOOR,
-                           related_percentile: float = RELATED_PERCENTILE) -> Sample:
+                           related_percentile: float = RELATED_PERCENTILE,
+                           neighbours: dict[str, tuple[str, ...]] | None = None) -> Sample:
     """Region x division sample for table A (columns in the module docstring).
 
     Parameters
@@ -332,6 +437,9 @@ def region_division_sample(sbs: pd.DataFrame, totals: pd.DataFrame, grouping: pd
         ``[division, category, weight]`` (see :func:`validate_grouping`).
     t0, T : int
         First and last year of the growth window.
+    neighbours : dict, optional
+        ``{region: neighbouring regions}`` (:func:`eocic.nuts.neighbours`); without it the
+        neighbouring-regions columns are not built.
     """
     grouping = validate_grouping(grouping)
     window = T - t0
@@ -425,42 +533,76 @@ def region_division_sample(sbs: pd.DataFrame, totals: pd.DataFrame, grouping: pd
         notes.append(f"{int((split > 1).sum())} divisions are split over several clusters; "
                      "each takes the cluster with its largest weight as its own.")
 
-    # related clusters (one definition: eocic.clusters.linkages), own division taken out
+    # related clusters (one definition: eocic.clusters.linkages); the term of a cluster never
+    # holds one of its own divisions (related_term_clusters), nor a division without a value
     related, threshold = related_of_grouping(cluster_wide, regional, grouping,
                                              related_percentile)
+    term_clusters = related_term_clusters(related, grouping)
     categories = list(cluster_wide.columns)
     position = {category: k for k, category in enumerate(categories)}
     relation = np.zeros((len(categories), len(categories)))
-    for category, others in related.items():
+    for category, others in term_clusters.items():
         for other in others:
             if category in position and other in position:
                 relation[position[category], position[other]] = 1.0
-    weight_wide = (grouping.pivot_table(index="division", columns="category", values="weight",
-                                        aggfunc="sum", fill_value=0.0)
-                   .reindex(columns=categories, fill_value=0.0))
     pooled_region = cluster_wide.to_numpy() @ relation.T          # [r, c] related employment
     pooled_eu = cluster_wide.sum().to_numpy() @ relation.T        # [c]
-    own_share = weight_wide.to_numpy() @ relation.T                # [i, c] i's weight in them
     own_index = np.array([position.get(c, -1) for c in frame["category"]])
     region_index = pd.Index(cluster_wide.index).get_indexer(geo)
-    share_of_own = own_share[weight_wide.index.get_indexer(division).clip(0), own_index.clip(0)]
-    share_of_own = np.where(weight_wide.index.get_indexer(division) >= 0, share_of_own, 0.0)
-    with_related = in_cluster & np.isin(frame["category"].to_numpy(), list(related))
-    pooled_r = pooled_region[region_index.clip(0), own_index.clip(0)] - (
-        frame["employment_t0"].fillna(0.0).to_numpy() * share_of_own)
-    pooled_c = pooled_eu[own_index.clip(0)] - division_total * share_of_own
+    with_related = in_cluster & np.isin(frame["category"].to_numpy(),
+                                        [c for c, others in term_clusters.items() if others])
     with np.errstate(divide="ignore", invalid="ignore"):
-        related_lq = (pooled_r / region_total) / (pooled_c / grand_total)
+        related_lq = ((pooled_region[region_index.clip(0), own_index.clip(0)] / region_total)
+                      / (pooled_eu[own_index.clip(0)] / grand_total))
     frame["ln_lq_related_t0"] = np.where(
         with_related, np.log(np.maximum(np.nan_to_num(related_lq, nan=lq_floor), lq_floor)),
         0.0)
     frame.loc[~(region_total > 0), "ln_lq_related_t0"] = np.nan
+    membership = (grouping.assign(member=1.0)
+                  .pivot_table(index="division", columns="category", values="member",
+                               aggfunc="max", fill_value=0.0)
+                  .reindex(columns=categories, fill_value=0.0))
+    holes = _missing_cells(employment, cluster_wide.index, membership.index)   # [r, j] 0/1
+    in_term = (membership.to_numpy() @ relation.T) > 0                          # [j, c]
+    holes_in_term = holes @ in_term.astype(float)                               # [r, c]
+    frame["related_members_missing"] = np.where(
+        with_related, holes_in_term[region_index.clip(0), own_index.clip(0)], 0).astype(int)
+    left_out = sum(len(related.get(c, ())) - len(others) for c, others in term_clusters.items())
     notes.append(
         f"Related clusters: co-location correlation of cluster LQs across regions above the "
         f"P{related_percentile:g} ({threshold:.3f}; eocic.clusters.linkages, categories from the "
         f"same divisions never related); {sum(len(v) for v in related.values()) // 2} related "
-        f"pairs, {len(related)} of {cluster_wide.shape[1]} clusters have at least one; the own "
-        "division's employment is taken out of the related term.")
+        f"pairs, {len(related)} of {cluster_wide.shape[1]} clusters have at least one. The "
+        f"related term of a cell never holds a division of its own cluster: {left_out // 2} "
+        "related pairs share a division and are left out of each other's term.")
+    missing_related = int(((frame["related_members_missing"] > 0) & published).sum())
+    if missing_related:
+        notes.append(f"{missing_related} cells have a division of their related clusters "
+                     "without any value at t0 (related_members_missing > 0); such a division "
+                     "would count as 0 in the related LQ, so table A leaves these cells out.")
+
+    # the same cluster in the neighbouring regions (Delgado, Porter & Stern 2014)
+    if neighbours is not None:
+        neighbour_lq, neighbour_count, neighbour_holes = neighbour_cluster_lq(
+            cluster_wide, regional, holes @ membership.to_numpy(), neighbours)
+        frame["neighbour_regions"] = neighbour_count[region_index.clip(0)].astype(int)
+        values = neighbour_lq[region_index.clip(0), own_index.clip(0)]
+        frame["ln_lq_neighbours_t0"] = np.where(
+            in_cluster, np.log(np.maximum(values, lq_floor)), 0.0)
+        frame.loc[in_cluster & np.isnan(values), "ln_lq_neighbours_t0"] = np.nan
+        # a region without a neighbour in the data has no neighbour term in any cell
+        frame.loc[frame["neighbour_regions"].to_numpy() == 0, "ln_lq_neighbours_t0"] = np.nan
+        frame.loc[~(region_total > 0), "ln_lq_neighbours_t0"] = np.nan
+        frame["neighbour_members_missing"] = np.where(
+            in_cluster, neighbour_holes[region_index.clip(0), own_index.clip(0)], 0).astype(int)
+        isolated = sorted(set(np.asarray(geo)[frame["neighbour_regions"].to_numpy() == 0]))
+        notes.append(
+            "Neighbouring regions: queen contiguity of the NUTS-2 polygons (eocic.nuts."
+            "neighbours, cached from GISCO); ln_lq_neighbours_t0 = ln max(floor, LQ of the "
+            "cluster's pooled employment in the neighbouring regions of the data), undefined "
+            f"(left out) for {len(isolated)} regions without a neighbour in the data"
+            + (f" ({', '.join(isolated[:12])}{' ...' if len(isolated) > 12 else ''})"
+               if isolated else "") + ".")
 
     frame = frame.reset_index()
     frame["country"] = frame["geo"].str[:2]
@@ -662,7 +804,8 @@ def region_sample(sbs: pd.DataFrame, totals: pd.DataFrame, context: pd.DataFrame
 def build_samples(tables: dict[str, pd.DataFrame], grouping: pd.DataFrame, t0: int, T: int,
                   units: tuple[str, ...] = ("region_division", "region_section", "region"),
                   *, lq_floor: float = LQ_FLOOR,
-                  related_percentile: float = RELATED_PERCENTILE) -> dict[str, Sample]:
+                  related_percentile: float = RELATED_PERCENTILE,
+                  neighbours: dict[str, tuple[str, ...]] | None = None) -> dict[str, Sample]:
     """Every estimation sample needed, from the processed tables.
 
     Parameters
@@ -677,6 +820,10 @@ def build_samples(tables: dict[str, pd.DataFrame], grouping: pd.DataFrame, t0: i
         Growth window.
     units : tuple of str
         Which samples to build.
+    neighbours : dict, optional
+        ``{region: neighbouring regions}`` for the neighbouring-regions term; default the
+        cached NUTS 2021 queen contiguity (:func:`eocic.nuts.neighbours`; the processed tables
+        are NUTS 2021).
     """
     for required in ("sbs", "regional_totals"):
         if required not in tables:
@@ -685,9 +832,12 @@ def build_samples(tables: dict[str, pd.DataFrame], grouping: pd.DataFrame, t0: i
     sbs, totals = tables["sbs"], tables["regional_totals"]
     samples = {}
     if "region_division" in units:
+        if neighbours is None:
+            from eocic import nuts
+            neighbours = nuts.neighbours()
         samples["region_division"] = region_division_sample(
             sbs, totals, grouping, t0, T, lq_floor=lq_floor,
-            related_percentile=related_percentile)
+            related_percentile=related_percentile, neighbours=neighbours)
     if "region_section" in units:
         samples["region_section"] = region_section_sample(sbs, totals, tables.get("demography"),
                                                           t0, T)

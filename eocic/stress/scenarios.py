@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import html
 import io
 import re
 from importlib import resources
@@ -85,12 +84,16 @@ class Scenario:
     def describe(self) -> str:
         """Markdown for a report: name, title, unit, horizon, description and sources.
 
-        The fields come from a user's file, so they are HTML-escaped (Markdown renderers pass
-        raw HTML through): a report never renders text of a scenario file as live HTML."""
-        def text(value: str) -> str:
-            return html.escape(" ".join(str(value).split()))
+        The fields come from a user's file, so each is escaped as literal Markdown text
+        (:func:`eocic.presentation.escape_markdown`: Markdown renderers pass raw HTML through,
+        and a backtick, ``[x](javascript:...)`` or ``$`` would otherwise act): a report never
+        renders text of a scenario file as live HTML or Markdown syntax."""
+        from eocic.presentation import escape_markdown, markdown_code
 
-        lines = [f"**Scenario `{text(self.name)}`**: {text(self.title)} (shock to "
+        def text(value: str) -> str:
+            return escape_markdown(" ".join(str(value).split()))
+
+        lines = [f"**Scenario {markdown_code(self.name)}**: {text(self.title)} (shock to "
                  f"{text(self.unit)}; horizon: {text(self.horizon) or 'not stated'}).", "",
                  text(self.description)]
         if self.sources:
@@ -241,12 +244,39 @@ def load_scenario(scenario: str | Path) -> Scenario:
         if not path.exists():
             raise ScenarioError(f"scenario {text_name!r} is neither a shipped scenario "
                                 f"{SHIPPED} nor an existing file")
-    text = path.read_text(encoding="utf-8")
+    text = _scenario_text(path)
     if path.suffix.lower() == ".csv":
         return _csv_scenario(text, str(path), path.stem)
     if path.suffix.lower() in (".yaml", ".yml"):
         return _yaml_scenario(text, str(path), path.stem)
     raise ScenarioError(f"{path}: unknown file type {path.suffix!r}; use .yaml, .yml or .csv")
+
+
+def _scenario_text(path: Path) -> str:
+    """The text of a scenario file, which must be UTF-8 (a UTF-8 byte-order mark is allowed).
+
+    Raises
+    ------
+    ScenarioError
+        Naming the file, the encoding found (UTF-16 byte-order mark or NUL bytes) or the byte
+        offset and line of the first byte that is not UTF-8 (a file saved as Latin-1 or
+        Windows-1252), and how to convert it.
+    """
+    raw = path.read_bytes()
+    convert = ("re-save it as UTF-8 (in an editor: 'Save with encoding UTF-8'; shell: "
+               "iconv -f {encoding} -t UTF-8 FILE > FILE.utf8)")
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in raw[:4096]:
+        raise ScenarioError(f"{path}: the file is UTF-16 text (or binary), not UTF-8; "
+                            + convert.format(encoding="UTF-16"))
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        found = raw[error.start:error.start + 2].hex(" ").upper()
+        raise ScenarioError(
+            f"{path}, line {line}: byte {found} at byte offset {error.start} is not UTF-8 (the "
+            "file is probably Latin-1/Windows-1252); " + convert.format(encoding="LATIN1")
+        ) from error
 
 
 def shipped_scenarios() -> list[Scenario]:
