@@ -202,6 +202,10 @@ def test_did_recovers_the_planted_demo_pilot_effect():
     sharp = did.did(sample, truth["pilot_start_year"], "trend", region_trends=True)
     assert sharp.ci_low <= planted["implied_trend"] <= sharp.ci_high
     assert sharp.ci_low > 0
+    # the few-cluster intervals cover it too, and still exclude zero
+    assert sharp.ci_low_wild <= planted["implied_trend"] <= sharp.ci_high_wild
+    assert sharp.ci_low_ri <= planted["implied_trend"] <= sharp.ci_high_ri
+    assert sharp.ci_low_wild > 0 and sharp.ci_low_ri > 0 and sharp.p_wild < 0.01
 
 
 def test_event_study_on_demo():
