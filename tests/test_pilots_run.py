@@ -47,3 +47,50 @@ def test_no_post_period_no_estimate(demo):
     assert not run.estimated and run.paths == [] and run.planted is None
     assert run.missing_post[0] == 2030
     assert set(run.pre_period_paths().columns) == {"pilot regions", "controls"}
+
+
+def test_controls_never_include_the_other_pilots_and_the_tables_carry_three_inferences(demo):
+    from eocic.pilots.did import DID_COLUMNS, FewClusterSettings
+    from eocic.pilots.regions import never_controls
+
+    raw, processed = demo
+    settings = FewClusterSettings(bootstrap_draws=199, permutation_draws=199, seed=3)
+    run = run_pilots(processed, 2021, data_dir=raw, settings=settings)
+    assert not set(run.controls["control"]) & never_controls()
+    assert not set(run.sample.loc[run.sample["treated"] == 0, "geo"]) & never_controls()
+    assert set(run.controls["basis"]) == {"pre-period covariates (Mahalanobis)"}
+    # Grand Est is in the demo's NUTS 2021 data, Greater Manchester (UK) is not
+    excluded = run.excluded.set_index("geo")["in_data"].to_dict()
+    assert excluded == {"FRF1": True, "FRF2": True, "FRF3": True, "UKD3": False}
+    assert list(run.balance["covariate"]) == ["manufacturing_share", "ln_employment",
+                                              "ln_gdp_per_head"]
+    written = pd.read_parquet(processed / "pilot_did.parquet")
+    assert list(written.columns) == [*DID_COLUMNS, "outcome"]
+    assert set(written["wild_draws"]) == {199} and set(written["ri_draws"]) == {199}
+    study = pd.read_parquet(processed / "pilot_event_study.parquet")
+    assert {"p_wild", "ci_low_wild", "ci_high_wild", "p_value"} <= set(study.columns)
+    long = run.did_long()
+    assert len(long) == 9 and set(long["inference"]) == {"CRV1", "wild bootstrap",
+                                                          "randomisation"}
+    footer = run.footer("did")
+    assert footer.startswith("N = ") and "clusters used (10 pilots" in footer
+    assert "199 draws" in footer and "199 random reassignments" in footer
+    assert "randomisation" not in run.footer("event_study")
+    assert "region and year fixed effects absorbed (and a linear trend" in footer
+    assert "linear trend" not in run.footer("event_study")
+
+
+@pytest.mark.parametrize("value", [0, -3, 2.0, True, "5"])
+def test_bad_number_of_controls_is_refused(demo, value):
+    from eocic.pilots.did import EventStudyError
+
+    _, processed = demo
+    with pytest.raises(EventStudyError, match="controls_per_region must be a positive integer"):
+        run_pilots(processed, 2021, controls_per_region=value)
+
+
+def test_an_event_year_before_the_data_is_a_note_not_a_crash(demo):
+    _, processed = demo
+    run = run_pilots(processed, 2021, event_year=2000)
+    assert not run.estimated and run.paths == []
+    assert any("no SBS employment before 2000" in note for note in run.notes)

@@ -23,6 +23,17 @@ Wallonia                   BE31 Brabant wallon, BE32 Hainaut, BE33 Liege, BE34 L
 
 :func:`pilot_regions` checks every code against ``eocic.nuts.regions(2021)``.
 
+The two other pilots of the action (never controls)
+---------------------------------------------------
+The action on regions in industrial transition had twelve pilots: the ten above, which also
+received the cluster-policy advice evaluated here (the seed list), and **Grand Est** (FRF1
+Alsace, FRF2 Champagne-Ardenne, FRF3 Lorraine in NUTS 2021) and **Greater Manchester** (UKD3,
+NUTS 2016; the United Kingdom is not in NUTS 2021 data after Brexit), which took part in the
+action without that advice. They are not treated by the cluster-policy advice, but they were
+treated by the rest of the action from 2018, so as controls they would absorb part of the
+effect being measured (a contaminated control group): :data:`EXCLUDED_FROM_CONTROLS` keeps
+them out of the control pool, and :func:`excluded_regions` names them for notebook 07.
+
 Aggregation of a pilot made of several NUTS-2 regions
 -----------------------------------------------------
 *Profiles* (:func:`aggregate_levels`): additive levels (persons employed, employment in
@@ -38,8 +49,9 @@ each control region is its own cluster). Reasons: the data and the peers are NUT
 so treated and control units have comparable size (a summed Wallonia or Saxony would be an
 outlier in levels and in noise); the parts of one pilot share the programme and its shocks,
 so their errors are correlated and must be one cluster. With ten treated clusters the
-cluster-robust standard errors can be too small (MacKinnon & Webb 2017); read the intervals
-as indicative.
+cluster-robust standard errors can be too small (MacKinnon & Webb 2017), so every estimate
+also carries the wild cluster bootstrap and randomisation inference
+(:mod:`eocic.pilots.inference`).
 """
 
 from __future__ import annotations
@@ -62,6 +74,19 @@ PILOT_REGIONS: dict[str, tuple[str, ...]] = {
 }
 """Pilot name -> NUTS 2021 level-2 codes."""
 
+EXCLUDED_FROM_CONTROLS: dict[str, tuple[str, ...]] = {
+    "Grand Est": ("FRF1", "FRF2", "FRF3"),
+    "Greater Manchester": ("UKD3",),
+}
+"""The 11th and 12th pilots of the action (no cluster-policy advice) -> NUTS-2 codes (Grand
+Est in NUTS 2021, Greater Manchester in NUTS 2016, the last version with the UK). Never
+controls: treated by the rest of the action from 2018 (module docstring)."""
+
+EXCLUSION_REASON = (
+    "pilot of the action on regions in industrial transition (from 2018) without the "
+    "cluster-policy advice: treated by the rest of the action, so not a clean control")
+"""Why the regions of :data:`EXCLUDED_FROM_CONTROLS` are not controls (shown in notebook 07)."""
+
 COUNTRY_PILOTS: frozenset[str] = frozenset({"Lithuania", "Slovenia"})
 """Pilots that are a whole country (all its NUTS-2 regions)."""
 
@@ -76,6 +101,35 @@ class PilotRegionError(EocicError, ValueError):
 def pilot_of() -> dict[str, str]:
     """``{NUTS-2 code: pilot name}``."""
     return {code: name for name, codes in PILOT_REGIONS.items() for code in codes}
+
+
+def excluded_regions(available: set[str] | frozenset[str] | None = None) -> pd.DataFrame:
+    """The regions kept out of the control pool, named: ``pilot, geo, name, nuts_version,
+    in_data, reason``.
+
+    ``available``: the regions of the run's data (``in_data`` says whether each excluded
+    region is there; Greater Manchester is absent from NUTS 2021 data, so excluding it changes
+    nothing on such data, and the notebook says so). Names come from ``eocic.nuts`` (Grand Est
+    from NUTS 2021, Greater Manchester from NUTS 2021 with the UK).
+    """
+    from eocic.nuts import regions
+
+    names = regions(2021, 2, include_uk=True).set_index("geo")["name"]
+    rows = []
+    for pilot, codes in EXCLUDED_FROM_CONTROLS.items():
+        for code in codes:
+            rows.append({"pilot": pilot, "geo": code, "name": names.get(code, pilot),
+                         "nuts_version": "2016 (UK)" if code.startswith("UK") else "2021",
+                         "in_data": None if available is None else code in available,
+                         "reason": EXCLUSION_REASON})
+    return pd.DataFrame(rows)
+
+
+def never_controls() -> frozenset[str]:
+    """Every NUTS-2 code that may not be a control: the ten seed pilots' parts and
+    :data:`EXCLUDED_FROM_CONTROLS`."""
+    excluded = {code for codes in EXCLUDED_FROM_CONTROLS.values() for code in codes}
+    return frozenset(pilot_of()) | frozenset(excluded)
 
 
 def pilot_regions(version: int = 2021) -> pd.DataFrame:

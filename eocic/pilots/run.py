@@ -9,9 +9,13 @@ notebook 07 only narrates:
   from the cluster mapping, or the proxy "SBS divisions with LQ >= 2" without it) and their
   scoreboard profile (when stage 03 ran);
 - the outcome panel (:data:`eocic.pilots.did.OUTCOMES`; starred clusters fixed in the first
-  year of the data), the controls, the estimation sample, and when the data reach the event
-  year the DiD (level, trend, trend with region trends) and the event study, written to
-  ``pilot_did.parquet`` and ``pilot_event_study.parquet``;
+  year of the data); the controls, chosen on pre-period covariates (structure, size, income;
+  :func:`eocic.pilots.did.select_controls`), with the regions kept out of the pool named
+  (the two other pilots of the action, :func:`eocic.pilots.regions.excluded_regions`) and the
+  covariate balance; the estimation sample; and when the data reach the event year the DiD
+  (level, trend, trend with region trends) and the event study, each with CRV1,
+  wild-bootstrap and (DiD) randomisation inference, written to ``pilot_did.parquet`` and
+  ``pilot_event_study.parquet``;
 - on the demo economy, the planted pilot effect the estimates should recover.
 
 A missing upstream table (peers, scoreboard, cluster mapping, demography) is named in
@@ -51,6 +55,9 @@ class PilotRun:
     years: list[int]
     missing_post: list[int]
     treated: list[str]
+    excluded: pd.DataFrame
+    covariates: pd.DataFrame | None
+    balance: pd.DataFrame | None
     controls: pd.DataFrame | None
     sample: pd.DataFrame | None
     lost: int
@@ -59,6 +66,34 @@ class PilotRun:
     planted: dict | None
     notes: list[str]
     paths: list[Path]
+    settings: did.FewClusterSettings
+
+    did_estimates: list = dataclasses.field(default_factory=list)
+
+    def did_long(self) -> pd.DataFrame:
+        """The DiD results one row per effect x inference (``CRV1``, ``wild bootstrap``,
+        ``randomisation``): ``effect, inference, estimate, p-value, 95 % CI low, 95 % CI
+        high`` (the table notebook 07 shows; counts go in :meth:`footer`)."""
+        if self.did_results is None:
+            return pd.DataFrame()
+        rows = []
+        for record in self.did_results.to_dict("records"):
+            for method, suffix in (("CRV1", ""), ("wild bootstrap", "_wild"),
+                                   ("randomisation", "_ri")):
+                rows.append({"effect": record["effect"], "inference": method,
+                             "estimate": record["coef"],
+                             "p-value": record["p_value" if not suffix else "p" + suffix],
+                             "95 % CI low": record["ci_low" + suffix],
+                             "95 % CI high": record["ci_high" + suffix]})
+        return pd.DataFrame(rows)
+
+    def footer(self, table: str = "did") -> str:
+        """The inference footer under the DiD table (``"did"``) or the event-study figure
+        (``"event_study"``), :func:`eocic.pilots.did.inference_footer`; empty without an
+        estimate."""
+        if not self.estimated:
+            return ""
+        return did.inference_footer(self.did_estimates if table == "did" else [self.study])
 
     @property
     def estimated(self) -> bool:
@@ -89,20 +124,29 @@ class PilotRun:
 
 def run_pilots(processed_dir: str | Path, year: int, *, outcome: str = "starred_employment",
                event_year: int = regions.PILOT_START_YEAR,
-               data_dir: str | Path | None = None) -> PilotRun:
+               data_dir: str | Path | None = None, controls_per_region: int = 5,
+               settings: did.FewClusterSettings | None = None) -> PilotRun:
     """Profiles of the pilot regions and the event study of ``outcome`` around
     ``event_year`` for the run in ``processed_dir``; writes the estimates.
 
     ``data_dir`` (the run's raw data folder) is read only for the demo economy's
-    ``truth.json`` (the planted effect).
+    ``truth.json`` (the planted effect). ``controls_per_region``: the ``k`` nearest regions
+    on pre-period covariates per treated region (:func:`eocic.pilots.did.select_controls`).
+    ``settings``: bootstrap and permutation draws and seed (defaults of
+    :class:`eocic.pilots.did.FewClusterSettings`).
 
     Raises
     ------
     FileNotFoundError
         ``sbs`` or ``regional_totals`` absent (run stage 01 first).
     eocic.pilots.did.EventStudyError
-        An unknown outcome.
+        An unknown outcome, bad draws or seed, ``controls_per_region < 1``.
     """
+    settings = settings or did.FewClusterSettings()
+    if isinstance(controls_per_region, bool) or not isinstance(controls_per_region, int) \
+            or controls_per_region < 1:
+        raise did.EventStudyError(f"controls_per_region must be a positive integer, got "
+                                  f"{controls_per_region!r}")
     if outcome not in did.OUTCOMES:
         raise did.EventStudyError(f"unknown outcome {outcome!r}; use one of {did.OUTCOMES}")
     processed = Path(processed_dir)
@@ -111,8 +155,7 @@ def run_pilots(processed_dir: str | Path, year: int, *, outcome: str = "starred_
     tables = {name: read_table(processed, name, missing_ok=True) for name in
               ("demography", "context", "cluster_mapping", "scoreboard", "peers")}
     notes = [f"{name}: not written by an earlier stage of this run; " + {
-        "peers": "no peer comparison, the event study picks its controls on the pre-period "
-                 "outcome",
+        "peers": "no peer comparison (the event study's controls do not need it)",
         "scoreboard": "no scoreboard profile",
         "cluster_mapping": "starred clusters are the proxy 'SBS divisions with LQ >= 2'",
         "demography": "no enterprise-births outcome",
@@ -157,9 +200,14 @@ def run_pilots(processed_dir: str | Path, year: int, *, outcome: str = "starred_
         else:
             cells = did.starred_cells(sbs, totals, base_year)
             cells_basis = f"proxy: SBS divisions with LQ >= 2 in {base_year} (no cluster mapping)"
-    result = PilotRun(pilots, profile_year, cluster_profile, cluster_basis, score_profile,
-                      outcome, int(event_year), cells_basis, None, [], [], [], None, None, 0,
-                      None, None, None, notes, [])
+    excluded = regions.excluded_regions(set(sbs["geo"]))
+    result = PilotRun(pilots=pilots, profile_year=profile_year, cluster_profile=cluster_profile,
+                      cluster_basis=cluster_basis, score_profile=score_profile,
+                      outcome=outcome, event_year=int(event_year), cells_basis=cells_basis,
+                      panel=None, years=[], missing_post=[], treated=[], excluded=excluded,
+                      covariates=None, balance=None, controls=None, sample=None, lost=0,
+                      did_results=None, study=None, planted=None, notes=notes, paths=[],
+                      settings=settings)
     try:
         panel = did.outcome_panel(outcome, sbs=sbs, demography=tables["demography"],
                                   context=tables["context"], cells=cells, totals=totals)
@@ -172,18 +220,36 @@ def run_pilots(processed_dir: str | Path, year: int, *, outcome: str = "starred_
     wanted = range(event_year, max(event_year, 2023) + 1)
     result.missing_post = [y for y in wanted if y not in post]
     result.treated = sorted(g for g in regions.pilot_of() if g in set(panel["geo"]))
-    result.controls = did.select_controls(panel, result.treated, event_year,
-                                          peers=tables["peers"], k=5)
+    observed = panel[panel["value"] > 0]
+    eligible = set(observed.loc[observed["year"] < event_year, "geo"])
+    if post:   # a control must be observed before and after the event (availability only)
+        eligible &= set(observed.loc[observed["year"] >= event_year, "geo"])
+    try:
+        result.covariates, covariate_notes = did.pre_period_covariates(
+            event_year, sbs=sbs, totals=totals, context=tables["context"])
+        result.controls = did.select_controls(result.covariates, result.treated,
+                                              k=controls_per_region, eligible=eligible)
+    except did.EventStudyError as error:
+        notes.append(f"No event study: {error}.")
+        return result
+    notes.extend(f"Controls: {note}." for note in covariate_notes)
     control_regions = sorted(result.controls["control"].unique())
+    unmatched = sorted(set(result.treated) - set(result.controls["geo"]))
+    if unmatched:
+        notes.append(f"Pilot regions without every pre-period covariate, so without controls "
+                     f"of their own (still treated): {', '.join(unmatched)}.")
+    result.balance = did.covariate_balance(result.covariates, result.treated, control_regions)
     result.sample = did.estimation_sample(panel, result.treated, control_regions)
     result.lost = did.sample_losses(panel, result.treated + control_regions)
     if not (result.treated and post):
         return result
-    estimates = [did.did(result.sample, event_year, "level"),
-                 did.did(result.sample, event_year, "trend"),
-                 did.did(result.sample, event_year, "trend", region_trends=True)]
+    estimates = [did.did(result.sample, event_year, "level", settings=settings),
+                 did.did(result.sample, event_year, "trend", settings=settings),
+                 did.did(result.sample, event_year, "trend", region_trends=True,
+                         settings=settings)]
+    result.did_estimates = estimates
     result.did_results = did.did_table(estimates)
-    result.study = did.event_study(result.sample, event_year)
+    result.study = did.event_study(result.sample, event_year, settings=settings)
     result.paths = [
         write_table(result.did_results.assign(outcome=outcome), "pilot_did", processed),
         write_table(result.study.table.assign(outcome=outcome), "pilot_event_study", processed)]
