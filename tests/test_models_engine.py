@@ -122,6 +122,7 @@ def test_hostile_and_broken_inputs_fail_naming_the_model(panel):
         (dict(inference=Inference(vcov="CRV3", clusters=("geo",)), estimator="ppml",
               dependent="count"), "m: CRV3 is available for OLS only"),
         (dict(frame=panel.assign(geo="R1")), r"m: one cluster only \(clustered by geo"),
+        (dict(inference=Inference(vcov="HC3")), "m: HC3 needs the leverage of the full design"),
         (dict(frame=panel.assign(label=panel["geo"]), regressors=["x", "label"]),
          "m: column 'label' is not numeric"),
         (dict(frame=panel.assign(w=panel["x"] - panel["z"]), regressors=["x", "z", "w"]),

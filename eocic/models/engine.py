@@ -356,6 +356,10 @@ def fit(frame: pd.DataFrame, dependent: str, regressors: Sequence[str],
         raise EstimationError(f"{label}: an offset needs estimator 'ppml'")
     if inference.vcov == "CRV3" and estimator == "ppml":
         raise EstimationError(f"{label}: CRV3 is available for OLS only; use CRV1 for PPML")
+    if inference.vcov in ("HC2", "HC3") and fixed_effects:
+        raise EstimationError(f"{label}: {inference.vcov} needs the leverage of the full "
+                              "design, which pyfixest does not compute with absorbed fixed "
+                              "effects; use HC1, or cluster")
     if not regressors:
         raise EstimationError(f"{label}: at least one regressor is needed")
     names = [dependent, *regressors, *fixed_effects, *inference.clusters]
