@@ -63,6 +63,10 @@ def test_spec_a_recovers_convergence_and_cluster_strength(demo_run):
     _assert_in_ci(result, "ln_lq_t0", truth["parameters"]["delta"])
     _assert_in_ci(result, "ln_lq_cluster_t0", truth["parameters"]["beta"])
     assert result.params["pilot_treated"] > 0
+    # the engine's defaults (fixest) are what recovered them
+    assert result.inference_note.startswith("SE clustered by geo (CRV1); small-sample "
+                                            "correction (N-1)/(N-K) x G/(G-1), fixed effects "
+                                            "nested in clusters not counted in K")
 
     # the shipped column as it is (winsorised, all complete and incomplete clusters) still
     # has the published signs and the magnitudes within 20%
@@ -96,7 +100,14 @@ def test_run_regressions_writes_the_output_contract(demo_run, tmp_path):
     for suffix in ("html", "tex", "csv"):
         assert (tmp_path / "report" / "tables" / f"table_C.{suffix}").exists()
     assert (tmp_path / "report" / "tables" / "coefficients.png").exists()
-    assert "Country FE" in (tmp_path / "report" / "tables" / "table_C.html").read_text()
+    html_c = (tmp_path / "report" / "tables" / "table_C.html").read_text()
+    assert "Country FE" in html_c and "SE clusters used (countries)" in html_c
+    # the inference footer of every column: SE type, correction, singletons, distribution
+    assert ("Inference: SE clustered by country (CRV1); small-sample correction (N-1)/(N-K) x "
+            "G/(G-1), fixed effects nested in clusters not counted in K; singletons dropped "
+            in html_c)
+    assert set(written["covariance"]) == {
+        r.inference_note for table in run.estimated for r in table.results if r.estimated}
     assert run.t0 == 2015 and run.T == 2020
 
 

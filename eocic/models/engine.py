@@ -19,7 +19,9 @@ Covariance (``Inference.vcov``)
 -------------------------------
 ``iid`` (homoskedastic), ``HC1`` (heteroskedasticity-robust), ``CRV1`` (cluster-robust,
 Liang-Zeger sandwich ``(X'X)^-1 [sum_g X_g'u_g u_g'X_g] (X'X)^-1``) and ``CRV3`` (cluster
-jackknife, Bell & McCaffrey 2002; OLS only), times the small-sample factor::
+jackknife as pyfixest 0.60 computes it: ``sum_g (b_(-g) - b)(b_(-g) - b)'``, the leave-one-
+cluster-out estimates centred on the full-sample one; OLS only), times the small-sample
+factor::
 
     c = (N-1)/(N-K) [k_adj]  x  G/(G-1) [G_adj, cluster covariances only]
 
@@ -286,8 +288,9 @@ class Fit:
         """One row per regressor (index = name): ``coef, se, tstat, pvalue, ci_low,
         ci_high`` with p-values and intervals from the distribution of the inference
         settings (two-sided; level ``inference.level``)."""
-        coef = self.model.coef().reindex(list(self.regressors)).to_numpy(float)
-        se = self.model.se().reindex(list(self.regressors)).to_numpy(float)
+        position = [list(self.model._coefnames).index(name) for name in self.regressors]
+        coef = np.asarray(self.model._beta_hat, dtype=float).ravel()[position]
+        se = np.asarray(self.model._se, dtype=float).ravel()[position]
         tstat = coef / se
         if self.distribution == "normal":
             pvalue = 2 * scipy.stats.norm.sf(np.abs(tstat))
@@ -353,6 +356,10 @@ def fit(frame: pd.DataFrame, dependent: str, regressors: Sequence[str],
         raise EstimationError(f"{label}: an offset needs estimator 'ppml'")
     if inference.vcov == "CRV3" and estimator == "ppml":
         raise EstimationError(f"{label}: CRV3 is available for OLS only; use CRV1 for PPML")
+    if inference.vcov in ("HC2", "HC3") and fixed_effects:
+        raise EstimationError(f"{label}: {inference.vcov} needs the leverage of the full "
+                              "design, which pyfixest does not compute with absorbed fixed "
+                              "effects; use HC1, or cluster")
     if not regressors:
         raise EstimationError(f"{label}: at least one regressor is needed")
     names = [dependent, *regressors, *fixed_effects, *inference.clusters]
@@ -383,10 +390,11 @@ def fit(frame: pd.DataFrame, dependent: str, regressors: Sequence[str],
         raise EstimationError(f"{label}: PPML needs a non-negative dependent variable; "
                               f"{dependent} has {int((data[dependent] < 0).sum())} negative "
                               "values")
-    # fixed-effect and cluster labels as strings: pyfixest factorises them
+    # fixed-effect and cluster labels as integer codes (pyfixest casts them to int32 anyway;
+    # factorising here is faster than its string handling and accepts any label type)
     for name in dict.fromkeys([*fixed_effects, *inference.clusters]):
-        if not pd.api.types.is_numeric_dtype(data[name]) or name in fixed_effects:
-            data[name] = data[name].astype(str)
+        data[name] = pd.factorize(data[name])[0].astype("int64")
+    rows = len(data)
     formula = _formula(dependent, regressors, fixed_effects)
     arguments = dict(vcov=inference.pyfixest_vcov(), ssc=inference.pyfixest_ssc(),
                      fixef_rm=inference.fixef_rm, copy_data=False)
@@ -412,13 +420,13 @@ def fit(frame: pd.DataFrame, dependent: str, regressors: Sequence[str],
         messages.append(text)
     collinear = [v for v in getattr(model, "_collin_vars", []) or [] if v in regressors]
     if collinear:
-        absorbed = " (absorbed by the fixed effects " + ", ".join(fixed_effects) + ")" if (
-            fixed_effects) else ""
+        others = ", ".join([r for r in regressors if r not in collinear]
+                           + [f"{fe} fixed effect" for fe in fixed_effects]) or "the constant"
         raise EstimationError(
-            f"{label}: regressor(s) {', '.join(collinear)} are collinear with the other "
-            f"regressors or the fixed effects{absorbed}; drop the regressor or the fixed effect")
+            f"{label}: singular design: regressor(s) {', '.join(collinear)} are linearly "
+            f"dependent on {others}; drop one of the collinear terms or the fixed effect")
     nobs = int(model._N)
-    singletons = len(data) - nobs
+    singletons = rows - nobs
     n_clusters = None
     if inference.clustered:
         n_clusters = int(np.min(model._G))
@@ -431,5 +439,5 @@ def fit(frame: pd.DataFrame, dependent: str, regressors: Sequence[str],
         fitted_values = np.asarray(model.predict(type="response"), dtype=float).ravel()
         rsquared = float(np.corrcoef(y, fitted_values)[0, 1] ** 2)
     return Fit(model=model, estimator=estimator, inference=inference, regressors=regressors,
-               rows=len(data), nobs=nobs, singletons=singletons, n_clusters=n_clusters,
+               rows=rows, nobs=nobs, singletons=singletons, n_clusters=n_clusters,
                df=float(model._df_t), rsquared=rsquared, warnings=messages)

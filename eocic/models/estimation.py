@@ -1,30 +1,33 @@
-r"""Estimation of the registry's specifications with the statsmodels formula API.
+r"""Estimation of the registry's specifications on the pyfixest engine.
 
-Model and results objects follow statsmodels: :class:`RegressionModel` holds a
+Model and results objects: :class:`RegressionModel` holds a
 :class:`~eocic.models.specifications.Specification` and its data, checks them and selects the
 estimation rows; :meth:`RegressionModel.fit` returns a :class:`RegressionResults` with the
-coefficients of the regressors (fixed-effect dummies and the intercept are not reported), the
-statsmodels results object, and a tidy table.
+coefficients of the regressors (fixed effects are absorbed and not reported), the engine's
+:class:`~eocic.models.engine.Fit` and a tidy table.
 
-Formulas
---------
-OLS with fixed effects as dummies: ``y ~ x1 + ... + C(fe1) + C(fe2)`` (``smf.ols``).
-PPML: Poisson GLM with log link, ``E[y | x] = exp(offset + b'x + FE)`` (``smf.glm``, Santos
-Silva & Tenreyro 2006), for non-negative outcomes (levels, counts; zeros kept).
+The fitting itself is :func:`eocic.models.engine.fit` (``pyfixest.feols`` / ``fepois`` with
+the fixed effects absorbed); this module is the layer above it that the registry needs:
 
-Cluster-robust covariance (statsmodels' ``cov_type="cluster"``)::
+- variables: substitutes (labelled proxies), ``when_unavailable: skip``, unknown names;
+- rows: the sample filter, then rows with a missing or non-finite used value (counted per
+  column), then the table's same-sample rule (:func:`estimate_table`); the engine gets only
+  complete rows and drops nothing but singletons, which it counts;
+- winsorising of the dependent variable, annualising of PPML coefficients;
+- identification checks, each a :class:`SpecificationError` naming the spec and the problem
+  (no term is ever dropped silently): a fixed-effect or cluster column not in the sample; a
+  regressor without variation, or constant within the groups of a fixed effect (absorbed);
+  fewer observations than parameters; a regressor collinear with the others and the fixed
+  effects (pyfixest's collinearity check, turned into an error).
 
-    V = c (X'X)^-1 [sum_g X_g' u_g u_g' X_g] (X'X)^-1,  c = G/(G-1) * (N-1)/(N-K)
-
-with ``G`` clusters, ``N`` observations and ``K`` parameters (dummies included); inference
-with the t distribution on ``G - 1`` degrees of freedom (``use_t=True``). The groups are built
-from the very rows the model uses: missing values are dropped *before* the formula is
-evaluated, so patsy drops nothing and the group vector lines up with the design matrix.
-
-Checks (each raises :class:`SpecificationError` naming the spec and the problem; no term is
-ever dropped silently): unknown variable; a fixed-effect or cluster column not in the sample;
-a regressor without variation, or constant within the groups of a fixed effect (absorbed);
-fewer observations than parameters; a singular design (the dependent columns are named).
+Inference (covariance type, small-sample correction, singletons, distribution of the test
+statistic) is the spec's :attr:`~eocic.models.specifications.Specification.inference`,
+documented in :mod:`eocic.models.engine`; its one-line description is in every result
+(:attr:`RegressionResults.inference_note`), the ``covariance`` column of the tidy table and the
+notes of every table. With ``small_sample: {k_fixef: full}``, ``singletons: keep`` and
+``distribution: t`` the numbers equal the statsmodels dummy-variable regression eocic used
+before issue 13: ``V = G/(G-1) (N-1)/(N-K) (X'X)^-1 [sum_g X_g'u_g u_g'X_g] (X'X)^-1`` with every
+dummy in K, and t(G-1) inference.
 """
 
 from __future__ import annotations
@@ -33,27 +36,12 @@ import dataclasses
 
 import numpy as np
 import pandas as pd
-import scipy.linalg
-import statsmodels.api as sm
-import statsmodels.formula.api as smf
 
 from eocic.errors import EocicError
+from eocic.models import engine
 from eocic.models.specifications import Specification, SpecificationError, TableSpec
 from eocic.models.variables import UNIT_VARIABLES, VARIABLE_LABELS, Sample
 from eocic.tables import REGRESSIONS, empty_frame
-
-from threadpoolctl import threadpool_limits
-
-BLAS_THREADS = 1
-"""BLAS threads during a fit. The designs are small (N x K with K ~ 300 dummies); several BLAS
-threads on a shared machine spin-wait and made fits 5-10x slower than one thread."""
-
-
-def _blas_threads():
-    """One BLAS thread during a fit: multi-threaded BLAS made a fixed-effects OLS fit 10x
-    slower on a busy 2-core machine."""
-    return threadpool_limits(limits=BLAS_THREADS, user_api="blas")
-
 
 FEW_CLUSTERS = 50
 """Below this number of clusters the table notes warn that cluster-robust SEs are unreliable
@@ -87,16 +75,22 @@ class RegressionResults:
         95% confidence interval (``ci_low``, ``ci_high``).
     nobs : int
     n_groups : int or None
-        Number of clusters (cluster covariance only).
+        Number of clusters *used* (with at least one observation after singletons are
+        dropped; cluster covariance only).
     rsquared : float
         OLS R-squared (fixed effects included); PPML: squared correlation of y and fitted.
     scale : float
         Factor applied to coefficients and SEs (1, or 1 / (T - t0) when annualised).
     notes : list of str
-        Sample construction, proxies, winsorising, few clusters.
-    fitted : statsmodels results or None
+        Sample construction, proxies, winsorising, singletons, few clusters.
+    fitted : eocic.models.engine.Fit or None
+        The engine's fit (its ``model`` is the pyfixest object).
     skipped : str or None
         Why the model was not estimated (``when_unavailable: skip``).
+    singletons : int
+        Observations dropped as singletons of a fixed effect.
+    inference_note : str
+        The inference settings in one line (:meth:`eocic.models.engine.Inference.describe`).
     """
 
     spec: Specification
@@ -115,6 +109,8 @@ class RegressionResults:
     notes: list[str]
     fitted: object = None
     skipped: str | None = None
+    singletons: int = 0
+    inference_note: str = ""
 
     @classmethod
     def not_estimated(cls, spec: Specification, reason: str) -> "RegressionResults":
@@ -152,7 +148,7 @@ class RegressionResults:
                 "rsquared": float(self.rsquared), "dependent": self.dependent,
                 "dependent_proxy_for": self.proxies.get(self.dependent),
                 "proxy_for": stands_for, "estimator": self.spec.estimator,
-                "covariance": self.spec.covariance.label,
+                "covariance": self.inference_note,
                 "expected_sign": signs.get(term, signs.get(stands_for)),
             })
         frame = pd.DataFrame(rows, columns=columns)
@@ -163,8 +159,8 @@ class RegressionResults:
         """Plain-text summary (coefficients, SEs, N, R-squared)."""
         if not self.estimated:
             return f"{self.spec.label}: not estimated ({self.skipped})"
-        lines = [f"{self.spec.label}: {self.dependent} ({self.spec.estimator}, "
-                 f"{self.spec.covariance.label})"]
+        lines = [f"{self.spec.label}: {self.dependent} ({self.spec.estimator}; "
+                 f"{self.inference_note})"]
         for term in self.regressors:
             lines.append(f"  {term:<28} {self.params[term]: .5f}  ({self.bse[term]:.5f})  "
                          f"p={self.pvalues[term]:.3f}")
@@ -178,7 +174,7 @@ def _available(frame: pd.DataFrame, name: str) -> bool:
 
 
 class RegressionModel:
-    """A specification bound to its estimation sample (statsmodels-style model object).
+    """A specification bound to its estimation sample.
 
     Parameters
     ----------
@@ -197,6 +193,7 @@ class RegressionModel:
                          if not _available(self.frame, original)
                          and _available(self.frame, proxy)}
         self.sample_filter = spec.sample.rename(filter_proxies) if spec.sample else None
+        self._usable: tuple[pd.Series, list[str]] | None = None  # usable_rows, computed once
 
     # -- variables -------------------------------------------------------------------------
     def _resolve_one(self, name: str) -> str:
@@ -249,16 +246,21 @@ class RegressionModel:
 
     @property
     def formula(self) -> str:
-        terms = list(self.regressors) + [f"C({fe})" for fe in self.spec.fixed_effects]
-        return f"{self.dependent} ~ " + " + ".join(terms)
+        """The model in fixest syntax, ``y ~ x1 + x2 | fe1 + fe2`` (for display)."""
+        formula = f"{self.dependent} ~ " + " + ".join(self.regressors)
+        return formula + (" | " + " + ".join(self.spec.fixed_effects)
+                          if self.spec.fixed_effects else "")
 
     # -- rows -------------------------------------------------------------------------------
     def usable_rows(self) -> tuple[pd.Series, list[str]]:
         """Boolean mask of the rows the model can use, and notes counting what was dropped.
 
         Rows are dropped, in order, by the sample filter, then by missing or non-finite values
-        of any used column (counted per column).
+        of any used column (counted per column). Computed once per model: the data of a model
+        is not changed after it is built.
         """
+        if self._usable is not None:
+            return self._usable[0].copy(), list(self._usable[1])
         frame, spec = self.frame, self.spec
         mask = pd.Series(True, index=frame.index)
         notes = []
@@ -280,7 +282,8 @@ class RegressionModel:
             raise SpecificationError(
                 f"specification {spec.label}: PPML needs a non-negative dependent variable; "
                 f"{self.dependent} has negative values")
-        return mask, notes
+        self._usable = (mask, notes)
+        return mask.copy(), list(notes)
 
     # -- checks -----------------------------------------------------------------------------
     def _check_identification(self, data: pd.DataFrame) -> None:
@@ -305,26 +308,6 @@ class RegressionModel:
                         f"every {fe!r} group, so the {FE_LABELS.get(fe, fe + ' FE')} absorbs it; "
                         f"drop the regressor or the fixed effect")
 
-    def _check_rank(self, exog: np.ndarray, names: list[str]) -> None:
-        # the Gram matrix of the unit-norm columns has the rank and the column dependencies
-        # of X; its pivoted QR (K x K) is fast where a pivoted QR of X (N x K) is not
-        norms = np.linalg.norm(exog, axis=0)
-        if (norms == 0).any():
-            zero = [names[i] for i in np.flatnonzero(norms == 0)]
-            raise SpecificationError(f"specification {self.spec.label}: all-zero design "
-                                     f"column(s) {', '.join(zero[:8])}")
-        scaled = exog / norms
-        _, r, pivot = scipy.linalg.qr(scaled.T @ scaled, pivoting=True)
-        diagonal = np.abs(np.diag(r))
-        rank = int((diagonal > diagonal[0] * 1e-10).sum())
-        if rank < exog.shape[1]:
-            dependent = [names[i] for i in pivot[rank:]]
-            shown = [n for n in dependent if n in self.regressors] or dependent
-            raise SpecificationError(
-                f"specification {self.spec.label}: singular design (rank {rank} of "
-                f"{exog.shape[1]} columns); linearly dependent on the other columns: "
-                f"{', '.join(shown[:8])}; drop one of the collinear terms")
-
     # -- fit --------------------------------------------------------------------------------
     def fit(self, rows: pd.Series | None = None) -> RegressionResults:
         """Estimate the model on ``rows`` (a boolean mask; default: :meth:`usable_rows`).
@@ -332,10 +315,6 @@ class RegressionModel:
         ``rows`` lets a table estimate every column on the same (intersection) sample; rows
         outside :meth:`usable_rows` are never used.
         """
-        with _blas_threads():
-            return self._fit(rows)
-
-    def _fit(self, rows: pd.Series | None) -> RegressionResults:
         spec = self.spec
         usable, notes = self.usable_rows()
         if rows is not None:
@@ -353,38 +332,22 @@ class RegressionModel:
             notes.append(f"{self.dependent} winsorised at P{100 * spec.winsorise[0]:g}/"
                          f"P{100 * spec.winsorise[1]:g} ({clipped_low} low, {clipped_high} "
                          "high values clipped)")
-        for column in spec.fixed_effects:
-            data[column] = data[column].astype(str)
         self._check_identification(data)
-        if spec.estimator == "ols":
-            model = smf.ols(self.formula, data=data)
-        else:
-            model = smf.glm(self.formula, data=data, family=sm.families.Poisson(),
-                            offset=data[self.offset].to_numpy() if self.offset else None)
-        if model.exog.shape[0] != len(data):  # patsy must not drop rows: the groups line up
-            raise SpecificationError(f"specification {spec.label}: the design matrix has "
-                                     f"{model.exog.shape[0]} rows for {len(data)} sample rows")
-        self._check_rank(model.exog, list(model.exog_names))
-        fit_kwargs: dict = {"use_t": True}
-        n_groups = None
-        if spec.covariance.kind == "cluster":
-            codes = data.groupby(list(spec.covariance.groups), sort=True).ngroup().to_numpy()
-            n_groups = int(codes.max()) + 1
-            if n_groups < 2:
-                raise SpecificationError(f"specification {spec.label}: one cluster only "
-                                         f"({spec.covariance.label})")
-            fit_kwargs |= {"cov_type": "cluster", "cov_kwds": {"groups": codes}}
-            if n_groups < FEW_CLUSTERS:
-                notes.append(f"only {n_groups} clusters ({spec.covariance.label}): cluster-"
-                             "robust SEs and t(G-1) p-values may be unreliable with few clusters")
-        elif spec.covariance.kind != "nonrobust":
-            fit_kwargs["cov_type"] = spec.covariance.kind
-        fitted = model.fit(**fit_kwargs)
-        if spec.estimator == "ppml":
-            y = data[self.dependent].to_numpy(float)
-            rsquared = float(np.corrcoef(y, fitted.fittedvalues)[0, 1] ** 2)
-        else:
-            rsquared = float(fitted.rsquared)
+        try:
+            fitted = engine.fit(data, self.dependent, self.regressors, spec.fixed_effects,
+                                spec.inference, estimator=spec.estimator, offset=self.offset,
+                                label=f"specification {spec.label}")
+        except engine.EstimationError as error:
+            raise SpecificationError(str(error)) from error
+        if fitted.singletons:
+            notes.append(f"{fitted.singletons} singleton observations (alone in a fixed-effect "
+                         "group) dropped")
+        for message in fitted.warnings:
+            notes.append(f"pyfixest: {message}")
+        if fitted.n_clusters is not None and fitted.n_clusters < FEW_CLUSTERS:
+            notes.append(f"only {fitted.n_clusters} clusters ({spec.covariance.label}): "
+                         "cluster-robust SEs and their p-values may be unreliable with few "
+                         "clusters")
         scale = 1.0
         if spec.annualise:
             window = self.frame.loc[usable, "window"] if "window" in self.frame else None
@@ -393,18 +356,18 @@ class RegressionModel:
                                          "growth window (column 'window') in the sample")
             scale = 1.0 / float(window.iloc[0])
             notes.append(f"coefficients and SEs divided by the window of {window.iloc[0]} years")
+        table = fitted.coefficients()
         terms = list(self.regressors)
-        conf = fitted.conf_int(0.05).loc[terms] * scale
-        conf.columns = ["ci_low", "ci_high"]
+        conf = table[["ci_low", "ci_high"]] * scale
         for proxy, original in self.proxies.items():
             notes.append(f"PROXY: {proxy} stands in for {original} (no data for {original})")
         return RegressionResults(
             spec=spec, dependent=self.dependent, regressors=tuple(terms),
-            proxies=dict(self.proxies), params=fitted.params[terms] * scale,
-            bse=fitted.bse[terms] * scale, pvalues=fitted.pvalues[terms],
-            tvalues=fitted.tvalues[terms], conf_int=conf, nobs=int(fitted.nobs),
-            n_groups=n_groups, rsquared=rsquared, scale=scale,
-            notes=[f"{spec.name}: {note}" for note in notes], fitted=fitted)
+            proxies=dict(self.proxies), params=table["coef"] * scale, bse=table["se"] * scale,
+            pvalues=table["pvalue"], tvalues=table["tstat"], conf_int=conf,
+            nobs=fitted.nobs, n_groups=fitted.n_clusters, rsquared=fitted.rsquared,
+            scale=scale, notes=[f"{spec.name}: {note}" for note in notes], fitted=fitted,
+            singletons=fitted.singletons, inference_note=fitted.describe())
 
 
 @dataclasses.dataclass

@@ -5,7 +5,7 @@ initial level or LQ) and positive cluster effects (cluster strength, related clu
 every term with an expected sign, :func:`sign_pattern` counts the columns where the estimate
 has that sign and is significant at 5%, has it but is not significant, or has the opposite
 sign; :func:`describe` turns the counts and the range of estimates into sentences.
-:func:`overview`, :func:`sample_notes` and :func:`caveats` say, in words, what a stage-04 run
+:func:`overview`, :func:`inference`, :func:`sample_notes` and :func:`caveats` say, in words, what a stage-04 run
 estimated, on which samples, and what a reader should keep in mind (proxies, few clusters of the
 standard errors, a proxy cluster grouping, models that were not estimated); :func:`summary` is
 the "what the estimates say" section of the report.
@@ -162,6 +162,46 @@ def caveats(run) -> list[str]:
                 notes.append(f"{escape_markdown(result.spec.label)} was not estimated: "
                              f"{escape_markdown(result.skipped)}.")
     return notes
+
+
+def inference(run) -> str:
+    """Markdown: how the standard errors and p-values of ``run`` were computed, and whether
+    that is fixest's default (:mod:`eocic.models.engine`): clustered SEs with (N-1)/(N-K) x
+    G/(G-1), fixed effects nested in the clusters left out of K, singletons dropped, t(G-1)
+    p-values for OLS and normal ones for PPML. Tables whose settings differ from the default
+    are named, with their settings; singletons dropped are counted per table."""
+    from eocic.models import engine
+
+    default = engine.Inference()
+    fields = ("k_adj", "k_fixef", "G_adj", "G_df", "fixef_rm", "distribution")
+    deviating, dropped = [], {}
+    for table in run.estimated:
+        estimated = [r for r in table.results if r.estimated]
+        if any(tuple(getattr(r.spec.inference, f) for f in fields)
+               != tuple(getattr(default, f) for f in fields) for r in estimated):
+            deviating.append(table.table.name)
+        counts = sorted({r.singletons for r in estimated})
+        if counts and counts[-1]:
+            dropped[table.table.name] = (f"{counts[0]:,} in each column" if len(counts) == 1
+                                         else f"{counts[0]:,}-{counts[-1]:,} per column")
+    text = ("**Inference.** Estimated with pyfixest (fixed effects absorbed). By default the "
+            "settings follow fixest: standard errors clustered as each table says, times "
+            "(N-1)/(N-K) x G/(G-1) with fixed effects nested in the clusters not counted in K; "
+            "observations alone in a fixed-effect group (singletons) dropped, so they count "
+            "neither in N nor as clusters; p-values and 95% intervals from t(G-1) for OLS and "
+            "from the normal for PPML. ")
+    if deviating:
+        names = ", ".join(escape_markdown(name) for name in deviating)  # user YAML names
+        text += (f"Table(s) {names} set their own inference in the registry "
+                 "(see the note under each table). ")
+    else:
+        text += "Every table here uses these defaults. "
+    if dropped:
+        text += "Singletons dropped: " + "; ".join(
+            f"table {escape_markdown(name)}: {count}" for name, count in dropped.items()) + ". "
+    text += ("The settings of every column are printed under its table; the registry keys "
+             "`small_sample`, `singletons` and `distribution` change them.")
+    return text
 
 
 def summary(run, level: float = SIGNIFICANCE) -> str:

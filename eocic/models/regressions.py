@@ -6,7 +6,9 @@ Outputs (the contract of the stage):
   term, label, coef, se, tstat, pvalue, ci_low, ci_high, nobs, n_groups, rsquared, dependent,
   dependent_proxy_for, proxy_for, estimator, covariance, expected_sign, t0, T`` (schema, units
   and meaning: :data:`eocic.tables.REGRESSIONS`; built by
-  :func:`eocic.models.estimation.results_frame`);
+  :func:`eocic.models.estimation.results_frame`); ``nobs`` counts the observations used
+  (singletons dropped), ``n_groups`` the SE clusters used, and ``covariance`` holds the
+  column's inference in one line (SE type, small-sample correction, singletons, distribution);
 - ``<report_dir>/tables/table_<name>.html|.tex|.csv`` for every table;
 - ``<report_dir>/tables/coefficients.png``, the coefficient plot.
 """

@@ -11,7 +11,14 @@ table), and a model inherits every table key it does not set itself::
       unit: region_division              # region_division | region_section | region
       estimator: ols                     # ols | ppml
       fixed_effects: [geo, nace_r2]      # dummies C(geo) + C(nace_r2)
-      covariance: "cluster: geo"         # nonrobust | HC0..HC3 | "cluster: <column>[+<column>]"
+      covariance: "cluster: geo"         # nonrobust | HC1 | HC2 | HC3 | "cluster: <column>[+<column>]"
+                                         # (CRV1; "CRV3: <column>" for the cluster jackknife)
+      small_sample: {k_adj: true, k_fixef: nonnested, G_adj: true, G_df: min}
+                                         # small-sample factor (N-1)/(N-K) x G/(G-1); which
+                                         # fixed-effect levels count in K: nonnested | full |
+                                         # none; two-way clusters: min | conventional
+      singletons: drop                   # drop | keep observations alone in a FE group
+      distribution: auto                 # auto (t for OLS, normal for PPML) | t | normal
       sample: "employment_t0 >= 10"      # filter on the estimation sample (optional; grammar
                                          # in eocic.models.sample_filter, never executed)
       same_sample: true                  # every column on the intersection sample
@@ -26,6 +33,15 @@ table), and a model inherits every table key it does not set itself::
           dependent: employment_growth
           regressors: [ln_lq_t0]
           when_unavailable: skip         # skip (with a note) if a variable has no data
+
+Inference settings (``covariance``, ``small_sample``, ``singletons``, ``distribution``) become
+one :class:`eocic.models.engine.Inference` per model (:attr:`Specification.inference`); their
+meaning, and the defaults, which follow fixest (pyfixest 0.60), are in
+:mod:`eocic.models.engine`: clustered SEs times (N-1)/(N-K) x G/(G-1) with fixed effects nested
+in the clusters not counted in K, singletons dropped, t(G-1) p-values for OLS and normal ones for
+PPML. ``small_sample: {k_fixef: full}``, ``singletons: keep``, ``distribution: t`` reproduce the
+choices of eocic's statsmodels engine before issue 13. Every table prints the settings of its
+columns in its notes.
 
 A :class:`Specification` is one fully resolved model (one column); a :class:`TableSpec`
 groups the columns of one table. Validation here covers the registry itself (unknown keys,
@@ -43,6 +59,7 @@ from pathlib import Path
 import yaml
 
 from eocic.errors import EocicError
+from eocic.models import engine
 from eocic.models.sample_filter import SampleFilter
 
 REGISTRY_FILE = "models/specifications.yaml"
@@ -51,16 +68,22 @@ UNITS = ("region_division", "region_section", "region")
 """Units of analysis; each has a sample builder in :mod:`eocic.models.variables`."""
 
 ESTIMATORS = ("ols", "ppml")
-ROBUST_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3")
+ROBUST_TYPES = ("nonrobust", "HC1", "HC2", "HC3")
+SMALL_SAMPLE_KEYS = {"k_adj": bool, "k_fixef": engine.K_FIXEF, "G_adj": bool,
+                     "G_df": engine.G_DF}
+"""Keys of ``small_sample``: pyfixest 0.60's ``ssc(k_adj, k_fixef, G_adj, G_df)``."""
+SINGLETONS = {"drop": "singleton", "keep": "none"}
+"""``singletons`` value -> pyfixest's ``fixef_rm``."""
 
 TABLE_KEYS = {
     "title", "reference", "unit", "estimator", "fixed_effects", "covariance", "sample",
     "same_sample", "winsorise", "expected_signs", "substitutes", "offset", "annualise",
-    "notes", "models", "when_unavailable",
+    "notes", "models", "when_unavailable", "small_sample", "singletons", "distribution",
 }
 MODEL_KEYS = {
     "name", "dependent", "regressors", "estimator", "fixed_effects", "covariance", "sample",
     "winsorise", "substitutes", "offset", "annualise", "notes", "when_unavailable",
+    "small_sample", "singletons", "distribution",
 }
 INHERITED_KEYS = MODEL_KEYS - {"name", "dependent", "regressors", "notes"}
 
@@ -79,23 +102,33 @@ class Covariance:
     """Covariance estimator of a model.
 
     ``kind`` is ``"cluster"`` or one of :data:`ROBUST_TYPES`; ``groups`` holds the column(s)
-    whose combined values define the clusters (empty unless ``kind == "cluster"``).
+    whose combined values define the clusters (empty unless ``kind == "cluster"``);
+    ``jackknife`` selects the cluster jackknife CRV3 instead of CRV1 (one column, OLS).
     """
 
     kind: str
     groups: tuple[str, ...] = ()
+    jackknife: bool = False
+
+    @property
+    def vcov(self) -> str:
+        """The engine's name (:data:`eocic.models.engine.VCOV_TYPES`)."""
+        if self.kind == "cluster":
+            return "CRV3" if self.jackknife else "CRV1"
+        return "iid" if self.kind == "nonrobust" else self.kind
 
     @property
     def label(self) -> str:
         if self.kind == "cluster":
-            return "clustered by " + " x ".join(self.groups)
+            return "clustered by " + " x ".join(self.groups) + f" ({self.vcov})"
         if self.kind == "nonrobust":
             return "conventional (homoskedastic)"
         return f"heteroskedasticity-robust ({self.kind})"
 
     @classmethod
     def parse(cls, value, where: str) -> "Covariance":
-        """Read ``"HC1"``, ``"cluster: geo"``, ``"cluster: geo+nace_r2"`` or ``{cluster: geo}``."""
+        """Read ``"HC1"``, ``"cluster: geo"`` (= ``"CRV1: geo"``), ``"cluster: geo+nace_r2"``,
+        ``"CRV3: geo"`` or ``{cluster: geo}``."""
         if isinstance(value, dict) and list(value) == ["cluster"]:
             value = f"cluster: {value['cluster']}"
         if not isinstance(value, str):
@@ -105,13 +138,64 @@ class Covariance:
         text = value.strip()
         if text in ROBUST_TYPES:
             return cls(text)
-        match = re.fullmatch(r"cluster\s*:\s*([A-Za-z_][\w]*(?:\s*\+\s*[A-Za-z_][\w]*)*)", text)
+        if text == "HC0":
+            raise SpecificationError(
+                f"{where}: covariance 'HC0' is HC1 without the small-sample factor: write "
+                "covariance: HC1 and small_sample: {k_adj: false}")
+        match = re.fullmatch(
+            r"(cluster|CRV1|CRV3)\s*:\s*([A-Za-z_][\w]*(?:\s*\+\s*[A-Za-z_][\w]*)*)", text)
         if match:
-            groups = tuple(part.strip() for part in match.group(1).split("+"))
-            return cls("cluster", groups)
+            groups = tuple(part.strip() for part in match.group(2).split("+"))
+            jackknife = match.group(1) == "CRV3"
+            if jackknife and len(groups) > 1:
+                raise SpecificationError(f"{where}: CRV3 takes one cluster column, got "
+                                         f"{' + '.join(groups)}")
+            if len(groups) > 2:
+                raise SpecificationError(f"{where}: at most two-way clustering, got "
+                                         f"{' + '.join(groups)}")
+            return cls("cluster", groups, jackknife)
         raise SpecificationError(
-            f"{where}: unknown covariance {value!r}; use one of {', '.join(ROBUST_TYPES)} or "
-            "'cluster: <column>' (several columns joined by '+')")
+            f"{where}: unknown covariance {value!r}; use one of {', '.join(ROBUST_TYPES)}, "
+            "'cluster: <column>' (several columns joined by '+') or 'CRV3: <column>'")
+
+
+def parse_inference(covariance: Covariance, small_sample, singletons, distribution,
+                    where: str) -> engine.Inference:
+    """The engine's :class:`~eocic.models.engine.Inference` from the registry keys
+    ``covariance``, ``small_sample`` (mapping, keys :data:`SMALL_SAMPLE_KEYS`; absent keys
+    take fixest's defaults), ``singletons`` (``drop`` | ``keep``) and ``distribution``
+    (``auto`` | ``t`` | ``normal``); errors name ``where`` and the allowed values."""
+    small_sample = {} if small_sample is None else small_sample
+    if not isinstance(small_sample, dict):
+        raise SpecificationError(
+            f"{where}: small_sample must be a mapping such as {{k_adj: true, k_fixef: "
+            f"nonnested}}, got {small_sample!r}")
+    unknown = sorted(set(map(str, small_sample)) - set(SMALL_SAMPLE_KEYS))
+    if unknown:
+        raise SpecificationError(f"{where}: unknown small_sample key(s) {', '.join(unknown)}; "
+                                 f"allowed: {', '.join(SMALL_SAMPLE_KEYS)}")
+    for key, value in small_sample.items():
+        allowed = SMALL_SAMPLE_KEYS[key]
+        if allowed is bool and not isinstance(value, bool):
+            raise SpecificationError(f"{where}: small_sample {key} must be true or false, got "
+                                     f"{value!r}")
+        if allowed is not bool and value not in allowed:
+            raise SpecificationError(f"{where}: small_sample {key} {value!r} is not one of "
+                                     f"{', '.join(allowed)}")
+    singletons = "drop" if singletons is None else singletons
+    if singletons not in SINGLETONS:
+        raise SpecificationError(f"{where}: singletons must be 'drop' or 'keep', got "
+                                 f"{singletons!r}")
+    distribution = "auto" if distribution is None else distribution
+    if distribution not in engine.DISTRIBUTIONS:
+        raise SpecificationError(f"{where}: distribution must be one of "
+                                 f"{', '.join(engine.DISTRIBUTIONS)}, got {distribution!r}")
+    try:
+        return engine.Inference(vcov=covariance.vcov, clusters=covariance.groups,
+                                fixef_rm=SINGLETONS[singletons], distribution=distribution,
+                                **small_sample)
+    except engine.EstimationError as error:
+        raise SpecificationError(f"{where}: {error}") from error
 
 
 @dataclasses.dataclass(frozen=True)
@@ -133,6 +217,10 @@ class Specification:
     fixed_effects : tuple of str
         Columns entered as dummies ``C(column)``.
     covariance : Covariance
+    inference : eocic.models.engine.Inference
+        Covariance, small-sample factor, singletons and test distribution, as the engine
+        takes them (registry keys ``covariance``, ``small_sample``, ``singletons``,
+        ``distribution``).
     sample : SampleFilter or None
         Filter selecting the estimation rows (applied before missing values are dropped),
         parsed from the registry text by :class:`eocic.models.sample_filter.SampleFilter`:
@@ -177,12 +265,20 @@ class Specification:
     when_unavailable: str
     notes: tuple[str, ...]
     same_sample: bool
+    inference: engine.Inference = None
 
     def __post_init__(self) -> None:
         # a filter given as text (e.g. ``dataclasses.replace(spec, sample="x >= 10")``) is
         # parsed here, so a Specification never holds an unparsed filter
         if isinstance(self.sample, str):
             object.__setattr__(self, "sample", SampleFilter.parse(self.sample, self.label))
+        # inference follows the covariance (e.g. after dataclasses.replace(spec, covariance=..))
+        # unless set: the defaults of fixest with this covariance
+        if self.inference is None or (self.inference.vcov, self.inference.clusters) != (
+                self.covariance.vcov, self.covariance.groups):
+            base = self.inference or engine.Inference()
+            object.__setattr__(self, "inference", dataclasses.replace(
+                base, vcov=self.covariance.vcov, clusters=self.covariance.groups))
 
     @property
     def label(self) -> str:
@@ -293,6 +389,13 @@ def _build_table(name: str, entry, origin: str) -> TableSpec:
             raise SpecificationError(f"{model_where}: expected signs must be '+' or '-': {bad_signs}")
         if merged.get("offset") and estimator != "ppml":
             raise SpecificationError(f"{model_where}: an offset needs estimator 'ppml'")
+        covariance = Covariance.parse(merged.get("covariance") or "HC1", model_where)
+        if covariance.jackknife and estimator == "ppml":
+            raise SpecificationError(f"{model_where}: CRV3 is available for OLS only; use "
+                                     "'cluster: <column>' (CRV1) for PPML")
+        inference = parse_inference(covariance, merged.get("small_sample"),
+                                    merged.get("singletons"), merged.get("distribution"),
+                                    model_where)
         models.append(Specification(
             table=name,
             name=model_name,
@@ -302,7 +405,7 @@ def _build_table(name: str, entry, origin: str) -> TableSpec:
             dependent=str(model["dependent"]),
             regressors=regressors,
             fixed_effects=_as_tuple(merged.get("fixed_effects"), model_where, "fixed_effects"),
-            covariance=Covariance.parse(merged.get("covariance") or "HC1", model_where),
+            covariance=covariance,
             sample=(SampleFilter.parse(merged["sample"], model_where)
                     if merged.get("sample") else None),
             estimator=estimator,
@@ -314,6 +417,7 @@ def _build_table(name: str, entry, origin: str) -> TableSpec:
             when_unavailable=when,
             notes=tuple(entry.get("notes") or ()) + tuple(model.get("notes") or ()),
             same_sample=bool(entry.get("same_sample", True)),
+            inference=inference,
         ))
     return TableSpec(name=name, title=str(entry["title"]),
                      reference=str(entry.get("reference") or ""), unit=entry["unit"],

@@ -11,9 +11,16 @@ Layout (one column per model, as in journal tables)::
     N                                  16,057           16,057
     R-squared                          0.690            0.724
 
-Stars: *** p < 0.01, ** p < 0.05, * p < 0.1 (two-sided, t distribution on G - 1 degrees of
-freedom for clustered SEs). Notes list the covariance estimator, sample construction, proxies
-and columns not estimated.
+    ...
+    SE clusters used (regions)         271              271
+
+Stars: *** p < 0.01, ** p < 0.05, * p < 0.1, two-sided, from the distribution the inference
+settings name (by default t(G-1) for OLS with clustered SEs, normal for PPML). The rows end
+with N (observations used, singletons dropped), the number of SE clusters *used* (with at
+least one observation in the estimation sample) and the fixed effects; the first notes give,
+for every column, the SE type, the small-sample correction, the singletons dropped and the
+distribution of the test statistic (:meth:`eocic.models.engine.Inference.describe`), then the
+sample construction, proxies and columns not estimated.
 """
 
 from __future__ import annotations
@@ -68,7 +75,7 @@ def _se_cluster_label(results: list[RegressionResults]) -> str:
     groups = list(dict.fromkeys(
         " x ".join(SE_CLUSTER_UNITS.get(g, g) for g in r.spec.covariance.groups)
         for r in results if r.spec.covariance.kind == "cluster"))
-    return "SE clusters" + (f" ({'; '.join(groups)})" if groups else "")
+    return "SE clusters used" + (f" ({'; '.join(groups)})" if groups else "")
 
 
 def regression_table(estimated: TableResults, digits: int = 4) -> pd.DataFrame:
@@ -113,10 +120,16 @@ def regression_table(estimated: TableResults, digits: int = 4) -> pd.DataFrame:
 
 
 def table_notes(estimated: TableResults) -> list[str]:
-    """Notes under a table: stars, covariance, sample, proxies and per-column notes."""
+    """Notes under a table: stars, inference settings (SE type, small-sample correction,
+    singletons, distribution; one line shared by the columns, or one per column when they
+    differ), sample, proxies and per-column notes."""
     results = estimated.results
-    covariances = sorted({r.spec.covariance.label for r in results})
-    notes = [f"{STAR_NOTE}. Standard errors in parentheses, {'; '.join(covariances)}."]
+    notes = [f"{STAR_NOTE}. Standard errors in parentheses."]
+    inference = {r.spec.name: r.inference_note for r in results if r.estimated}
+    if len(set(inference.values())) == 1:
+        notes.append(f"Inference: {next(iter(inference.values()))}.")
+    else:
+        notes.extend(f"Inference, {name}: {text}." for name, text in inference.items())
     if estimated.common_sample:
         notes.append("All columns are estimated on the same sample (rows usable in every "
                      "column).")
