@@ -22,7 +22,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 PARAMETERS = (
     'year = 1999\nsource = "x"\ndata_dir = "x"\nrun_id = "x"\nprocessed_dir = "x"\n'
-    'label = "default label"'
+    'report_dir = "x"\nlabel = "default label"'
 )
 
 
@@ -72,12 +72,18 @@ def test_parameters_are_injected_and_reports_written(project: Path):
     assert run.ok
     assert config.run_id == "local-2014"
     params = json.loads((config.processed_dir / "params.json").read_text())
+    # the stages wrote into the run's staging folder, published when the run ended
+    staging = config.staged(run.run_token)
     assert params == {
         "year": 2014, "source": str(project / "source"),
         "data_dir": str((project / "source").resolve()), "run_id": "local-2014",
-        "processed_dir": str(config.processed_dir), "label": "injected",
+        "processed_dir": str(staging.processed_dir), "label": "injected",
         "cwd": str(project.resolve()),
     }
+    assert ".staging-local-2014-" in params["processed_dir"]
+    assert not list((project / "data" / "processed").glob(".staging-*"))
+    assert not list((project / "reports").glob(".staging-*"))
+    assert json.loads((config.processed_dir / "tables.json").read_text())["status"] == "complete"
     for stem in ("01_echo", "02_plot"):
         assert (config.report_dir / f"{stem}.ipynb").exists()
         html = (config.report_dir / f"{stem}.html").read_text()
