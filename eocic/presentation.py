@@ -283,18 +283,24 @@ class ReportTables:
         The stage's file stem (``"01_data_pipeline"``): prefix of the CSV names.
     root : path, optional
         The project root (default :func:`eocic.config.project_root`).
+    report_dir : path, optional
+        The run's report folder, when not ``<root>/reports/<run_id>`` (the study runner's
+        staging folder: the notebooks' ``report_dir`` parameter); CSV files go to its
+        ``tables/``.
     max_rows, preview_rows : int
         A table with more than ``max_rows`` rows is shown as its first ``preview_rows``.
     """
 
     def __init__(self, run_id: str, stage: str, *, root: str | os.PathLike[str] | None = None,
-                 max_rows: int = MAX_ROWS, preview_rows: int = PREVIEW_ROWS) -> None:
+                 max_rows: int = MAX_ROWS, preview_rows: int = PREVIEW_ROWS,
+                 report_dir: str | os.PathLike[str] | None = None) -> None:
         if not _NAME.match(stage):
             raise ValueError(f"stage {stage!r}: lower-case letters, digits, '_' and '-' only")
         if root is None:
             from eocic.config import project_root
             root = project_root()
-        self.tables_dir = Path(root) / "reports" / str(run_id) / "tables"
+        self.tables_dir = (Path(report_dir) if report_dir is not None
+                           else Path(root) / "reports" / str(run_id)) / "tables"
         self.stage = stage
         self.max_rows = max_rows
         self.preview_rows = min(preview_rows, max_rows)

@@ -211,9 +211,10 @@ class RunLock:
 def check_writable(folders: list[Path]) -> None:
     """Refuse, before any work, a folder the study must write into that is not writable.
 
-    For each folder: when it exists, it and every folder below it must be writable (the study
-    replaces it: removing its files needs write permission on each folder holding them); when
-    it does not, its nearest existing parent must be (the study creates it).
+    For each folder: when it exists, its parent, it and every folder below it must be writable
+    (the study renames it aside, writes its successor beside it and removes it: removing files
+    needs write permission on each folder holding them); when it does not, its nearest existing
+    parent must be (the study creates it).
 
     Raises
     ------
@@ -223,7 +224,8 @@ def check_writable(folders: list[Path]) -> None:
     for folder in folders:
         folder = Path(folder)
         if folder.exists():
-            candidates = [folder] + sorted(path for path in folder.rglob("*") if path.is_dir())
+            candidates = [folder.parent, folder] + sorted(path for path in folder.rglob("*")
+                                                          if path.is_dir())
         else:
             parent = folder.parent
             while not parent.exists() and parent != parent.parent:
