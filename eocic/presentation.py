@@ -408,16 +408,26 @@ def notes_view(notes: Iterable[str], title: str) -> NotesView:
 def display_path(path: str | os.PathLike[str], root: str | os.PathLike[str] | None = None) -> str:
     """``path`` as a report may print it: relative to ``root`` (default the project root), in
     POSIX form; a path outside ``root`` shows only its last part (``…/data``), so no machine
-    layout (``/home/<user>/...``) reaches a shared report."""
+    layout (``/home/<user>/...``) reaches a shared report. A path in the study runner's staging
+    folder (``.staging-<run_id>-<token>/<run_id>/...``, see :mod:`eocic.run_integrity`) is
+    shown where the run is published (``<run_id>/...``)."""
     if root is None:
         from eocic.config import project_root
         root = project_root()
     target = Path(path)
     base = Path(root)
     if not target.is_absolute():
-        return target.as_posix()
+        return _published(target.as_posix())
     try:
         relative = target.resolve().relative_to(base.resolve())
     except ValueError:
         return f"…/{target.name}" if target.name else "…"
-    return relative.as_posix() or "."
+    return _published(relative.as_posix()) or "."
+
+
+#: The staging component of a path the study runner writes (``.staging-<run_id>-<token>/``).
+_STAGING_PART = re.compile(r"(^|/)\.staging-[^/]+/")
+
+
+def _published(posix_path: str) -> str:
+    return _STAGING_PART.sub(r"\1", posix_path)

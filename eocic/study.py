@@ -316,6 +316,9 @@ def execute_stage(
     report_dir = config.report_dir
     notebook_out = report_dir / f"{stage.stem}.ipynb"
     log_path = report_dir / "logs" / f"{stage.stem}.log"
+    # messages name where the files will be once the run is published (a failed run is)
+    shown_notebook = config.published_report_dir / notebook_out.name
+    shown_log = config.published_report_dir / "logs" / log_path.name
     handler = _configure_cell_log(log_path)
     started = time.perf_counter()
     failure: StageFailed | None = None
@@ -355,18 +358,18 @@ def execute_stage(
                     f"stage {stage.stem} failed in notebook {stage.notebook.name}, cell "
                     f"{error.exec_count} (cell index {error.cell_index}): {error.ename}: "
                     f"{error.evalue}. The executed notebook with the error is "
-                    f"{notebook_out}; cell output is logged in {log_path}."
+                    f"{shown_notebook}; cell output is logged in {shown_log}."
                 )
                 result.error = f"{error.ename}: {error.evalue} (cell {error.exec_count})"
             elif isinstance(error, Exception):  # kernel died, timeout, no such kernel ...
                 if not partial.exists() or partial.stat().st_size == 0:
                     raise StageFailed(
                         f"stage {stage.stem} could not be executed ({type(error).__name__}: "
-                        f"{error}); cell output is logged in {log_path}."
+                        f"{error}); cell output is logged in {shown_log}."
                     ) from error
                 failure = StageFailed(
                     f"stage {stage.stem} stopped ({type(error).__name__}: {error}); the "
-                    f"partially executed notebook is {notebook_out}."
+                    f"partially executed notebook is {shown_notebook}."
                 )
                 result.error = f"{type(error).__name__}: {error}"
             elif error is not None:  # SystemExit and the like in the worker: not ours to judge
@@ -605,8 +608,7 @@ def _run_locked(config: StudyConfig, selected: list[Stage], extra_parameters: di
         log(f"eocic study: source={config.source} year={config.year} run_id={config.run_id}")
         log(f"  reports   -> {config.published_report_dir}")
         log(f"  processed -> {config.published_processed_dir}")
-        log(f"  (written in {staged.report_dir.parent.name}/ and "
-            f"{staged.processed_dir.parent.name}/ until the run ends)")
+        log(f"  (written in {staged.report_dir.parent.name}/ beside each until the run ends)")
         checkpoint()
         for position, result in enumerate(results, start=1):
             stage = result.stage

@@ -280,8 +280,11 @@ def test_a_failed_rerun_never_shows_tables_of_the_earlier_run(project):
     _publish_a_good_run(project)
     _write_notebook(project / "notebooks" / "01_first.ipynb",
                     'raise ValueError("stage 01 breaks on this input")')
-    with pytest.raises(StageFailed, match="stage 01 breaks"):
+    with pytest.raises(StageFailed, match="stage 01 breaks") as raised:
         run_study(_config(project, year=2013), log=lambda line: None)
+    # the message names the published notebook, not the staging folder it was written in
+    assert str(project / "reports" / RUN_ID / "01_first.ipynb") in str(raised.value)
+    assert ".staging" not in str(raised.value)
     processed = project / "data" / "processed" / RUN_ID
     record = verify_tables(processed)
     assert record["status"] == "failed" and record["tables"] == {}
@@ -381,3 +384,48 @@ def test_a_held_lock_is_refused_in_process(project):
         with pytest.raises(RunLockedError, match=f"PID {os.getpid()}"):
             RunLock(path, RUN_ID).acquire()
     RunLock(path, RUN_ID).acquire().release()
+
+
+def test_reports_print_paths_in_the_staging_folder_as_published(tmp_path):
+    from eocic.presentation import display_path
+
+    staged = StudyConfig(source="demo", year=2020, root=tmp_path).staged("20260101T000000Z-0a")
+    table = staged.processed_dir / "regressions.parquet"
+    assert display_path(table, tmp_path) == "data/processed/demo-2020/regressions.parquet"
+    assert display_path("reports/.staging-x-1/x/tables") == "reports/x/tables"
+
+
+# -- a missing optional dataset ---------------------------------------------------------------
+
+@pytest.mark.e2e
+def test_without_gdp_the_stages_say_what_they_skip_and_the_run_goes_on(tmp_path):
+    """The README promises that a missing dataset makes the stages needing it say what they
+    skip; without GDP (nama_10r_2gdp) stage 04 used to abort (table C) and 05-07 never ran."""
+    import re
+    from html import unescape
+
+    from eocic.demo import generate_demo_economy
+
+    source = tmp_path / "no_gdp"
+    generate_demo_economy(source)
+    for path in source.glob("nama_10r_2gdp*"):
+        path.unlink()
+    root = tmp_path / "project"
+    shutil.copytree(REPO_ROOT / "notebooks", root / "notebooks")
+    config = StudyConfig(source=str(source), year=2020, root=root, run_id="no-gdp")
+    run = run_study(config, extra_parameters={"specs": "C", "draws": 50},
+                    stages=["01", "02", "03", "04", "07"], log=lambda line: None)
+    assert run.ok and verify_tables(config.processed_dir)["status"] == "complete"
+
+    def page_text(stem: str) -> str:
+        page = (config.report_dir / f"{stem}.html").read_text()
+        return " ".join(unescape(re.sub(r"<[^>]+>", " ", page)).split())
+
+    regressions = page_text("04_regressions")
+    assert "ln GDP per head, T (1) was not estimated: variable 'ln_gdp_per_head_T' has no data" \
+        in regressions
+    assert "no GDP in this run (Eurostat nama_10r_2gdp is absent from the source)" \
+        in page_text("07_pilot_regions")
+    assert "indicator 'market_size' left out: context has no indicator 'gdp_mio_eur'" \
+        in page_text("03_scoreboard")
+    assert "nama_10r_2gdp" in (config.report_dir / "index.html").read_text()
