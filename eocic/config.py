@@ -161,7 +161,8 @@ class StudyConfig:
 
     @property
     def lock_path(self) -> Path:
-        """The run's lock file, beside its processed folder (:class:`eocic.run_integrity.RunLock`)."""
+        """The run's lock file, beside its processed folder
+        (:class:`eocic.run_integrity.RunLock`)."""
         return self.root / "data" / "processed" / f".{self.run_id}.lock"
 
     def staged(self, run_token: str) -> "StudyConfig":

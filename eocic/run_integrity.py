@@ -9,13 +9,20 @@ publishes a run, the *tables record* ``tables.json``::
      "tables": {"sbs.parquet": "<sha256>", "scoreboard.parquet": "<sha256>", ...}}
 
 ``status`` is ``complete`` (every selected stage ran), ``failed`` (a stage raised; the tables
-of the stages before it are listed) or ``interrupted`` (SIGTERM/SIGINT). :func:`verify_tables`
+of the stages before it are listed) or ``interrupted`` (SIGTERM/SIGINT); ``running`` is written
+only inside a run's staging folder, after each stage, and is never published. :func:`verify_tables`
 is what readers that serve a run to others (the region explorer) call: a folder with no
 record, with a record of another run id, with a listed table missing or changed, or with a
 table the record does not list, is refused with :class:`RunIntegrityError` naming the file and
 the fix (re-run the study for that run id).
 
 The SHA-256 of a table is the hash of its bytes as stored (:func:`eocic.provenance.sha256_of`).
+
+Writing a run (used by :func:`eocic.study.run_study`): :class:`RunLock` (one study per run id,
+``flock`` beside the run folder), :func:`check_writable` (read-only folders refused before any
+work), :func:`start_staging` / :func:`publish_folder` (write in
+``.staging-<run_id>-<token>/<run_id>/``, then rename onto ``<run_id>/``) and
+:func:`recover_stale` (the next study cleans up after a killed one).
 """
 
 from __future__ import annotations

@@ -113,7 +113,8 @@ def _wait_until(condition, process: subprocess.Popen | None = None, limit: float
 
 
 def _stage_two_running(project: Path) -> Path | None:
-    started = list((project / "data" / "processed").glob(f".staging-{RUN_ID}-*/{RUN_ID}/02.started"))
+    processed = project / "data" / "processed"
+    started = list(processed.glob(f".staging-{RUN_ID}-*/{RUN_ID}/02.started"))
     return started[0] if started else None
 
 
@@ -137,7 +138,7 @@ def test_a_second_study_of_the_same_run_id_is_refused_naming_the_holder(project,
     lock_path = project / "data" / "processed" / f".{RUN_ID}.lock"
     holder = subprocess.Popen(
         [sys.executable, "-c", "import sys, time; from eocic.run_integrity import RunLock; "
-         f"RunLock(sys.argv[1], 'x').acquire(); print('held', flush=True); time.sleep(600)",
+         "RunLock(sys.argv[1], 'x').acquire(); print('held', flush=True); time.sleep(600)",
          str(lock_path)],
         env=os.environ | {"PYTHONPATH": str(REPO_ROOT)}, stdout=subprocess.PIPE, text=True)
     try:
@@ -179,13 +180,18 @@ def test_two_studies_at_once_one_runs_the_other_is_refused(project):
 
 
 def test_wait_queues_behind_the_holder(project):
-    lock = RunLock(project / "data" / "processed" / f".{RUN_ID}.lock", RUN_ID).acquire()
+    lock_path = project / "data" / "processed" / f".{RUN_ID}.lock"
+    lock = RunLock(lock_path, RUN_ID).acquire()
     waiting = _study_process(project, "--wait")
     try:
         (project / "release").touch()
-        _wait_until(lambda: psutil.Process(waiting.pid).status() == psutil.STATUS_SLEEPING
-                    and not (project / "reports").exists() and
-                    (project / "data" / "processed" / f".{RUN_ID}.lock").exists(), waiting)
+
+        def waits_on_the_lock() -> bool:
+            return any(Path(item.path) == lock_path
+                       for item in psutil.Process(waiting.pid).open_files())
+
+        _wait_until(waits_on_the_lock, waiting)
+        assert waiting.poll() is None and not list(project.rglob(".staging-*"))
         lock.release()
         out, err = waiting.communicate(timeout=300)
         assert waiting.returncode == 0, err
@@ -429,3 +435,43 @@ def test_without_gdp_the_stages_say_what_they_skip_and_the_run_goes_on(tmp_path)
     assert "indicator 'market_size' left out: context has no indicator 'gdp_mio_eur'" \
         in page_text("03_scoreboard")
     assert "nama_10r_2gdp" in (config.report_dir / "index.html").read_text()
+
+
+def test_a_signal_before_the_first_stage_publishes_nothing(project, monkeypatch):
+    from eocic import study
+
+    good = _publish_a_good_run(project)
+    original_install = study.SignalWatch.install
+
+    def install_then_receive(self):
+        original_install(self)
+        self._receive(signal.SIGTERM, None)  # as if SIGTERM arrived while the run was set up
+        return self
+
+    monkeypatch.setattr(study.SignalWatch, "install", install_then_receive)
+    with pytest.raises(study.StudyInterrupted, match="before the first stage") as raised:
+        run_study(_config(project), log=lambda line: None)
+    assert raised.value.exit_code == 143
+    assert verify_tables(project / "data" / "processed" / RUN_ID) == good
+    assert not list(project.rglob(".staging-*"))
+
+
+def test_an_unexpected_error_leaves_the_published_run_and_no_staging(project, monkeypatch):
+    from eocic import report
+
+    good = _publish_a_good_run(project)
+    real_write_index = report.write_index
+    calls = []
+
+    def write_index_then_break(run, run_info):
+        calls.append(run)
+        if len(calls) == 2:  # after stage 01: a bug or a full disk
+            raise OSError("no space left on device (simulated)")
+        return real_write_index(run, run_info)
+
+    monkeypatch.setattr(report, "write_index", write_index_then_break)
+    (project / "release").touch()
+    with pytest.raises(OSError, match="simulated"):
+        run_study(_config(project, year=2013), log=lambda line: None)
+    assert verify_tables(project / "data" / "processed" / RUN_ID) == good
+    assert not list(project.rglob(".staging-*"))
