@@ -18,7 +18,10 @@ Commands
     Print the data dictionary of the processed tables (Markdown, generated from the schemas of
     :mod:`eocic.tables`): ``eocic tables > docs/data_dictionary.md``.
 
-Exit codes: 0 success, 1 a stage or download failed, 2 bad parameters (nothing was run).
+Exit codes: 0 success, 1 a stage or download failed, 2 bad parameters, a run folder that
+cannot be written or a run id another study is writing (nothing was run), 128 + the signal
+number when ``eocic study`` was stopped by SIGINT (130) or SIGTERM (143): the run is then
+published as interrupted.
 """
 
 from __future__ import annotations
@@ -89,6 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
                             "pages are for policy readers; the .ipynb keeps the code)")
     study.add_argument("--stage", action="append", default=None, metavar="STAGE",
                        help="run only this stage (number or name); repeatable")
+    study.add_argument("--wait", action="store_true",
+                       help="when another study is writing the same run id, wait for it to end "
+                            "(default: refuse at once, naming its PID)")
     study.add_argument("--param", action="append", default=[], type=_parse_param,
                        metavar="NAME=VALUE",
                        help="a stage parameter declared in a notebook, e.g. region=DE11")
@@ -153,19 +159,27 @@ def _command_tables(args: argparse.Namespace) -> int:
 
 def _command_study(args: argparse.Namespace) -> int:
     from eocic.config import StudyConfig
-    from eocic.study import StageFailed, run_study
+    from eocic.run_integrity import PublishedRunMismatch, RunFolderError, RunLockedError
+    from eocic.study import StageFailed, StudyInterrupted, run_study
 
     config = StudyConfig(source=args.source, year=args.year, run_id=args.run_id,
                          show_code=args.show_code, kernel_name=args.kernel,
                          cell_timeout=args.cell_timeout, seed=args.seed,
                          pins=tuple(args.pin))
     try:
-        run = run_study(config, extra_parameters=dict(args.param), stages=args.stage)
+        run = run_study(config, extra_parameters=dict(args.param), stages=args.stage,
+                        wait=args.wait)
     except StageFailed as error:
         print(f"eocic: {error}", file=sys.stderr)
         print(f"eocic: index with the failed stage marked: {config.report_dir / 'index.html'}",
               file=sys.stderr)
         return 1
+    except StudyInterrupted as error:
+        print(f"eocic: {error}", file=sys.stderr)
+        return error.exit_code
+    except (RunLockedError, RunFolderError, PublishedRunMismatch) as error:
+        print(f"eocic: error: {error}", file=sys.stderr)
+        return 2
     print(run.index_path)
     return 0
 
@@ -190,8 +204,8 @@ def _command_params(args: argparse.Namespace) -> int:
                 continue
             comment = f"  # {info['help']}" if info.get("help") else ""
             print(f"  {name} = {info['default']}{comment}")
-    print("(year, source, data_dir, run_id and processed_dir are set by the runner: use "
-          "study --year/--source/--run-id)")
+    print("(year, source, data_dir, run_id, processed_dir and report_dir are set by the runner: "
+          "use study --year/--source/--run-id)")
     return 0
 
 

@@ -94,6 +94,11 @@ class StudyConfig:
     pins : tuple of (code, vintage) pairs
         With ``source="eurostat"``: use these archived vintages (timestamp or unambiguous
         prefix, e.g. ``("sbs_r_nuts2021", "20250314")``) instead of the newest.
+    staging_token : str, optional
+        Set by the study runner (:meth:`staged`) while it writes a run: :attr:`processed_dir`
+        and :attr:`report_dir` are then the run's staging folders
+        (``.staging-<run_id>-<token>/<run_id>``), renamed onto the published ones when the run
+        ends (see :mod:`eocic.run_integrity`).
     """
 
     source: str = "demo"
@@ -105,6 +110,7 @@ class StudyConfig:
     cell_timeout: int = 600
     seed: int = 20260101
     pins: tuple[tuple[str, str], ...] = ()
+    staging_token: str | None = None
 
     def __post_init__(self) -> None:
         root = Path(self.root) if self.root is not None else project_root()
@@ -139,14 +145,44 @@ class StudyConfig:
         return (path if path.is_absolute() else Path.cwd() / path).resolve()
 
     @property
-    def processed_dir(self) -> Path:
-        """``data/processed/<run_id>``: parquet tables derived by the stages."""
+    def published_processed_dir(self) -> Path:
+        """``data/processed/<run_id>``: the published parquet tables of the run."""
         return self.root / "data" / "processed" / self.run_id
 
     @property
-    def report_dir(self) -> Path:
-        """``reports/<run_id>``: executed notebooks, HTML and ``index.html``."""
+    def published_report_dir(self) -> Path:
+        """``reports/<run_id>``: the published notebooks, HTML and ``index.html``."""
         return self.root / "reports" / self.run_id
+
+    @property
+    def processed_dir(self) -> Path:
+        """Where the stages write their tables: ``data/processed/<run_id>``, or its staging
+        folder while the runner writes a run (:attr:`staging_token`)."""
+        if self.staging_token is None:
+            return self.published_processed_dir
+        from eocic.run_integrity import staging_folder
+
+        return staging_folder(self.published_processed_dir, self.staging_token)
+
+    @property
+    def report_dir(self) -> Path:
+        """Where the stages write their reports: ``reports/<run_id>``, or its staging folder
+        while the runner writes a run (:attr:`staging_token`)."""
+        if self.staging_token is None:
+            return self.published_report_dir
+        from eocic.run_integrity import staging_folder
+
+        return staging_folder(self.published_report_dir, self.staging_token)
+
+    @property
+    def lock_path(self) -> Path:
+        """The run's lock file, beside its processed folder
+        (:class:`eocic.run_integrity.RunLock`)."""
+        return self.root / "data" / "processed" / f".{self.run_id}.lock"
+
+    def staged(self, run_token: str) -> "StudyConfig":
+        """This configuration writing into the staging folders of ``run_token``."""
+        return dataclasses.replace(self, staging_token=run_token)
 
     # -- validation ---------------------------------------------------------------------
     def validate(self) -> "StudyConfig":
@@ -190,11 +226,13 @@ class StudyConfig:
 
     def notebook_parameters(self) -> dict[str, object]:
         """The parameters injected into every notebook's ``parameters`` cell (scalars only:
-        papermill translates them into literals)."""
+        papermill translates them into literals). ``processed_dir`` and ``report_dir`` are the
+        folders the stages write: the staging folders while the runner writes a run."""
         return {
             "year": self.year,
             "source": self.source,
             "data_dir": str(self.data_dir),
             "run_id": self.run_id,
             "processed_dir": str(self.processed_dir),
+            "report_dir": str(self.report_dir),
         }

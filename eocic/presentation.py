@@ -297,18 +297,24 @@ class ReportTables:
         The stage's file stem (``"01_data_pipeline"``): prefix of the CSV names.
     root : path, optional
         The project root (default :func:`eocic.config.project_root`).
+    report_dir : path, optional
+        The run's report folder, when not ``<root>/reports/<run_id>`` (the study runner's
+        staging folder: the notebooks' ``report_dir`` parameter); CSV files go to its
+        ``tables/``.
     max_rows, preview_rows : int
         A table with more than ``max_rows`` rows is shown as its first ``preview_rows``.
     """
 
     def __init__(self, run_id: str, stage: str, *, root: str | os.PathLike[str] | None = None,
-                 max_rows: int = MAX_ROWS, preview_rows: int = PREVIEW_ROWS) -> None:
+                 max_rows: int = MAX_ROWS, preview_rows: int = PREVIEW_ROWS,
+                 report_dir: str | os.PathLike[str] | None = None) -> None:
         if not _NAME.match(stage):
             raise ValueError(f"stage {stage!r}: lower-case letters, digits, '_' and '-' only")
         if root is None:
             from eocic.config import project_root
             root = project_root()
-        self.tables_dir = Path(root) / "reports" / str(run_id) / "tables"
+        self.tables_dir = (Path(report_dir) if report_dir is not None
+                           else Path(root) / "reports" / str(run_id)) / "tables"
         self.stage = stage
         self.max_rows = max_rows
         self.preview_rows = min(preview_rows, max_rows)
@@ -461,16 +467,26 @@ def figure_text(text) -> str:
 def display_path(path: str | os.PathLike[str], root: str | os.PathLike[str] | None = None) -> str:
     """``path`` as a report may print it: relative to ``root`` (default the project root), in
     POSIX form; a path outside ``root`` shows only its last part (``…/data``), so no machine
-    layout (``/home/<user>/...``) reaches a shared report."""
+    layout (``/home/<user>/...``) reaches a shared report. A path in the study runner's staging
+    folder (``.staging-<run_id>-<token>/<run_id>/...``, see :mod:`eocic.run_integrity`) is
+    shown where the run is published (``<run_id>/...``)."""
     if root is None:
         from eocic.config import project_root
         root = project_root()
     target = Path(path)
     base = Path(root)
     if not target.is_absolute():
-        return target.as_posix()
+        return _published(target.as_posix())
     try:
         relative = target.resolve().relative_to(base.resolve())
     except ValueError:
         return f"…/{target.name}" if target.name else "…"
-    return relative.as_posix() or "."
+    return _published(relative.as_posix()) or "."
+
+
+#: The staging component of a path the study runner writes (``.staging-<run_id>-<token>/``).
+_STAGING_PART = re.compile(r"(^|/)\.staging-[^/]+/")
+
+
+def _published(posix_path: str) -> str:
+    return _STAGING_PART.sub(r"\1", posix_path)

@@ -61,7 +61,7 @@ _LOG_WARNING = re.compile(r"^\d{4}-\d{2}-\d{2} [\d:,]+ WARNING ")
 
 _STATUS_COLOURS = {
     "ok": "#1a7f37", "failed": "#cf222e", "running": "#9a6700", "pending": "#57606a",
-    "not run": "#57606a",
+    "not run": "#57606a", "interrupted": "#bc4c00",
 }
 
 
@@ -206,6 +206,8 @@ def run_record(run: "StudyRun", run_info: dict) -> dict:
     return {
         "run_id": run.config.run_id,
         "ok": run.ok,
+        "status": run.status,
+        "interrupted_by": run.interrupted_by,
         "seconds": round(run.seconds, 3),
         **run_info,
         "stages": [
@@ -330,9 +332,8 @@ def write_index(run: "StudyRun", run_info: dict) -> Path:
     # a folder source is shown like the parameters: relative to the project, no machine path
     source = (display_path(config.source, config.root) if Path(config.source).is_absolute()
               else config.source)
-    overall = "complete" if run.ok else (
-        "FAILED" if any(r.status == "failed" for r in run.results) else "in progress"
-    )
+    overall = {"complete": "complete", "failed": "FAILED", "running": "in progress",
+               "interrupted": f"INTERRUPTED by {run.interrupted_by}"}[run.status]
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>eocic study {html.escape(config.run_id)}</title>

@@ -62,7 +62,9 @@ def resolve_run(run: str | os.PathLike[str]) -> Path:
         folder = Path(text).expanduser().resolve()
     if folder.is_dir():
         return folder
-    runs = sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+    # hidden folders are the study runner's staging and moved-aside folders, not runs
+    runs = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")
+                  ) if root.is_dir() else []
     raise RunNotFoundError(
         f"no run folder {folder}; runs in {root}: {', '.join(runs) or 'none'}. Write one with "
         "`eocic study --source demo --year 2020` (run id demo-2020) from the project root, or "
@@ -164,6 +166,13 @@ class Run:
         return None if year is None else int(year)
 
     @property
+    def status(self) -> str | None:
+        """How the study that published the run ended (its tables record ``tables.json``):
+        ``complete``, ``failed`` or ``interrupted``; None for a folder no study published (see
+        :func:`eocic.run_integrity.verify_tables` to check every table belongs to the run)."""
+        return _read_json(self.folder / "tables.json").get("status")
+
+    @property
     def source(self) -> str | None:
         """The ``--source`` of the run: ``demo``, ``eurostat`` or a folder."""
         return self.parameters.get("source", self.source_files.get("kind"))
@@ -237,7 +246,8 @@ class Run:
         return Region(geo, str(names.get(geo, geo)), year, rows)
 
     def __repr__(self) -> str:
-        return (f"Run({self.run_id!r}, source={self.source!r}, year={self.year}, "
+        status = "" if self.status in (None, "complete") else f", status={self.status!r}"
+        return (f"Run({self.run_id!r}, source={self.source!r}, year={self.year}{status}, "
                 f"tables={self.tables})")
 
 

@@ -15,6 +15,35 @@ the runner
 
 Outputs are written to temporary files and renamed, so no half-written notebook or page is left
 behind. A failing stage stops the run with :class:`StageFailed`, naming the notebook and the cell.
+
+Run integrity (see :mod:`eocic.run_integrity`)
+----------------------------------------------
+* **One writer per run id.** The runner holds an exclusive ``flock`` on
+  ``data/processed/.<run_id>.lock`` while it writes the run; a second study with the same run
+  id is refused at once with :class:`~eocic.run_integrity.RunLockedError` naming the holder's
+  PID (``wait=True``, ``eocic study --wait``: it queues behind it). The lock dies with its
+  process, so a killed run never blocks the next one.
+* **Staging, then publication.** The stages write into staging folders,
+  ``data/processed/.staging-<run_id>-<token>/<run_id>/`` and
+  ``reports/.staging-<run_id>-<token>/<run_id>/`` (the notebooks receive them as
+  ``processed_dir`` and ``report_dir``). A whole run starts from empty folders; a run of some
+  stages (``stages=``) from copies of the published ones, and is refused
+  (:class:`~eocic.run_integrity.PublishedRunMismatch`) when the published run has another
+  year, source or data folder. When the run ends the runner writes the tables record
+  ``tables.json`` (status ``complete``, ``failed`` or ``interrupted``) and renames each staging
+  folder onto the published one (processed tables first, then reports), so readers see either
+  the previous run or the new one, never a mixture. A run killed with SIGKILL leaves the
+  published run as it was; the next study of that run id removes its staging folders.
+* **A failed or interrupted run replaces the published one**, marked as such in
+  ``tables.json``, ``run.json`` and ``index.html``: the run id names what was asked last, and
+  its folder must show what became of it (the failing notebook, the logs) rather than earlier
+  results that look current. Keep a good run by giving the new one another ``--run-id``. A
+  run interrupted before its first stage started publishes nothing.
+* **SIGTERM and SIGINT** stop the running kernel, remove the stage's temporary notebook, publish
+  the run as ``interrupted`` (naming the stage that was running) and raise
+  :class:`StudyInterrupted`; ``eocic study`` exits with 128 + the signal number (130 for
+  SIGINT, 143 for SIGTERM). Papermill runs in a worker thread so that these signals reach the
+  runner (nbclient would otherwise take them over while a notebook runs).
 """
 
 from __future__ import annotations
@@ -24,12 +53,15 @@ import datetime as dt
 import json
 import logging
 import re
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
 
-from eocic import provenance, report, sources
+from eocic import provenance, report, run_integrity, sources
 from eocic.atomic import atomic_path, write_json_atomic
 from eocic.config import ConfigError, StudyConfig
 from eocic.errors import EocicError
@@ -37,7 +69,11 @@ from eocic.errors import EocicError
 _STAGE_NAME = re.compile(r"^(\d{2})_([a-z0-9_]+)\.ipynb$")
 
 #: Parameters the runner injects into every notebook (see StudyConfig.notebook_parameters).
-COMMON_PARAMETERS = ("year", "source", "data_dir", "run_id", "processed_dir")
+COMMON_PARAMETERS = ("year", "source", "data_dir", "run_id", "processed_dir", "report_dir")
+
+#: Seconds the runner waits for a notebook's worker thread to end once its kernel was stopped
+#: after SIGTERM/SIGINT, before it kills the kernel outright (and again before giving up).
+KERNEL_STOP_SECONDS = 20.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,7 +98,7 @@ class StageResult:
     """What happened to one stage in a run."""
 
     stage: Stage
-    status: str = "pending"  # pending | running | ok | failed | not run
+    status: str = "pending"  # pending | running | ok | failed | interrupted | not run
     seconds: float | None = None
     error: str | None = None
     notebook_path: Path | None = None
@@ -72,6 +108,71 @@ class StageResult:
 
 class StageFailed(EocicError, RuntimeError):
     """A notebook raised: names the notebook, the cell and the error."""
+
+
+class StudyInterrupted(EocicError, RuntimeError):
+    """The study received SIGTERM or SIGINT; the run was published as ``interrupted`` (or, when
+    no stage had started, not at all). ``exit_code`` is 128 + the signal number."""
+
+    def __init__(self, message: str, signal_number: int) -> None:
+        super().__init__(message)
+        self.signal_number = signal_number
+        self.exit_code = 128 + signal_number
+
+
+def _kernel_processes() -> list:
+    """The Jupyter kernels this process started (children running ``ipykernel_launcher``)."""
+    import psutil
+
+    kernels = []
+    for child in psutil.Process().children(recursive=False):
+        try:
+            if any("ipykernel_launcher" in part for part in child.cmdline()):
+                kernels.append(child)
+        except psutil.Error:  # ended meanwhile, or not ours to read
+            continue
+    return kernels
+
+
+def stop_kernels(kill: bool = False) -> None:
+    """Stop the kernels this process started: SIGTERM, or SIGKILL with ``kill``."""
+    import psutil
+
+    for kernel in _kernel_processes():
+        try:
+            kernel.kill() if kill else kernel.terminate()
+        except psutil.Error:
+            continue
+
+
+class SignalWatch:
+    """SIGTERM and SIGINT while a study runs: remember the first signal and stop the running
+    kernel, so that the notebook's worker thread ends and the runner can publish the run as
+    interrupted. Installed only in the main thread (Python delivers signals there)."""
+
+    def __init__(self) -> None:
+        self.signal_number: int | None = None
+        self._previous: dict[int, object] = {}
+
+    def install(self) -> "SignalWatch":
+        if threading.current_thread() is threading.main_thread():
+            for number in (signal.SIGINT, signal.SIGTERM):
+                self._previous[number] = signal.signal(number, self._receive)
+        return self
+
+    def restore(self) -> None:
+        for number, handler in self._previous.items():
+            signal.signal(number, handler)
+        self._previous = {}
+
+    def _receive(self, number: int, frame: object) -> None:
+        if self.signal_number is None:
+            self.signal_number = number
+        stop_kernels()
+
+    @property
+    def signal_name(self) -> str:
+        return signal.Signals(self.signal_number).name if self.signal_number else ""
 
 
 def discover_stages(notebooks_dir: Path) -> list[Stage]:
@@ -193,14 +294,21 @@ def execute_stage(
     config: StudyConfig,
     parameters: dict[str, object],
     result: StageResult,
+    watch: SignalWatch | None = None,
 ) -> None:
     """Execute one notebook with papermill and render it to HTML; fill ``result``.
+
+    papermill runs in a worker thread while this (main) thread waits, so that SIGTERM/SIGINT
+    reach ``watch`` (which stops the kernel) rather than nbclient.
 
     Raises
     ------
     StageFailed
         When a cell raises; the executed notebook (with papermill's error banner) and its HTML
         are saved before raising.
+    StudyInterrupted
+        When ``watch`` received a signal during the stage: the kernel is stopped, the stage's
+        temporary notebook removed and ``result`` marked ``interrupted``; nothing is rendered.
     """
     import papermill
     from papermill.exceptions import PapermillExecutionError
@@ -208,42 +316,64 @@ def execute_stage(
     report_dir = config.report_dir
     notebook_out = report_dir / f"{stage.stem}.ipynb"
     log_path = report_dir / "logs" / f"{stage.stem}.log"
+    # messages name where the files will be once the run is published (a failed run is)
+    shown_notebook = config.published_report_dir / notebook_out.name
+    shown_log = config.published_report_dir / "logs" / log_path.name
     handler = _configure_cell_log(log_path)
     started = time.perf_counter()
     failure: StageFailed | None = None
     try:
         with atomic_path(notebook_out) as partial:
-            try:
-                papermill.execute_notebook(
-                    str(stage.notebook),
-                    str(partial),
-                    parameters=parameters,
-                    kernel_name=config.kernel_name,
-                    cwd=str(config.root),
-                    progress_bar=False,
-                    log_output=True,
-                    execution_timeout=config.cell_timeout,
-                    request_save_on_cell_execute=False,
-                )
-            except PapermillExecutionError as error:
+            outcome: dict[str, BaseException] = {}
+
+            def execute() -> None:
+                try:
+                    papermill.execute_notebook(
+                        str(stage.notebook),
+                        str(partial),
+                        parameters=parameters,
+                        kernel_name=config.kernel_name,
+                        cwd=str(config.root),
+                        progress_bar=False,
+                        log_output=True,
+                        execution_timeout=config.cell_timeout,
+                        request_save_on_cell_execute=False,
+                    )
+                except BaseException as error:  # handed to the main thread, which judges it
+                    outcome["error"] = error
+
+            worker = threading.Thread(target=execute, name=f"eocic-{stage.stem}", daemon=True)
+            worker.start()
+            _wait_for(worker, watch)
+            if watch is not None and watch.signal_number is not None:
+                result.status = "interrupted"
+                result.error = f"interrupted by {watch.signal_name} while this stage ran"
+                result.seconds = time.perf_counter() - started
+                raise StudyInterrupted(
+                    f"stage {stage.stem} interrupted by {watch.signal_name}",
+                    watch.signal_number)
+            error = outcome.get("error")
+            if isinstance(error, PapermillExecutionError):
                 failure = StageFailed(
                     f"stage {stage.stem} failed in notebook {stage.notebook.name}, cell "
                     f"{error.exec_count} (cell index {error.cell_index}): {error.ename}: "
                     f"{error.evalue}. The executed notebook with the error is "
-                    f"{notebook_out}; cell output is logged in {log_path}."
+                    f"{shown_notebook}; cell output is logged in {shown_log}."
                 )
                 result.error = f"{error.ename}: {error.evalue} (cell {error.exec_count})"
-            except Exception as error:  # kernel died, timeout, no such kernel ...
+            elif isinstance(error, Exception):  # kernel died, timeout, no such kernel ...
                 if not partial.exists() or partial.stat().st_size == 0:
                     raise StageFailed(
                         f"stage {stage.stem} could not be executed ({type(error).__name__}: "
-                        f"{error}); cell output is logged in {log_path}."
+                        f"{error}); cell output is logged in {shown_log}."
                     ) from error
                 failure = StageFailed(
                     f"stage {stage.stem} stopped ({type(error).__name__}: {error}); the "
-                    f"partially executed notebook is {notebook_out}."
+                    f"partially executed notebook is {shown_notebook}."
                 )
                 result.error = f"{type(error).__name__}: {error}"
+            elif error is not None:  # SystemExit and the like in the worker: not ours to judge
+                raise error
     except StageFailed as error:
         result.status = "failed"
         result.error = result.error or str(error)
@@ -265,28 +395,110 @@ def execute_stage(
     result.status = "ok"
 
 
+def _wait_for(worker: threading.Thread, watch: SignalWatch | None) -> None:
+    """Wait for a notebook's worker thread; after a signal, make sure its kernel stops.
+
+    The main thread waits in short joins so that signal handlers run promptly. Once a signal
+    arrived (its handler sent the kernel SIGTERM), the worker gets :data:`KERNEL_STOP_SECONDS`
+    to notice that the kernel died, then the kernel is killed, and after as long again the
+    worker (a daemon thread) is abandoned.
+    """
+    deadline = None
+    killed = False
+    while worker.is_alive():
+        worker.join(0.2)
+        if watch is None or watch.signal_number is None:
+            continue
+        now = time.monotonic()
+        if deadline is None:
+            deadline = now + KERNEL_STOP_SECONDS
+        elif now > deadline and not killed:
+            stop_kernels(kill=True)
+            killed, deadline = True, now + KERNEL_STOP_SECONDS
+        elif now > deadline:
+            return
+
+
 @dataclasses.dataclass
 class StudyRun:
-    """The outcome of :func:`run_study`: per-stage results and where the index is."""
+    """The outcome of :func:`run_study`: per-stage results and where the index is.
+
+    While the run is written, ``config`` and ``index_path`` point at the staging folders;
+    once published, at ``reports/<run_id>/``.
+    """
 
     config: StudyConfig
     results: list[StageResult]
     index_path: Path
     started_at: str
     seconds: float = 0.0
+    run_token: str = ""
+    interrupted_by: str | None = None
 
     @property
     def ok(self) -> bool:
         return all(result.status == "ok" for result in self.results)
 
+    @property
+    def status(self) -> str:
+        """``complete``, ``failed``, ``interrupted`` or ``running`` (stages still to run)."""
+        if self.interrupted_by:
+            return "interrupted"
+        if any(result.status == "failed" for result in self.results):
+            return "failed"
+        return "complete" if self.ok else "running"
+
     def timings_table(self) -> str:
         """Per-stage durations as aligned text, for the console."""
-        lines = [f"{'stage':<28}{'status':<10}{'seconds':>9}"]
+        lines = [f"{'stage':<28}{'status':<12}{'seconds':>9}"]
         for result in self.results:
             seconds = f"{result.seconds:9.1f}" if result.seconds is not None else f"{'-':>9}"
-            lines.append(f"{result.stage.stem:<28}{result.status:<10}{seconds}")
-        lines.append(f"{'total':<38}{self.seconds:9.1f}")
+            lines.append(f"{result.stage.stem:<28}{result.status:<12}{seconds}")
+        lines.append(f"{'total':<40}{self.seconds:9.1f}")
         return "\n".join(lines)
+
+
+def stage_parameters(stage: Stage, config: StudyConfig,
+                     extra_parameters: dict[str, object]) -> dict[str, object]:
+    """What the runner injects into ``stage``: the common parameters and every extra parameter
+    the stage declares (a parameter declared by several stages reaches each of them)."""
+    declared = declared_parameters(stage)
+    return config.notebook_parameters() | {
+        name: value for name, value in extra_parameters.items() if name in declared
+    }
+
+
+def check_published_run(config: StudyConfig) -> None:
+    """Refuse a run of some stages whose published run has another year, source or data
+    folder (its tables would be mixed with the new ones).
+
+    Raises
+    ------
+    PublishedRunMismatch
+        Naming both runs and the fix (run every stage, or another ``--run-id``).
+    """
+    published = config.published_report_dir / "run.json"
+    has_tables = bool(run_integrity.table_files(config.published_processed_dir))
+    if not published.is_file():
+        if has_tables:
+            raise run_integrity.PublishedRunMismatch(
+                f"{config.published_processed_dir} holds tables but {published} is missing, so "
+                "the run they belong to is unknown; run every stage (omit --stage) or choose "
+                "another --run-id")
+        return
+    try:
+        before = json.loads(published.read_text(encoding="utf-8")).get("parameters", {})
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise run_integrity.PublishedRunMismatch(
+            f"{published} is damaged ({error}); run every stage (omit --stage)") from error
+    now = config.notebook_parameters()
+    differing = [f"{name} {before.get(name)!r} (published) vs {now[name]!r} (this run)"
+                 for name in ("year", "source", "data_dir") if before.get(name) != now[name]]
+    if differing:
+        raise run_integrity.PublishedRunMismatch(
+            f"run {config.run_id!r} was published with other data: {'; '.join(differing)}. "
+            "A run of some stages (--stage) adds to the published run and would mix two runs' "
+            "tables: run every stage (omit --stage) or choose another --run-id.")
 
 
 def run_study(
@@ -295,6 +507,7 @@ def run_study(
     extra_parameters: dict[str, object] | None = None,
     stages: list[str] | None = None,
     log: Callable[[str], None] = print,
+    wait: bool = False,
 ) -> StudyRun:
     """Run the whole study (or the named ``stages``) for ``config``.
 
@@ -309,12 +522,22 @@ def run_study(
         Stage numbers or names to run (default all, in order).
     log : callable
         Receives one progress line per event.
+    wait : bool
+        When another study writes the same run id: wait for it instead of refusing.
 
     Returns
     -------
     StudyRun
-        With ``ok`` False and the failing stage marked when a stage failed (the exception
-        :class:`StageFailed` is raised after the index is written).
+        Published under ``data/processed/<run_id>`` and ``reports/<run_id>``.
+
+    Raises
+    ------
+    ConfigError, RunFolderError, RunLockedError, PublishedRunMismatch
+        Before any stage runs (see the module docstring).
+    StageFailed
+        After the failed run was published (index marking the failed stage).
+    StudyInterrupted
+        After SIGTERM/SIGINT, the run published as interrupted.
     """
     config.validate()
     extra_parameters = dict(extra_parameters or {})
@@ -323,53 +546,124 @@ def run_study(
     check_extra_parameters(all_stages, extra_parameters)
     source_info = sources.prepare_source(config, log=log)
     ensure_kernel(config.kernel_name)
-
-    config.report_dir.mkdir(parents=True, exist_ok=True)
-    config.processed_dir.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(config.processed_dir / sources.RESOLVED_SOURCE, source_info)
-    started_at = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    results = [StageResult(stage) for stage in selected]
-    run = StudyRun(config, results, config.report_dir / "index.html", started_at)
-    run_info = {
-        "parameters": config.notebook_parameters() | extra_parameters,
-        "show_code": config.show_code,
-        "started_at": started_at,
-        "git_commit": provenance.git_commit(config.root),
-        "packages": provenance.package_versions(),
-        "source": source_info,
-    }
-    clock = time.perf_counter()
-
-    def publish() -> None:
-        run.seconds = time.perf_counter() - clock
-        report.write_index(run, run_info)
-        write_json_atomic(config.report_dir / "run.json", report.run_record(run, run_info))
-
-    log(f"eocic study: source={config.source} year={config.year} run_id={config.run_id}")
-    log(f"  reports   -> {config.report_dir}")
-    log(f"  processed -> {config.processed_dir}")
-    publish()
-    for position, result in enumerate(results, start=1):
-        stage = result.stage
-        declared = declared_parameters(stage)
-        parameters = config.notebook_parameters() | {
-            name: value for name, value in extra_parameters.items() if name in declared
-        }
-        log(f"[{position}/{len(results)}] {stage.stem} ...")
-        result.status = "running"
+    run_integrity.check_writable([config.published_processed_dir, config.published_report_dir])
+    with run_integrity.RunLock(config.lock_path, config.run_id, wait=wait):
+        for published in (config.published_processed_dir, config.published_report_dir):
+            for folder in run_integrity.recover_stale(published):
+                log(f"  cleaned up after a killed run: {folder.name}")
+        partial = [stage.stem for stage in selected] != [stage.stem for stage in all_stages]
+        if partial:
+            check_published_run(config)
+        watch = SignalWatch().install()
         try:
-            execute_stage(stage, config, parameters, result)
-        except StageFailed:
-            for later in results[position:]:
-                later.status = "not run"
-            publish()
-            log(f"[{position}/{len(results)}] {stage.stem} FAILED after {result.seconds:.1f} s")
-            raise
-        log(f"[{position}/{len(results)}] {stage.stem} ok in {result.seconds:.1f} s")
+            return _run_locked(config, selected, extra_parameters, source_info, partial, watch,
+                               log)
+        finally:
+            watch.restore()
+
+
+def _run_locked(config: StudyConfig, selected: list[Stage], extra_parameters: dict[str, object],
+                source_info: dict, partial: bool, watch: SignalWatch,
+                log: Callable[[str], None]) -> StudyRun:
+    """:func:`run_study` once the lock is held: stage, run, publish."""
+    token = run_integrity.new_run_token()
+    staged = config.staged(token)
+    published = False
+    try:
+        for folder in (config.published_processed_dir, config.published_report_dir):
+            run_integrity.start_staging(folder, token, from_published=partial)
+        write_json_atomic(staged.processed_dir / sources.RESOLVED_SOURCE, source_info)
+        started_at = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        results = [StageResult(stage) for stage in selected]
+        run = StudyRun(staged, results, staged.report_dir / "index.html", started_at,
+                       run_token=token)
+        run_info = {
+            # the published locations: what the index and run.json show
+            "parameters": config.notebook_parameters() | extra_parameters,
+            "run_token": token,
+            "show_code": config.show_code,
+            "started_at": started_at,
+            "git_commit": provenance.git_commit(config.root),
+            "packages": provenance.package_versions(),
+            "source": source_info,
+        }
+        clock = time.perf_counter()
+
+        def checkpoint(status: str = "running") -> None:
+            run.seconds = time.perf_counter() - clock
+            report.write_index(run, run_info)
+            write_json_atomic(staged.report_dir / "run.json", report.run_record(run, run_info))
+            run_integrity.record_tables(staged.processed_dir, config.run_id, token, status)
+
+        def publish() -> None:
+            nonlocal published
+            checkpoint(run.status)
+            run_integrity.publish_folder(staged.processed_dir, config.published_processed_dir,
+                                         token)
+            run_integrity.publish_folder(staged.report_dir, config.published_report_dir, token)
+            published = True
+            run.config = config
+            run.index_path = config.published_report_dir / "index.html"
+
+        log(f"eocic study: source={config.source} year={config.year} run_id={config.run_id}")
+        log(f"  reports   -> {config.published_report_dir}")
+        log(f"  processed -> {config.published_processed_dir}")
+        log(f"  (written in {staged.report_dir.parent.name}/ beside each until the run ends)")
+        checkpoint()
+        for position, result in enumerate(results, start=1):
+            stage = result.stage
+            if watch.signal_number is not None:
+                for later in results[position - 1:]:
+                    later.status = "not run"
+                return _interrupted(run, watch, publish if position > 1 else None, log)
+            parameters = stage_parameters(stage, staged, extra_parameters)
+            log(f"[{position}/{len(results)}] {stage.stem} ...")
+            result.status = "running"
+            try:
+                execute_stage(stage, staged, parameters, result, watch)
+            except StageFailed:
+                for later in results[position:]:
+                    later.status = "not run"
+                publish()
+                log(f"[{position}/{len(results)}] {stage.stem} FAILED after "
+                    f"{result.seconds:.1f} s")
+                raise
+            except StudyInterrupted:
+                for later in results[position:]:
+                    later.status = "not run"
+                return _interrupted(run, watch, publish, log)
+            log(f"[{position}/{len(results)}] {stage.stem} ok in {result.seconds:.1f} s")
+            checkpoint()
+        if watch.signal_number is not None:
+            return _interrupted(run, watch, publish, log)
         publish()
+        log(run.timings_table())
+        log(f"index: {run.index_path}")
+        return run
+    finally:
+        if not published:  # a run interrupted before its first stage, or a bug: no trace
+            for folder in (staged.processed_dir, staged.report_dir):
+                run_integrity.discard_staging(folder)
+
+
+def _interrupted(run: StudyRun, watch: SignalWatch, publish: Callable[[], None] | None,
+                 log: Callable[[str], None]) -> NoReturn:
+    """Publish an interrupted run (``publish`` None: no stage ran, publish nothing); raise
+    :class:`StudyInterrupted`."""
+    run.interrupted_by = watch.signal_name
+    running = [result.stage.stem for result in run.results if result.status == "interrupted"]
+    if publish is None:
+        log(f"eocic study: {watch.signal_name} before the first stage; the published run "
+            f"{run.config.run_id} is unchanged")
+        raise StudyInterrupted(
+            f"interrupted by {watch.signal_name} before the first stage ran; the published run "
+            f"{run.config.run_id!r} is unchanged", watch.signal_number)
+    publish()
+    where = (f"while stage {running[0]} ran" if running else "between stages")
     log(run.timings_table())
-    log(f"index: {run.index_path}")
-    return run
+    raise StudyInterrupted(
+        f"interrupted by {watch.signal_name} {where}; the run was published as interrupted: "
+        f"{run.index_path}", watch.signal_number)
 
 
 def _select_stages(all_stages: list[Stage], wanted: list[str] | None) -> list[Stage]:

@@ -41,6 +41,8 @@ def project(tmp_path, monkeypatch):
     write(run, "peers", pd.DataFrame({"geo": ["AT11", "AT12"], "peer": ["AT12", "AT11"],
                                       "distance": [0.4, 0.4], "rank": [1, 1]}),
           chosen_by="nearest")
+    (tmp_path / "data" / "processed" / ".staging-demo-2020-20260101T000000Z-0" / "demo-2020"
+     ).mkdir(parents=True)
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
@@ -89,6 +91,7 @@ def test_a_missing_run_names_the_folder_and_the_fix(project):
     assert str(project / "data" / "processed" / "demo-2019") in message
     assert "runs in" in message and "demo-2020" in message
     assert "eocic study --source demo --year 2020" in message
+    assert ".staging" not in message  # a study's staging folder is not a run
     with pytest.raises(FileNotFoundError):  # RunNotFoundError is one
         eocic.load_run(project / "elsewhere" / "demo-2020")
 
@@ -117,3 +120,13 @@ def test_the_readme_example_runs_on_the_demo_study(demo_study, monkeypatch, caps
     exec(compile(code, "README.md", "exec"), {})
     printed = capsys.readouterr().out
     assert "is_cluster" in printed and "True" in printed and "False" in printed
+
+
+def test_a_run_says_how_the_study_that_published_it_ended(project):
+    from eocic.run_integrity import record_tables
+
+    run = eocic.load_run("demo-2020")
+    assert run.status is None  # written by hand, not published by a study
+    record_tables(run.folder, "demo-2020", "20260101T000000Z-0", "failed")
+    run = eocic.load_run("demo-2020")
+    assert run.status == "failed" and "status='failed'" in repr(run)

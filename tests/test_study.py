@@ -22,7 +22,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 PARAMETERS = (
     'year = 1999\nsource = "x"\ndata_dir = "x"\nrun_id = "x"\nprocessed_dir = "x"\n'
-    'label = "default label"'
+    'report_dir = "x"\nlabel = "default label"'
 )
 
 
@@ -72,12 +72,18 @@ def test_parameters_are_injected_and_reports_written(project: Path):
     assert run.ok
     assert config.run_id == "local-2014"
     params = json.loads((config.processed_dir / "params.json").read_text())
+    # the stages wrote into the run's staging folder, published when the run ended
+    staging = config.staged(run.run_token)
     assert params == {
         "year": 2014, "source": str(project / "source"),
         "data_dir": str((project / "source").resolve()), "run_id": "local-2014",
-        "processed_dir": str(config.processed_dir), "label": "injected",
+        "processed_dir": str(staging.processed_dir), "label": "injected",
         "cwd": str(project.resolve()),
     }
+    assert ".staging-local-2014-" in params["processed_dir"]
+    assert not list((project / "data" / "processed").glob(".staging-*"))
+    assert not list((project / "reports").glob(".staging-*"))
+    assert json.loads((config.processed_dir / "tables.json").read_text())["status"] == "complete"
     for stem in ("01_echo", "02_plot"):
         assert (config.report_dir / f"{stem}.ipynb").exists()
         html = (config.report_dir / f"{stem}.html").read_text()
@@ -240,3 +246,65 @@ def test_papermill_reads_every_parameter_the_study_declares():
             logger.removeHandler(handler)
         assert not [r.getMessage() for r in records if "Unable to parse" in r.getMessage()], stage
         assert found == list(declared_parameters(stage)), stage.notebook.name
+
+
+def _probe(default_text: str, name: str) -> object:
+    """A value of the default's type that differs from it."""
+    import ast
+
+    default = ast.literal_eval(default_text)
+    if isinstance(default, bool):
+        return not default
+    if isinstance(default, int):
+        return default + 7
+    if isinstance(default, float):
+        return default + 0.5
+    return f"probe-{name}"
+
+
+def test_every_declared_parameter_reaches_every_stage_declaring_it(tmp_path: Path):
+    """For every shipped notebook and every parameter it declares, the value passed with
+    ``--param`` (or set by the runner) is what papermill injects into that notebook, a
+    parameter declared by several stages (``region``, ``peers``) reaches each of them, and each
+    declared parameter is used by the notebook's code (a declared but ignored parameter, as
+    ``peers`` once was in stage 03, is accepted and silently does nothing)."""
+    import ast
+    import re
+
+    from papermill.iorw import load_notebook_node
+    from papermill.parameterize import parameterize_notebook
+
+    from eocic.study import COMMON_PARAMETERS, declared_parameters, stage_parameters
+
+    (tmp_path / "notebooks").mkdir()
+    config = StudyConfig(source="demo", year=2017, root=tmp_path).staged("20260101T000000Z-0")
+    stages = discover_stages(REPO_ROOT / "notebooks")
+    declared = {stage.stem: declared_parameters(stage) for stage in stages}
+    extra = {name: _probe(info["default"], name) for parameters in declared.values()
+             for name, info in parameters.items() if name not in COMMON_PARAMETERS}
+    assert {"region", "peers", "specs", "t0", "window", "same_sample", "draws"} <= set(extra)
+    receivers: dict[str, set[str]] = {}
+    for stage in stages:
+        assert set(COMMON_PARAMETERS) <= set(declared[stage.stem]), stage.stem
+        notebook = load_notebook_node(str(stage.notebook))  # as papermill reads it
+        injected_notebook = parameterize_notebook(
+            notebook, stage_parameters(stage, config, extra), report_mode=False)
+        cell = next(c for c in injected_notebook.cells
+                    if "injected-parameters" in c.metadata.get("tags", []))
+        injected = {node.targets[0].id: ast.literal_eval(node.value)
+                    for node in ast.parse(cell.source).body}
+        expected = config.notebook_parameters() | {
+            name: extra[name] for name in declared[stage.stem] if name not in COMMON_PARAMETERS}
+        assert injected == expected, stage.stem
+        assert ".staging-demo-2017-" in injected["processed_dir"]
+        assert ".staging-demo-2017-" in injected["report_dir"]
+        for name in injected:
+            receivers.setdefault(name, set()).add(stage.stem)
+        code = "\n".join(c.source for c in notebook.cells if c.cell_type == "code"
+                         and "parameters" not in c.metadata.get("tags", []))
+        unused = [name for name in declared[stage.stem] if name not in ("source",)
+                  and not re.search(rf"\b{name}\b", code)]
+        assert unused == [], f"{stage.stem} declares but never uses {unused}"
+    for name in extra:
+        assert receivers[name] == {stem for stem, parameters in declared.items()
+                                   if name in parameters}, name

@@ -160,6 +160,18 @@ def run_pilots(processed_dir: str | Path, year: int, *, outcome: str = "starred_
         "cluster_mapping": "starred clusters are the proxy 'SBS divisions with LQ >= 2'",
         "demography": "no enterprise-births outcome",
         "context": "no GDP outcome"}[name] for name, frame in tables.items() if frame is None]
+    context = tables["context"]
+    if context is not None and not context["indicator"].isin(
+            ["gdp_eur_per_head", "gdp_mio_eur"]).any():
+        # GDP (nama_10r_2gdp) is an optional dataset: say what its absence leaves out
+        if outcome == "gdp_per_head":
+            raise did.EventStudyError(
+                "outcome gdp_per_head needs GDP by region (Eurostat nama_10r_2gdp), which this "
+                "run's source lacks; choose another outcome (--param outcome=...) or add the "
+                "dataset")
+        notes.append("context: no GDP in this run (Eurostat nama_10r_2gdp is absent from the "
+                     "source): the pilots' GDP per head is blank and the gdp_per_head outcome "
+                     "is not available")
 
     pilots = regions.pilot_regions(2021)
     pilots["in_sbs_data"] = pilots["geo"].isin(set(sbs.loc[sbs["year"] == year, "geo"]))
