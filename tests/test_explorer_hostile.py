@@ -535,3 +535,16 @@ def test_voila_page_for_a_traversal_url_is_a_readable_message(served_explorer, t
         finally:
             context.close()
     assert dialogs == []
+
+
+def test_a_failed_or_interrupted_run_is_shown_with_its_status(root):
+    from eocic.run_integrity import record_tables
+
+    folder = root / "demo-2020"
+    record_tables(folder, "demo-2020", "t-interrupted", status="interrupted")
+    explorer = RegionExplorer(folder, region_names=NAMES, region="DE11")
+    assert explorer.run_status == "interrupted"
+    assert any("is interrupted: a stage did not finish" in note for note in explorer.notes)
+    record_tables(folder, "demo-2020", "t-complete")
+    assert not any("did not finish" in note
+                   for note in RegionExplorer(folder, region_names=NAMES, region="DE11").notes)

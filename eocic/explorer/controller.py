@@ -373,8 +373,8 @@ class RegionExplorer:
 
         self.processed_dir = Path(processed_dir)
         self.run_id = self.processed_dir.name
-        if verify:
-            verify_tables(self.processed_dir)
+        #: the published run's status (tables.json): complete, failed or interrupted
+        self.run_status = verify_tables(self.processed_dir)["status"] if verify else None
         self.tables: dict[str, pd.DataFrame | None] = {}
         self.missing: dict[str, str] = {}
         for name, (stage, label) in TABLES.items():
@@ -395,6 +395,9 @@ class RegionExplorer:
         self.geometries = geometries
         self.names = dict(region_names) if region_names is not None else region_names_2021()
         self.notes: list[str] = []
+        if self.run_status not in (None, "complete"):
+            self.notes.append(f"Run {self.run_id} is {self.run_status}: a stage did not finish, "
+                              "so some tabs may be empty; its index page says which stage.")
         self._prepare_mapping(scheme, year)
         self._prepare_scoreboard()
         peers = self.tables["peers"]
