@@ -207,12 +207,11 @@ def _is_laea(path: Path, document: dict) -> bool:
     return crs_name.endswith("3035") or "_3035" in path.name
 
 
-@functools.lru_cache(maxsize=4)
-def _read_cached(path: str, mtime_ns: int, level: int) -> pd.DataFrame:
-    source = Path(path)
-    document = _open_geojson(source)
-    projected = _is_laea(source, document)
-    rows = []
+def _level_polygons(source: Path, document: dict, level: int):
+    """``(code, properties, polygons)`` of every feature of NUTS ``level`` in a GISCO GeoJSON
+    document, polygons as GeoJSON coordinate lists (a Polygon is one polygon). Raises
+    :class:`GeometryError` naming the file for a feature without ``NUTS_ID`` or with another
+    geometry type than Polygon / MultiPolygon."""
     for number, feature in enumerate(document["features"]):
         properties = feature.get("properties") or {}
         geometry = feature.get("geometry") or {}
@@ -230,13 +229,23 @@ def _read_cached(path: str, mtime_ns: int, level: int) -> pd.DataFrame:
         else:
             raise GeometryError(f"{source}: region {code} has geometry type {kind!r}; expected "
                                 "Polygon or MultiPolygon")
+        yield str(code), properties, polygons
+
+
+@functools.lru_cache(maxsize=4)
+def _read_cached(path: str, mtime_ns: int, level: int) -> pd.DataFrame:
+    source = Path(path)
+    document = _open_geojson(source)
+    projected = _is_laea(source, document)
+    rows = []
+    for code, properties, polygons in _level_polygons(source, document, level):
         rings = []
         for polygon in polygons:
             exterior = np.asarray(polygon[0], dtype=float)[:, :2]
             if not projected:
                 exterior = np.column_stack(laea_project(exterior[:, 0], exterior[:, 1]))
             rings.append(exterior)
-        rows.append((str(code), properties.get("NAME_LATN") or properties.get("NUTS_NAME", ""),
+        rows.append((code, properties.get("NAME_LATN") or properties.get("NUTS_NAME", ""),
                      str(properties.get("CNTR_CODE", str(code)[:2])), rings))
     frame = pd.DataFrame(rows, columns=["geo", "name", "country", "rings"])
     if frame["geo"].duplicated().any():
@@ -306,34 +315,18 @@ def contiguity_pairs(path: str | os.PathLike[str], level: int = 2) -> pd.DataFra
     codes: list[str] = []
     vertices: list[np.ndarray] = []
     seen: set[str] = set()
-    for number, feature in enumerate(document["features"]):
-        properties = feature.get("properties") or {}
-        geometry = feature.get("geometry") or {}
-        code = properties.get("NUTS_ID") or feature.get("id")
-        if code is None:
-            raise GeometryError(f"{source}: feature {number} has no NUTS_ID; is this a GISCO "
-                                "NUTS file?")
-        if int(properties.get("LEVL_CODE", len(str(code)) - 2)) != level:
-            continue
-        if str(code) in seen:
+    for code, _, polygons in _level_polygons(source, document, level):
+        if code in seen:
             raise GeometryError(f"{source}: region {code} appears more than once; one feature "
                                 "per region is expected (a GISCO NUTS_RG file)")
-        seen.add(str(code))
-        kind = geometry.get("type")
-        if kind == "Polygon":
-            polygons = [geometry["coordinates"]]
-        elif kind == "MultiPolygon":
-            polygons = geometry["coordinates"]
-        else:
-            raise GeometryError(f"{source}: region {code} has geometry type {kind!r}; expected "
-                                "Polygon or MultiPolygon")
+        seen.add(code)
         rings = [np.asarray(ring, dtype=float)[:, :2] for polygon in polygons for ring in polygon
                  if len(ring)]
         if not rings:
             raise GeometryError(f"{source}: region {code} has an empty geometry")
         scaled = np.round(np.concatenate(rings) * 10.0 ** decimals).astype(np.int64)
         unique = np.unique(scaled, axis=0)
-        codes.extend([str(code)] * len(unique))
+        codes.extend([code] * len(unique))
         vertices.append(unique)
     if not vertices:
         raise GeometryError(f"{source}: no NUTS level-{level} region in the file")
