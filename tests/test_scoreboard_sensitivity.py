@@ -105,7 +105,8 @@ def _engine_ranks(board, inputs, runs, run):
         framework, _ = framework.without([levels["removed indicator"]])
     weights = dict(zip(inputs.structure.nodes, runs.weights[run]))
     framework = framework.with_weights({code: weights[code] for code in
-                                        framework.indicator_codes + framework.group_codes})
+                                        framework.indicator_codes + framework.group_codes
+                                            if code in weights})
     window, parent = levels["imputation"]
     engine = Scoreboard(framework, board.tables, year=board.year, availability_threshold=0.0,
                         impute_window=window, impute_parent=parent,
@@ -219,3 +220,24 @@ def test_removing_the_only_indicator_is_refused(board):
 def test_a_constant_output_gets_nan_indices_not_a_division_error():
     estimate = sensitivity.sobol_indices(np.full(40, 3.0), 10, 2, n_boot=20)
     assert np.isnan(estimate.first_order).all() and np.isnan(estimate.total_high).all()
+
+
+def test_runs_that_score_no_region_are_refused_naming_the_year(board):
+    # every region lacks one of the two dimension-A indicators in 2020 (half lack each, so
+    # both survive screening) and nothing is imputed: at data threshold 1 nobody is scored
+    context = _synthetic_board(n_regions=40)
+    geos = sorted(context["geo"].unique())
+    first_half = context["geo"].isin(geos[:20])
+    in_2020 = context["year"] == 2020
+    context.loc[in_2020 & first_half & (context["indicator"] == "rd_gerd_pc_gdp"),
+                "value"] = np.nan
+    context.loc[in_2020 & ~first_half & (context["indicator"] == "tertiary_pc_25_64"),
+                "value"] = np.nan
+    framework = board.full_framework
+    sparse = Scoreboard(framework, {"context": context}, year=2020, impute_window=0,
+                        impute_parent=False, availability_threshold=0.4)
+    spec = sensitivity.SensitivitySpec(n=8, factors=("normalisation", "data threshold"),
+                                       data_thresholds=(0.5, 1.0), n_boot=0)
+    with pytest.raises(sensitivity.SensitivityError,
+                       match="runs leave no region with an index score in 2020"):
+        sensitivity.run_sensitivity(sparse, spec)
