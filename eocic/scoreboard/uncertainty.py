@@ -25,6 +25,10 @@ Outputs: for every region and tracked node (index and dimensions), the median ra
 
 Regions that lack an index score in some draw (data threshold) are left out of the
 decomposition. Same seed, same draws, same results.
+
+For Sobol first-order and total indices with bootstrap intervals over all the assumptions
+(including imputation, indicator removal and the data threshold) see
+:mod:`eocic.scoreboard.sensitivity`, which reuses this module's aggregation and ranking.
 """
 
 from __future__ import annotations
