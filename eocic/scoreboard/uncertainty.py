@@ -25,6 +25,10 @@ Outputs: for every region and tracked node (index and dimensions), the median ra
 
 Regions that lack an index score in some draw (data threshold) are left out of the
 decomposition. Same seed, same draws, same results.
+
+For Sobol first-order and total indices with bootstrap intervals over all the assumptions
+(including imputation, indicator removal and the data threshold) see
+:mod:`eocic.scoreboard.sensitivity`, which reuses this module's aggregation and ranking.
 """
 
 from __future__ import annotations
@@ -138,8 +142,16 @@ def _rank_columns(scores: np.ndarray) -> np.ndarray:
 
 
 def _aggregate_block(inputs: Inputs, matrix: np.ndarray, weights: np.ndarray,
-                     geometric: bool) -> dict[str, np.ndarray]:
-    """Scores (regions x draws) of every group for draws sharing one matrix."""
+                     geometric: bool, kept: np.ndarray | None = None,
+                     data_thresholds: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Scores (regions x draws) of every group for draws sharing one matrix.
+
+    ``kept`` (draws x nodes, bool; None = all kept) removes indicators draw by draw exactly as
+    :meth:`IndexFramework.without` does: a removed indicator has no weight and does not count
+    as a child, a group left with no kept child is pruned (no score, not counted as a child of
+    its parent). ``data_thresholds`` (draws,; None = ``inputs.data_threshold``) is the data
+    threshold of each draw.
+    """
     node_index = {code: k for k, code in enumerate(inputs.nodes)}
     indicator_position = {code: k for k, code in enumerate(inputs.indicator_codes)}
     present = ~np.isnan(matrix)
@@ -149,6 +161,11 @@ def _aggregate_block(inputs: Inputs, matrix: np.ndarray, weights: np.ndarray,
     else:
         base = np.where(present, matrix, 0.0)
     n_regions, n_draws = matrix.shape[0], weights.shape[0]
+    if kept is not None:
+        kept = kept.astype(bool).copy()
+        weights = np.where(kept, weights, 0.0)
+    threshold = (inputs.data_threshold if data_thresholds is None
+                 else np.asarray(data_thresholds, dtype=float)[None, :])
     scores: dict[str, np.ndarray] = {}
     for group in inputs.group_codes:
         children = inputs.children[group]
@@ -158,10 +175,14 @@ def _aggregate_block(inputs: Inputs, matrix: np.ndarray, weights: np.ndarray,
         leaf = [c for c in children if c in indicator_position]
         if leaf:
             columns = [indicator_position[c] for c in leaf]
-            w = weights[:, [node_index[c] for c in leaf]].T  # (k, D)
+            leaf_nodes = [node_index[c] for c in leaf]
+            w = weights[:, leaf_nodes].T  # (k, D)
             numerator += base[:, columns] @ w
             denominator += present[:, columns].astype(float) @ w
-            count += present[:, columns].sum(axis=1, keepdims=True)
+            if kept is None:
+                count += present[:, columns].sum(axis=1, keepdims=True)
+            else:
+                count += present[:, columns].astype(float) @ kept[:, leaf_nodes].T
         for child in children:
             if child in indicator_position:
                 continue
@@ -176,11 +197,17 @@ def _aggregate_block(inputs: Inputs, matrix: np.ndarray, weights: np.ndarray,
             numerator += contribution * w
             denominator += available * w
             count += available
+        if kept is None:
+            n_children = len(children)
+        else:
+            kept_children = kept[:, [node_index[c] for c in children]].sum(axis=1)
+            kept[:, node_index[group]] = kept_children > 0
+            n_children = np.maximum(kept_children, 1)[None, :]
         with np.errstate(divide="ignore", invalid="ignore"):
             mean = numerator / denominator
         if geometric:
             mean = np.exp(mean)
-        mean[(count / len(children) < inputs.data_threshold - 1e-12) | (denominator == 0)] = np.nan
+        mean[(count / n_children < threshold - 1e-12) | (denominator == 0)] = np.nan
         scores[group] = mean
     return scores
 
