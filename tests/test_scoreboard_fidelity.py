@@ -126,8 +126,8 @@ def test_engine_reports_indicators_logged_in_some_years_only(tiny):
     gerd_log = board.treatment_log[board.treatment_log["indicator"] == "gerd"]
     assert dict(zip(gerd_log["year"], gerd_log["method"])) == {2019: "log_CT", 2020: "none"}
     assert board.treatment_mixed == {"gerd": [2019]}
-    assert any("'gerd' is log-transformed in 2019 but not in every year" in m
-               for m in board.messages)
+    assert any("'gerd' is log-transformed in 1 of 2 years but not in 2020; its pooled "
+               "normalisation mixes log and level values" in m for m in board.messages)
     pooled = board.rerun(treatment_scope="pooled")
     assert pooled.treatment_mixed == {}
     assert pooled.treatment_log.set_index("indicator").loc["gerd", "method"] == "log_CT"

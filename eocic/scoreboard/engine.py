@@ -287,11 +287,15 @@ class Scoreboard:
                 dict(indicator=self.indicator_codes, method="not treated"))
         self.treatment_mixed = self._mixed_treatment()
         for code, years in self.treatment_mixed.items():
+            log = self.treatment_log
+            treated_years = log.loc[(log["indicator"] == code) & (log["n"] > 0), "year"]
+            others = sorted(int(year) for year in treated_years if int(year) not in years)
             self.messages.append(
                 f"{self.full_framework.code}: indicator {code!r} is log-transformed in "
-                f"{', '.join(map(str, years))} but not in every year; its pooled normalisation "
-                "mixes log and level values (set treatment_scope='pooled' for one transform "
-                "over time)")
+                f"{len(years)} of {len(treated_years)} years but not in "
+                f"{', '.join(map(str, others))}; its pooled normalisation mixes log and level "
+                "values, so its scores do not compare across those years (set "
+                "treatment_scope='pooled' for one transform over time)")
 
     def _mixed_treatment(self) -> dict[str, list[int]]:
         """Indicators log-transformed in some years only (by-year scope): code -> those years.
