@@ -213,3 +213,13 @@ def test_peer_errors_name_the_fix():
     flat = pd.DataFrame({"dim": [4.0, 4, 4]}, index=["R0", "R1", "R2"])
     assert peers.compare_with_peers(flat, "R0", ["R1"]).loc["dim", "flag"] == "no score"
 
+
+
+def test_findings_list_every_region_tied_in_the_top_three():
+    from eocic.findings import scoreboard_findings
+    rows = pd.DataFrame(dict(index_code="ic", level="index", name="Index", year=2020,
+                             geo=["ZZ11", "AT11", "DE11", "FR10", "BE21"],
+                             rank=[1, 2, 3, 3, 5], rank_p05=np.nan, rank_p95=np.nan))
+    text = scoreboard_findings(rows, 2020, {})[0]
+    assert "ZZ11 (rank 1), AT11 (rank 2), DE11 (rank 3), FR10 (rank 3)." in text
+    assert "BE21" not in text
