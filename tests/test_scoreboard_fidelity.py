@@ -197,8 +197,11 @@ def test_peer_comparison_does_not_depend_on_the_scale_zero():
     for table in results[1:]:
         assert table.loc["dim", "difference_sd"] == pytest.approx(first["difference_sd"])
         assert table.loc["dim", "flag"] == first["flag"]
-    # (for the record: 100 * region / peer mean is 85.7 under min-max and -Inf-ish nonsense
-    # under z-scores, where the peer mean is about -0.1)
+    # the ratio shown before: 100 x region / peer mean called the same comparison a weakness
+    # (min-max: 27.3 / 36.4 -> 75), a strength (z-scores: both negative -> 186) and neutral
+    # (raw values + 1000 -> 99.9)
+    ratios = [100 * s["R2"] / s[["R1", "R3"]].mean() for s in (minmax, zscore, raw + 1000)]
+    assert ratios == pytest.approx([75.0, 1300 / 7, 100 * 1006 / 1007])
 
 
 def test_peer_errors_name_the_fix():
