@@ -226,3 +226,12 @@ def test_findings_list_every_region_tied_in_the_top_three():
     text = scoreboard_findings(rows, 2020, {})[0]
     assert "ZZ11 (rank 1), AT11 (rank 2), DE11 (rank 3), FR10 (rank 3)." in text
     assert "BE21" not in text
+
+
+def test_percentile_rank_normalisation_gives_ties_the_lowest_rank_like_n_prank():
+    from eocic.scoreboard import normalisation
+    # COINr n_prank(c(1, 2, 2, 4)) = (c(1, 2, 2, 4) - 1) / 3 = 0, 1/3, 1/3, 1
+    index = pd.MultiIndex.from_product([["A", "B", "C", "D"], [2020]], names=["geo", "year"])
+    frame = pd.DataFrame({"x": [1.0, 2, 2, 4]}, index=index)
+    result = normalisation.normalise(frame, {"x": 1}, "rank")["x"]
+    np.testing.assert_allclose(result, [0, 100 / 3, 100 / 3, 100])

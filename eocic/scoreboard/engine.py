@@ -46,10 +46,10 @@ b968203, 2025-04-04; each difference is deliberate or a gap, and listed in noteb
    pooled min-max that follows (as in COINr's purse) then mixes log and level values in one
    column. ``treatment_mixed`` lists such indicators and a message names them;
    ``treatment_scope="pooled"`` avoids it.
-5. Normalisation ``rank`` gives average ranks to ties (COINr ``n_prank`` uses
-   ``ties.method = "min"``); ``distance_to_frontier`` is COINr's ``n_dist2max`` x 100 computed
-   per year (as COINr when each year's coin is normalised on its own), while ``minmax`` and
-   ``zscore`` are pooled over years.
+5. Normalisation: ``rank`` (COINr ``n_prank``, ties at the lowest rank) and
+   ``distance_to_frontier`` (COINr ``n_dist2max`` x 100) are computed per year, as COINr does
+   when each year's coin is normalised on its own, while ``minmax`` and ``zscore`` are pooled
+   over years (COINr's purse default); COINr applies one choice to all methods.
 6. Aggregation: a group is scored only where at least ``data_threshold`` (2/3) of its
    children have a value (COINr ``Aggregate``'s ``dat_thresh`` exists but defaults to none);
    geometric aggregation rescales the normalised values to [1, 100] itself (COINr's

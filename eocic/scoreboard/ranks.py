@@ -1,8 +1,12 @@
 """Ranks of scoreboard scores: 1 = best, ties share the best (lowest) rank of the tie.
 
-The one rule for every scoreboard rank (scores table, Monte Carlo and sensitivity draws):
-rank = 1 + the number of regions with a strictly higher score ("competition" or "sport"
-ranking, 1-2-2-4). It is R's ``rank(-x, ties.method = "min", na.last = "keep")``, which COINr
+The one rule for every scoreboard rank: rank = 1 + the number of regions with a strictly
+higher score ("competition" or "sport" ranking, 1-2-2-4). Used by the scores table
+(:meth:`eocic.scoreboard.engine.Scoreboard.scores`, hence ``scoreboard.parquet``, the
+explorer and the findings); :func:`rank_columns` is the vectorised form for regions x draws
+arrays, meant for the Monte Carlo and sensitivity draws (``uncertainty.py`` still ranks its
+draws with its own ``argsort``, which breaks ties by row order; it is being rewritten for the
+Sobol analysis of issue 14). It is R's ``rank(-x, ties.method = "min", na.last = "keep")``, which COINr
 uses for its ranks (``rank_df`` in ``R/DFtools.R``, ``get_results`` in ``R/results.R``).
 Regions without a score get no rank (NaN).
 
