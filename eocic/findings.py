@@ -89,14 +89,18 @@ def cluster_findings(mapping: pd.DataFrame, year: int, names: dict[str, str], *,
 
 
 def scoreboard_findings(scoreboard: pd.DataFrame, year: int, names: dict[str, str]) -> list[str]:
-    """The top regions of each composite index, with their 5-95% rank interval."""
+    """The top regions of each composite index, with their 5-95% rank interval.
+
+    The top three ranks, and every region tied with them (tied regions share a rank, see
+    :mod:`eocic.scoreboard.ranks`; none is dropped for its code), listed by rank then code."""
     index = scoreboard[scoreboard["level"] == "index"]
     if index.empty:
         return []
     latest = index[index["year"] == (year if (index["year"] == year).any() else index["year"].max())]
     findings = []
     for _, group in latest.groupby("index_code", sort=True):
-        top = group.nsmallest(3, "rank")
+        top = group.nsmallest(3, "rank", keep="all").sort_values(["rank", "geo"],
+                                                                 kind="mergesort")
         listed = ", ".join(
             f"{html.escape(names.get(row.geo, row.geo))} (rank {row.rank:.0f}"
             + (f", 90% interval {row.rank_p05:.0f}-{row.rank_p95:.0f}"

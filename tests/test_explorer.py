@@ -188,28 +188,42 @@ def test_chosen_peers_at_most_five(explorer):
 
 # --------------------------------------------------------------------------- scoreboard
 
-def test_scoreboard_relative_scores_strengths_and_weaknesses(explorer):
+def test_scoreboard_peer_differences_strengths_and_weaknesses(explorer):
     panel = explorer.panel("scoreboard")
     table = panel.table.set_index("code")
-    # DE11 vs mean of DE12 and FR10
+
+    def sd(region, peer_a, peer_b, other):    # sample sd over the 7 regions of the run
+        return np.std([region, peer_a, peer_b] + [other] * 4, ddof=1)
+
+    # DE11 vs mean of DE12 and FR10: differences in score points, never ratios
     assert table.loc["d1", "peer_mean"] == pytest.approx(60.0)
-    assert table.loc["d1", "relative"] == pytest.approx(110.0)      # 66 / 60: strength (>= 110)
-    assert table.loc["d2", "relative"] == pytest.approx(80.0)       # 40 / 50: weakness
-    assert table.loc["d3", "relative"] == pytest.approx(104.0)      # neutral
-    assert table.loc["i1", "relative"] == pytest.approx(110.0)
-    assert dict(table["flag"]) == {"ic": "neutral", "d1": "strength", "d2": "weakness",
-                                   "d3": "neutral", "i1": "strength"}
+    assert table.loc["d1", "difference"] == pytest.approx(6.0)       # 66 - 60
+    assert table.loc["d2", "difference"] == pytest.approx(-10.0)     # 40 - 50
+    assert table.loc["d3", "difference"] == pytest.approx(2.0)       # 52 - 50
+    assert table.loc["i1", "difference"] == pytest.approx(9.0)       # 99 - 90
+    assert table.loc["ic", "difference"] == pytest.approx(4.0)       # 54 - 50
+    assert table.loc["d1", "difference_sd"] == pytest.approx(6.0 / sd(66, 50, 70, 40))  # 0.45
+    assert table.loc["i1", "difference_sd"] == pytest.approx(9.0 / sd(99, 90, 90, 10))  # 0.20
+    assert table.loc["ic", "difference_sd"] == pytest.approx(4.0 / sd(54, 50, 50, 45))  # 1.10
+    assert "relative" not in panel.table
+    # i1: 99 vs 90 was a "strength" as a ratio (110); it is 0.2 sd of a spread-out indicator
+    assert dict(table["flag"]) == {"ic": "strength", "d1": "neutral", "d2": "weakness",
+                                   "d3": "neutral", "i1": "neutral"}
     assert list(panel.table["level"]) == ["index", "dimension", "dimension", "dimension",
                                           "indicator"]
-    assert list(panel.extra["strengths"]["code"]) == ["d1", "i1"]
+    assert list(panel.extra["strengths"]["code"]) == []       # the index is not listed
     assert list(panel.extra["weaknesses"]["code"]) == ["d2"]
+    assert any("0.5 standard deviation" in note for note in panel.notes)
     ranks = panel.extra["ranks"].set_index("code")
     assert ranks.loc["ic", ["rank", "rank_p05", "rank_p95"]].tolist() == [3, 1, 4]
     assert "2020" in panel.title
 
-    explorer.set_peers("AT13")          # other peers: mean = 40 on d1 -> 165
-    table = explorer.panel("scoreboard").table.set_index("code")
-    assert table.loc["d1", "relative"] == pytest.approx(165.0)
+    explorer.set_peers("AT13")          # other peer: 40 on d1 -> difference 26, strength
+    panel = explorer.panel("scoreboard")
+    table = panel.table.set_index("code")
+    assert table.loc["d1", "difference"] == pytest.approx(26.0)
+    assert table.loc["d1", "flag"] == "strength"
+    assert list(panel.extra["strengths"]["code"]) == ["i1", "d3", "d1"]   # by difference_sd
 
 
 def test_scoreboard_year_follows_reference_year(run_dir):

@@ -134,9 +134,9 @@ def test_user_peers_and_relative_scores():
     default = peers.choose_peers("R0", distances, "")
     assert list(default["peer"]) == ["R1", "R2", "R3", "R4", "R5"]
     scores = pd.DataFrame({"dim": [55.0, 50, 50, 40, 60]}, index=["R0", "R1", "R2", "R3", "R4"])
-    table = peers.relative_to_peers(scores, "R0", ["R1", "R2"])
-    assert table.loc["dim", "relative"] == pytest.approx(110.0)
+    table = peers.compare_with_peers(scores, "R0", ["R1", "R2"])   # differences: see
+    assert table.loc["dim", "difference"] == pytest.approx(5.0)     # test_scoreboard_fidelity
     assert table.loc["dim", "flag"] == "strength"
-    table = peers.relative_to_peers(scores, "R3", ["R1", "R2"])
-    assert table.loc["dim", "relative"] == pytest.approx(80.0)
+    table = peers.compare_with_peers(scores, "R3", ["R1", "R2"])
+    assert table.loc["dim", "difference"] == pytest.approx(-10.0)
     assert table.loc["dim", "flag"] == "weakness"

@@ -26,9 +26,11 @@ machine path. A served explorer refuses a run whose tables do not all belong to 
 published them (:func:`eocic.run_integrity.verify_tables`, ``tables.json``). Notebook 05 shows
 these errors in the page (:func:`eocic.explorer.app.error_html`).
 
-Strengths and weaknesses follow the scoreboard's rule (methodology 2.3 step 6): the relative
-score ``100 * score_region / mean(score_peers)`` is a strength if >= 110 and a weakness if
-<= 90. Users choose at most :data:`MAX_PEERS` peers (as the EOCIC scoreboard tool does).
+Strengths and weaknesses follow the scoreboard's rule (:func:`eocic.scoreboard.peers.
+peer_comparison`, the one definition): the difference ``score_region - mean(score_peers)``,
+divided by the node's standard deviation over all regions of the year, is a strength if
+>= +0.5 and a weakness if <= -0.5 (never a ratio of scores, which depends on the scale's
+zero). Users choose at most :data:`MAX_PEERS` peers (as the EOCIC scoreboard tool does).
 
 Speed: tables are read and split by region once per run (:class:`RegionExplorer` init);
 every tab's content is cached per (tab, region, peers, scheme, year, choice), so a region
@@ -56,10 +58,9 @@ from eocic.errors import EocicError
 from eocic.explorer import figures
 from eocic.models.variables import VARIABLE_LABELS
 from eocic.run_integrity import TABLES_RECORD, verify_tables
+from eocic.scoreboard.peers import STRENGTH_SD, peer_comparison
 
 MAX_PEERS = 5
-STRENGTH = 110.0
-WEAKNESS = 90.0
 #: Table files of a run, the stage that writes each, and the tabs that need them.
 TABLES = {
     "cluster_mapping": ("02", "cluster mapping"),
@@ -647,22 +648,17 @@ class RegionExplorer:
 
     def scoreboard_table(self) -> pd.DataFrame:
         """Every scoreboard node for the region: code, index_code, level, name, region (score),
-        peer_mean, peers_with_score, relative (100 * region / peer mean), flag (strength |
-        weakness | neutral | no score), rank, rank_p05, rank_p95, imputed_share. Sorted by level
+        peer_mean, peers_with_score, difference (region - peer mean, score points),
+        difference_sd (difference / sd over all regions), flag (strength | weakness | neutral |
+        no score; :func:`eocic.scoreboard.peers.peer_comparison`), rank, rank_p05, rank_p95,
+        imputed_share. Sorted by level
         (index, dimension, subdimension, indicator), then index, then code."""
         scores = self._scores
         peers = [peer for peer in self.peers if peer in scores.index]
         region = scores.loc[self.region] if self.region in scores.index else \
             pd.Series(np.nan, index=scores.columns)
         peer_scores = scores.loc[peers] if peers else scores.iloc[:0]
-        table = pd.DataFrame({"region": region, "peer_mean": peer_scores.mean(),
-                              "peers_with_score": peer_scores.notna().sum()})
-        table["relative"] = 100 * table["region"] / table["peer_mean"].where(
-            table["peer_mean"] > 0)
-        table["flag"] = np.select(
-            [table["relative"].isna(), table["relative"] >= STRENGTH,
-             table["relative"] <= WEAKNESS],
-            ["no score", "strength", "weakness"], default="neutral")
+        table = peer_comparison(region, peer_scores, scores)
         rows = self._ranks_rows.get(self.region)
         ranks = None if rows is None else self._score_rows.iloc[rows].set_index("code")
         for column in ("rank", "rank_p05", "rank_p95", "imputed_share"):
@@ -690,17 +686,20 @@ class RegionExplorer:
         if absent:
             notes.append(f"Peers without scores (left out of the peer mean): {', '.join(absent)}.")
         if not self.peers:
-            notes.append("No peers: relative scores, strengths and weaknesses need peers.")
+            notes.append("No peers: differences from peers, strengths and weaknesses need "
+                         "peers.")
         else:
             notes.append(f"Peers ({self.peer_source}): "
                          + ", ".join(self.label(peer) for peer in self.peers)
-                         + f". Strength: relative score >= {STRENGTH:.0f}; weakness: "
-                           f"<= {WEAKNESS:.0f} (100 = peer mean).")
+                         + f". Strength: score at least {STRENGTH_SD:g} standard deviation "
+                           "(over all regions) above the peer mean; weakness: at least "
+                           f"{STRENGTH_SD:g} below. 'difference' = region - peer mean, in "
+                           "score points.")
         table = self.scoreboard_table()
         detail = table[table["level"].isin(["dimension", "subdimension", "indicator"])]
         strengths = detail[detail["flag"] == "strength"].sort_values(
-            "relative", ascending=False, kind="mergesort")
-        weaknesses = detail[detail["flag"] == "weakness"].sort_values("relative",
+            "difference_sd", ascending=False, kind="mergesort")
+        weaknesses = detail[detail["flag"] == "weakness"].sort_values("difference_sd",
                                                                       kind="mergesort")
         ranks = table[table["level"].isin(["index", "dimension"])][
             ["code", "name", "rank", "rank_p05", "rank_p95"]].reset_index(drop=True)

@@ -12,8 +12,10 @@ indexed by ``(geo, year)`` with one column per indicator:
 ``imputed``        after imputation (:mod:`eocic.scoreboard.imputation`), with
                    ``imputation_method`` (0 observed, 1 carried forward, 2 country mean,
                    -1 missing) and the boolean mask ``imputed_mask``
-``treated``        after outlier treatment (:mod:`eocic.scoreboard.treatment`), pooled over
-                   regions and years, with ``treatment_log`` (one row per indicator)
+``treated``        after outlier treatment (:mod:`eocic.scoreboard.treatment`), each year's
+                   regions treated separately (``treatment_scope="by_year"``, COINr) or all
+                   regions and years at once (``"pooled"``), with ``treatment_log`` (one row
+                   per indicator and year, or per indicator)
 ``normalised``     direction applied, then normalised (:mod:`eocic.scoreboard.normalisation`)
 ``aggregated``     indicators as aggregated plus one column per group (sub-dimension,
                    dimension, index) (:mod:`eocic.scoreboard.aggregation`)
@@ -22,8 +24,40 @@ indexed by ``(geo, year)`` with one column per indicator:
 Nothing is dropped silently: ``messages`` lists every indicator or group left out, and why.
 
 Defaults ([I] = proposed, methodology 2.3): availability threshold 0.5 [I], imputation window
-2 years, data threshold 2/3 (COINr ``dat_thresh``), COINr treatment (winmax 5, |skew| 2,
-kurtosis 3.5, log_CT_plus), pooled min-max 0-100, equal weights, arithmetic mean.
+2 years, data threshold 2/3 (COINr ``dat_thresh``), COINr treatment (``qTreat`` defaults:
+winmax 5, |skew| 2, kurtosis 3.5, ``log_CT``; year by year), pooled min-max 0-100 (COINr
+``Normalise.purse`` default ``global = TRUE``), equal weights, arithmetic mean. Ranks: 1 =
+best, ties share the lowest rank (:mod:`eocic.scoreboard.ranks`, COINr ``ties.method =
+"min"``).
+
+Where this engine still differs from COINr (checked against github.com/bluefoxr/COINr, commit
+b968203, 2025-04-04; each difference is deliberate or a gap, and listed in notebook 03):
+
+1. Screening: COINr ``Screen`` drops *units* below a data-availability threshold; here
+   *indicators* below ``availability_threshold`` (around the reference year) are dropped and
+   every region is kept (a region without enough data gets no group score instead, through
+   ``data_threshold``).
+2. Imputation: carry forward at most ``impute_window`` years, then the same-country mean
+   (COINr ``Impute`` offers ``i_mean_grp`` and, for purses, ``impute_panel`` with "latest";
+   the combination and the window are eocic's).
+3. Treatment: a skew or kurtosis that cannot be computed (fewer than 4 values, or zero
+   variance) counts as passing (COINr warns and leaves the indicator untreated: same result).
+4. By-year treatment can log-transform an indicator in some years and not in others; the
+   pooled min-max that follows (as in COINr's purse) then mixes log and level values in one
+   column. ``treatment_mixed`` lists such indicators and a message names them;
+   ``treatment_scope="pooled"`` avoids it.
+5. Normalisation: ``rank`` (COINr ``n_prank``, ties at the lowest rank) and
+   ``distance_to_frontier`` (COINr ``n_dist2max`` x 100) are computed per year, as COINr does
+   when each year's coin is normalised on its own, while ``minmax`` and ``zscore`` are pooled
+   over years (COINr's purse default); COINr applies one choice to all methods.
+6. Aggregation: a group is scored only where at least ``data_threshold`` (2/3) of its
+   children have a value (COINr ``Aggregate``'s ``dat_thresh`` exists but defaults to none);
+   geometric aggregation rescales the normalised values to [1, 100] itself (COINr's
+   ``a_gmean`` refuses values <= 0 and leaves the rescaling to the user).
+7. Peers and strengths/weaknesses (:mod:`eocic.scoreboard.peers`) are eocic's; COINr has no
+   peer module. They use differences of scores, never ratios.
+8. Uncertainty and sensitivity (:mod:`eocic.scoreboard.uncertainty`) follow their own
+   module's docstring, not COINr ``get_sensitivity``.
 """
 
 from __future__ import annotations
@@ -35,7 +69,7 @@ import numpy as np
 import pandas as pd
 
 from eocic.errors import EocicError
-from eocic.scoreboard import aggregation, imputation, normalisation, treatment
+from eocic.scoreboard import aggregation, imputation, normalisation, ranks, treatment
 from eocic.scoreboard.framework import IndexFramework
 from eocic.scoreboard.sources import indicator_values
 
@@ -65,7 +99,11 @@ class Settings:
     treat : bool
         Apply outlier treatment.
     winmax, skew_threshold, kurtosis_threshold, log_transform
-        COINr treatment parameters.
+        COINr treatment parameters (``qTreat``'s ``winmax``, ``skew_thresh``, ``kurt_thresh``,
+        ``f2``); ``log_transform`` defaults to COINr's ``log_CT``.
+    treatment_scope : {"by_year", "pooled"}
+        ``by_year`` (default, COINr) treats each year's regions separately; ``pooled`` treats
+        all regions and years at once (one transform per indicator over time).
     normalisation : str
         One of :data:`eocic.scoreboard.normalisation.NORMALISATIONS`.
     aggregation : str
@@ -84,7 +122,8 @@ class Settings:
     winmax: int = 5
     skew_threshold: float = 2.0
     kurtosis_threshold: float = 3.5
-    log_transform: str = "log_CT_plus"
+    log_transform: str = treatment.DEFAULT_LOG_TRANSFORM
+    treatment_scope: str = treatment.DEFAULT_TREATMENT_SCOPE
     normalisation: str = "minmax"
     aggregation: str = "arithmetic"
     on_missing: str = "skip"
@@ -99,6 +138,9 @@ class Settings:
         if self.log_transform not in treatment.LOG_TRANSFORMS:
             raise ScoreboardError(f"unknown log transform {self.log_transform!r}; use one of "
                                   f"{list(treatment.LOG_TRANSFORMS)}")
+        if self.treatment_scope not in treatment.TREATMENT_SCOPES:
+            raise ScoreboardError(f"unknown treatment_scope {self.treatment_scope!r}; use one "
+                                  f"of {list(treatment.TREATMENT_SCOPES)}")
         if self.on_missing not in ("skip", "error"):
             raise ScoreboardError("on_missing must be 'skip' or 'error'")
         for name in ("availability_threshold", "data_threshold"):
@@ -237,11 +279,40 @@ class Scoreboard:
         if settings.treat:
             self.treated, self.treatment_log = treatment.treat_frame(
                 self.imputed, settings.winmax, settings.skew_threshold,
-                settings.kurtosis_threshold, settings.log_transform)
+                settings.kurtosis_threshold, settings.log_transform,
+                scope=settings.treatment_scope)
         else:
             self.treated = self.imputed.copy()
             self.treatment_log = pd.DataFrame(
                 dict(indicator=self.indicator_codes, method="not treated"))
+        self.treatment_mixed = self._mixed_treatment()
+        for code, years in self.treatment_mixed.items():
+            log = self.treatment_log
+            treated_years = log.loc[(log["indicator"] == code) & (log["n"] > 0), "year"]
+            others = sorted(int(year) for year in treated_years if int(year) not in years)
+            self.messages.append(
+                f"{self.full_framework.code}: indicator {code!r} is log-transformed in "
+                f"{len(years)} of {len(treated_years)} years but not in "
+                f"{', '.join(map(str, others))}; its pooled normalisation mixes log and level "
+                "values, so its scores do not compare across those years (set "
+                "treatment_scope='pooled' for one transform over time)")
+
+    def _mixed_treatment(self) -> dict[str, list[int]]:
+        """Indicators log-transformed in some years only (by-year scope): code -> those years.
+
+        Years whose cross-section has no value at all are ignored.
+        """
+        log = self.treatment_log
+        if "year" not in log or log["year"].isna().all():
+            return {}
+        log = log[log["n"] > 0]
+        transformed = log["method"].isin(treatment.LOG_TRANSFORMS)
+        mixed = {}
+        for code, rows in log.groupby("indicator", sort=False):
+            flags = transformed.loc[rows.index]
+            if flags.any() and not flags.all():
+                mixed[code] = sorted(int(year) for year in rows.loc[flags, "year"])
+        return mixed
 
     def _normalise(self) -> None:
         self.normalised = normalisation.normalise(self.treated, self.directions,
@@ -292,8 +363,7 @@ class Scoreboard:
         share.index.names = ["geo", "year", "code"]
         long = long.merge(share.reset_index(), on=["geo", "year", "code"], how="left")
         long = long[long["score"].notna()].copy()
-        long["rank"] = long.groupby(["code", "year"])["score"].rank(
-            ascending=False, method="min").astype("int64")
+        long["rank"] = ranks.rank_within(long, "score", ["code", "year"]).astype("int64")
         long["level"] = long["code"].map({c: framework.level_of(c) for c in values.columns})
         long["name"] = long["code"].map({c: framework.name_of(c) for c in values.columns})
         long.insert(0, "index_code", framework.code)

@@ -7,8 +7,9 @@ one column per indicator.
 ``minmax`` (default)        100 (x - min) / (max - min), min and max pooled over all regions
                             and years (COINr ``global=TRUE``), so scores compare over time.
 ``zscore``                  (x - mean) / sd, pooled, sample sd (ddof 1).
-``rank``                    percentile rank within each year: 100 (r - 1) / (n - 1), ties
-                            averaged (r = rank, 1 = lowest).
+``rank``                    percentile rank within each year: 100 (r - 1) / (n - 1), r = rank
+                            (1 = lowest), tied values get the lowest rank of the tie (COINr
+                            ``n_prank``, ``ties.method = "min"``).
 ``distance_to_frontier``    100 (x - min_t) / (frontier_t - min_t): distance to the best region
                             of the same year (the frontier moves every year).
 
@@ -68,8 +69,11 @@ def _by_year(frame: pd.DataFrame):
 
 
 def percentile_rank(frame: pd.DataFrame) -> pd.DataFrame:
-    """Percentile rank within each year: 100 (rank - 1) / (n - 1), ties averaged."""
-    ranks = _by_year(frame).rank(method="average")
+    """Percentile rank within each year: 100 (rank - 1) / (n - 1), ties at the lowest rank.
+
+    COINr ``n_prank``: ``(rank(x, ties.method = "min") - 1) / (sum(!is.na(x)) - 1)``, x 100.
+    """
+    ranks = _by_year(frame).rank(method="min")
     counts = _by_year(frame).transform("count")
     return 100 * (ranks - 1) / (counts - 1).where(counts > 1)
 

@@ -13,9 +13,27 @@ A variable published for fewer than 80 % of the regions is left out (reported). 
 variable is z-scored over regions; the distance between two regions is Euclidean over the
 variables both have, rescaled to the full set: d = sqrt(p / p_common * sum (z_a - z_b)^2)
 (needs p_common >= 2). Default peers are the k = 5 nearest regions (methodology 2.4 [I]; the
-scoreboard tool lets users pick up to five peers). Relative score of a region on a node:
-100 * score_region / mean(score_peers); strength if >= 110, weakness if <= 90 (methodology
-2.3 step 6 [I]).
+scoreboard tool lets users pick up to five peers).
+
+Comparison with peers (:func:`peer_comparison`, the one definition used by notebook 03 and the
+explorer), per node (index, dimension, sub-dimension, indicator) in one year:
+
+``difference``     score_region - mean(score_peers), in score points (0-100 under min-max)
+``difference_sd``  difference / sd of the node's scores over all regions of the year
+                   (sample sd, ddof 1)
+
+Strength if difference_sd >= +0.5, weakness if <= -0.5 (:data:`STRENGTH_SD` [I]): half a
+cross-regional standard deviation above or below the peers.
+
+Why differences, not ratios: the earlier "relative score" 100 * region / peer mean depends on
+where the scale puts its zero. Min-max puts 0 at the worst region, so the same gap of 5 points
+is +50 % above a peer mean of 10 and +6 % above 80, and adding or dropping one region moves
+the zero; under z-scores the peer mean can be 0 or negative and the ratio is undefined or
+flips sign. A difference is unchanged by a shift of the scale, and dividing it by the
+cross-regional sd makes it unchanged by any positive affine rescaling, so the strength rule
+reads the same under min-max, z-score and percentile ranks. The mean of the peers (not the
+median) is used because it is the "peer mean" drawn in the radar charts; with at most five
+peers the two rarely differ in sign.
 """
 
 from __future__ import annotations
@@ -26,6 +44,9 @@ import pandas as pd
 from eocic.errors import EocicError
 
 MAX_PEERS = 5
+STRENGTH_SD = 0.5  # |difference| / cross-regional sd flagged as strength / weakness [I]
+PEER_COMPARISON_COLUMNS = ["region", "peer_mean", "peers_with_score", "difference",
+                           "difference_sd", "flag"]
 
 
 class PeerError(EocicError, ValueError):
@@ -168,31 +189,65 @@ def choose_peers(region: str, distances: pd.DataFrame, user_peers: str | list[st
     return table.reset_index(drop=True)
 
 
-def relative_to_peers(scores: pd.DataFrame, region: str, peers: list[str],
-                      strength: float = 110.0, weakness: float = 90.0) -> pd.DataFrame:
-    """Scores of a region relative to the mean of its peers, with strength/weakness flags.
+def peer_comparison(region_scores: pd.Series, peer_scores: pd.DataFrame,
+                    all_scores: pd.DataFrame, threshold_sd: float = STRENGTH_SD) -> pd.DataFrame:
+    """Differences between a region and the mean of its peers, node by node (module docstring).
+
+    Parameters
+    ----------
+    region_scores : Series
+        The region's scores, indexed by node code (NaN = no score).
+    peer_scores : DataFrame
+        peers x node codes (may have no rows: no peers).
+    all_scores : DataFrame
+        regions x node codes of the same year, for the cross-regional sd.
+    threshold_sd : float
+        |difference_sd| at or above which a node is a strength / weakness (> 0).
+
+    Returns
+    -------
+    DataFrame indexed by code with :data:`PEER_COMPARISON_COLUMNS`: region, peer_mean,
+    peers_with_score, difference (region - peer_mean, score points), difference_sd
+    (difference / sd over all regions; NaN when fewer than 2 regions have a score or they are
+    all equal), flag (``strength`` | ``weakness`` | ``neutral`` | ``no score``).
+    """
+    if not threshold_sd > 0:
+        raise PeerError(f"threshold_sd = {threshold_sd} must be > 0 (in cross-regional "
+                        "standard deviations, default 0.5)")
+    codes = region_scores.index
+    table = pd.DataFrame(dict(region=region_scores,
+                              peer_mean=peer_scores.reindex(columns=codes).mean(),
+                              peers_with_score=peer_scores.reindex(columns=codes).notna().sum()),
+                         index=codes)
+    table["difference"] = table["region"] - table["peer_mean"]
+    spread = all_scores.reindex(columns=codes).std(ddof=1)
+    table["difference_sd"] = table["difference"] / spread.where(spread > 0)
+    table["flag"] = np.select(
+        [table["difference_sd"].isna(), table["difference_sd"] >= threshold_sd,
+         table["difference_sd"] <= -threshold_sd],
+        ["no score", "strength", "weakness"], default="neutral")
+    return table[PEER_COMPARISON_COLUMNS]
+
+
+def compare_with_peers(scores: pd.DataFrame, region: str, peers: list[str],
+                       threshold_sd: float = STRENGTH_SD) -> pd.DataFrame:
+    """:func:`peer_comparison` of ``region`` with ``peers`` from one year's scores.
 
     Parameters
     ----------
     scores : DataFrame
-        geo x node codes (one year).
-    Returns
-    -------
-    DataFrame indexed by code: region, peer_mean, peers_with_score, relative
-    (100 * region / peer_mean), flag (``strength`` | ``weakness`` | ``neutral`` |
-    ``no score``).
+        geo x node codes (one year, every region: the sd is taken over them).
+
+    Raises
+    ------
+    PeerError
+        The region or a peer is not a row of ``scores``.
     """
     if region not in scores.index:
-        raise PeerError(f"region {region!r} has no scores")
+        example = f" such as {scores.index[0]!r}" if len(scores) else ""
+        raise PeerError(f"region {region!r} has no scores; choose one of the {len(scores)} "
+                        f"scored regions{example}")
     missing = [p for p in peers if p not in scores.index]
     if missing:
-        raise PeerError(f"peers {missing} have no scores")
-    peer_scores = scores.loc[peers]
-    table = pd.DataFrame(dict(region=scores.loc[region], peer_mean=peer_scores.mean(),
-                              peers_with_score=peer_scores.notna().sum()))
-    table["relative"] = 100 * table["region"] / table["peer_mean"].where(table["peer_mean"] > 0)
-    table["flag"] = np.select(
-        [table["relative"].isna(), table["relative"] >= strength,
-         table["relative"] <= weakness],
-        ["no score", "strength", "weakness"], default="neutral")
-    return table
+        raise PeerError(f"peers {missing} have no scores; leave them out of the peer list")
+    return peer_comparison(scores.loc[region], scores.loc[list(peers)], scores, threshold_sd)

@@ -1,4 +1,4 @@
-"""Outlier treatment of indicators, following COINr's ``Treat()`` defaults.
+"""Outlier treatment of indicators, following COINr's ``qTreat()`` / ``Treat()`` defaults.
 
 Rule (COINr ``check_SkewKurt``): an indicator *passes* when ``|skew| < 2`` OR
 ``kurtosis < 3.5``, with the type-2 (Excel, ``e1071`` type 2) sample skewness and excess
@@ -6,17 +6,41 @@ kurtosis. A failing indicator is winsorised: the current maximum (all tied maxim
 the next-highest value when the skew is >= 0, otherwise the minimum(s) to the next-lowest
 value, re-testing after every step, until it passes or ``winmax`` points (default 5) have been
 changed. If it still fails, a log transform is applied to the ORIGINAL data (not the
-winsorised data) and the winsorisation is discarded.
+winsorised data) and the winsorisation is discarded (COINr ``combine_treat = FALSE``).
 
-Log transforms (COINr names):
+Scope (:data:`TREATMENT_SCOPES`): ``by_year`` (default) tests, winsorises and transforms each
+year's cross-section of regions on its own, as COINr does for a panel: ``Treat.purse`` calls
+``Treat.coin`` once per coin, i.e. per year (its pooled "global" branch is commented out in
+the COINr source). ``pooled`` treats each indicator once over every region x year, which is
+what eocic did before issue 14; it stays available because it keeps one transform per
+indicator over time.
 
-``log_CT``       ln(x - min + a), a = 0.01 (max - min)
-``log_CT_plus``  log_CT if skew > 0, else -ln(max + a - x) (negative skew mirrored) [default]
+Log transforms (COINr names; NaN ignored in min, max and skew, as COINr's ``f2_para =
+list(na.rm = TRUE)``):
+
+``log_CT``       ln(x - min + a), a = 0.01 (max - min)  [default, COINr's ``f2`` default]
+``log_CT_plus``  log_CT if skew > 0, else -ln(max + a - x) (negative skew mirrored)
 ``log_CT_orig``  ln(x - min + 1)
 ``log_GII``      ln[(max - 1)(x - min)/(max - min) + 1] (COINr: not recommended)
 ``log``          plain ln(x); refused with an error when any value is <= 0
 
-The shifted forms handle zeros and negative values by construction.
+The shifted forms handle zeros and negative values by construction. ``log_CT`` is monotone
+increasing, so on a negatively skewed indicator it keeps the order but does not reduce the
+skew (COINr's reason for offering ``log_CT_plus``); the treatment log says whether the
+transformed indicator passes.
+
+Checked against COINr's source (github.com/bluefoxr/COINr, commit b968203, 2025-04-04):
+``R/treat.R`` defines ``log_CT <- log(x - min(x) + 0.01*(max(x) - min(x)))``,
+``log_CT_plus`` as above (``skew(x) > 0`` else ``-log(xmax + a - x)``), ``skew``/``kurt`` as the
+e1071 type-2 formulas, ``check_SkewKurt`` as ``abs(sk) < skew_thresh | kt < kurt_thresh``, and
+``Treat.data.frame``'s default ``f2 = "log_CT"``; ``R/qfuncs.R``: ``qTreat`` defaults
+``winmax = 5, skew_thresh = 2, kurt_thresh = 3.5, f2 = "log_CT"``.
+
+Deviations from COINr kept here: an indicator whose skew or kurtosis cannot be computed
+(fewer than 4 values, or zero variance) counts as passing and is left as it is (COINr's
+``Treat`` errors inside ``tryCatch`` and also returns it untreated, with a warning); a constant
+vector given to a shifted log uses a = 1 instead of COINr's a = 0 (ln 0 = -inf), a case the
+pass rule never reaches.
 
 Reference: Becker W. et al., COINr (JRC COIN), ``R/treat.R``; OECD/JRC (2008) Handbook on
 Constructing Composite Indicators, step 3.
@@ -31,7 +55,10 @@ import pandas as pd
 
 from eocic.errors import EocicError
 
-LOG_TRANSFORMS = ("log_CT_plus", "log_CT", "log_CT_orig", "log_GII", "log")
+LOG_TRANSFORMS = ("log_CT", "log_CT_plus", "log_CT_orig", "log_GII", "log")
+DEFAULT_LOG_TRANSFORM = "log_CT"
+TREATMENT_SCOPES = ("by_year", "pooled")
+DEFAULT_TREATMENT_SCOPE = "by_year"
 
 
 class TreatmentError(EocicError, ValueError):
@@ -132,7 +159,8 @@ def winsorise(values: np.ndarray | pd.Series, winmax: int = 5, skew_threshold: f
     return Winsorisation(x, int(changed.sum()), high, low, passed)
 
 
-def log_transform(values: np.ndarray | pd.Series, kind: str = "log_CT_plus") -> np.ndarray:
+def log_transform(values: np.ndarray | pd.Series,
+                  kind: str = DEFAULT_LOG_TRANSFORM) -> np.ndarray:
     """Apply one of :data:`LOG_TRANSFORMS` (formulas in the module docstring); NaN kept."""
     x = np.asarray(values, dtype=float)
     if kind not in LOG_TRANSFORMS:
@@ -159,7 +187,7 @@ def log_transform(values: np.ndarray | pd.Series, kind: str = "log_CT_plus") -> 
 
 def treat_indicator(values: np.ndarray | pd.Series, winmax: int = 5,
                     skew_threshold: float = 2.0, kurtosis_threshold: float = 3.5,
-                    log_kind: str = "log_CT_plus") -> tuple[np.ndarray, dict]:
+                    log_kind: str = DEFAULT_LOG_TRANSFORM) -> tuple[np.ndarray, dict]:
     """COINr two-step treatment of one indicator.
 
     Returns the treated values and a log: skew and kurtosis before and after, the method
@@ -186,20 +214,54 @@ def treat_indicator(values: np.ndarray | pd.Series, winmax: int = 5,
     return treated, log
 
 
-def treat_frame(frame: pd.DataFrame, winmax: int = 5, skew_threshold: float = 2.0,
-                kurtosis_threshold: float = 3.5,
-                log_kind: str = "log_CT_plus") -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Treat every column of a wide frame (rows = region x year, pooled).
+TREATMENT_LOG_COLUMNS = ["indicator", "year", "n", "skew_before", "kurtosis_before", "method",
+                         "winsorised_high", "winsorised_low", "skew_after", "kurtosis_after",
+                         "passes"]
 
-    Returns the treated frame (same shape) and the treatment log, one row per indicator.
+
+def treat_frame(frame: pd.DataFrame, winmax: int = 5, skew_threshold: float = 2.0,
+                kurtosis_threshold: float = 3.5, log_kind: str = DEFAULT_LOG_TRANSFORM,
+                scope: str = DEFAULT_TREATMENT_SCOPE) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Treat every column of a wide frame (rows = region x year) with :func:`treat_indicator`.
+
+    ``scope`` (:data:`TREATMENT_SCOPES`, module docstring): ``by_year`` treats each year's
+    regions separately (needs a ``year`` index level), ``pooled`` treats all rows at once.
+    Returns the treated frame (same shape and index) and the treatment log with the columns
+    :data:`TREATMENT_LOG_COLUMNS`: one row per indicator and year (``by_year``) or per
+    indicator (``pooled``, year = <NA>).
+
+    Raises
+    ------
+    TreatmentError
+        Unknown scope or log transform, or ``by_year`` on a frame without a ``year`` level.
     """
+    if scope not in TREATMENT_SCOPES:
+        raise TreatmentError(f"unknown treatment scope {scope!r}; use one of "
+                             f"{list(TREATMENT_SCOPES)}")
+    if log_kind not in LOG_TRANSFORMS:
+        raise TreatmentError(f"unknown log transform {log_kind!r}; use one of "
+                             f"{list(LOG_TRANSFORMS)}")
+    if scope == "pooled":
+        blocks = [(pd.NA, np.arange(len(frame)))]
+    else:
+        if "year" not in (frame.index.names or []):
+            raise TreatmentError(
+                "treatment by year needs rows indexed by (geo, year) with a 'year' level; "
+                f"this frame's index levels are {list(frame.index.names)}: set the index, or "
+                "pass scope='pooled'")
+        years = frame.index.get_level_values("year")
+        blocks = [(int(year), np.flatnonzero(years == year)) for year in sorted(years.unique())]
     treated = frame.copy()
     rows = []
     for code in frame.columns:
-        values, log = treat_indicator(frame[code].to_numpy(), winmax, skew_threshold,
-                                      kurtosis_threshold, log_kind)
-        treated[code] = values
-        rows.append(dict(indicator=code, **log))
-    columns = ["indicator", "n", "skew_before", "kurtosis_before", "method", "winsorised_high",
-               "winsorised_low", "skew_after", "kurtosis_after", "passes"]
-    return treated, pd.DataFrame(rows, columns=columns)
+        column = frame[code].to_numpy(dtype=float)
+        result = column.copy()
+        for year, positions in blocks:
+            values, log = treat_indicator(column[positions], winmax, skew_threshold,
+                                          kurtosis_threshold, log_kind)
+            result[positions] = values
+            rows.append(dict(indicator=code, year=year, **log))
+        treated[code] = result
+    log = pd.DataFrame(rows, columns=TREATMENT_LOG_COLUMNS)
+    log["year"] = log["year"].astype("Int64")
+    return treated, log
