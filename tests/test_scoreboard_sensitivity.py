@@ -115,7 +115,7 @@ def _engine_ranks(board, inputs, runs, run):
                         aggregation=levels["aggregation"],
                         data_threshold=levels["data threshold"])
     scores = engine.year_frame(["tiny"])["tiny"].reindex(board.regions)
-    return scores.rank(ascending=False, method="first").to_numpy()
+    return scores.rank(ascending=False, method="min").to_numpy()
 
 
 def test_every_kind_of_run_equals_the_engine_rebuilt_with_its_choices(board):
@@ -140,7 +140,7 @@ def test_nominal_ranks_are_the_scoreboard_ranks(board):
     inputs = sensitivity.prepare_inputs(board, sensitivity.SensitivitySpec(n=2))
     expected = board.aggregated["tiny"].xs(2020, level="year").reindex(board.regions)
     np.testing.assert_array_equal(inputs.nominal_ranks,
-                                  expected.rank(ascending=False, method="first").to_numpy())
+                                  expected.rank(ascending=False, method="min").to_numpy())
 
 
 def test_an_inert_factor_gets_zero_indices_and_the_result_is_seeded(board):

@@ -4,9 +4,8 @@ The one rule for every scoreboard rank: rank = 1 + the number of regions with a 
 higher score ("competition" or "sport" ranking, 1-2-2-4). Used by the scores table
 (:meth:`eocic.scoreboard.engine.Scoreboard.scores`, hence ``scoreboard.parquet``, the
 explorer and the findings); :func:`rank_columns` is the vectorised form for regions x draws
-arrays, meant for the Monte Carlo and sensitivity draws (``uncertainty.py`` still ranks its
-draws with its own ``argsort``, which breaks ties by row order; it is being rewritten for the
-Sobol analysis of issue 14). It is R's ``rank(-x, ties.method = "min", na.last = "keep")``, which COINr
+arrays, used by the Monte Carlo draws (:mod:`eocic.scoreboard.uncertainty`) and the Sobol
+runs (:mod:`eocic.scoreboard.sensitivity`). It is R's ``rank(-x, ties.method = "min", na.last = "keep")``, which COINr
 uses for its ranks (``rank_df`` in ``R/DFtools.R``, ``get_results`` in ``R/results.R``).
 Regions without a score get no rank (NaN).
 

@@ -68,8 +68,9 @@ Outputs (as COINr, plus the per-region view the issue asks for):
   left out of the pooled ones; ``runs_with_rank`` says how often it was ranked. A region whose
   rank never moves has V_r = 0 and NaN indices.
 
-Ranks: 1 = highest index score; ties are broken by region order (as
-:mod:`eocic.scoreboard.uncertainty`, whose vectorised aggregation and ranking this module reuses:
+Ranks: 1 = highest index score; tied regions share the lowest rank of the tie
+(:func:`eocic.scoreboard.ranks.rank_columns`, the one rule, as COINr). The vectorised aggregation
+of :mod:`eocic.scoreboard.uncertainty` is reused:
 runs sharing (imputation, treatment, normalisation, aggregation) are aggregated together by
 matrix products, removal and data threshold vary run by run inside the product).
 
@@ -96,6 +97,7 @@ import numpy as np
 import pandas as pd
 
 from eocic.errors import EocicError
+from eocic.scoreboard.ranks import rank_columns
 from eocic.scoreboard import normalisation as normalisation_module
 from eocic.scoreboard import uncertainty
 from eocic.scoreboard.engine import Scoreboard
@@ -398,7 +400,7 @@ def prepare_inputs(scoreboard: Scoreboard, spec: SensitivitySpec) -> Sensitivity
         matrices={}, data_threshold=scoreboard.settings.data_threshold,
         tracked=[framework.code])
     nominal = scoreboard.aggregated[framework.code].xs(year, level="year").reindex(regions)
-    nominal_ranks = uncertainty._rank_columns(nominal.to_numpy(float)[:, None])[:, 0]
+    nominal_ranks = rank_columns(nominal.to_numpy(float)[:, None])[:, 0]
     return SensitivityInputs(structure, levels, matrices, nominal_ranks.astype(float),
                              framework.code)
 
@@ -467,7 +469,7 @@ def evaluate(inputs: SensitivityInputs, runs: Runs, chunk: int = 2000) -> np.nda
             block = selected[start:start + chunk]
             scores = uncertainty._aggregate_block(structure, matrix, runs.weights[block],
                                                   geometric, kept[block], thresholds[block])
-            ranks[:, block] = uncertainty._rank_columns(scores[inputs.index_code])
+            ranks[:, block] = rank_columns(scores[inputs.index_code])
     return ranks
 
 

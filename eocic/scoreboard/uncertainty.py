@@ -39,6 +39,7 @@ import itertools
 import numpy as np
 import pandas as pd
 
+from eocic.scoreboard.ranks import rank_columns
 from eocic.scoreboard import normalisation as normalisation_module
 from eocic.scoreboard.engine import Scoreboard
 
@@ -127,18 +128,6 @@ def sample_draws(inputs: Inputs, spec: UncertaintySpec) -> Draws:
     noise = rng.uniform(-1.0, 1.0, size=(n, base.size))
     weights = base[None, :] * (1 + spec.weight_noise * noise)
     return Draws(treatment.astype(bool), norm, agg, weights)
-
-
-def _rank_columns(scores: np.ndarray) -> np.ndarray:
-    """Rank 1 = highest score in each column; NaN scores get NaN; ties by region order."""
-    key = np.where(np.isnan(scores), np.inf, -scores)
-    order = np.argsort(key, axis=0, kind="stable")
-    ranks = np.empty(scores.shape, dtype=np.float32)
-    positions = np.broadcast_to(np.arange(1, scores.shape[0] + 1, dtype=np.float32)[:, None],
-                                scores.shape)
-    np.put_along_axis(ranks, order, positions, axis=0)
-    ranks[np.isnan(scores)] = np.nan
-    return ranks
 
 
 def _aggregate_block(inputs: Inputs, matrix: np.ndarray, weights: np.ndarray,
@@ -230,7 +219,7 @@ def simulate(inputs: Inputs, draws: Draws, spec: UncertaintySpec, chunk: int = 2
             block = selected[start:start + chunk]
             scores = _aggregate_block(inputs, matrix, draws.weights[block], how == "geometric")
             for code in inputs.tracked:
-                ranks[code][:, block] = _rank_columns(scores[code])
+                ranks[code][:, block] = rank_columns(scores[code]).astype(np.float32)
     return ranks
 
 
