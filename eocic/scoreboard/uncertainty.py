@@ -1,4 +1,4 @@
-"""Uncertainty and sensitivity of the scoreboard ranks (Monte Carlo, vectorised with numpy).
+"""Uncertainty of the scoreboard ranks (Monte Carlo, vectorised with numpy).
 
 Each draw d picks, independently and uniformly (COINr ``get_sensitivity`` design, Saisana,
 Saltelli & Tarantola 2005):
@@ -15,20 +15,13 @@ combination are aggregated together with matrix products (regions x indicators t
 indicators x draws), in chunks, so 10,000 draws over ~280 regions take seconds.
 
 Outputs: for every region and tracked node (index and dimensions), the median rank and the
-5-95 % rank interval over draws; and the variance decomposition of the index rank:
+5-95 % rank interval over draws. Same seed, same draws, same results.
 
-* first-order index of each discrete assumption k: S_k = sum_r Var(E[rank_r | k]) /
-  sum_r Var(rank_r) (the conditional means estimated from the draws at each level of k);
-* total-effect index of the weights: S_T,w = sum_r E[Var(rank_r | all discrete choices)] /
-  sum_r Var(rank_r) (everything not explained by the discrete choices and their
-  interactions is the weights' doing).
-
-Regions that lack an index score in some draw (data threshold) are left out of the
-decomposition. Same seed, same draws, same results.
-
-For Sobol first-order and total indices with bootstrap intervals over all the assumptions
-(including imputation, indicator removal and the data threshold) see
-:mod:`eocic.scoreboard.sensitivity`, which reuses this module's aggregation and ranking.
+Which assumption drives the rank variance is the Sobol analysis of
+:mod:`eocic.scoreboard.sensitivity` (first-order and total indices with bootstrap intervals
+over weights, normalisation, aggregation, treatment, imputation, indicator removal and the data
+threshold), which reuses this module's aggregation and ranking; it replaced the first-order
+shares of the discrete choices this module computed from the Monte Carlo draws.
 """
 
 from __future__ import annotations
@@ -239,42 +232,11 @@ def rank_summary(inputs: Inputs, ranks: dict[str, np.ndarray]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def sensitivity(index_ranks: np.ndarray, draws: Draws, spec: UncertaintySpec) -> pd.DataFrame:
-    """Variance shares of the index rank explained by each assumption (module docstring)."""
-    complete = ~np.isnan(index_ranks).any(axis=1)
-    ranks = index_ranks[complete].astype(float)
-    if ranks.shape[0] == 0:
-        return pd.DataFrame(columns=["assumption", "measure", "share_of_rank_variance"])
-    mean = ranks.mean(axis=1, keepdims=True)
-    total = ((ranks - mean) ** 2).mean(axis=1).sum()
-    factors = {"normalisation": draws.normalisation, "aggregation": draws.aggregation,
-               "outlier treatment": draws.treatment.astype(int)}
-    rows = []
-    for name, levels in factors.items():
-        explained = 0.0
-        for level in np.unique(levels):
-            chosen = levels == level
-            share = chosen.mean()
-            explained += share * ((ranks[:, chosen].mean(axis=1, keepdims=True) - mean) ** 2).sum()
-        rows.append(dict(assumption=name, measure="first order",
-                         share_of_rank_variance=explained / total if total > 0 else np.nan))
-    combination = (draws.treatment.astype(int) * 100 + draws.normalisation * 10
-                   + draws.aggregation)
-    within = 0.0
-    for level in np.unique(combination):
-        chosen = combination == level
-        within += chosen.mean() * ranks[:, chosen].var(axis=1).sum()
-    rows.append(dict(assumption="weights", measure="total effect",
-                     share_of_rank_variance=within / total if total > 0 else np.nan))
-    return pd.DataFrame(rows)
-
-
 @dataclasses.dataclass
 class UncertaintyResult:
-    """Monte Carlo output: rank summary, sensitivity, raw ranks and the draws."""
+    """Monte Carlo output: rank summary, raw ranks and the draws."""
 
     summary: pd.DataFrame
-    sensitivity: pd.DataFrame
     ranks: dict[str, np.ndarray]
     draws: Draws
     inputs: Inputs
@@ -294,5 +256,4 @@ def run_uncertainty(scoreboard: Scoreboard, spec: UncertaintySpec | None = None
                       & nominal["code"].isin(inputs.tracked)][["geo", "code", "rank"]]
     summary = summary.merge(nominal.rename(columns={"rank": "nominal_rank"}),
                             on=["geo", "code"], how="left")
-    return UncertaintyResult(summary, sensitivity(ranks[inputs.tracked[0]], draws, spec),
-                             ranks, draws, inputs, spec)
+    return UncertaintyResult(summary, ranks, draws, inputs, spec)
