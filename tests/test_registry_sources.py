@@ -99,3 +99,30 @@ def test_shared_extract_holds_every_registered_series(shared_data: Path, code: s
         selected = pipeline.select_indicator(raw, dataset, indicator)
         nuts2 = selected[selected["geo"].astype(str).str.len() == 4]
         assert nuts2["value"].notna().sum() > 100, f"{code}:{indicator.code} selects nothing"
+
+
+def test_new_context_indicators_reach_the_context_table(shared_data: Path, tmp_path: Path):
+    """A source folder of the shared 2017 SBS and the 2022 innovation extracts: the pipeline
+    puts HRST, scientists and engineers, researchers, R&D personnel, GERD of government and
+    higher education, and EPO patents into ``context`` for some 250-330 NUTS-2 regions."""
+    folder = tmp_path / "src"
+    folder.mkdir()
+    (folder / "sbs_r_nuts06_r2.tsv.gz").symlink_to(
+        shared_data / "eurostat_sbs" / "sbs_r_nuts06_r2.tsv.gz")
+    for code in ("hrst_st_rcat", "rd_p_persreg", "rd_e_gerdreg", "pat_ep_rtot", "pat_ep_rtec"):
+        (folder / f"{code}.tsv.gz").symlink_to(shared_data / INNOVATION / f"{code}.tsv.gz")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = pipeline.run_pipeline(sources.locate_datasets(folder), folder,
+                                       tmp_path / "out", year=2014)
+    assert not result.selection.query("rows_read == 0").shape[0], result.selection
+    import pandas as pd
+
+    context = pd.read_parquet(tmp_path / "out" / "context.parquet")
+    regions = context.groupby(["indicator", "year"])["geo"].nunique()
+    for code in ("hrst_pc_active", "scientists_engineers_pc_active", "researchers_pc_employment",
+                 "rd_personnel_pc_employment", "rd_gov_pc_gdp", "rd_hes_pc_gdp"):
+        assert regions[(code, 2014)] > 250, code
+    for code in ("epo_patents_per_million_inhabitants",
+                 "hightech_patents_per_million_inhabitants"):
+        assert regions[(code, 2012)] > 250, code

@@ -127,6 +127,7 @@ def test_csv_source_naming_an_indicator_reads_the_user_table(tmp_path: Path):
     path = _write(tmp_path)
     source = parse_framework(_framework(path))["demo"].indicator("x").source
     assert source.indicator == "corruption" and source.path == path
+    assert source.describe() == "csv:table.csv:corruption"
     series, reason = source_series(source, {})
     assert reason == "" and series.loc[("AT12", 2021)] == 0.5
 

@@ -117,6 +117,8 @@ class Source:
     def describe(self) -> str:
         """Short human-readable description, e.g. ``sbs:employment[C21,C26]``."""
         key = self.indicator or self.measure or (str(self.path) if self.path else "")
+        if self.table == "csv" and self.indicator and self.path:
+            key = f"{self.path.name}:{self.indicator}"  # which user table, which indicator
         subset = self.divisions or self.sections or self.categories
         text = f"{self.table}:{key}"
         if self.scheme:
