@@ -135,9 +135,9 @@ def convert(workbook: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
         "dimension": _dimension(by_name[key]["Pillar name"]),
         "name": str(by_name[key]["Indicator name"]).strip(),
     } for key in columns.values()])
-    if metadata["indicator"].duplicated().any():
-        raise RciWorkbookError(f"{workbook}: two indicators share the code "
-                               f"{metadata.loc[metadata['indicator'].duplicated(), 'indicator'].iloc[0]}")
+    repeated = metadata.loc[metadata["indicator"].duplicated(), "indicator"]
+    if not repeated.empty:
+        raise RciWorkbookError(f"{workbook}: two indicators share the code {repeated.iloc[0]}")
     members = _capital_members(workbook)
     long = data.drop(columns="Region name").melt(id_vars="NUTS", var_name="column")
     long["indicator"] = long["column"].map(lambda c: _code(columns[c]))
