@@ -24,7 +24,7 @@ from eocic.eurostat.ardeco import is_ardeco_header
 from eocic.eurostat.errors import (
     UTF8_BOM, EurostatFormatError, check_text_encoding, gzip_errors_named, utf8_problem,
 )
-from eocic.eurostat.registry import DATASETS
+from eocic.eurostat.registry import DATASETS, newest_present
 from eocic.provenance import InflatedSizeError, InflationLimit, open_maybe_gzipped
 
 #: File name endings recognised as a dataset file, in order of preference.
@@ -71,6 +71,30 @@ def locate_datasets(folder: Path) -> dict[str, Path]:
             "values, so none is chosen. Keep one file per dataset code (delete, rename or move "
             "the others out of the data folder)")
     return {code: paths[0] for code, paths in sorted(candidates.items())}
+
+
+def resolve_successors(files: dict[str, Path]) -> tuple[dict[str, Path], dict[str, str]]:
+    """Keep, for each dataset with registered successors, only the newest present.
+
+    A source may hold a dataset and its replacement (``bd_hgnace2_r3`` and ``bd_hgnace_r``,
+    :attr:`eocic.eurostat.registry.Dataset.successors`). Reading both would let the older
+    one feed an indicator in registry order, or mix vintages; the newest present wins for the
+    whole run and the older file is left out.
+
+    Returns
+    -------
+    (files, superseded)
+        The files without the superseded datasets, and ``{old code: code used instead}``
+        (recorded by :func:`prepare_source` in ``source.json`` and logged).
+    """
+    present = frozenset(files)
+    superseded = {}
+    for code in sorted(present):
+        newest = newest_present(code, present)
+        if newest != code:
+            superseded[code] = newest
+    kept = {code: path for code, path in files.items() if code not in superseded}
+    return kept, superseded
 
 
 def locate_archived(raw_root: Path, pins: dict[str, str] | None = None) -> dict[str, Path]:
@@ -197,8 +221,8 @@ def dataset_files(source: str, data_dir: str | Path, processed_dir: str | Path) 
         recorded = json.loads(resolved.read_text())["datasets"]
         return {code: Path(path) for code, path in sorted(recorded.items())}
     if source == "eurostat":
-        return locate_archived(Path(data_dir).parent)
-    return locate_datasets(Path(data_dir))
+        return resolve_successors(locate_archived(Path(data_dir).parent))[0]
+    return resolve_successors(locate_datasets(Path(data_dir)))[0]
 
 
 #: File in ``data/processed/<run_id>/`` listing what the validation of the inputs found that
@@ -288,7 +312,9 @@ def prepare_source(config: StudyConfig, *, log: Callable[[str], None] = print) -
     written by an older version of the package; none recorded counts as version 1). The
     reference year must lie within the years of the structural business statistics the source
     holds, whatever the file format (:func:`check_years`); datasets without that year are
-    listed under ``validation`` (entries of :data:`VALIDATION_FILE`).
+    listed under ``validation`` (entries of :data:`VALIDATION_FILE`). Of a dataset and its
+    registered successors only the newest present is used (:func:`resolve_successors`); the
+    description lists the others under ``superseded_datasets`` and the log says which.
 
     Raises
     ------
@@ -324,7 +350,8 @@ def prepare_source(config: StudyConfig, *, log: Callable[[str], None] = print) -
             raise ConfigError(str(error)) from error
     else:
         files = locate_datasets(config.data_dir)
-    missing = sorted(set(DATASETS) - set(files))
+    files, superseded = resolve_successors(files)
+    missing = sorted(set(DATASETS) - set(files) - set(superseded))
     sbs_codes = [code for code in SBS_CODES if code in files]
     if not sbs_codes:
         raise ConfigError(
@@ -335,6 +362,9 @@ def prepare_source(config: StudyConfig, *, log: Callable[[str], None] = print) -
     years, notes = check_years(files, config.year, config.data_dir)
     if missing:
         log(f"datasets absent from the source ({len(missing)}): {', '.join(missing)}")
+    for old, new in superseded.items():
+        log(f"{old} and its successor {new} are both in the source: {new} (the newest) is "
+            f"used, {old} is left out")
     for note in notes:
         log(f"note: {note['message']}")
     return {
@@ -342,6 +372,7 @@ def prepare_source(config: StudyConfig, *, log: Callable[[str], None] = print) -
         "data_dir": str(config.data_dir),
         "datasets": {code: str(path) for code, path in files.items()},
         "missing_datasets": missing,
+        "superseded_datasets": superseded,
         "sbs_years": [years[0], years[-1]],
         "validation": notes,
     }

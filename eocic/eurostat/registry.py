@@ -21,6 +21,20 @@ letter + four digits (``C2910``); the pipeline turns it into the dotted form ``2
 
 Dataset codes and dimension codes follow the Eurostat database. Codes marked *unverified* in a
 dataset's ``note`` could not be checked offline against the Eurostat catalogue.
+
+What was checked is recorded in the entry itself: ``checked`` says where the dimension names
+and codes were seen (a shared extract under ``shared/data``, or public code that calls the
+Eurostat API; public code is cited by the index id of the file the search tool found, since
+the search answers give no repository for a string match), and ``unverified`` lists what was
+not seen anywhere (an entry with an empty ``checked`` is unverified as a whole). A file whose
+dimensions differ from the registry's stops the pipeline with an error naming the dimension;
+a code that matches no row gives a warning naming the dataset and indicator.
+
+Successors: Eurostat replaces datasets (``bd_hgnace2_r3`` by ``bd_hgnace_r``, 2021+ data).
+A dataset's ``successors`` lists its replacements, newest (preferred) first, each a registry
+entry of its own. When a source holds a dataset and one of its successors,
+:func:`newest_present` picks the newest present; :func:`eocic.sources.resolve_successors`
+drops the others from the run and the run's log and ``source.json`` say which replaced which.
 """
 
 from __future__ import annotations
@@ -64,6 +78,9 @@ class Dataset:
 
     ``provider`` is who publishes it: ``"eurostat"`` (downloadable by ``eocic fetch`` from the
     Eurostat API) or ``"ardeco"`` (JRC ARDECO export, put in a source folder by hand).
+    ``checked`` records where the dimension names and codes were seen, ``unverified`` what
+    was not seen anywhere; ``successors`` are the registry codes of the datasets replacing
+    this one, newest first (see the module docstring).
     """
 
     code: str
@@ -72,6 +89,13 @@ class Dataset:
     indicators: tuple[Indicator, ...]
     note: str = ""
     provider: str = "eurostat"
+    checked: str = ""
+    unverified: str = ""
+    successors: tuple[str, ...] = ()
+
+
+#: How public code is cited in ``checked`` (the search tool's answers give no repository).
+FS = "find_string index id"
 
 
 def _ind(code: str, unit: str, additive: bool, scale: float = 1.0, /,
@@ -112,7 +136,32 @@ _DATASETS = (
             _ind("deaths", "enterprises", True, indic_sb="V11930"),
             _ind("high_growth_enterprises", "enterprises", True, indic_sb="V11960"),
         ),
-        "V11960: high-growth enterprises measured in employment (growth by 10% or more).",
+        "V11960: high-growth enterprises measured in employment (growth by 10% or more). "
+        "Replaced by bd_hgnace_r (2021+); the newest present wins.",
+        checked="dimensions freq, indic_sb, nace_r2, geo (NUTS 3 and above, business-economy "
+        "aggregate B-S_X_K642) and the V119x0 codes seen in public R code calling "
+        "get_eurostat('bd_hgnace2_r3', filters = list(indic_sb = 'V11910', nace_r2 = ...)) "
+        f"({FS} 41591963833) and in a public data-dictionary comment listing V11910, V11920, "
+        "V11930, V11960 and B-S_X_K642; the demo economy writes the same layout",
+        successors=("bd_hgnace_r",),
+    ),
+    Dataset(
+        "bd_hgnace_r",
+        "Business demography and high growth enterprises by NACE Rev. 2 activity and NUTS 3 "
+        "region (2021 onwards)",
+        "demography",
+        (
+            _ind("active_enterprises", "enterprises", True, indic_sbs="V11910"),
+            _ind("births", "enterprises", True, indic_sbs="V11920"),
+            _ind("deaths", "enterprises", True, indic_sbs="V11930"),
+            _ind("high_growth_enterprises", "enterprises", True, indic_sbs="V11960"),
+        ),
+        "Successor of bd_hgnace2_r3 (2007-2022/23 in one series); preferred when both are "
+        "present.",
+        checked="dimension names geo, indic_sbs, nace_r2, freq seen in public code mapping "
+        f"Eurostat API answers of BD_HGNACE_R ({FS} 65957185678)",
+        unverified="the indic_sbs codes: the V119x0 codes of bd_hgnace2_r3 are assumed; if the "
+        "file holds others, the pipeline warns that no series matched for bd_hgnace_r",
     ),
     Dataset(
         "bd_size_r3",
@@ -122,7 +171,24 @@ _DATASETS = (
             _ind("active_enterprises", "enterprises", True, indic_sb="V11910", sizeclas="TOTAL"),
             _ind("births", "enterprises", True, indic_sb="V11920", sizeclas="TOTAL"),
         ),
-        "Used only when bd_hgnace2_r3 is absent.",
+        "Used only when bd_hgnace2_r3 and bd_hgnace_r are absent.",
+    ),
+    Dataset(
+        "bd_salge1_nace_r",
+        "Employer business demography by NACE Rev. 2 activity and NUTS 3 region",
+        "demography",
+        (
+            _ind("active_enterprises", "enterprises", True, indic_sbs="V11910"),
+            _ind("births", "enterprises", True, indic_sbs="V11920"),
+            _ind("deaths", "enterprises", True, indic_sbs="V11930"),
+        ),
+        "Employer enterprises only (at least one employee): fewer enterprises and births than "
+        "bd_hgnace_r, so not a like-for-like successor. Listed after bd_hgnace2_r3, bd_hgnace_r "
+        "and bd_size_r3, it feeds an indicator only when none of them is present (registry "
+        "order; the pipeline's selection table names the dataset used).",
+        checked="dimension names geo, indic_sbs, nace_r2, freq seen in public code mapping "
+        f"Eurostat API answers of BD_SALGE1_NACE_R ({FS} 65957185678)",
+        unverified="the indic_sbs codes (V119x0 assumed, as for bd_hgnace_r)",
     ),
     Dataset(
         "sbs_ovw_act",
@@ -227,7 +293,13 @@ _DATASETS = (
         (
             _ind("rd_gerd_pc_gdp", "% of GDP", False, unit="PC_GDP", sectperf="TOTAL"),
             _ind("rd_berd_pc_gdp", "% of GDP", False, unit="PC_GDP", sectperf="BES"),
+            _ind("rd_gov_pc_gdp", "% of GDP", False, unit="PC_GDP", sectperf="GOV"),
+            _ind("rd_hes_pc_gdp", "% of GDP", False, unit="PC_GDP", sectperf="HES"),
         ),
+        "GOV: government sector, HES: higher education sector (the official scoreboards use "
+        "public R&D = GOV + HES).",
+        checked="key freq,sectperf,unit,geo and the codes TOTAL, BES, GOV, HES x PC_GDP seen in "
+        "the shared extract regional_context/eurostat_innovation_2022/rd_e_gerdreg.tsv.gz",
     ),
     Dataset(
         "edat_lfse_04",
@@ -260,6 +332,231 @@ _DATASETS = (
         "context",
         (_ind("broadband_pc_households", "% of households", False, unit="PC_HH"),),
     ),
+    Dataset(
+        "hrst_st_rcat",
+        "Human resources in science and technology (HRST) by category and NUTS 2 region",
+        "context",
+        (
+            _ind("hrst_pc_active", "% of active population", False, category="HRST",
+                 unit="PC_ACT"),
+            _ind("scientists_engineers_pc_active", "% of active population", False,
+                 category="SE", unit="PC_ACT"),
+        ),
+        checked="key freq,category,unit,geo and the codes HRST, SE x PC_ACT seen in the shared "
+        "extract regional_context/eurostat_innovation_2022/hrst_st_rcat.tsv.gz",
+    ),
+    Dataset(
+        "rd_p_persreg",
+        "R&D personnel and researchers by sector of performance, sex and NUTS 2 region",
+        "context",
+        (
+            _ind("researchers_pc_employment", "% of total employment (FTE)", False,
+                 sectperf="TOTAL", prof_pos="RSE", sex="T", unit="PC_EMP_FTE"),
+            _ind("rd_personnel_pc_employment", "% of total employment (FTE)", False,
+                 sectperf="TOTAL", prof_pos="TOTAL", sex="T", unit="PC_EMP_FTE"),
+        ),
+        checked="key freq,sectperf,prof_pos,sex,unit,geo and the codes TOTAL, RSE, T, "
+        "PC_EMP_FTE seen in the shared extract "
+        "regional_context/eurostat_innovation_2022/rd_p_persreg.tsv.gz",
+    ),
+    Dataset(
+        "isoc_r_iuse_i",
+        "Individuals who used the internet, frequency of use and activities, by NUTS 2 region",
+        "context",
+        (_ind("internet_daily_pc_individuals", "% of individuals", False, indic_is="I_IDAY",
+              unit="PC_IND"),),
+        checked="indic_is I_IDAY and unit PC_IND seen in rOpenGov/regions R/data-daily_internet.R "
+        "(which documents the shared extract regional_context/isoc_daily_internet_users_nuts.csv); "
+        f"dimension names indic_is, unit, freq, geo in public code ({FS} 65957185678)",
+    ),
+    Dataset(
+        "isoc_r_blt12_i",
+        "Individuals who ordered goods or services over the internet for private use in the "
+        "last 12 months (e-commerce), by NUTS 2 region",
+        "context",
+        (_ind("online_buyers_pc_individuals", "% of individuals", False, indic_is="I_BLT12",
+              unit="PC_IND"),),
+        checked=f"dimension names unit, indic_is, freq, geo in public code ({FS} 65957185678); "
+        "I_BLT12 with PC_IND seen in public code for the national isoc_ec_ib20 / tin00096",
+        unverified="that the regional dataset uses the same indic_is code I_BLT12",
+    ),
+    Dataset(
+        "isoc_r_gov_i",
+        "Individuals who used the internet for interaction with public authorities, by NUTS 2 "
+        "region",
+        "context",
+        (_ind("egov_pc_individuals", "% of individuals", False, indic_is="I_IUGOV12",
+              unit="PC_IND"),),
+        checked="unit PC_IND and indic_is I_IUGOV12 seen in public R code calling "
+        f"get_eurostat('isoc_r_gov_i') ({FS} 11134345482); dimension names in public code "
+        f"({FS} 65957185678)",
+    ),
+    Dataset(
+        "isoc_r_iacc_h",
+        "Households with access to the internet at home, by NUTS 2 region",
+        "context",
+        (_ind("internet_access_pc_households", "% of households", False, unit="PC_HH"),),
+        checked="unit PC_HH seen in several public projects calling the API for isoc_r_iacc_h "
+        f"({FS} 942256243, 70100001797, 68384656973); dimensions unit, freq, geo only "
+        f"({FS} 65957185678)",
+    ),
+    Dataset(
+        "nama_10r_2gfcf",
+        "Gross fixed capital formation by NUTS 2 region and NACE Rev. 2",
+        "context",
+        (_ind("gfcf_mio_eur", "million EUR", True, currency="MIO_EUR", sector="S1",
+              nace_r2="TOTAL"),),
+        "Investment of all sectors (S1) and activities; divide by GDP for a rate.",
+        checked="currency MIO_EUR, sector S1 and nace_r2 TOTAL seen in public R code calling "
+        f"get_eurostat('nama_10r_2gfcf', filters = ...) ({FS} 53465540508, 40937911085)",
+        unverified="whether the current API renamed currency to unit (as it did for "
+        "nama_10r_3gva, CP_MEUR): such a file stops the pipeline with an error naming the "
+        "missing dimension 'currency'",
+    ),
+    Dataset(
+        "lfst_r_lfsd2pwc",
+        "Population by sex, age, country of birth, labour status and NUTS 2 region (LFS)",
+        "context",
+        (
+            _ind("population_15_64_lfs_ths", "thousand persons", True, sex="T", age="Y15-64",
+                 wstatus="POP", unit="THS_PER", c_birth="TOTAL"),
+            _ind("foreign_born_15_64_ths", "thousand persons", True, sex="T", age="Y15-64",
+                 wstatus="POP", unit="THS_PER", c_birth="FOR"),
+        ),
+        "Country of BIRTH (foreign-born: c_birth FOR). lfst_r_lfsd2pwn is CITIZENSHIP, another "
+        "concept: foreign-born share = foreign_born_15_64_ths / population_15_64_lfs_ths.",
+        checked="sex T, age Y15-64, wstatus POP, unit THS_PER, c_birth TOTAL/FOR seen in public "
+        f"code calling the Eurostat API ({FS} 70980779873, 71091302022, 59036570262)",
+    ),
+    Dataset(
+        "ipr_ta_reg",
+        "European Union trade mark (EUTM) applications by NUTS 3 region",
+        "context",
+        (_ind("trademark_applications", "applications", True, unit="NR"),),
+        checked="unit NR seen in public R code calling get_eurostat('ipr_ta_reg', filters = "
+        f"list(unit = 'NR')) ({FS} 41591963833)",
+    ),
+    Dataset(
+        "ipr_da_reg",
+        "Community design (RCD) applications by NUTS 3 region",
+        "context",
+        (_ind("design_applications", "applications", True, unit="NR"),),
+        unverified="dimension names and the unit code NR: the layout of ipr_ta_reg is assumed",
+    ),
+    Dataset(
+        "lfst_r_lfe2estat",
+        "Employment by sex, age, professional status and NUTS 2 region (LFS)",
+        "context",
+        (
+            _ind("self_employed_ths", "thousand persons", True, wstatus="SELF", sex="T",
+                 age=("Y15-74", "Y_GE15"), unit=("THS_PER", "THS")),
+            _ind("employed_by_status_ths", "thousand persons", True, wstatus="EMP", sex="T",
+                 age=("Y15-74", "Y_GE15"), unit=("THS_PER", "THS")),
+        ),
+        "Self-employment share = self_employed_ths / employed_by_status_ths (same file, same "
+        "ages).",
+        checked="wstatus codes SAL, SELF, SELF_S, SELF_NS, CFAM seen in public R code calling "
+        f"get_eurostat('lfst_r_lfe2estat', filters = ...) ({FS} 53561846635)",
+        unverified="the wstatus total EMP, the age codes and the unit code (alternatives listed, "
+        "the first present is used)",
+    ),
+    Dataset(
+        "lfst_r_lfe2emprt",
+        "Employment rates by sex, age and NUTS 2 region (%)",
+        "context",
+        (_ind("employment_rate_15_64", "% of population 15-64", False, sex="T", age="Y15-64",
+              unit="PC"),),
+        checked="sex T and age Y15-64 seen in public R code filtering "
+        f"get_eurostat('lfst_r_lfe2emprt') ({FS} 55977056177, 25387440227)",
+        unverified="the unit code PC",
+    ),
+    Dataset(
+        "lfst_r_lfu3rt",
+        "Unemployment rates by sex, age, educational attainment and NUTS 2 region (%)",
+        "context",
+        (_ind("unemployment_rate_20_64", "% of labour force 20-64", False, isced11="TOTAL",
+              sex="T", age="Y20-64", unit="PC"),),
+        checked="isced11 TOTAL, sex T, age Y20-64 seen in a public project's source table for "
+        f"lfst_r_lfu3rt ({FS} 59199701103)",
+        unverified="the unit code PC",
+    ),
+    Dataset(
+        "nama_10r_3gva",
+        "Gross value added at basic prices by NUTS 3 region and NACE Rev. 2",
+        "context",
+        (_ind("gva_mio_eur", "million EUR", True, unit="CP_MEUR", nace_r2="TOTAL"),),
+        "Productivity = gva_mio_eur / employment_nama_ths (nama_10r_3empers), both regional "
+        "accounts. NUTS-2 rows are used.",
+        checked="current API layout (dimensions unit, freq, nace_r2, geo; unit CP_MEUR) seen in "
+        f"public code ({FS} 65957185678, 55930148979)",
+        unverified="older bulk vintages name the dimension currency (MIO_EUR, seen in "
+        f"{FS} 40937911085): such a file stops the pipeline with an error naming the missing "
+        "dimension 'unit'",
+    ),
+    Dataset(
+        "nama_10r_3empers",
+        "Employment (thousand persons) by NUTS 3 region and NACE Rev. 2 (regional accounts)",
+        "context",
+        (_ind("employment_nama_ths", "thousand persons", True, unit="THS", wstatus="EMP",
+              nace_r2="TOTAL"),),
+        "NUTS-2 rows are used.",
+        checked="key freq,unit,wstatus,nace_r2,geo and THS, EMP, TOTAL seen in the shared "
+        "extract eurostat_api_format/nama_10r_3empers_sample_rows.tsv and in public R code "
+        f"({FS} 40937911085)",
+    ),
+    Dataset(
+        "nama_10r_2coe",
+        "Compensation of employees by NUTS 2 region and NACE Rev. 2",
+        "context",
+        (_ind("compensation_mio_eur", "million EUR", True, currency="MIO_EUR",
+              nace_r2="TOTAL"),),
+        checked="dataset named among the regional accounts tables in public code "
+        f"({FS} 34120775488)",
+        unverified="dimension names and codes: the layout of nama_10r_2gfcf (currency MIO_EUR, "
+        "nace_r2 TOTAL) is assumed",
+    ),
+    Dataset(
+        "edat_lfse_22",
+        "Young people neither in employment nor in education and training (NEET) by NUTS 2 "
+        "region",
+        "context",
+        (_ind("neet_pc_15_24", "% of population 15-24", False, sex="T", age="Y15-24",
+              training="NO_FE_NO_NFE", wstatus="NEMP", unit="PC"),),
+        checked="dimension names unit, sex, freq, training, wstatus, age, geo seen in public code "
+        f"mapping Eurostat API answers of EDAT_LFSE_22 ({FS} 65957185678)",
+        unverified="the codes NO_FE_NO_NFE (no formal or non-formal education), NEMP (not "
+        "employed), Y15-24 and PC",
+    ),
+    Dataset(
+        "demo_r_d3dens",
+        "Population density by NUTS 3 region",
+        "context",
+        (_ind("population_density", "persons per km2", False, unit="PER_KM2"),),
+        "Peers approximate density by ln population when this dataset is absent.",
+        checked="dimension names unit, freq, geo (one unit) seen in public code "
+        f"({FS} 65957185678); used without filters in several public projects",
+        unverified="the unit code PER_KM2",
+    ),
+    Dataset(
+        "pat_ep_rtot",
+        "Patent applications to the EPO by priority year and NUTS 3 region",
+        "context",
+        (_ind("epo_patents_per_million_inhabitants", "applications per million inhabitants",
+              False, unit="P_MHAB"),),
+        "The Eurostat series ends with priority year 2012.",
+        checked="key freq,unit,geo and P_MHAB seen in the shared extract "
+        "regional_context/eurostat_innovation_2022/pat_ep_rtot.tsv.gz",
+    ),
+    Dataset(
+        "pat_ep_rtec",
+        "High-tech patent applications to the EPO by priority year and NUTS 3 region",
+        "context",
+        (_ind("hightech_patents_per_million_inhabitants", "applications per million "
+              "inhabitants", False, ipc="HT", unit="P_MHAB"),),
+        "The Eurostat series ends with priority year 2012.",
+        checked="key freq,ipc,unit,geo and HT x P_MHAB seen in the shared extract "
+        "regional_context/eurostat_innovation_2022/pat_ep_rtec.tsv.gz",
+    ),
 )
 
 #: Dataset code -> :class:`Dataset`, read-only.
@@ -269,3 +566,16 @@ DATASETS = MappingProxyType({dataset.code: dataset for dataset in _DATASETS})
 def datasets_feeding(table: str) -> list[Dataset]:
     """Datasets feeding one processed table, in registry (preference) order."""
     return [dataset for dataset in _DATASETS if dataset.feeds == table]
+
+
+def newest_present(code: str, present: set[str] | frozenset[str]) -> str:
+    """The dataset that stands for ``code`` in a source holding the datasets ``present``: the
+    first of its successors (newest first) that is present, else ``code`` itself.
+
+    >>> newest_present("bd_hgnace2_r3", {"bd_hgnace2_r3", "bd_hgnace_r"})
+    'bd_hgnace_r'
+    """
+    for successor in DATASETS[code].successors:
+        if successor in present:
+            return successor
+    return code

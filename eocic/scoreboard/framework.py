@@ -99,7 +99,9 @@ class Source:
     clusters_only : bool
         ``cluster_mapping``: keep only region x category cells flagged ``is_cluster``.
     path : Path or None
-        ``csv``: file with columns ``geo, year, value``.
+        ``csv``: file with columns ``geo, year, value``, or, when ``indicator`` is given, a
+        user indicator table (``geo, year, indicator, value`` with its metadata file,
+        :mod:`eocic.scoreboard.user_indicators`) from which that indicator is read.
     """
 
     table: str
@@ -115,6 +117,8 @@ class Source:
     def describe(self) -> str:
         """Short human-readable description, e.g. ``sbs:employment[C21,C26]``."""
         key = self.indicator or self.measure or (str(self.path) if self.path else "")
+        if self.table == "csv" and self.indicator and self.path:
+            key = f"{self.path.name}:{self.indicator}"  # which user table, which indicator
         subset = self.divisions or self.sections or self.categories
         text = f"{self.table}:{key}"
         if self.scheme:
@@ -338,7 +342,7 @@ def _parse_source(spec: Any, where: str, base_dir: Path | None) -> Source:
                "regional_totals": {"table", "measure"},
                "cluster_mapping": {"table", "measure", "scheme", "categories", "clusters_only"},
                "scheme_employment": {"table", "measure", "scheme"},
-               "csv": {"table", "path"}}[table]
+               "csv": {"table", "path", "indicator"}}[table]
     extra = set(spec) - allowed
     if extra:
         raise FrameworkError(f"{where}: keys {sorted(extra)} do not apply to table {table!r}; "
@@ -410,7 +414,11 @@ def _parse_source(spec: Any, where: str, base_dir: Path | None) -> Source:
     path = Path(os.path.expandvars(raw_path))
     if not path.is_absolute() and base_dir is not None:
         path = base_dir / path
-    return Source(table, path=path)
+    code = spec.get("indicator")
+    if code is not None and (not isinstance(code, str) or not code):
+        raise FrameworkError(f"{where}: indicator {code!r} must be the code of an indicator of "
+                             "the user table (a column 'indicator' value)")
+    return Source(table, indicator=code, path=path)
 
 
 def _parse_index(code: str, spec: Any, origin: str, base_dir: Path | None) -> IndexFramework:

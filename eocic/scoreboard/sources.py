@@ -21,7 +21,10 @@ Each :class:`~eocic.scoreboard.framework.Source` becomes a wide column indexed b
 ``scheme_employment``  the employment of a scheme's categories (or of its clusters) with every
                      division counted once (emerging industries overlap), from
                      ``scheme_employment.parquet`` (stage 02).
-``csv``              a user file with columns ``geo, year, value``.
+``csv``              a user file with columns ``geo, year, value``; with ``indicator``, one
+                     indicator of a user indicator table (``geo, year, indicator, value`` plus
+                     metadata, :mod:`eocic.scoreboard.user_indicators`; errors in the table
+                     raise :class:`~eocic.scoreboard.user_indicators.UserIndicatorError`).
 
 A source whose table is absent yields no column and a message; the engine then drops the
 indicator with that reason (never silently).
@@ -104,6 +107,18 @@ def _csv_series(path: Path) -> pd.Series:
 def source_series(source: Source, tables: dict[str, pd.DataFrame | None]
                   ) -> tuple[pd.Series | None, str]:
     """The source's values by (geo, year), or None with the reason it is unavailable."""
+    if source.table == "csv" and source.indicator is not None:
+        from eocic.scoreboard.user_indicators import load_cached
+
+        if not source.path.is_file():
+            return None, f"user indicator table {source.path} not found"
+        user_table = load_cached(source.path)
+        series = user_table.series(source.indicator)
+        if series is None:
+            return None, (f"user indicator table {source.path} has no indicator "
+                          f"{source.indicator!r} (it has {len(user_table.indicators)}: "
+                          f"{', '.join(user_table.indicators[:8])} ...)")
+        return series, ""
     if source.table == "csv":
         try:
             return _csv_series(source.path), ""
