@@ -41,7 +41,7 @@ from eocic import confidential, provenance, sources, tables
 from eocic.atomic import write_json_atomic
 from eocic.errors import EocicError
 from eocic.eurostat.flags import is_confidential
-from eocic.eurostat.registry import DATASETS, Dataset, Indicator
+from eocic.eurostat.registry import DATASETS, Dataset, Indicator, absent_datasets
 
 _NUTS2 = re.compile(r"^[A-Z]{2}[A-Z0-9]{2}$")
 _NUTS012 = re.compile(r"^[A-Z]{2}[A-Z0-9]{0,2}$")
@@ -874,7 +874,7 @@ def run_pipeline(
     coverage = coverage_table(processed, year)
     written |= {"coverage": coverage, "nuts_report": nuts_report}
     flags = flags_summary(processed.get("sbs"), year)
-    missing = sorted(set(DATASETS) - set(files))
+    missing = absent_datasets(files)
     manifest = {
         "parameters": dict(parameters or {}) | {"year": year, "nuts_version": nuts_version,
                                                 "confidential": confidential_cells},

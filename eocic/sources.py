@@ -24,7 +24,7 @@ from eocic.eurostat.ardeco import is_ardeco_header
 from eocic.eurostat.errors import (
     UTF8_BOM, EurostatFormatError, check_text_encoding, gzip_errors_named, utf8_problem,
 )
-from eocic.eurostat.registry import DATASETS, newest_present
+from eocic.eurostat.registry import DATASETS, absent_datasets, newest_present
 from eocic.provenance import InflatedSizeError, InflationLimit, open_maybe_gzipped
 
 #: File name endings recognised as a dataset file, in order of preference.
@@ -351,7 +351,7 @@ def prepare_source(config: StudyConfig, *, log: Callable[[str], None] = print) -
     else:
         files = locate_datasets(config.data_dir)
     files, superseded = resolve_successors(files)
-    missing = sorted(set(DATASETS) - set(files) - set(superseded))
+    missing = absent_datasets(set(files) | set(superseded))
     sbs_codes = [code for code in SBS_CODES if code in files]
     if not sbs_codes:
         raise ConfigError(

@@ -126,3 +126,12 @@ def test_new_context_indicators_reach_the_context_table(shared_data: Path, tmp_p
     for code in ("epo_patents_per_million_inhabitants",
                  "hightech_patents_per_million_inhabitants"):
         assert regions[(code, 2012)] > 250, code
+
+
+def test_a_dataset_stood_for_by_its_successor_or_predecessor_is_not_missing():
+    from eocic.eurostat.registry import absent_datasets
+
+    assert "bd_hgnace2_r3" not in absent_datasets({"bd_hgnace_r"})
+    assert "bd_hgnace_r" not in absent_datasets({"bd_hgnace2_r3"})
+    both_absent = absent_datasets(set())
+    assert {"bd_hgnace2_r3", "bd_hgnace_r"} <= set(both_absent)

@@ -579,3 +579,20 @@ def newest_present(code: str, present: set[str] | frozenset[str]) -> str:
         if successor in present:
             return successor
     return code
+
+
+def absent_datasets(present) -> list[str]:
+    """Registry datasets a source lacks (sorted): neither present nor stood for by a present
+    successor (:func:`newest_present`); a successor whose predecessor is present is not listed
+    either, the predecessor serves. The one rule behind ``missing_datasets`` in ``source.json``
+    and ``manifest.json``.
+
+    >>> "bd_hgnace2_r3" in absent_datasets({"bd_hgnace_r"})
+    False
+    """
+    present = set(present)
+    served_by_predecessor = {successor for code in present if code in DATASETS
+                             for successor in DATASETS[code].successors}
+    return sorted(code for code in DATASETS
+                  if code not in present and newest_present(code, present) == code
+                  and code not in served_by_predecessor)
