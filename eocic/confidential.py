@@ -625,17 +625,28 @@ def _fit(prior: np.ndarray, memberships: list[_Membership], *, tolerance: float,
         with np.errstate(divide="ignore", invalid="ignore"):
             equal_split = target / count
         steps.append((membership.cells, compact, len(used), target, equal_split))
+    # the arithmetic below is ``where(total > 0, x * target / total, equal_split)`` and
+    # ``|x - previous| / max(|previous|, 1)``, done in place in preallocated buffers
+    previous, change = np.empty_like(x), np.empty_like(x)
     sweeps = 0
     for sweeps in range(1, max_sweeps + 1):
-        previous = x.copy()
+        np.copyto(previous, x)
         for cells, compact, n_used, target, equal_split in steps:
             members = x[cells]
             total = np.bincount(compact, weights=members, minlength=n_used)[compact]
             with np.errstate(divide="ignore", invalid="ignore"):
-                scaled = np.where(total > 0, members * target / total, equal_split)
-            x[cells] = scaled
-        change = np.abs(x - previous) / np.maximum(np.abs(previous), 1.0)
-        if not len(change) or float(change.max()) <= tolerance:
+                np.multiply(members, target, out=members)
+                np.divide(members, total, out=members)
+            np.copyto(members, equal_split, where=~(total > 0))
+            x[cells] = members
+        if not len(x):
+            break
+        np.subtract(x, previous, out=change)
+        np.abs(change, out=change)
+        denominator = np.abs(previous, out=previous)
+        np.maximum(denominator, 1.0, out=denominator)
+        np.divide(change, denominator, out=change)
+        if float(change.max()) <= tolerance:
             break
     return x, sweeps
 
