@@ -281,12 +281,14 @@ def _build_grid(hierarchy: pd.DataFrame, measures: tuple[str, ...]) -> _Grid:
     frame = hierarchy.copy()
     frame["geo"] = frame["geo"].astype(str)
     frame["nace_r2"] = frame["nace_r2"].astype(str)
+    # each row's NUTS level and kind of NACE code, matched once (at NUTS-3 x class scale,
+    # 11.5 million rows, every regex pass over the frame costs about a second)
     level = frame["geo"].str.len() - 2
     is_division = frame["nace_r2"].str.match(_DIVISION)
     is_section = frame["nace_r2"].str.match(_SECTION)
-    frame = frame[level.isin([0, 1, 2]) & (is_division | is_section)]
-    level = frame["geo"].str.len() - 2
-    is_division = frame["nace_r2"].str.match(_DIVISION)
+    kept = level.isin([0, 1, 2]) & (is_division | is_section)
+    frame, level = frame[kept], level[kept]
+    is_division, is_section = is_division[kept], is_section[kept]
     cell_rows = frame[(level == 2) & is_division]
     regions = np.array(sorted(frame.loc[level == 2, "geo"].unique()), dtype=object)
     divisions = np.array(sorted(cell_rows["nace_r2"].unique()), dtype=object)
@@ -319,8 +321,7 @@ def _build_grid(hierarchy: pd.DataFrame, measures: tuple[str, ...]) -> _Grid:
                         for k in ks}
     aggregates = {}
     for agg_level, kind in CONSTRAINT_FAMILIES:
-        rows = frame[(level == agg_level)
-                     & (frame["nace_r2"].str.match(_SECTION if kind == "section" else _DIVISION))]
+        rows = frame[(level == agg_level) & (is_section if kind == "section" else is_division)]
         if kind == "section":
             rows = rows[rows["nace_r2"].isin(sections_covered)]
             naces = np.array(sorted(sections_covered), dtype=object)
@@ -838,11 +839,18 @@ def _warn_empty_regions(grid: _Grid, measures: tuple[str, ...]) -> None:
             stacklevel=3)
 
 
+def _codes_column(codes: np.ndarray, positions: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """``codes[positions]`` as a pandas string column: the few codes converted once, then
+    taken (the same column as ``DataFrame({...: codes[positions].astype(str)})`` builds, in a
+    fraction of the time: 3 s per column of 11.5 million rows in the scale benchmark)."""
+    return pd.Series(codes.astype(str)).array.take(positions)
+
+
 def _cells_frame(grid: _Grid, estimates: dict[str, MeasureEstimate]) -> pd.DataFrame:
     r, d, y = np.nonzero(np.broadcast_to(grid.present[:, None, :], (
         len(grid.regions), len(grid.divisions), len(grid.years))))
-    frame = pd.DataFrame({"geo": grid.regions[r].astype(str),
-                          "nace_r2": grid.divisions[d].astype(str),
+    frame = pd.DataFrame({"geo": _codes_column(grid.regions, r),
+                          "nace_r2": _codes_column(grid.divisions, d),
                           "year": grid.years[y].astype("int64")})
     for measure, estimate in estimates.items():
         frame[measure] = estimate.value[r, d, y].astype("float64")
@@ -855,7 +863,7 @@ def _cells_frame(grid: _Grid, estimates: dict[str, MeasureEstimate]) -> pd.DataF
 
 def _totals_frame(grid: _Grid, estimates: dict[str, MeasureEstimate]) -> pd.DataFrame:
     r, y = np.nonzero(grid.present)
-    frame = pd.DataFrame({"geo": grid.regions[r].astype(str),
+    frame = pd.DataFrame({"geo": _codes_column(grid.regions, r),
                           "year": grid.years[y].astype("int64")})
     for measure, estimate in estimates.items():
         total, estimated_part = _section_totals(grid, measure, estimate)

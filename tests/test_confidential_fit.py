@@ -67,10 +67,9 @@ def test_fit_gives_the_same_numbers_and_sweeps_as_before(seed, tolerance, max_sw
     assert sweeps == expected_sweeps
 
 
-def test_fit_on_a_grid_from_the_estimator_matches_before():
-    """Memberships as estimate_measure builds them (constraints of a small economy with a
-    quarter of the cells hidden), not only random ones."""
-    rng = np.random.default_rng(16)
+def small_economy(rng) -> pd.DataFrame:
+    """Six NUTS-2 regions (EL51-EL53, EL61-EL63) x the four divisions of section E x 2012-2015,
+    a quarter of the cells hidden; every section, NUTS-1 and country aggregate published."""
     regions = np.array([f"EL{a}{b}" for a in "56" for b in "123"], dtype=object)
     divisions = np.array(["E36", "E37", "E38", "E39"], dtype=object)
     years = np.arange(2012, 2016)
@@ -90,7 +89,13 @@ def test_fit_on_a_grid_from_the_estimator_matches_before():
                 rows.append((parent, nace, year, truth[members, d, t].sum()))
         for t, year in enumerate(years):
             rows.append((parent, "E", year, truth[members, :, t].sum()))
-    frame = pd.DataFrame(rows, columns=["geo", "nace_r2", "year", "employment"])
+    return pd.DataFrame(rows, columns=["geo", "nace_r2", "year", "employment"])
+
+
+def test_fit_on_a_grid_from_the_estimator_matches_before():
+    """Memberships as estimate_measure builds them (constraints of a small economy with a
+    quarter of the cells hidden), not only random ones."""
+    frame = small_economy(np.random.default_rng(16))
     grid = confidential._build_grid(frame, ("employment",))
     values = grid.cells["employment"]
     missing = np.isnan(values) & grid.present[:, None, :]
@@ -106,3 +111,51 @@ def test_fit_on_a_grid_from_the_estimator_matches_before():
     fitted, sweeps = confidential._fit(start, memberships, tolerance=1e-6, max_sweeps=500)
     np.testing.assert_array_equal(fitted, expected)
     assert sweeps == expected_sweeps
+
+
+def cells_frame_before_issue_16(grid, estimates):
+    """``confidential._cells_frame`` as it was before issue 16 (the reference)."""
+    r, d, y = np.nonzero(np.broadcast_to(grid.present[:, None, :], (
+        len(grid.regions), len(grid.divisions), len(grid.years))))
+    frame = pd.DataFrame({"geo": grid.regions[r].astype(str),
+                          "nace_r2": grid.divisions[d].astype(str),
+                          "year": grid.years[y].astype("int64")})
+    for measure, estimate in estimates.items():
+        frame[measure] = estimate.value[r, d, y].astype("float64")
+        frame[f"{measure}_estimated"] = estimate.estimated[r, d, y].astype(bool)
+        frame[f"{measure}_lower"] = estimate.lower[r, d, y].astype("float64")
+        frame[f"{measure}_upper"] = estimate.upper[r, d, y].astype("float64")
+        frame[f"{measure}_basis"] = pd.array(estimate.basis[r, d, y], dtype="string")
+    return frame.sort_values(["geo", "nace_r2", "year"], ignore_index=True)
+
+
+def totals_frame_before_issue_16(grid, estimates):
+    """``confidential._totals_frame`` as it was before issue 16 (the reference)."""
+    r, y = np.nonzero(grid.present)
+    frame = pd.DataFrame({"geo": grid.regions[r].astype(str),
+                          "year": grid.years[y].astype("int64")})
+    for measure, estimate in estimates.items():
+        total, estimated_part = confidential._section_totals(grid, measure, estimate)
+        frame[measure] = total[r, y]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(total[r, y] > 0, estimated_part[r, y] / total[r, y], 0.0)
+        frame[f"{measure}_estimated_share"] = share
+    return frame.sort_values(["geo", "year"], ignore_index=True)
+
+
+@pytest.mark.parametrize("present", ["all", "some", "none"])
+def test_output_frames_are_the_same_as_before(present):
+    """The code columns taken from the converted codes equal the old per-row conversion:
+    values, dtype and order, also when region-years are not cells or none is."""
+    frame = small_economy(np.random.default_rng(3))
+    grid = confidential._build_grid(frame, ("employment",))
+    if present == "some":
+        grid.present[::2, 1] = False
+    elif present == "none":
+        grid.present[:] = False
+    estimate = confidential.estimate_measure(grid, "employment", {})
+    estimates = {"employment": estimate}
+    pd.testing.assert_frame_equal(confidential._cells_frame(grid, estimates),
+                                  cells_frame_before_issue_16(grid, estimates))
+    pd.testing.assert_frame_equal(confidential._totals_frame(grid, estimates),
+                                  totals_frame_before_issue_16(grid, estimates))
