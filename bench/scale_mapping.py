@@ -1,4 +1,4 @@
-"""Benchmark: confidential-cell estimation and cluster-mapping measures at NUTS-3 x NACE class scale.
+"""Benchmark: confidential-cell estimation and mapping measures at NUTS-3 x NACE class scale.
 
 Usage::
 
@@ -136,7 +136,6 @@ def synthetic_economy(n_regions: int, n_industries: int, n_years: int, *, seed: 
     country_codes, country_of = np.unique(countries, return_inverse=True)
     section_codes = np.array(sorted(set(industry_section) - {""}), dtype=object)
     section_of = np.array([list(section_codes).index(s) if s else -1 for s in industry_section])
-    in_section = section_of >= 0
 
     def by_region_group(values: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
         out = np.zeros((n_groups,) + values.shape[1:])
@@ -174,8 +173,7 @@ def synthetic_economy(n_regions: int, n_industries: int, n_years: int, *, seed: 
         "nace_r2": pd.Categorical.from_codes(np.concatenate(nace), categories=nace_categories),
         "year": np.concatenate(year).astype(np.int64),
         "employment": np.concatenate(value)})
-    codes = {"regions": regions, "industries": industries, "years": years,
-             "in_section": in_section}
+    codes = {"regions": regions, "industries": industries, "years": years}
     return hierarchy, truth, codes
 
 
