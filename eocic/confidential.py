@@ -333,7 +333,7 @@ def _build_grid(hierarchy: pd.DataFrame, measures: tuple[str, ...]) -> _Grid:
             division_nace = np.arange(len(divisions))
             rows = rows[rows["nace_r2"].isin(set(divisions))]
         width = agg_level + 2
-        parents = np.array(sorted(set(rows["geo"]) | {code[:width] for code in regions}),
+        parents = np.array(sorted(set(rows["geo"].unique()) | {code[:width] for code in regions}),
                            dtype=object)
         parent_index = pd.Index(parents)
         region_parent = parent_index.get_indexer([code[:width] for code in regions])
