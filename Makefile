@@ -17,7 +17,7 @@ STAMP := $(VENV)/.installed
 help:
 	@echo "make study   run the whole study on the demo economy (SOURCE=, YEAR=, RUN_ID=, SHOW_CODE=1)"
 	@echo "make test    run the test suite (unit, notebooks, end to end)"
-	@echo "make bench   time each bench/*.py against its baseline in the same run (ratios)"
+	@echo "make bench   run every bench/*.py on data it makes itself (or ../shared/data, EOCIC_SHARED_DATA=)"
 	@echo "make lab     open JupyterLab on the notebooks"
 	@echo "make explore serve the region explorer with voila on 127.0.0.1 (RUN_ID= to pick a run)"
 	@echo "make lock    re-pin requirements.lock from the current environment"
@@ -39,6 +39,9 @@ study: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Every benchmark makes its own input (the demo economy, processed in a temporary folder, or a
+# synthetic table) or reads ../shared/data (EOCIC_SHARED_DATA=); none needs an earlier run, none
+# skips. bench/demo_runs/ is the package they share, not a benchmark.
 bench: $(STAMP)
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 

@@ -4,7 +4,9 @@ Usage::
 
     python bench/explorer_render.py [--run data/processed/demo-2020] [--repeat 3]
 
-Times, on a processed run (``make study`` writes ``data/processed/demo-2020``):
+Times, on a processed run (``--run``; by default the benchmark makes one: ``eocic study
+--source demo`` stages 01-04 in a temporary project root, about a minute, not timed, removed
+afterwards, :func:`demo_runs.demo_study`):
 
 * **first render**: :class:`eocic.explorer.RegionExplorer` on the run (reads and checks the
   tables, prepares the portfolio, scoreboard and peers) plus :class:`ExplorerApp` drawing its
@@ -34,20 +36,34 @@ from eocic.explorer import RegionExplorer
 from eocic.explorer.app import ExplorerApp
 from eocic.explorer.controller import TABLES
 
+from demo_runs import demo_study
+
 REGIONS = ("FR10", "ITC4", "ES51", "PL91", "SE11", "NL33")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--run", default="data/processed/demo-2020")
+    parser.add_argument("--run", default=None,
+                        help="processed folder of a run (stages 01-04 done); default: a demo "
+                             "study made in a temporary folder")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    run = Path(args.run)
-    if not (run / "cluster_mapping.parquet").is_file():
-        sys.exit(f"{run}: no processed run there; run `make study` first (or pass --run)")
+    if args.run is not None:
+        run = Path(args.run)
+        if not (run / "cluster_mapping.parquet").is_file():
+            sys.exit(f"{run}: no processed run there (no cluster_mapping.parquet); pass the "
+                     "processed folder of a run, or leave --run out to make a demo run")
+        bench(run, args.repeat, str(run))
+        return
+    with demo_study(["01", "02", "03", "04"]) as run:
+        bench(run, args.repeat, "demo 2020 (made by the benchmark)")
+
+
+def bench(run: Path, repeat: int, label: str) -> None:
+    """Time the first render, the region changes and the baseline on the run in ``run``."""
     warnings.simplefilter("ignore")
     baseline, first, changes = [], [], []
-    for _ in range(args.repeat):
+    for _ in range(repeat):
         started = time.perf_counter()
         for name in TABLES:
             if (run / f"{name}.parquet").is_file():
@@ -65,7 +81,7 @@ def main() -> None:
                 app.render_visible()
                 changes.append(time.perf_counter() - started)
     best_first, best_baseline = min(first), min(baseline)
-    print(f"run {run}: first render {1000 * best_first:.0f} ms (best of {args.repeat}); "
+    print(f"run {label}: first render {1000 * best_first:.0f} ms (best of {repeat}); "
           f"region change median {1000 * statistics.median(changes):.0f} ms, max "
           f"{1000 * max(changes):.0f} ms ({len(changes)} changes); baseline (read the "
           f"{len(TABLES)} parquet files) {1000 * best_baseline:.0f} ms; ratio "

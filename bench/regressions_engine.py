@@ -30,7 +30,6 @@ import dataclasses
 import sys
 import tempfile
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +41,8 @@ from threadpoolctl import threadpool_limits
 
 from eocic.models import engine, estimation, specifications, variables
 from eocic.models.regressions import choose_grouping, load_tables
+
+from demo_runs import demo_processed
 
 
 def statsmodels_fit(model: estimation.RegressionModel, rows: pd.Series | None):
@@ -125,18 +126,6 @@ def best_time(function, repeat: int) -> tuple[float, object]:
         result = function()
         best = min(best, time.perf_counter() - started)
     return best, result
-
-
-def demo_processed(folder: Path, year: int) -> Path:
-    from eocic import pipeline, sources
-    from eocic.demo import generate_demo_economy
-
-    raw, processed = folder / "raw", folder / "processed"
-    generate_demo_economy(raw)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # stage 01's data-quality warnings, not benchmarked
-        pipeline.run_pipeline(sources.locate_datasets(raw), raw, processed, year=year)
-    return processed
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,9 +5,9 @@ Usage::
     python bench/scoreboard_uncertainty.py [--processed DIR] [--index ecosystem]
                                            [--draws 10000] [--loop-draws 300] [--year 2020]
 
-Reads the processed tables of a run (default ``data/processed/scoreboard-test``, made by
-``eocic study --source demo --year 2020 --stage 01 --run-id scoreboard-test``), builds one
-index, then times
+Reads the processed tables of a run (``--processed``, a folder where stage 01 ran), or by
+default makes them: the demo economy and stage 01 in a temporary folder (about a minute, not
+timed; :func:`demo_runs.demo_processed`). It builds one index, then times
 
 * the vectorised path (:func:`eocic.scoreboard.uncertainty.simulate`) on ``--draws`` draws;
 * the baseline: for each draw, take the combination's normalised DataFrame, aggregate it with
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -35,7 +36,7 @@ from eocic.scoreboard.engine import Scoreboard
 from eocic.scoreboard.framework import load_framework
 from eocic.scoreboard.sources import load_tables
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from demo_runs import demo_processed
 
 
 def loop_ranks(board: Scoreboard, inputs: uncertainty.Inputs, draws: uncertainty.Draws,
@@ -57,16 +58,29 @@ def loop_ranks(board: Scoreboard, inputs: uncertainty.Inputs, draws: uncertainty
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--processed", default=str(REPO_ROOT / "data/processed/scoreboard-test"))
+    parser.add_argument("--processed", default=None,
+                        help="processed folder of a run (stage 01 done); default: the demo "
+                             "economy, processed in a temporary folder")
     parser.add_argument("--index", default="ecosystem")
     parser.add_argument("--draws", type=int, default=10_000)
     parser.add_argument("--loop-draws", type=int, default=300)
     parser.add_argument("--year", type=int, default=None)
     args = parser.parse_args(argv)
-    folder = Path(args.processed)
-    if not (folder / "context.parquet").is_file():
-        print(f"skip: no processed tables in {folder}; run stage 01 first")
-        return 0
+    if args.processed is not None:
+        folder = Path(args.processed)
+        if not (folder / "context.parquet").is_file():
+            print(f"{folder}: no context.parquet there; pass the processed folder of a run "
+                  "where stage 01 ran, or leave --processed out to use the demo economy",
+                  file=sys.stderr)
+            return 1
+        return bench(folder, args)
+    with tempfile.TemporaryDirectory(prefix="eocic-bench-") as scratch:
+        year = args.year if args.year is not None else 2020
+        return bench(demo_processed(Path(scratch), year), args)
+
+
+def bench(folder: Path, args: argparse.Namespace) -> int:
+    """Time the vectorised path and the loop on the processed tables in ``folder``."""
     tables = load_tables(folder)
     board = Scoreboard(load_framework()[args.index], tables, year=args.year)
     spec = uncertainty.UncertaintySpec(draws=args.draws, seed=2024)

@@ -281,12 +281,14 @@ def _build_grid(hierarchy: pd.DataFrame, measures: tuple[str, ...]) -> _Grid:
     frame = hierarchy.copy()
     frame["geo"] = frame["geo"].astype(str)
     frame["nace_r2"] = frame["nace_r2"].astype(str)
+    # each row's NUTS level and kind of NACE code, matched once (at NUTS-3 x class scale,
+    # 11.5 million rows, every regex pass over the frame costs about a second)
     level = frame["geo"].str.len() - 2
     is_division = frame["nace_r2"].str.match(_DIVISION)
     is_section = frame["nace_r2"].str.match(_SECTION)
-    frame = frame[level.isin([0, 1, 2]) & (is_division | is_section)]
-    level = frame["geo"].str.len() - 2
-    is_division = frame["nace_r2"].str.match(_DIVISION)
+    kept = level.isin([0, 1, 2]) & (is_division | is_section)
+    frame, level = frame[kept], level[kept]
+    is_division, is_section = is_division[kept], is_section[kept]
     cell_rows = frame[(level == 2) & is_division]
     regions = np.array(sorted(frame.loc[level == 2, "geo"].unique()), dtype=object)
     divisions = np.array(sorted(cell_rows["nace_r2"].unique()), dtype=object)
@@ -319,8 +321,7 @@ def _build_grid(hierarchy: pd.DataFrame, measures: tuple[str, ...]) -> _Grid:
                         for k in ks}
     aggregates = {}
     for agg_level, kind in CONSTRAINT_FAMILIES:
-        rows = frame[(level == agg_level)
-                     & (frame["nace_r2"].str.match(_SECTION if kind == "section" else _DIVISION))]
+        rows = frame[(level == agg_level) & (is_section if kind == "section" else is_division)]
         if kind == "section":
             rows = rows[rows["nace_r2"].isin(sections_covered)]
             naces = np.array(sorted(sections_covered), dtype=object)
@@ -332,7 +333,7 @@ def _build_grid(hierarchy: pd.DataFrame, measures: tuple[str, ...]) -> _Grid:
             division_nace = np.arange(len(divisions))
             rows = rows[rows["nace_r2"].isin(set(divisions))]
         width = agg_level + 2
-        parents = np.array(sorted(set(rows["geo"]) | {code[:width] for code in regions}),
+        parents = np.array(sorted(set(rows["geo"].unique()) | {code[:width] for code in regions}),
                            dtype=object)
         parent_index = pd.Index(parents)
         region_parent = parent_index.get_indexer([code[:width] for code in regions])
@@ -610,23 +611,43 @@ def _fit(prior: np.ndarray, memberships: list[_Membership], *, tolerance: float,
     family after family, until no estimate changes by more than ``tolerance`` (relative) in a
     sweep or ``max_sweeps``."""
     x = prior.astype(float).copy()
-    counts = [np.bincount(m.aggregate, minlength=m.size) for m in memberships]
+    # Per family, what does not change between sweeps is computed once: the aggregates used,
+    # renumbered 0..K-1 (``bincount`` then sums into K bins instead of P x N x Y, in the same
+    # order, so the sums are the same numbers), each missing cell's residual and the equal
+    # split of its aggregate. The scale benchmark (bench/scale_mapping.py, 2.9 M missing cells,
+    # 500 sweeps) spent most of its time redoing these.
+    steps = []
+    for membership in memberships:
+        if not len(membership.cells):
+            continue
+        used, compact = np.unique(membership.aggregate, return_inverse=True)
+        count = np.bincount(compact, minlength=len(used))[compact]
+        target = membership.residual[membership.aggregate]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            equal_split = target / count
+        steps.append((membership.cells, compact, len(used), target, equal_split))
+    # the arithmetic below is ``where(total > 0, x * target / total, equal_split)`` and
+    # ``|x - previous| / max(|previous|, 1)``, done in place in preallocated buffers
+    previous, change = np.empty_like(x), np.empty_like(x)
     sweeps = 0
     for sweeps in range(1, max_sweeps + 1):
-        previous = x.copy()
-        for membership, count in zip(memberships, counts):
-            if not len(membership.cells):
-                continue
-            current = np.bincount(membership.aggregate, weights=x[membership.cells],
-                                  minlength=membership.size)
-            target = membership.residual[membership.aggregate]
-            total = current[membership.aggregate]
+        np.copyto(previous, x)
+        for cells, compact, n_used, target, equal_split in steps:
+            members = x[cells]
+            total = np.bincount(compact, weights=members, minlength=n_used)[compact]
             with np.errstate(divide="ignore", invalid="ignore"):
-                scaled = np.where(total > 0, x[membership.cells] * target / total,
-                                  target / count[membership.aggregate])
-            x[membership.cells] = scaled
-        change = np.abs(x - previous) / np.maximum(np.abs(previous), 1.0)
-        if not len(change) or float(change.max()) <= tolerance:
+                np.multiply(members, target, out=members)
+                np.divide(members, total, out=members)
+            np.copyto(members, equal_split, where=~(total > 0))
+            x[cells] = members
+        if not len(x):
+            break
+        np.subtract(x, previous, out=change)
+        np.abs(change, out=change)
+        denominator = np.abs(previous, out=previous)
+        np.maximum(denominator, 1.0, out=denominator)
+        np.divide(change, denominator, out=change)
+        if float(change.max()) <= tolerance:
             break
     return x, sweeps
 
@@ -818,11 +839,18 @@ def _warn_empty_regions(grid: _Grid, measures: tuple[str, ...]) -> None:
             stacklevel=3)
 
 
+def _codes_column(codes: np.ndarray, positions: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """``codes[positions]`` as a pandas string column: the few codes converted once, then
+    taken (the same column as ``DataFrame({...: codes[positions].astype(str)})`` builds, in a
+    fraction of the time: 3 s per column of 11.5 million rows in the scale benchmark)."""
+    return pd.Series(codes.astype(str)).array.take(positions)
+
+
 def _cells_frame(grid: _Grid, estimates: dict[str, MeasureEstimate]) -> pd.DataFrame:
     r, d, y = np.nonzero(np.broadcast_to(grid.present[:, None, :], (
         len(grid.regions), len(grid.divisions), len(grid.years))))
-    frame = pd.DataFrame({"geo": grid.regions[r].astype(str),
-                          "nace_r2": grid.divisions[d].astype(str),
+    frame = pd.DataFrame({"geo": _codes_column(grid.regions, r),
+                          "nace_r2": _codes_column(grid.divisions, d),
                           "year": grid.years[y].astype("int64")})
     for measure, estimate in estimates.items():
         frame[measure] = estimate.value[r, d, y].astype("float64")
@@ -835,7 +863,7 @@ def _cells_frame(grid: _Grid, estimates: dict[str, MeasureEstimate]) -> pd.DataF
 
 def _totals_frame(grid: _Grid, estimates: dict[str, MeasureEstimate]) -> pd.DataFrame:
     r, y = np.nonzero(grid.present)
-    frame = pd.DataFrame({"geo": grid.regions[r].astype(str),
+    frame = pd.DataFrame({"geo": _codes_column(grid.regions, r),
                           "year": grid.years[y].astype("int64")})
     for measure, estimate in estimates.items():
         total, estimated_part = _section_totals(grid, measure, estimate)

@@ -1,0 +1,161 @@
+"""The iterative proportional fitting of eocic.confidential after its speed-up (issue 16, scale
+benchmark): the same numbers and sweeps, to the last bit, as the loop it replaced."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from eocic import confidential
+
+
+def fit_before_issue_16(prior, memberships, *, tolerance, max_sweeps):
+    """``confidential._fit`` as it was before issue 16 (the reference)."""
+    x = prior.astype(float).copy()
+    counts = [np.bincount(m.aggregate, minlength=m.size) for m in memberships]
+    sweeps = 0
+    for sweeps in range(1, max_sweeps + 1):
+        previous = x.copy()
+        for membership, count in zip(memberships, counts):
+            if not len(membership.cells):
+                continue
+            current = np.bincount(membership.aggregate, weights=x[membership.cells],
+                                  minlength=membership.size)
+            target = membership.residual[membership.aggregate]
+            total = current[membership.aggregate]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                scaled = np.where(total > 0, x[membership.cells] * target / total,
+                                  target / count[membership.aggregate])
+            x[membership.cells] = scaled
+        change = np.abs(x - previous) / np.maximum(np.abs(previous), 1.0)
+        if not len(change) or float(change.max()) <= tolerance:
+            break
+    return x, sweeps
+
+
+def random_memberships(rng, n_missing: int, sizes: tuple[int, ...]) -> list:
+    """Families over ``n_missing`` cells: each holds a random subset of the cells in
+    ``size`` possible aggregates (most unused), residuals with zeros; one family is empty."""
+    memberships = []
+    for size in sizes:
+        cells = np.flatnonzero(rng.random(n_missing) < 0.8)
+        aggregate = rng.integers(0, size, len(cells)) // 3 * 3  # two thirds of ids unused
+        residual = np.round(rng.gamma(1.0, 200.0, size), 0)
+        residual[rng.random(size) < 0.1] = 0.0
+        memberships.append(confidential._Membership(aggregate, cells, residual,
+                                                    np.full(size, 0.5), size))
+    memberships.append(confidential._Membership(np.array([], dtype=np.int64),
+                                                np.array([], dtype=np.int64),
+                                                np.zeros(4), np.zeros(4), 4))
+    return memberships
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("tolerance, max_sweeps", [(1e-6, 500), (0.0, 7), (1e-2, 500)])
+def test_fit_gives_the_same_numbers_and_sweeps_as_before(seed, tolerance, max_sweeps):
+    rng = np.random.default_rng(seed)
+    n_missing = 2_000
+    memberships = random_memberships(rng, n_missing, (90, 600, 3_000))
+    prior = np.maximum(rng.lognormal(3.0, 1.5, n_missing), 0.5)
+    prior[rng.random(n_missing) < 0.05] = 0.0  # zero priors: aggregates summing to zero
+    expected, expected_sweeps = fit_before_issue_16(prior, memberships, tolerance=tolerance,
+                                                    max_sweeps=max_sweeps)
+    fitted, sweeps = confidential._fit(prior, memberships, tolerance=tolerance,
+                                       max_sweeps=max_sweeps)
+    np.testing.assert_array_equal(fitted, expected)
+    assert sweeps == expected_sweeps
+
+
+def small_economy(rng) -> pd.DataFrame:
+    """Six NUTS-2 regions (EL51-EL53, EL61-EL63) x the four divisions of section E x 2012-2015,
+    a quarter of the cells hidden; every section, NUTS-1 and country aggregate published."""
+    regions = np.array([f"EL{a}{b}" for a in "56" for b in "123"], dtype=object)
+    divisions = np.array(["E36", "E37", "E38", "E39"], dtype=object)
+    years = np.arange(2012, 2016)
+    truth = np.round(rng.lognormal(4.0, 1.0, (len(regions), len(divisions), len(years))), 0)
+    hidden = rng.random(truth.shape) < 0.25
+    rows = []
+    for r, geo in enumerate(regions):
+        for d, nace in enumerate(divisions):
+            for t, year in enumerate(years):
+                rows.append((geo, nace, year, np.nan if hidden[r, d, t] else truth[r, d, t]))
+        for t, year in enumerate(years):
+            rows.append((geo, "E", year, truth[r, :, t].sum()))
+    for parent in ("EL5", "EL6", "EL"):
+        members = np.array([geo.startswith(parent) for geo in regions])
+        for d, nace in enumerate(divisions):
+            for t, year in enumerate(years):
+                rows.append((parent, nace, year, truth[members, d, t].sum()))
+        for t, year in enumerate(years):
+            rows.append((parent, "E", year, truth[members, :, t].sum()))
+    return pd.DataFrame(rows, columns=["geo", "nace_r2", "year", "employment"])
+
+
+def test_fit_on_a_grid_from_the_estimator_matches_before():
+    """Memberships as estimate_measure builds them (constraints of a small economy with a
+    quarter of the cells hidden), not only random ones."""
+    frame = small_economy(np.random.default_rng(16))
+    grid = confidential._build_grid(frame, ("employment",))
+    values = grid.cells["employment"]
+    missing = np.isnan(values) & grid.present[:, None, :]
+    assert missing.sum() > 10
+    published = np.where(grid.present[:, None, :], values, np.nan)
+    constraints = confidential._constraints(grid, "employment", published, missing, [], [])
+    prior, _ = confidential._priors(grid, "employment", {})
+    missing_flat = np.flatnonzero(missing)
+    memberships = confidential._memberships(missing_flat, missing.shape, constraints)
+    start = prior.reshape(-1)[missing_flat]
+    expected, expected_sweeps = fit_before_issue_16(start, memberships, tolerance=1e-6,
+                                                    max_sweeps=500)
+    fitted, sweeps = confidential._fit(start, memberships, tolerance=1e-6, max_sweeps=500)
+    np.testing.assert_array_equal(fitted, expected)
+    assert sweeps == expected_sweeps
+
+
+def cells_frame_before_issue_16(grid, estimates):
+    """``confidential._cells_frame`` as it was before issue 16 (the reference)."""
+    r, d, y = np.nonzero(np.broadcast_to(grid.present[:, None, :], (
+        len(grid.regions), len(grid.divisions), len(grid.years))))
+    frame = pd.DataFrame({"geo": grid.regions[r].astype(str),
+                          "nace_r2": grid.divisions[d].astype(str),
+                          "year": grid.years[y].astype("int64")})
+    for measure, estimate in estimates.items():
+        frame[measure] = estimate.value[r, d, y].astype("float64")
+        frame[f"{measure}_estimated"] = estimate.estimated[r, d, y].astype(bool)
+        frame[f"{measure}_lower"] = estimate.lower[r, d, y].astype("float64")
+        frame[f"{measure}_upper"] = estimate.upper[r, d, y].astype("float64")
+        frame[f"{measure}_basis"] = pd.array(estimate.basis[r, d, y], dtype="string")
+    return frame.sort_values(["geo", "nace_r2", "year"], ignore_index=True)
+
+
+def totals_frame_before_issue_16(grid, estimates):
+    """``confidential._totals_frame`` as it was before issue 16 (the reference)."""
+    r, y = np.nonzero(grid.present)
+    frame = pd.DataFrame({"geo": grid.regions[r].astype(str),
+                          "year": grid.years[y].astype("int64")})
+    for measure, estimate in estimates.items():
+        total, estimated_part = confidential._section_totals(grid, measure, estimate)
+        frame[measure] = total[r, y]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(total[r, y] > 0, estimated_part[r, y] / total[r, y], 0.0)
+        frame[f"{measure}_estimated_share"] = share
+    return frame.sort_values(["geo", "year"], ignore_index=True)
+
+
+@pytest.mark.parametrize("present", ["all", "some", "none"])
+def test_output_frames_are_the_same_as_before(present):
+    """The code columns taken from the converted codes equal the old per-row conversion:
+    values, dtype and order, also when region-years are not cells or none is."""
+    frame = small_economy(np.random.default_rng(3))
+    grid = confidential._build_grid(frame, ("employment",))
+    if present == "some":
+        grid.present[::2, 1] = False
+    elif present == "none":
+        grid.present[:] = False
+    estimate = confidential.estimate_measure(grid, "employment", {})
+    estimates = {"employment": estimate}
+    pd.testing.assert_frame_equal(confidential._cells_frame(grid, estimates),
+                                  cells_frame_before_issue_16(grid, estimates))
+    pd.testing.assert_frame_equal(confidential._totals_frame(grid, estimates),
+                                  totals_frame_before_issue_16(grid, estimates))
