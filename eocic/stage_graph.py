@@ -51,6 +51,12 @@ EXTRA_REPORT_FILES: dict[str, tuple[str, ...]] = {
 }
 
 
+#: Files a stage writes into the processed folder besides its tables (carried like them).
+EXTRA_PROCESSED_FILES: dict[str, tuple[str, ...]] = {
+    "01_data_pipeline": ("manifest.json", "validation.json"),
+}
+
+
 class StageGraphError(EocicError, ValueError):
     """The stage graph is inconsistent (a cycle, an unknown table); the message names the
     stages and tables."""
@@ -75,6 +81,11 @@ class StageNode:
         own = (f"{self.stem}.ipynb", f"{self.stem}.html", f"logs/{self.stem}.log",
                f"tables/{self.stem}_*")
         return own + EXTRA_REPORT_FILES.get(self.stem, ())
+
+    def processed_files(self) -> tuple[str, ...]:
+        """File names this stage writes into the processed folder: its tables and extras."""
+        return tuple(f"{name}.parquet" for name in self.outputs) + EXTRA_PROCESSED_FILES.get(
+            self.stem, ())
 
 
 def stage_outputs() -> dict[str, tuple[str, ...]]:
