@@ -95,6 +95,12 @@ def build_parser() -> argparse.ArgumentParser:
     study.add_argument("--wait", action="store_true",
                        help="when another study is writing the same run id, wait for it to end "
                             "(default: refuse at once, naming its PID)")
+    study.add_argument("--jobs", type=int, default=None, metavar="N",
+                       help="stages run at the same time, each in its own kernel, along the "
+                            "stage graph (default: the number of cores)")
+    study.add_argument("--force", action="store_true",
+                       help="run every stage even when the published run's cache says its "
+                            "inputs, parameters, notebook and package are unchanged")
     study.add_argument("--param", action="append", default=[], type=_parse_param,
                        metavar="NAME=VALUE",
                        help="a stage parameter declared in a notebook, e.g. region=DE11")
@@ -168,7 +174,7 @@ def _command_study(args: argparse.Namespace) -> int:
                          pins=tuple(args.pin))
     try:
         run = run_study(config, extra_parameters=dict(args.param), stages=args.stage,
-                        wait=args.wait)
+                        wait=args.wait, jobs=args.jobs, force=args.force)
     except StageFailed as error:
         print(f"eocic: {error}", file=sys.stderr)
         print(f"eocic: index with the failed stage marked: {config.report_dir / 'index.html'}",

@@ -61,7 +61,7 @@ _LOG_WARNING = re.compile(r"^\d{4}-\d{2}-\d{2} [\d:,]+ WARNING ")
 
 _STATUS_COLOURS = {
     "ok": "#1a7f37", "failed": "#cf222e", "running": "#9a6700", "pending": "#57606a",
-    "not run": "#57606a", "interrupted": "#bc4c00",
+    "not run": "#57606a", "interrupted": "#bc4c00", "reused": "#0969da",
 }
 
 
@@ -216,6 +216,7 @@ def run_record(run: "StudyRun", run_info: dict) -> dict:
                 "status": result.status,
                 "seconds": None if result.seconds is None else round(result.seconds, 3),
                 "error": result.error,
+                "cache": result.cache,
                 "html": result.html_path.name if result.html_path else None,
                 "notebook": result.notebook_path.name if result.notebook_path else None,
             }

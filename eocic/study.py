@@ -61,7 +61,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
-from eocic import provenance, report, run_integrity, sources
+from eocic import provenance, report, run_integrity, sources, stage_graph
 from eocic.atomic import atomic_path, write_json_atomic
 from eocic.config import ConfigError, StudyConfig
 from eocic.errors import EocicError
@@ -98,7 +98,8 @@ class StageResult:
     """What happened to one stage in a run."""
 
     stage: Stage
-    status: str = "pending"  # pending | running | ok | failed | interrupted | not run
+    status: str = "pending"  # pending | running | ok | reused | failed | interrupted | not run
+    cache: str | None = None  # why the stage ran or was reused (see stage_cache_key)
     seconds: float | None = None
     error: str | None = None
     notebook_path: Path | None = None
@@ -277,10 +278,14 @@ def ensure_kernel(kernel_name: str) -> None:
         manager.install_kernel_spec(folder, kernel_name=kernel_name, prefix=sys.prefix)
 
 
-def _configure_cell_log(log_path: Path) -> logging.Handler:
-    """Send papermill's cell output (``log_output=True``) to ``log_path``."""
+def _configure_cell_log(log_path: Path, thread_name: str | None = None) -> logging.Handler:
+    """Send papermill's cell output (``log_output=True``) to ``log_path``; with
+    ``thread_name``, only the output logged by that thread (stages run side by side, each
+    notebook in its own thread, and share papermill's logger)."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(log_path, mode="w", encoding="utf-8")
+    if thread_name is not None:
+        handler.addFilter(lambda record: record.threadName == thread_name)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     logger = logging.getLogger("papermill")
     logger.setLevel(logging.INFO)
@@ -319,7 +324,7 @@ def execute_stage(
     # messages name where the files will be once the run is published (a failed run is)
     shown_notebook = config.published_report_dir / notebook_out.name
     shown_log = config.published_report_dir / "logs" / log_path.name
-    handler = _configure_cell_log(log_path)
+    handler = _configure_cell_log(log_path, f"eocic-{stage.stem}")
     started = time.perf_counter()
     failure: StageFailed | None = None
     try:
@@ -437,7 +442,7 @@ class StudyRun:
 
     @property
     def ok(self) -> bool:
-        return all(result.status == "ok" for result in self.results)
+        return all(result.status in ("ok", "reused") for result in self.results)
 
     @property
     def status(self) -> str:
@@ -501,6 +506,131 @@ def check_published_run(config: StudyConfig) -> None:
             "tables: run every stage (omit --stage) or choose another --run-id.")
 
 
+#: File of the stage cache in a run's processed folder (beside ``tables.json``).
+STAGE_CACHE = "stage_cache.json"
+#: Parameters left out of a stage's cache key: the staging folders differ in every run.
+_UNKEYED_PARAMETERS = ("processed_dir", "report_dir")
+
+
+def _sha256_file(path: Path) -> str:
+    from eocic.provenance import sha256_of
+
+    return sha256_of(path)
+
+
+def source_fingerprint(config: StudyConfig, source_info: dict) -> str:
+    """What every stage reads besides the processed tables, as one SHA-256.
+
+    The SBS and other dataset files of the source (``source_info["datasets"]``) by content;
+    every other file of the source folder, of the map geometries (``data/raw/gisco``) and of
+    the shared reference data (``$EOCIC_SHARED_DATA``) by path, size and modification time
+    (hashing every raw file on every run would cost more than the cache saves; an edit that
+    keeps a file's size and time is not seen: use ``--force``).
+    """
+    import hashlib
+    import os
+
+    digest = hashlib.sha256()
+    for code, path in sorted(source_info.get("datasets", {}).items()):
+        digest.update(f"{code}={_sha256_file(Path(path))}\n".encode())
+    shared = Path(os.environ.get("EOCIC_SHARED_DATA",
+                                 config.root.parent / "shared" / "data"))
+    for folder in (config.data_dir, config.raw_root / "gisco", shared):
+        if not folder.is_dir():
+            digest.update(f"{folder}: absent\n".encode())
+            continue
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                info = path.stat()
+                digest.update(f"{path}:{info.st_size}:{info.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def stage_cache_key(stage: Stage, node: stage_graph.StageNode, parameters: dict[str, object],
+                    processed_dir: Path, source: str) -> str:
+    """The cache key of one stage: SHA-256 of the notebook's bytes, the package version, the
+    stage's parameters (less the staging folders), the content hashes of its input tables as
+    they are in ``processed_dir`` now (``absent`` for a missing optional table) and the
+    :func:`source_fingerprint`."""
+    import hashlib
+
+    from eocic import __version__
+
+    inputs = {}
+    for name in node.inputs:
+        path = processed_dir / f"{name}.parquet"
+        inputs[name] = _sha256_file(path) if path.is_file() else "absent"
+    material = {
+        "notebook": hashlib.sha256(stage.notebook.read_bytes()).hexdigest(),
+        "eocic": __version__,
+        "parameters": {name: value for name, value in sorted(parameters.items())
+                       if name not in _UNKEYED_PARAMETERS},
+        "inputs": inputs,
+        "source": source,
+    }
+    return hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def read_stage_cache(processed_dir: Path) -> dict[str, dict]:
+    """The stage cache of a published run (``{stem: entry}``); empty when absent or damaged
+    (a damaged cache only costs a re-run)."""
+    path = Path(processed_dir) / STAGE_CACHE
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return {}
+    return entries if isinstance(entries, dict) else {}
+
+
+def _stage_files(folder: Path, patterns: tuple[str, ...]) -> list[str]:
+    return sorted({str(path.relative_to(folder)) for pattern in patterns
+                   for path in folder.glob(pattern) if path.is_file()})
+
+
+def _cache_entry(node: stage_graph.StageNode, key: str, config: StudyConfig) -> dict:
+    """What a later run needs to trust and carry a stage's outputs: the key, the hash of each
+    processed file the stage wrote and the list of its report files."""
+    processed = {name: _sha256_file(config.processed_dir / name)
+                 for name in node.processed_files() if (config.processed_dir / name).is_file()}
+    return {"key": key, "processed": processed,
+            "reports": _stage_files(config.report_dir, node.report_patterns())}
+
+
+def _reuse(node: stage_graph.StageNode, entry: dict | None, key: str, published: StudyConfig,
+           staged: StudyConfig) -> str | None:
+    """Carry a stage's outputs from the published run into staging when its cache entry
+    matches ``key`` and the published files are those the entry lists; returns None when
+    reused, else why not (for the run record)."""
+    import shutil
+
+    if not entry:
+        return "miss: no cache entry"
+    if entry.get("key") != key:
+        return "miss: inputs, parameters, notebook or package changed"
+    processed = entry.get("processed", {})
+    reports = entry.get("reports", [])
+    if not isinstance(processed, dict) or not isinstance(reports, list):
+        return "miss: damaged cache entry"
+    for name, digest in processed.items():
+        path = published.published_processed_dir / name
+        if not path.is_file() or _sha256_file(path) != digest:
+            return f"miss: published {name} missing or changed"
+    for name in reports:
+        if not (published.published_report_dir / name).is_file():
+            return f"miss: published {name} missing"
+    for folder_from, folder_to, names in (
+            (published.published_processed_dir, staged.processed_dir, list(processed)),
+            (published.published_report_dir, staged.report_dir, reports)):
+        for name in names:
+            if Path(name).is_absolute() or ".." in Path(name).parts:
+                return f"miss: damaged cache entry ({name})"
+            target = folder_to / name
+            if target.resolve() != (folder_from / name).resolve():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(folder_from / name, target)
+    return None
+
+
 def run_study(
     config: StudyConfig,
     *,
@@ -508,6 +638,9 @@ def run_study(
     stages: list[str] | None = None,
     log: Callable[[str], None] = print,
     wait: bool = False,
+    jobs: int | None = None,
+    force: bool = False,
+    graph_inputs: dict[str, tuple[str, ...]] | None = None,
 ) -> StudyRun:
     """Run the whole study (or the named ``stages``) for ``config``.
 
@@ -519,11 +652,19 @@ def run_study(
         Stage-specific notebook parameters (e.g. ``{"region": "DE11"}``); each must be declared
         in some notebook's ``parameters`` cell, and is passed to the notebooks declaring it.
     stages : list of str, optional
-        Stage numbers or names to run (default all, in order).
+        Stage numbers or names to run (default all); run in an order valid for the stage
+        graph (:mod:`eocic.stage_graph`).
     log : callable
         Receives one progress line per event.
     wait : bool
         When another study writes the same run id: wait for it instead of refusing.
+    jobs : int, optional
+        Stages executed at the same time, each in its own kernel (default: the number of
+        cores). A stage starts once every stage it depends on has finished.
+    force : bool
+        Run every stage even when its cache entry in the published run matches.
+    graph_inputs : dict, optional
+        The stage graph's inputs (default :data:`eocic.stage_graph.STAGE_INPUTS`).
 
     Returns
     -------
@@ -535,15 +676,24 @@ def run_study(
     ConfigError, RunFolderError, RunLockedError, PublishedRunMismatch
         Before any stage runs (see the module docstring).
     StageFailed
-        After the failed run was published (index marking the failed stage).
+        After the failed run was published (index marking the failed stage; the stages that
+        depend on it "not run", the others run).
     StudyInterrupted
         After SIGTERM/SIGINT, the run published as interrupted.
     """
+    import os
+
     config.validate()
+    if jobs is None:
+        jobs = os.cpu_count() or 1
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ConfigError(f"jobs must be a positive whole number of stages, got {jobs!r}")
     extra_parameters = dict(extra_parameters or {})
     all_stages = discover_stages(config.notebooks_dir)
     selected = _select_stages(all_stages, stages)
     check_extra_parameters(all_stages, extra_parameters)
+    graph = stage_graph.build_graph([stage.stem for stage in all_stages], graph_inputs)
+    needs = stage_graph.dependencies(graph)
     source_info = sources.prepare_source(config, log=log)
     ensure_kernel(config.kernel_name)
     run_integrity.check_writable([config.published_processed_dir, config.published_report_dir])
@@ -556,19 +706,40 @@ def run_study(
             check_published_run(config)
         watch = SignalWatch().install()
         try:
+            plan = _Plan(graph, needs, jobs, force)
             return _run_locked(config, selected, extra_parameters, source_info, partial, watch,
-                               log)
+                               log, plan)
         finally:
             watch.restore()
 
 
+@dataclasses.dataclass
+class _Plan:
+    """How the stages are scheduled: the graph, who needs whom, parallelism, cache use."""
+
+    graph: dict[str, stage_graph.StageNode]
+    needs: dict[str, set[str]]
+    jobs: int
+    force: bool
+
+    def needs_among(self, stem: str, chosen: set[str]) -> set[str]:
+        """The chosen stages ``stem`` depends on, also through stages not chosen."""
+        return {other for other in chosen
+                if other != stem and stem in stage_graph.downstream(self.needs, other)}
+
+
 def _run_locked(config: StudyConfig, selected: list[Stage], extra_parameters: dict[str, object],
                 source_info: dict, partial: bool, watch: SignalWatch,
-                log: Callable[[str], None]) -> StudyRun:
-    """:func:`run_study` once the lock is held: stage, run, publish."""
+                log: Callable[[str], None], plan: _Plan) -> StudyRun:
+    """:func:`run_study` once the lock is held: stage, run (concurrently along the graph),
+    publish."""
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor
+    from concurrent.futures import wait as wait_for_any
+
     token = run_integrity.new_run_token()
     staged = config.staged(token)
     published = False
+    published_cache = {} if plan.force else read_stage_cache(config.published_processed_dir)
     try:
         for folder in (config.published_processed_dir, config.published_report_dir):
             run_integrity.start_staging(folder, token, from_published=partial)
@@ -577,6 +748,11 @@ def _run_locked(config: StudyConfig, selected: list[Stage], extra_parameters: di
         results = [StageResult(stage) for stage in selected]
         run = StudyRun(staged, results, staged.report_dir / "index.html", started_at,
                        run_token=token)
+        chosen = {stage.stem for stage in selected}
+        # a run of some stages keeps the other stages' entries (their outputs stay too)
+        cache_entries = {stem: entry for stem, entry in read_stage_cache(
+            staged.processed_dir).items() if stem not in chosen} if partial else {}
+        source = source_fingerprint(config, source_info)
         run_info = {
             # the published locations: what the index and run.json show
             "parameters": config.notebook_parameters() | extra_parameters,
@@ -586,6 +762,8 @@ def _run_locked(config: StudyConfig, selected: list[Stage], extra_parameters: di
             "git_commit": provenance.git_commit(config.root),
             "packages": provenance.package_versions(),
             "source": source_info,
+            "jobs": plan.jobs,
+            "force": plan.force,
         }
         clock = time.perf_counter()
 
@@ -593,6 +771,7 @@ def _run_locked(config: StudyConfig, selected: list[Stage], extra_parameters: di
             run.seconds = time.perf_counter() - clock
             report.write_index(run, run_info)
             write_json_atomic(staged.report_dir / "run.json", report.run_record(run, run_info))
+            write_json_atomic(staged.processed_dir / STAGE_CACHE, cache_entries)
             run_integrity.record_tables(staged.processed_dir, config.run_id, token, status)
 
         def publish() -> None:
@@ -605,38 +784,119 @@ def _run_locked(config: StudyConfig, selected: list[Stage], extra_parameters: di
             run.config = config
             run.index_path = config.published_report_dir / "index.html"
 
-        log(f"eocic study: source={config.source} year={config.year} run_id={config.run_id}")
+        log(f"eocic study: source={config.source} year={config.year} run_id={config.run_id} "
+            f"jobs={plan.jobs}")
         log(f"  reports   -> {config.published_report_dir}")
         log(f"  processed -> {config.published_processed_dir}")
         log(f"  (written in {staged.report_dir.parent.name}/ beside each until the run ends)")
         checkpoint()
-        for position, result in enumerate(results, start=1):
-            stage = result.stage
-            if watch.signal_number is not None:
-                for later in results[position - 1:]:
-                    later.status = "not run"
-                return _interrupted(run, watch, publish if position > 1 else None, log)
-            parameters = stage_parameters(stage, staged, extra_parameters)
-            log(f"[{position}/{len(results)}] {stage.stem} ...")
-            result.status = "running"
-            try:
-                execute_stage(stage, staged, parameters, result, watch)
-            except StageFailed:
-                for later in results[position:]:
-                    later.status = "not run"
-                publish()
-                log(f"[{position}/{len(results)}] {stage.stem} FAILED after "
-                    f"{result.seconds:.1f} s")
-                raise
-            except StudyInterrupted:
-                for later in results[position:]:
-                    later.status = "not run"
-                return _interrupted(run, watch, publish, log)
-            log(f"[{position}/{len(results)}] {stage.stem} ok in {result.seconds:.1f} s")
-            checkpoint()
+        by_stem = {result.stage.stem: result for result in results}
+        needs = {stem: plan.needs_among(stem, chosen) for stem in chosen}
+        keys: dict[str, str] = {}
+        failure: StageFailed | None = None
+        running: dict = {}
+        executor = ThreadPoolExecutor(max_workers=plan.jobs, thread_name_prefix="eocic-stage")
+        finished_cleanly = False
+        try:
+            while watch.signal_number is None:
+                done = {stem for stem, result in by_stem.items()
+                        if result.status in ("ok", "reused")}
+                blocked = {stem for stem, result in by_stem.items()
+                           if result.status in ("failed", "not run")}
+                for stem in sorted(chosen):
+                    result = by_stem[stem]
+                    if result.status == "pending" and needs[stem] & blocked:
+                        result.status = "not run"
+                        result.error = ("not run: it depends on "
+                                        f"{', '.join(sorted(needs[stem] & blocked))}")
+                ready = [stem for stem in sorted(chosen) if by_stem[stem].status == "pending"
+                         and needs[stem] <= done]
+                progressed = False
+                for stem in ready:
+                    if len(running) >= plan.jobs:
+                        break
+                    result = by_stem[stem]
+                    stage, node = result.stage, plan.graph[stem]
+                    parameters = stage_parameters(stage, staged, extra_parameters)
+                    if node.declared:
+                        keys[stem] = stage_cache_key(stage, node, parameters,
+                                                     staged.processed_dir, source)
+                        why = ("forced (--force)" if plan.force else _reuse(
+                            node, published_cache.get(stem), keys[stem], config, staged))
+                        if why is None:
+                            result.status, result.cache, result.seconds = "reused", "hit", 0.0
+                            for name, attribute in ((f"{stem}.ipynb", "notebook_path"),
+                                                    (f"{stem}.html", "html_path"),
+                                                    (f"logs/{stem}.log", "log_path")):
+                                if (staged.report_dir / name).is_file():
+                                    setattr(result, attribute, staged.report_dir / name)
+                            cache_entries[stem] = published_cache[stem]
+                            log(f"[{stem}] reused (inputs, parameters, notebook and package "
+                                "unchanged since the published run)")
+                            checkpoint()
+                            progressed = True
+                            continue
+                        result.cache = why
+                        cache_entries.pop(stem, None)
+                        for name in node.processed_files():  # a stale output must not linger
+                            (staged.processed_dir / name).unlink(missing_ok=True)
+                    else:
+                        result.cache = "not cached: the stage graph does not declare its inputs"
+                    log(f"[{stem}] started")
+                    result.status = "running"
+                    running[executor.submit(execute_stage, stage, staged, parameters, result,
+                                            watch)] = result
+                    progressed = True
+                if progressed:
+                    continue
+                if not running:
+                    break
+                completed, _ = wait_for_any(list(running), timeout=0.2,
+                                            return_when=FIRST_COMPLETED)
+                for future in completed:
+                    result = running.pop(future)
+                    stem = result.stage.stem
+                    try:
+                        future.result()
+                    except StageFailed as error:
+                        failure = failure or error
+                        log(f"[{stem}] FAILED after {result.seconds:.1f} s")
+                    except StudyInterrupted:
+                        pass  # the loop ends: watch.signal_number is set
+                    else:
+                        if plan.graph[stem].declared:
+                            cache_entries[stem] = _cache_entry(plan.graph[stem], keys[stem],
+                                                               staged)
+                        log(f"[{stem}] ok in {result.seconds:.1f} s")
+                    checkpoint()
+            # after a signal: the running stages end once their kernels stopped
+            while running:
+                completed, _ = wait_for_any(list(running), timeout=0.2,
+                                            return_when=FIRST_COMPLETED)
+                for future in completed:
+                    result = running.pop(future)
+                    try:
+                        future.result()
+                    except (StageFailed, StudyInterrupted):
+                        pass
+                    if result.status == "ok" and plan.graph[result.stage.stem].declared:
+                        cache_entries[result.stage.stem] = _cache_entry(
+                            plan.graph[result.stage.stem], keys[result.stage.stem], staged)
+            finished_cleanly = True
+        finally:
+            if not finished_cleanly and running:  # a bug or a full disk: stop the kernels
+                stop_kernels(kill=True)
+            executor.shutdown(wait=finished_cleanly, cancel_futures=True)
         if watch.signal_number is not None:
-            return _interrupted(run, watch, publish, log)
+            for result in results:
+                if result.status == "pending":
+                    result.status = "not run"
+            started = any(result.status not in ("pending", "not run") for result in results)
+            return _interrupted(run, watch, publish if started else None, log)
         publish()
+        if failure is not None:
+            log(run.timings_table())
+            raise failure
         log(run.timings_table())
         log(f"index: {run.index_path}")
         return run

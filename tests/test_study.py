@@ -16,6 +16,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 from eocic import cli
 from eocic.config import ConfigError, StudyConfig
+from eocic.run_integrity import verify_tables
 from eocic.study import StageFailed, discover_stages, run_study
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -308,3 +309,164 @@ def test_every_declared_parameter_reaches_every_stage_declaring_it(tmp_path: Pat
     for name in extra:
         assert receivers[name] == {stem for stem, parameters in declared.items()
                                    if name in parameters}, name
+
+
+# -- the stage graph: concurrency, failures and the stage cache -------------------------------
+
+GRAPH_PARAMETERS = PARAMETERS + '\nmeet = False'
+
+#: 01 writes sbs; 02 and 03 read it (02 -> cluster_mapping, 03 -> scoreboard, stamped with
+#: ``window``); 04 reads scoreboard. With ``meet``, 02 and 03 wait (bounded) until both have
+#: started, so the run proves they ran at the same time.
+GRAPH_STAGES = {
+    "01_base": ((), """
+import pandas as pd
+from pathlib import Path
+pd.DataFrame({"label": [label]}).to_parquet(Path(processed_dir, "sbs.parquet"))
+"""),
+    "02_left": (("sbs",), """
+import time
+import pandas as pd
+from pathlib import Path
+Path(processed_dir, "02.started").touch()
+deadline = time.monotonic() + 120
+while meet and not Path(processed_dir, "03.started").exists() and time.monotonic() < deadline:
+    time.sleep(0.05)
+together = Path(processed_dir, "03.started").exists()
+pd.DataFrame({"together": [together]}).to_parquet(Path(processed_dir, "cluster_mapping.parquet"))
+"""),
+    "03_right": (("sbs",), """
+import time
+import pandas as pd
+from pathlib import Path
+Path(processed_dir, "03.started").touch()
+deadline = time.monotonic() + 120
+while meet and not Path(processed_dir, "02.started").exists() and time.monotonic() < deadline:
+    time.sleep(0.05)
+sbs = pd.read_parquet(Path(processed_dir, "sbs.parquet"))
+pd.DataFrame({"window": [window], "label": sbs["label"]}).to_parquet(
+    Path(processed_dir, "scoreboard.parquet"))
+"""),
+    "04_after": (("scoreboard",), """
+import pandas as pd
+from pathlib import Path
+board = pd.read_parquet(Path(processed_dir, "scoreboard.parquet"))
+board.to_parquet(Path(processed_dir, "regressions.parquet"))
+"""),
+}
+GRAPH_INPUTS = {stem: inputs for stem, (inputs, _) in GRAPH_STAGES.items()}
+
+
+def _write_graph_notebook(project: Path, stem: str, body: str | None = None) -> None:
+    """Stage ``stem`` of the graph project; only 03 declares ``window``."""
+    parameters = GRAPH_PARAMETERS + ("\nwindow = 5" if stem == "03_right" else "")
+    _write_notebook(project / "notebooks" / f"{stem}.ipynb",
+                    GRAPH_STAGES[stem][1] if body is None else body, parameters)
+
+
+@pytest.fixture()
+def graph_project(tmp_path: Path, fixtures_dir: Path) -> Path:
+    (tmp_path / "notebooks").mkdir()
+    for stem in GRAPH_STAGES:
+        _write_graph_notebook(tmp_path, stem)
+    source = tmp_path / "source"
+    source.mkdir()
+    shutil.copy(fixtures_dir / "study" / "sbs_r_nuts06_r2.tsv", source)
+    return tmp_path
+
+
+def _graph_run(project: Path, **options) -> dict:
+    """Run the graph project; return ``{stem: (status, cache)}`` from the published run.json."""
+    options = {"jobs": 2, "graph_inputs": GRAPH_INPUTS, "log": lambda line: None} | options
+    try:
+        run_study(_config(project, run_id="graph"), **options)
+    finally:
+        for marker in (project / "data" / "processed" / "graph").glob("*.started"):
+            marker.unlink()
+    record = json.loads((project / "reports" / "graph" / "run.json").read_text())
+    return {stage["stage"]: (stage["status"], stage["cache"]) for stage in record["stages"]}
+
+
+def test_independent_stages_run_at_the_same_time_and_in_a_valid_order(graph_project: Path):
+    import pandas as pd
+
+    stages = _graph_run(graph_project, extra_parameters={"meet": True})
+    assert {status for status, _ in stages.values()} == {"ok"}
+    processed = graph_project / "data" / "processed" / "graph"
+    assert pd.read_parquet(processed / "cluster_mapping.parquet")["together"].item()
+    # each stage's log holds its own cell output only
+    log_02 = (graph_project / "reports" / "graph" / "logs" / "02_left.log").read_text()
+    assert "03.started" not in log_02 or "02.started" in log_02
+
+
+def test_a_failure_stops_only_the_stages_that_depend_on_it(graph_project: Path):
+    _write_graph_notebook(graph_project, "03_right",
+                          'raise ValueError("stage 03 breaks on purpose")')
+    with pytest.raises(StageFailed, match="stage 03 breaks on purpose"):
+        _graph_run(graph_project, jobs=1)
+    record = json.loads((graph_project / "reports" / "graph" / "run.json").read_text())
+    statuses = {stage["stage"]: stage["status"] for stage in record["stages"]}
+    assert statuses == {"01_base": "ok", "02_left": "ok", "03_right": "failed",
+                        "04_after": "not run"}
+    assert "depends on 03_right" in record["stages"][3]["error"]
+    # the failed stage (and the one not run) leave no cache entry a later run would trust
+    cache = json.loads((graph_project / "data" / "processed" / "graph" /
+                        "stage_cache.json").read_text())
+    assert set(cache) == {"01_base", "02_left"}
+    _write_graph_notebook(graph_project, "03_right")
+    stages = _graph_run(graph_project)
+    assert stages["03_right"] == ("ok", "miss: no cache entry")
+    assert stages["04_after"][0] == "ok" and stages["01_base"] == ("reused", "hit")
+
+
+def test_an_unchanged_rerun_reuses_every_stage_and_force_reruns(graph_project: Path):
+    first = _graph_run(graph_project)
+    processed = graph_project / "data" / "processed" / "graph"
+    tables_before = verify_tables(processed)["tables"]
+    second = _graph_run(graph_project)
+    assert second == {stem: ("reused", "hit") for stem in GRAPH_STAGES}
+    # the reused stages' tables, pages and logs were carried into the new run
+    assert verify_tables(processed)["tables"] == tables_before
+    for stem in GRAPH_STAGES:
+        assert (graph_project / "reports" / "graph" / f"{stem}.html").is_file()
+        assert (graph_project / "reports" / "graph" / "logs" / f"{stem}.log").is_file()
+    assert "reused" in (graph_project / "reports" / "graph" / "index.html").read_text()
+    forced = _graph_run(graph_project, force=True)
+    assert forced == {stem: ("ok", "forced (--force)") for stem in GRAPH_STAGES}
+    assert set(first.values()) == {("ok", "miss: no cache entry")}
+
+
+def test_a_changed_parameter_reruns_its_stage_and_what_depends_on_it(graph_project: Path):
+    _graph_run(graph_project)
+    stages = _graph_run(graph_project, extra_parameters={"window": 4})
+    assert stages["01_base"] == ("reused", "hit") and stages["02_left"] == ("reused", "hit")
+    assert stages["03_right"][0] == "ok" and stages["04_after"][0] == "ok"
+    assert stages["03_right"][1].startswith("miss: inputs, parameters")
+
+
+def test_a_changed_notebook_reruns_it(graph_project: Path):
+    _graph_run(graph_project)
+    _write_graph_notebook(graph_project, "04_after",
+                          GRAPH_STAGES["04_after"][1] + "\nprint('edited')")
+    stages = _graph_run(graph_project)
+    assert stages["04_after"][0] == "ok" and stages["03_right"] == ("reused", "hit")
+
+
+def test_a_tampered_or_damaged_published_run_is_not_trusted(graph_project: Path):
+    import pandas as pd
+
+    _graph_run(graph_project)
+    processed = graph_project / "data" / "processed" / "graph"
+    pd.DataFrame({"label": ["edited by hand"]}).to_parquet(processed / "sbs.parquet")
+    stages = _graph_run(graph_project)
+    assert stages["01_base"] == ("ok", "miss: published sbs.parquet missing or changed")
+    assert pd.read_parquet(processed / "sbs.parquet")["label"].item() == "default label"
+    (processed / "stage_cache.json").write_text("{not json")
+    stages = _graph_run(graph_project)
+    assert {status for status, _ in stages.values()} == {"ok"}
+
+
+def test_jobs_must_be_a_positive_number(graph_project: Path):
+    with pytest.raises(ConfigError, match="jobs must be a positive whole number of stages, "
+                                          "got 0"):
+        run_study(_config(graph_project), jobs=0, log=lambda line: None)
