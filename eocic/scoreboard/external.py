@@ -131,7 +131,7 @@ def read_rci(edition: int = 2016, folder: Path | None = None) -> pd.Series | Non
     rows = frame[(frame["Year"] == edition) & (frame["NUTS CODE 2016"].str.len() == 4)]
     if rows.empty:
         raise ExternalReferenceError(f"{path.name}: no RCI {edition} rows; editions are "
-                                     f"{sorted(frame['Year'].unique())}")
+                                     f"{sorted(int(year) for year in frame['Year'].unique())}")
     twice = rows["NUTS CODE 2016"][rows["NUTS CODE 2016"].duplicated()]
     if len(twice):
         raise ExternalReferenceError(f"{path.name}: region {twice.iloc[0]!r} occurs twice in "
@@ -291,6 +291,8 @@ def load_references(folder: Path | None = None, *, rci_editions=RCI_EDITIONS,
     elif ris is not None:
         for year in ris_years:
             rows = ris[(ris["year"] == year) & (ris["geo"] != "EU")]
+            if rows.empty:  # a year the database does not reach: no reference, no row
+                continue
             values = pd.Series(rows["value"].to_numpy(), index=pd.Index(rows["geo"], name="geo"))
             references.append(_reference("RIS 2023 summary index", 2023, year, year - ris_lag,
                                          values, RIS_NUTS_VERSION))
