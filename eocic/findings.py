@@ -158,10 +158,10 @@ def external_reference_findings(processed_dir: Path, *, synthetic: bool,
                                      for row in ris.itertuples()))
         for row in reached[reached["reference"] == "RIS 2019 RII"].itertuples():
             parts.append(f"RIS 2019 RII (rough check) {_rho_text(row)}")
-        unreached = rows[rows["note"] != ""]
+        unreached = rows[rows["note"] != ""].groupby("reference", sort=False)["reference_year"]
         missing = ("; not compared, the open index has no score for the matched year: "
-                   + ", ".join(f"{row.reference} {row.reference_year}"
-                               for row in unreached.itertuples())) if len(unreached) else ""
+                   + "; ".join(f"{reference} {', '.join(map(str, years))}"
+                               for reference, years in unreached)) if len(unreached) else ""
         name = names.get(index_code, index_code)
         findings.append(html.escape(
             f"{name}: Spearman rank correlation with published indices (n = matched NUTS-2 "

@@ -118,6 +118,9 @@ def test_rci_editions_and_ris_years_are_matched_by_lag(tmp_path):
     assert ris_2023["matched"] == 0 and math.isnan(ris_2023["spearman"])
     assert ris_2023["note"] == "open index not computed for 2021 (its years: 2013-2016)"
     assert list(table.columns) == external.CORRELATION_COLUMNS
+    references, _ = external.load_references(folder)
+    reasons = references[0].codes.set_index("code")["reason"]
+    assert reasons["AT00"] == external.RCI_MERGED_REASON
 
 
 def test_lags_are_arguments(tmp_path):

@@ -220,14 +220,21 @@ class Reference:
     codes: pd.DataFrame
 
 
-def recode_reference(values: pd.Series, version: int) -> tuple[pd.Series, pd.DataFrame]:
+#: Why a four-character RCI code that is no NUTS-2 region (``AT00``, ``UK00`` ...) is left out.
+RCI_MERGED_REASON = ("RCI region that merges a capital with its commuting area (no NUTS "
+                     "region)")
+
+
+def recode_reference(values: pd.Series, version: int, *,
+                     unknown_reason: str = "") -> tuple[pd.Series, pd.DataFrame]:
     """``values`` (by code of NUTS ``version``) as NUTS :data:`eocic.nuts.DEFAULT_VERSION`
     NUTS-2 codes, and the fate of every code (see :class:`Reference`).
 
     Only same-territory changes are followed (kept, recoded); a composite score cannot be
     summed over merged regions nor shared out over split ones, so those codes are lost and
     counted. Codes that are no NUTS-2 region (NUTS-1, countries, aggregates, RCI's merged
-    capitals) are counted as ``not NUTS-2``.
+    capitals) are counted as ``not NUTS-2``; ``unknown_reason`` replaces the generic reason
+    for four-character codes that are no NUTS-2 code of any version.
     """
     values = values.dropna()
     codes = [str(code) for code in values.index]
@@ -240,7 +247,7 @@ def recode_reference(values: pd.Series, version: int) -> tuple[pd.Series, pd.Dat
         if levels[code] != 2 or mapping.action == "unknown":
             outcome = "not NUTS-2"
             reason = (f"NUTS-{levels[code]} region" if levels[code] in (0, 1) else
-                      mapping.reason or "not a NUTS-2 code")
+                      unknown_reason or mapping.reason or "not a NUTS-2 code")
             target = ""
         elif mapping.action in ("kept", "recoded"):
             outcome, target, reason = mapping.action, mapping.target_code, mapping.reason
@@ -256,8 +263,8 @@ def recode_reference(values: pd.Series, version: int) -> tuple[pd.Series, pd.Dat
 
 
 def _reference(name: str, edition: int, reference_year: int, index_year: int,
-               values: pd.Series, version: int) -> Reference:
-    recoded, fate = recode_reference(values.rename(name), version)
+               values: pd.Series, version: int, unknown_reason: str = "") -> Reference:
+    recoded, fate = recode_reference(values.rename(name), version, unknown_reason=unknown_reason)
     return Reference(name, edition, reference_year, index_year, recoded, fate)
 
 
@@ -284,7 +291,7 @@ def load_references(folder: Path | None = None, *, rci_editions=RCI_EDITIONS,
             absent("RCI", RCI_FILE)
             break
         references.append(_reference("RCI", edition, edition, edition - rci_lag, rci,
-                                     RCI_NUTS_VERSION))
+                                     RCI_NUTS_VERSION, RCI_MERGED_REASON))
     ris = read_ris_2023(folder) if ris_years else None
     if ris_years and ris is None:
         absent("RIS 2023", RIS_FILE)
