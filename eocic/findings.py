@@ -110,6 +110,66 @@ def scoreboard_findings(scoreboard: pd.DataFrame, year: int, names: dict[str, st
     return findings
 
 
+def _rho_text(row) -> str:
+    return ("n/a" if pd.isna(row.spearman) else f"{row.spearman:.2f}") + f" (n = {row.matched})"
+
+
+def external_reference_findings(processed_dir: Path, *, synthetic: bool,
+                                folder: Path | None = None) -> list[str]:
+    """Spearman rank correlation of each open index with the published RCI (2016 and 2019
+    editions) and RIS 2023 summary index (2016-2023), years matched as
+    :mod:`eocic.scoreboard.external` states; HTML-safe sentences, empty when the run has no
+    ``scoreboard`` table. ``synthetic`` (a demo run) puts first a sentence saying the
+    correlations are no evidence. Reference files absent from the shared data folder
+    (``folder``, default ``$EOCIC_SHARED_DATA``) are named.
+
+    Raises
+    ------
+    eocic.tables.TableValidationError
+        The scoreboard table breaks its schema.
+    eocic.scoreboard.external.ExternalReferenceError
+        A reference file is present but not in its published layout.
+    """
+    from eocic.scoreboard import external
+
+    scoreboard = tables.read_table(Path(processed_dir), "scoreboard", missing_ok=True)
+    if scoreboard is None:
+        return []
+    index_rows = scoreboard[scoreboard["level"] == "index"]
+    checks, messages = external.reference_correlations(
+        index_rows[["index_code", "geo", "year", "score"]], folder)
+    findings = []
+    if synthetic:
+        findings.append("Demo data: the open indices are computed on a synthetic economy, so "
+                        "their correlations with the published indices say nothing about the "
+                        "method; they are only meaningful on real data.")
+    findings += [f"Not checked: {html.escape(message)}." for message in messages]
+    names = index_rows.drop_duplicates("index_code").set_index("index_code")["name"]
+    for index_code, rows in checks.groupby("index_code", sort=True):
+        parts = []
+        reached = rows[rows["note"] == ""]
+        for row in reached[reached["reference"] == "RCI"].itertuples():
+            parts.append(f"RCI {row.edition} (open index {row.index_year}) {_rho_text(row)}")
+        ris = reached[reached["reference"] == "RIS 2023 summary index"]
+        if len(ris):
+            lag = int(ris["reference_year"].iloc[0] - ris["index_year"].iloc[0])
+            parts.append(f"RIS 2023 summary index by year (open index {lag} years earlier) "
+                         + ", ".join(f"{row.reference_year}: {_rho_text(row)}"
+                                     for row in ris.itertuples()))
+        for row in reached[reached["reference"] == "RIS 2019 RII"].itertuples():
+            parts.append(f"RIS 2019 RII (rough check) {_rho_text(row)}")
+        unreached = rows[rows["note"] != ""].groupby("reference", sort=False)["reference_year"]
+        missing = ("; not compared, the open index has no score for the matched year: "
+                   + "; ".join(f"{reference} {', '.join(map(str, years))}"
+                               for reference, years in unreached)) if len(unreached) else ""
+        name = names.get(index_code, index_code)
+        findings.append(html.escape(
+            f"{name}: Spearman rank correlation with published indices (n = matched NUTS-2 "
+            f"regions): {'; '.join(parts) if parts else 'no year matched'}{missing}.",
+            quote=False))
+    return findings
+
+
 def _in_words(name: str, t0: int, T: int) -> str:
     """Variable ``name`` in words inside a sentence: its label (VARIABLE_LABELS) with the years
     of the growth window for t0 and T, the first letter in lower case unless it starts an

@@ -283,6 +283,27 @@ def _without_root(text: str, root: Path) -> str:
     return text.replace(f"{root}{'/'}", "").replace(str(root), ".")
 
 
+def _external_references_html(config) -> str:
+    """The landing page's "External references" section: Spearman of each open index with the
+    RCI and RIS (:func:`eocic.findings.external_reference_findings`); empty before stage 03. A
+    bad scoreboard table or reference file is shown as the reason, not raised."""
+    from eocic.findings import external_reference_findings
+    from eocic.scoreboard.external import ExternalReferenceError
+    from eocic.tables import TableNotFoundError, TableValidationError
+
+    try:
+        lines = external_reference_findings(config.processed_dir,
+                                            synthetic=config.source == "demo")
+    except (TableNotFoundError, TableValidationError, ExternalReferenceError) as error:
+        return ("<h2>External references</h2><p class='err'>Correlations with published "
+                f"indices could not be computed: {html.escape(type(error).__name__)}: "
+                f"{html.escape(str(error))}</p>")
+    if not lines:
+        return ""
+    return ("<h2>External references</h2><ul>" + "".join(f"<li>{line}</li>" for line in lines)
+            + "</ul>")
+
+
 def write_index(run: "StudyRun", run_info: dict) -> Path:
     """Write ``reports/<run_id>/index.html`` for the run's current state."""
     config = run.config
@@ -323,6 +344,7 @@ def write_index(run: "StudyRun", run_info: dict) -> Path:
         # written and says why the findings are absent (a bug in findings is not caught)
         findings_html = (f"<p class='err'>Key findings could not be computed: "
                          f"{html.escape(type(error).__name__)}: {html.escape(str(error))}</p>")
+    external_html = _external_references_html(config)
     lead, _, rest = SYNTHETIC_NOTICE.partition(": ")
     banner = (f"<div class='eocic-banner' role='note'><strong>{html.escape(lead)}:</strong> "
               f"{html.escape(rest)}</div>" if config.source == "demo" else "")
@@ -357,7 +379,7 @@ code {{ font-size: .85rem; }}
 <p class="sub">Run {overall}; started {html.escape(run.started_at)};
 {run.seconds:.1f} s{'' if run.ok else ' so far'}. Source <b>{html.escape(source)}</b>, reference year
 <b>{config.year}</b>.</p>
-<h2>Key findings</h2>{findings_html}
+<h2>Key findings</h2>{findings_html}{external_html}
 <h2>Stages</h2>
 <table><thead><tr><th>#</th><th>stage</th><th>status</th><th>seconds</th><th>output</th></tr>
 </thead><tbody>{''.join(stage_rows)}</tbody></table>

@@ -8,6 +8,7 @@ import pandas as pd
 import seaborn as sns
 
 from eocic import plotting
+from eocic.measures import spearman_rho
 from eocic.plotting import place_labels
 
 plotting.configure()
@@ -107,7 +108,8 @@ def external_scatter(scores: pd.Series, reference: pd.Series, title: str = ""):
     axis.scatter(reference_rank, composite_rank, s=8, alpha=0.7)
     axis.set_xlabel(f"rank in {reference.name} (1 = best)")
     axis.set_ylabel("rank in the open composite (1 = best)")
-    rho = reference_rank.corr(composite_rank) if len(joined) > 2 else float("nan")
+    rho = spearman_rho(joined["composite"], joined["reference"]) if len(joined) > 2 \
+        else float("nan")
     axis.set_title(f"{title}\nSpearman rho = {rho:.2f}, {len(joined)} regions".strip(),
                    fontsize=10)
     figure.tight_layout()
