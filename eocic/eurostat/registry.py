@@ -280,11 +280,24 @@ _DATASETS = (
         "lfst_r_lfe2en2",
         "Employment by age, economic activity and NUTS 2 regions (NACE Rev. 2), LFS",
         "context",
-        (_ind("lfs_employment_ths", "thousand persons", True, unit="THS", nace_r2="TOTAL",
-              age=("Y_GE15", "Y15-74")),),
+        (
+            _ind("lfs_employment_ths", "thousand persons", True, unit="THS", nace_r2="TOTAL",
+                 age=("Y_GE15", "Y15-74")),
+            _ind("lfs_ict_employment_ths", "thousand persons", True, unit="THS", nace_r2="J",
+                 age=("Y_GE15", "Y15-74")),
+            _ind("lfs_finance_employment_ths", "thousand persons", True, unit="THS",
+                 nace_r2="K", age=("Y_GE15", "Y15-74")),
+            _ind("lfs_professional_services_employment_ths", "thousand persons", True,
+                 unit="THS", nace_r2="M_N", age=("Y_GE15", "Y15-74")),
+        ),
         "All-economy employment, the denominator for shares of total employment. Older "
         "vintages publish ages 15 and over (Y_GE15), newer ones 15-74 (Y15-74): the first "
-        "present is used.",
+        "present is used. Sections J (information and communication), K (finance and "
+        "insurance) and M_N (professional, scientific, technical, administrative and support "
+        "services) give whole-economy employment shares that SBS lacks (K is outside SBS).",
+        checked="key unit,nace_r2,age,geo and the codes THS, TOTAL, J, K, M_N, Y_GE15 seen in "
+        "the shared extract regional_context/lfst_r_lfe2en2.tsv.gz (2008-2015)",
+        unverified="the age code Y15-74 of newer vintages",
     ),
     Dataset(
         "rd_e_gerdreg",
@@ -354,8 +367,10 @@ _DATASETS = (
                  sectperf="TOTAL", prof_pos="RSE", sex="T", unit="PC_EMP_FTE"),
             _ind("rd_personnel_pc_employment", "% of total employment (FTE)", False,
                  sectperf="TOTAL", prof_pos="TOTAL", sex="T", unit="PC_EMP_FTE"),
+            _ind("business_researchers_pc_employment", "% of total employment (FTE)", False,
+                 sectperf="BES", prof_pos="RSE", sex="T", unit="PC_EMP_FTE"),
         ),
-        checked="key freq,sectperf,prof_pos,sex,unit,geo and the codes TOTAL, RSE, T, "
+        checked="key freq,sectperf,prof_pos,sex,unit,geo and the codes TOTAL, BES, RSE, T, "
         "PC_EMP_FTE seen in the shared extract "
         "regional_context/eurostat_innovation_2022/rd_p_persreg.tsv.gz",
     ),
