@@ -118,3 +118,23 @@ def test_official_table_matches_the_framework(framework, official):
                                       "official_indicator"])
         for item in index.not_available:
             assert item["name"] in without_series, f"{code}: {item['name']} not in the table"
+
+
+def test_notebook_intro_names_the_dimensions_without_typed_counts(framework):
+    """Notebook 03's intro once said "8 dimensions" while the framework scored 7: it now names
+    the framework's dimensions, types no count (the counts are printed from the framework and
+    the run) and says governance is not measured."""
+    import json
+    import re
+    from pathlib import Path
+
+    notebook = Path(__file__).resolve().parents[1] / "notebooks" / "03_scoreboard.ipynb"
+    intro = "".join(json.loads(notebook.read_text(encoding="utf-8"))["cells"][0]["source"])
+    assert not re.search(r"\b(\d+|one|two|three|four|five|six|seven|eight|nine)\s+dimensions",
+                         intro, flags=re.IGNORECASE), intro
+    flat = " ".join(intro.lower().split())
+    for index in framework.indices.values():
+        for group in index.groups:
+            if group.level == "dimension":
+                assert group.name.lower().split(",")[0] in flat, group.name
+    assert "quality of governance, which is **not measured**" in flat
