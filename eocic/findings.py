@@ -96,7 +96,9 @@ def scoreboard_coverage(scoreboard: pd.DataFrame, framework, year: int) -> list[
     :class:`~eocic.scoreboard.framework.Framework`; placeholder dimensions, which have no open
     data, count in the framework's total), and names every dimension left unmeasured with the
     reason: a placeholder has no open regional source (its ``not_available`` entries say
-    which), any other dimension lost all its indicators to screening. The reason: an index
+    which), any other dimension lost all its indicators to screening. A measured dimension
+    whose surviving indicators are all proxies (names starting ``[proxy]``) is named too. The
+    reason: an index
     ranks regions on what was measured, and a reader must see when whole dimensions (say,
     entrepreneurship or governance) are missing before reading the ranking. An index absent
     from ``framework`` is reported with its measured counts only.
@@ -131,8 +133,17 @@ def scoreboard_coverage(scoreboard: pd.DataFrame, framework, year: int) -> list[
                     f"{len(index.indicators)} indicators and "
                     f"{len(measured_dimensions & {d.code for d in dimensions})} of "
                     f"{len(dimensions)} dimensions measured in {in_year} after screening")
-        sentence += (f"; not measured: {'; '.join(unmeasured)}. The ranking below rests on the "
-                     "measured dimensions only." if unmeasured else ".")
+        proxies_only = [
+            html.escape(dimension.name) for dimension in dimensions
+            if dimension.code in measured_dimensions
+            and (kept := [c for c in index.leaves_under(dimension.code)
+                          if c in measured_indicators])
+            and all(index.indicator(c).name.startswith("[proxy]") for c in kept)]
+        sentence += (f"; not measured: {'; '.join(unmeasured)}" if unmeasured else "")
+        sentence += (f"; measured by proxies only: {'; '.join(proxies_only)}"
+                     if proxies_only else "")
+        sentence += (". The ranking below rests on the measured dimensions only."
+                     if unmeasured else ".")
         findings.append(sentence)
     return findings
 

@@ -97,7 +97,7 @@ def _coverage_framework():
                    {"code": "dim_b", "name": "Entrepreneurship", "parent": "eco"},
                    {"code": "dim_c", "name": "Quality of governance", "parent": "eco",
                     "placeholder": True}],
-        "indicators": [dict(indicator, code="gerd", name="GERD", parent="dim_a"),
+        "indicators": [dict(indicator, code="gerd", name="[proxy] GERD", parent="dim_a"),
                        dict(indicator, code="berd", name="BERD", parent="dim_a"),
                        dict(indicator, code="births", name="Births", parent="dim_b")],
         "not_available": [{"name": "EQI", "parent": "dim_c", "reason": "not offline"}],
@@ -105,9 +105,10 @@ def _coverage_framework():
 
 
 def test_scoreboard_coverage_counts_measured_against_the_framework():
-    """Only GERD survived screening: 1 of 3 indicators, 1 of 3 dimensions; the dimension that
-    lost its indicators and the placeholder (governance) are named with their reasons, and the
-    index name from the framework is escaped."""
+    """Only GERD (a proxy here) survived screening: 1 of 3 indicators, 1 of 3 dimensions; the
+    dimension that lost its indicators and the placeholder (governance) are named with their
+    reasons, the dimension left with proxies only is named, and the index name from the
+    framework is escaped."""
     rows = [("index", "eco"), ("dimension", "dim_a"), ("indicator", "gerd")]
     scoreboard = complete("scoreboard", pd.DataFrame({
         "level": [level for level, _ in rows], "code": [code for _, code in rows],
@@ -117,12 +118,15 @@ def test_scoreboard_coverage_counts_measured_against_the_framework():
     assert text.startswith("Eco &lt;system&gt; (scoreboard index): 1 of 3 indicators and 1 of 3 "
                            "dimensions measured in 2014 after screening; not measured: "
                            "Entrepreneurship (no indicator survived screening); Quality of "
-                           "governance (no open regional data source).")
+                           "governance (no open regional data source); measured by proxies "
+                           "only: Research. The ranking below rests on the measured dimensions "
+                           "only.")
     full = pd.concat([scoreboard, scoreboard.assign(level="dimension", code="dim_b"),
                       scoreboard.assign(code="berd"), scoreboard.assign(code="births")])
     (text,) = scoreboard_coverage(full, _coverage_framework(), 2014)
     assert "3 of 3 indicators and 2 of 3 dimensions" in text
-    assert "not measured: Quality of governance (no open regional data source)." in text
+    assert "not measured: Quality of governance (no open regional data source). " in text
+    assert "proxies only" not in text  # Research keeps BERD, which is no proxy
     unknown = scoreboard.assign(index_code="other")
     assert scoreboard_coverage(unknown, _coverage_framework(), 2014) == [
         "Eco (scoreboard index): 1 indicators in 1 dimensions measured in 2014."]
