@@ -354,8 +354,13 @@ _DATASETS = (
                  unit="PC_ACT"),
             _ind("scientists_engineers_pc_active", "% of active population", False,
                  category="SE", unit="PC_ACT"),
+            _ind("hrst_occupation_pc_active", "% of active population", False,
+                 category="HRSTO", unit="PC_ACT"),
         ),
-        checked="key freq,category,unit,geo and the codes HRST, SE x PC_ACT seen in the shared "
+        "HRST: educated (HRSTE) or employed (HRSTO) in science and technology; HRSTO counts "
+        "people in S&T occupations whatever their education.",
+        checked="key freq,category,unit,geo and the codes HRST, HRSTO, SE x PC_ACT seen in the "
+        "shared "
         "extract regional_context/eurostat_innovation_2022/hrst_st_rcat.tsv.gz",
     ),
     Dataset(
@@ -369,8 +374,13 @@ _DATASETS = (
                  sectperf="TOTAL", prof_pos="TOTAL", sex="T", unit="PC_EMP_FTE"),
             _ind("business_researchers_pc_employment", "% of total employment (FTE)", False,
                  sectperf="BES", prof_pos="RSE", sex="T", unit="PC_EMP_FTE"),
+            _ind("higher_education_researchers_pc_employment", "% of total employment (FTE)",
+                 False, sectperf="HES", prof_pos="RSE", sex="T", unit="PC_EMP_FTE"),
+            _ind("government_researchers_pc_employment", "% of total employment (FTE)", False,
+                 sectperf="GOV", prof_pos="RSE", sex="T", unit="PC_EMP_FTE"),
         ),
-        checked="key freq,sectperf,prof_pos,sex,unit,geo and the codes TOTAL, BES, RSE, T, "
+        checked="key freq,sectperf,prof_pos,sex,unit,geo and the codes TOTAL, BES, HES, GOV, "
+        "RSE, T, "
         "PC_EMP_FTE seen in the shared extract "
         "regional_context/eurostat_innovation_2022/rd_p_persreg.tsv.gz",
     ),
@@ -566,10 +576,25 @@ _DATASETS = (
         "pat_ep_rtec",
         "High-tech patent applications to the EPO by priority year and NUTS 3 region",
         "context",
-        (_ind("hightech_patents_per_million_inhabitants", "applications per million "
-              "inhabitants", False, ipc="HT", unit="P_MHAB"),),
-        "The Eurostat series ends with priority year 2012.",
-        checked="key freq,ipc,unit,geo and HT x P_MHAB seen in the shared extract "
+        (
+            _ind("hightech_patents_per_million_inhabitants", "applications per million "
+                 "inhabitants", False, ipc="HT", unit="P_MHAB"),
+            _ind("computer_patents_per_million_inhabitants", "applications per million "
+                 "inhabitants", False, ipc="CAB", unit="P_MHAB"),
+            _ind("communication_patents_per_million_inhabitants", "applications per million "
+                 "inhabitants", False, ipc="CTE", unit="P_MHAB"),
+            _ind("biotech_patents_per_million_inhabitants", "applications per million "
+                 "inhabitants", False, ipc="MGE", unit="P_MHAB"),
+            _ind("semiconductor_patents_per_million_inhabitants", "applications per million "
+                 "inhabitants", False, ipc="SMC", unit="P_MHAB"),
+        ),
+        "The Eurostat series ends with priority year 2012. High-tech fields: CAB computers and "
+        "automated business equipment, CTE communication technology, MGE micro-organisms and "
+        "genetic engineering, SMC semiconductors (also AVI aviation and LSR lasers, too sparse "
+        "by region to use: 149 and 75 NUTS-2 rows in the shared extract). A region without "
+        "applications in a field has no row, not a zero.",
+        checked="key freq,ipc,unit,geo and HT, CAB, CTE, MGE, SMC x P_MHAB seen in the shared "
+        "extract "
         "regional_context/eurostat_innovation_2022/pat_ep_rtec.tsv.gz",
     ),
 )
