@@ -592,7 +592,10 @@ _DATASETS = (
         "automated business equipment, CTE communication technology, MGE micro-organisms and "
         "genetic engineering, SMC semiconductors (also AVI aviation and LSR lasers, too sparse "
         "by region to use: 149 and 75 NUTS-2 rows in the shared extract). A region without "
-        "applications in a field has no row, not a zero.",
+        "applications in a field has no row, not a zero. The shipped framework uses HT only: "
+        "with the field series as well, a 2014 study's groups rest mostly on values carried "
+        "forward from 2012, and the sensitivity alternative without imputation leaves no "
+        "region with an industrial-change score.",
         checked="key freq,ipc,unit,geo and HT, CAB, CTE, MGE, SMC x P_MHAB seen in the shared "
         "extract "
         "regional_context/eurostat_innovation_2022/pat_ep_rtec.tsv.gz",
