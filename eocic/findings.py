@@ -88,6 +88,66 @@ def cluster_findings(mapping: pd.DataFrame, year: int, names: dict[str, str], *,
     return findings
 
 
+def scoreboard_coverage(scoreboard: pd.DataFrame, framework, year: int) -> list[str]:
+    """Per composite index, how much of the framework was actually measured in ``year``.
+
+    Counts the indicators and dimensions that have rows in ``scoreboard`` (those that survived
+    screening and aggregation) against those the framework defines (``framework``: a
+    :class:`~eocic.scoreboard.framework.Framework`; placeholder dimensions, which have no open
+    data, count in the framework's total), and names every dimension left unmeasured with the
+    reason: a placeholder has no open regional source (its ``not_available`` entries say
+    which), any other dimension lost all its indicators to screening. A measured dimension
+    whose surviving indicators are all proxies (names starting ``[proxy]``) is named too. The
+    reason: an index
+    ranks regions on what was measured, and a reader must see when whole dimensions (say,
+    entrepreneurship or governance) are missing before reading the ranking. An index absent
+    from ``framework`` is reported with its measured counts only.
+    """
+    if scoreboard.empty:
+        return []
+    rows = scoreboard[scoreboard["year"] == (year if (scoreboard["year"] == year).any()
+                                             else scoreboard["year"].max())]
+    findings = []
+    for code, group in rows.groupby("index_code", sort=True):
+        measured_indicators = set(group.loc[group["level"] == "indicator", "code"])
+        measured_dimensions = set(group.loc[group["level"] == "dimension", "code"])
+        index_rows = group[group["level"] == "index"]
+        name = index_rows["name"].iloc[0] if not index_rows.empty else code
+        in_year = int(group["year"].iloc[0])
+        index = framework.indices.get(code) if framework is not None else None
+        if index is None:
+            findings.append(f"{html.escape(str(name))} (scoreboard index): "
+                            f"{len(measured_indicators)} indicators in "
+                            f"{len(measured_dimensions)} dimensions measured in {in_year}.")
+            continue
+        dimensions = [g for g in index.groups if g.level == "dimension"]
+        unmeasured = []
+        for dimension in dimensions:
+            if dimension.code in measured_dimensions:
+                continue
+            reason = ("no open regional data source" if dimension.placeholder
+                      else "no indicator survived screening")
+            unmeasured.append(f"{html.escape(dimension.name)} ({reason})")
+        sentence = (f"{html.escape(index.name)} (scoreboard index): "
+                    f"{len(measured_indicators & set(index.indicator_codes))} of "
+                    f"{len(index.indicators)} indicators and "
+                    f"{len(measured_dimensions & {d.code for d in dimensions})} of "
+                    f"{len(dimensions)} dimensions measured in {in_year} after screening")
+        proxies_only = [
+            html.escape(dimension.name) for dimension in dimensions
+            if dimension.code in measured_dimensions
+            and (kept := [c for c in index.leaves_under(dimension.code)
+                          if c in measured_indicators])
+            and all(index.indicator(c).name.startswith("[proxy]") for c in kept)]
+        sentence += (f"; not measured: {'; '.join(unmeasured)}" if unmeasured else "")
+        sentence += (f"; measured by proxies only: {'; '.join(proxies_only)}"
+                     if proxies_only else "")
+        sentence += (". The ranking below rests on the measured dimensions only."
+                     if unmeasured else ".")
+        findings.append(sentence)
+    return findings
+
+
 def scoreboard_findings(scoreboard: pd.DataFrame, year: int, names: dict[str, str]) -> list[str]:
     """The top regions of each composite index, with their 5-95% rank interval.
 
@@ -246,6 +306,9 @@ def key_findings(processed_dir: Path, year: int) -> list[str]:
         findings += cluster_findings(mapping, year, names, scheme_totals=read("scheme_employment"),
                                      total_employment=total_employment(read("context"), year))
     if scoreboard is not None:
+        from eocic.scoreboard.framework import load_framework
+
+        findings += scoreboard_coverage(scoreboard, load_framework(), year)
         findings += scoreboard_findings(scoreboard, year, names)
     if regressions is not None:
         findings += regression_findings(regressions)

@@ -13,7 +13,9 @@ import re
 import pandas as pd
 import pytest
 
-from eocic.findings import cluster_findings, key_findings, regression_findings, scoreboard_findings
+from eocic.findings import (
+    cluster_findings, key_findings, regression_findings, scoreboard_coverage, scoreboard_findings,
+)
 from schema_frames import complete, write
 
 
@@ -82,6 +84,53 @@ def test_scoreboard_top_regions_with_interval():
     text = scoreboard_findings(scoreboard, 2020, {})[0]
     assert text.startswith("Regional ecosystem (scoreboard index), top regions in 2020")
     assert text.index("AT12 (rank 1, 90% interval 1-2)") < text.index("AT13") < text.index("AT11")
+
+
+def _coverage_framework():
+    from eocic.scoreboard.framework import parse_framework
+
+    indicator = {"source": {"table": "context", "indicator": "rd_gerd_pc_gdp"}, "unit": "%",
+                 "direction": 1, "rationale": "r"}
+    return parse_framework({"version": 1, "indices": {"eco": {
+        "name": "Eco <system>", "description": "d",
+        "groups": [{"code": "dim_a", "name": "Research", "parent": "eco"},
+                   {"code": "dim_b", "name": "Entrepreneurship", "parent": "eco"},
+                   {"code": "dim_c", "name": "Quality of governance", "parent": "eco",
+                    "placeholder": True}],
+        "indicators": [dict(indicator, code="gerd", name="[proxy] GERD", parent="dim_a"),
+                       dict(indicator, code="berd", name="BERD", parent="dim_a"),
+                       dict(indicator, code="births", name="Births", parent="dim_b")],
+        "not_available": [{"name": "EQI", "parent": "dim_c", "reason": "not offline"}],
+    }}}, "coverage.yaml")
+
+
+def test_scoreboard_coverage_counts_measured_against_the_framework():
+    """Only GERD (a proxy here) survived screening: 1 of 3 indicators, 1 of 3 dimensions; the
+    dimension that lost its indicators and the placeholder (governance) are named with their
+    reasons, the dimension left with proxies only is named, and the index name from the
+    framework is escaped."""
+    rows = [("index", "eco"), ("dimension", "dim_a"), ("indicator", "gerd")]
+    scoreboard = complete("scoreboard", pd.DataFrame({
+        "level": [level for level, _ in rows], "code": [code for _, code in rows],
+        "name": ["Eco", "Research", "GERD"]}),
+        index_code="eco", geo="AT11", year=2014, score=50.0, rank=1, imputed_share=0.0)
+    (text,) = scoreboard_coverage(scoreboard, _coverage_framework(), 2014)
+    assert text.startswith("Eco &lt;system&gt; (scoreboard index): 1 of 3 indicators and 1 of 3 "
+                           "dimensions measured in 2014 after screening; not measured: "
+                           "Entrepreneurship (no indicator survived screening); Quality of "
+                           "governance (no open regional data source); measured by proxies "
+                           "only: Research. The ranking below rests on the measured dimensions "
+                           "only.")
+    full = pd.concat([scoreboard, scoreboard.assign(level="dimension", code="dim_b"),
+                      scoreboard.assign(code="berd"), scoreboard.assign(code="births")])
+    (text,) = scoreboard_coverage(full, _coverage_framework(), 2014)
+    assert "3 of 3 indicators and 2 of 3 dimensions" in text
+    assert "not measured: Quality of governance (no open regional data source). " in text
+    assert "proxies only" not in text  # Research keeps BERD, which is no proxy
+    unknown = scoreboard.assign(index_code="other")
+    assert scoreboard_coverage(unknown, _coverage_framework(), 2014) == [
+        "Eco (scoreboard index): 1 indicators in 1 dimensions measured in 2014."]
+    assert scoreboard_coverage(scoreboard.iloc[0:0], _coverage_framework(), 2014) == []
 
 
 def test_regression_terms_in_words_and_escaping():
@@ -155,6 +204,9 @@ def test_findings_of_the_demo_study(demo_study):
     text = "\n".join(findings)
     assert re.search(r"^[\d,]+ regional clusters \(cluster scheme", findings[0])
     assert "(scoreboard index), top regions in 2020" in text and "90% interval" in text
+    coverage = [f for f in findings if "dimensions measured in 2020 after screening" in f]
+    assert len(coverage) == 2, findings  # one per index, before its ranking
+    assert any("Quality of governance (no open regional data source)" in f for f in coverage)
     table_a = next(f for f in findings if f.startswith("Regression table A,"))
     assert "outcome employment growth (annual, log):" in table_a
     assert "location quotient of the region's own sector (log), 2015" in table_a

@@ -280,11 +280,24 @@ _DATASETS = (
         "lfst_r_lfe2en2",
         "Employment by age, economic activity and NUTS 2 regions (NACE Rev. 2), LFS",
         "context",
-        (_ind("lfs_employment_ths", "thousand persons", True, unit="THS", nace_r2="TOTAL",
-              age=("Y_GE15", "Y15-74")),),
+        (
+            _ind("lfs_employment_ths", "thousand persons", True, unit="THS", nace_r2="TOTAL",
+                 age=("Y_GE15", "Y15-74")),
+            _ind("lfs_ict_employment_ths", "thousand persons", True, unit="THS", nace_r2="J",
+                 age=("Y_GE15", "Y15-74")),
+            _ind("lfs_finance_employment_ths", "thousand persons", True, unit="THS",
+                 nace_r2="K", age=("Y_GE15", "Y15-74")),
+            _ind("lfs_professional_services_employment_ths", "thousand persons", True,
+                 unit="THS", nace_r2="M_N", age=("Y_GE15", "Y15-74")),
+        ),
         "All-economy employment, the denominator for shares of total employment. Older "
         "vintages publish ages 15 and over (Y_GE15), newer ones 15-74 (Y15-74): the first "
-        "present is used.",
+        "present is used. Sections J (information and communication), K (finance and "
+        "insurance) and M_N (professional, scientific, technical, administrative and support "
+        "services) give whole-economy employment shares that SBS lacks (K is outside SBS).",
+        checked="key unit,nace_r2,age,geo and the codes THS, TOTAL, J, K, M_N, Y_GE15 seen in "
+        "the shared extract regional_context/lfst_r_lfe2en2.tsv.gz (2008-2015)",
+        unverified="the age code Y15-74 of newer vintages",
     ),
     Dataset(
         "rd_e_gerdreg",
@@ -341,8 +354,13 @@ _DATASETS = (
                  unit="PC_ACT"),
             _ind("scientists_engineers_pc_active", "% of active population", False,
                  category="SE", unit="PC_ACT"),
+            _ind("hrst_occupation_pc_active", "% of active population", False,
+                 category="HRSTO", unit="PC_ACT"),
         ),
-        checked="key freq,category,unit,geo and the codes HRST, SE x PC_ACT seen in the shared "
+        "HRST: educated (HRSTE) or employed (HRSTO) in science and technology; HRSTO counts "
+        "people in S&T occupations whatever their education.",
+        checked="key freq,category,unit,geo and the codes HRST, HRSTO, SE x PC_ACT seen in the "
+        "shared "
         "extract regional_context/eurostat_innovation_2022/hrst_st_rcat.tsv.gz",
     ),
     Dataset(
@@ -354,8 +372,15 @@ _DATASETS = (
                  sectperf="TOTAL", prof_pos="RSE", sex="T", unit="PC_EMP_FTE"),
             _ind("rd_personnel_pc_employment", "% of total employment (FTE)", False,
                  sectperf="TOTAL", prof_pos="TOTAL", sex="T", unit="PC_EMP_FTE"),
+            _ind("business_researchers_pc_employment", "% of total employment (FTE)", False,
+                 sectperf="BES", prof_pos="RSE", sex="T", unit="PC_EMP_FTE"),
+            _ind("higher_education_researchers_pc_employment", "% of total employment (FTE)",
+                 False, sectperf="HES", prof_pos="RSE", sex="T", unit="PC_EMP_FTE"),
+            _ind("government_researchers_pc_employment", "% of total employment (FTE)", False,
+                 sectperf="GOV", prof_pos="RSE", sex="T", unit="PC_EMP_FTE"),
         ),
-        checked="key freq,sectperf,prof_pos,sex,unit,geo and the codes TOTAL, RSE, T, "
+        checked="key freq,sectperf,prof_pos,sex,unit,geo and the codes TOTAL, BES, HES, GOV, "
+        "RSE, T, "
         "PC_EMP_FTE seen in the shared extract "
         "regional_context/eurostat_innovation_2022/rd_p_persreg.tsv.gz",
     ),
@@ -551,10 +576,28 @@ _DATASETS = (
         "pat_ep_rtec",
         "High-tech patent applications to the EPO by priority year and NUTS 3 region",
         "context",
-        (_ind("hightech_patents_per_million_inhabitants", "applications per million "
-              "inhabitants", False, ipc="HT", unit="P_MHAB"),),
-        "The Eurostat series ends with priority year 2012.",
-        checked="key freq,ipc,unit,geo and HT x P_MHAB seen in the shared extract "
+        (
+            _ind("hightech_patents_per_million_inhabitants", "applications per million "
+                 "inhabitants", False, ipc="HT", unit="P_MHAB"),
+            _ind("computer_patents_per_million_inhabitants", "applications per million "
+                 "inhabitants", False, ipc="CAB", unit="P_MHAB"),
+            _ind("communication_patents_per_million_inhabitants", "applications per million "
+                 "inhabitants", False, ipc="CTE", unit="P_MHAB"),
+            _ind("biotech_patents_per_million_inhabitants", "applications per million "
+                 "inhabitants", False, ipc="MGE", unit="P_MHAB"),
+            _ind("semiconductor_patents_per_million_inhabitants", "applications per million "
+                 "inhabitants", False, ipc="SMC", unit="P_MHAB"),
+        ),
+        "The Eurostat series ends with priority year 2012. High-tech fields: CAB computers and "
+        "automated business equipment, CTE communication technology, MGE micro-organisms and "
+        "genetic engineering, SMC semiconductors (also AVI aviation and LSR lasers, too sparse "
+        "by region to use: 149 and 75 NUTS-2 rows in the shared extract). A region without "
+        "applications in a field has no row, not a zero. The shipped framework uses HT only: "
+        "with the field series as well, a 2014 study's groups rest mostly on values carried "
+        "forward from 2012, and the sensitivity alternative without imputation leaves no "
+        "region with an industrial-change score.",
+        checked="key freq,ipc,unit,geo and HT, CAB, CTE, MGE, SMC x P_MHAB seen in the shared "
+        "extract "
         "regional_context/eurostat_innovation_2022/pat_ep_rtec.tsv.gz",
     ),
 )

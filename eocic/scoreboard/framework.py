@@ -13,6 +13,32 @@ Validation (:func:`load_framework`, :func:`parse_framework`) stops at the first 
 unknown source table or indicator code, duplicate codes, unknown parents, cycles, missing
 fields, weights that are not positive, directions other than +1/-1, groups without children.
 
+Availability of the official indicators. ``official_indicators.csv`` beside the YAML lists,
+per index and dimension, each official EOCIC indicator named in the methodology (the complete
+official lists, 65 indicators for industrial change and about 60 for the ecosystem, are not
+in the offline data) with its status: ``used`` (the framework codes that measure it from open
+data), ``proxied`` (codes whose name starts with ``[proxy]``: a different open series stands
+in for it), ``not_available`` (the reason) or ``added`` (an open-data indicator eocic adds).
+``tests/test_scoreboard_framework_depth.py`` keeps the table and the YAML consistent. Every
+dimension has at least two non-proxy indicators except eco-efficiency (regional emissions,
+JRC EDGAR, are not in the registry or the shared data) and access to finance (venture capital
+and SME credit have no open regional series). Quality of governance is a placeholder: the
+European Quality of Government Index is published per NUTS-2 region but is not in the shared
+data and cannot be fetched offline, so governance is not measured (the landing page says so,
+:func:`eocic.findings.scoreboard_coverage`); supply it as a ``csv`` source to measure it.
+
+Which indicators a run measures depends on the datasets its source holds. On the shared
+2014 extracts (``eocic study --source <shared>/data --year 2014``) 26 of the 43
+industrial-change indicators (8 of 8 dimensions, entrepreneurship and eco-efficiency through
+proxies only) and 23 of the 38 ecosystem indicators (5 of 6 dimensions, access to finance
+through proxies only) survive screening; the rest read datasets absent from those extracts
+(business demography, ``htec_emp_reg2``, ``edat_lfse_04``, ``isoc_r_*``, ``nama_10r_2gfcf``,
+``lfst_r_lfsd2pwc``, ``ipr_ta_reg``/``ipr_da_reg``, ``lfst_r_lfe2estat``, ``lfst_r_lfe2emprt``,
+``lfst_r_lfu3rt``, ``nama_10r_3gva``/``3empers``, ``edat_lfse_22``, ``demo_r_d3dens``). Some
+of them sit in the shared folder in other layouts (the I40 panel holds ``htec_emp_reg2`` and
+``edat_lfse_04``, ARDECO holds attainment and investment, the Regions-and-Cities tables hold
+ICT use): converted to a user indicator table they can feed ``csv`` sources.
+
 Levels are derived from the depth in the tree: the index itself is ``index``, its children
 are ``dimension``, their children ``subdimension``; deeper nesting is refused. An indicator may
 hang on a dimension or a sub-dimension.
