@@ -304,8 +304,13 @@ def _external_references_html(config) -> str:
             + "</ul>")
 
 
-def write_index(run: "StudyRun", run_info: dict) -> Path:
-    """Write ``reports/<run_id>/index.html`` for the run's current state."""
+def write_index(run: "StudyRun", run_info: dict, *, findings: bool = True) -> Path:
+    """Write ``reports/<run_id>/index.html`` for the run's current state.
+
+    ``findings=False`` (the runner's checkpoints while stages still run, in the staging
+    folder nobody reads yet) leaves out the key findings and the external references, which
+    read every analysis table and the reference workbooks (seconds each time); the index the
+    run publishes always has them."""
     config = run.config
     manifest_path = config.processed_dir / "manifest.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else None
@@ -334,17 +339,22 @@ def write_index(run: "StudyRun", run_info: dict) -> Path:
     from eocic.findings import key_findings
     from eocic.tables import TableNotFoundError, TableValidationError
 
-    try:
-        findings = key_findings(config.processed_dir, config.year)
-        findings_html = ("<ul>" + "".join(f"<li>{f}</li>" for f in findings) + "</ul>"
-                         if findings else "<p>No findings yet: the analysis stages have not "
-                         "written their tables.</p>")
-    except (TableNotFoundError, TableValidationError) as error:
-        # a table a stage failed to write, or one an older eocic wrote: the index is still
-        # written and says why the findings are absent (a bug in findings is not caught)
-        findings_html = (f"<p class='err'>Key findings could not be computed: "
-                         f"{html.escape(type(error).__name__)}: {html.escape(str(error))}</p>")
-    external_html = _external_references_html(config)
+    if not findings:
+        findings_html = "<p>Key findings are written when the run ends.</p>"
+        external_html = ""
+    else:
+        try:
+            found = key_findings(config.processed_dir, config.year)
+            findings_html = ("<ul>" + "".join(f"<li>{f}</li>" for f in found) + "</ul>"
+                             if found else "<p>No findings yet: the analysis stages have not "
+                             "written their tables.</p>")
+        except (TableNotFoundError, TableValidationError) as error:
+            # a table a stage failed to write, or one an older eocic wrote: the index is still
+            # written and says why the findings are absent (a bug in findings is not caught)
+            findings_html = (f"<p class='err'>Key findings could not be computed: "
+                             f"{html.escape(type(error).__name__)}: "
+                             f"{html.escape(str(error))}</p>")
+        external_html = _external_references_html(config)
     lead, _, rest = SYNTHETIC_NOTICE.partition(": ")
     banner = (f"<div class='eocic-banner' role='note'><strong>{html.escape(lead)}:</strong> "
               f"{html.escape(rest)}</div>" if config.source == "demo" else "")

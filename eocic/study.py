@@ -769,7 +769,8 @@ def _run_locked(config: StudyConfig, selected: list[Stage], extra_parameters: di
 
         def checkpoint(status: str = "running") -> None:
             run.seconds = time.perf_counter() - clock
-            report.write_index(run, run_info)
+            # findings and external references only in the index the run publishes
+            report.write_index(run, run_info, findings=status != "running")
             write_json_atomic(staged.report_dir / "run.json", report.run_record(run, run_info))
             write_json_atomic(staged.processed_dir / STAGE_CACHE, cache_entries)
             run_integrity.record_tables(staged.processed_dir, config.run_id, token, status)

@@ -463,11 +463,11 @@ def test_an_unexpected_error_leaves_the_published_run_and_no_staging(project, mo
     real_write_index = report.write_index
     calls = []
 
-    def write_index_then_break(run, run_info):
+    def write_index_then_break(run, run_info, **options):
         calls.append(run)
         if len(calls) == 2:  # after stage 01: a bug or a full disk
             raise OSError("no space left on device (simulated)")
-        return real_write_index(run, run_info)
+        return real_write_index(run, run_info, **options)
 
     monkeypatch.setattr(report, "write_index", write_index_then_break)
     (project / "release").touch()
