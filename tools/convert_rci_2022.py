@@ -90,7 +90,7 @@ def _direction(normalised_name: str) -> int:
 
 
 def _capital_members(workbook: Path) -> dict[str, list[str]]:
-    sheet = pd.read_excel(workbook, "Info aggregated capital regions", header=3)
+    sheet = pd.read_excel(workbook, "Info aggregated capital regions", header=3, engine="openpyxl")
     sheet = sheet.iloc[:, 1:]
     sheet.columns = ["country", "rci_code", "rci_name", "nuts_code", "nuts_name"]
     members: dict[str, list[str]] = {}
@@ -111,9 +111,9 @@ def _capital_members(workbook: Path) -> dict[str, list[str]]:
 def convert(workbook: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The values and metadata tables of the RCI 2022 workbook (see the module docstring)."""
     workbook = Path(workbook)
-    described = pd.read_excel(workbook, "RCI_2022_indicators_descr", header=3)
+    described = pd.read_excel(workbook, "RCI_2022_indicators_descr", header=3, engine="openpyxl")
     described = described.dropna(subset=["Indicator name"])
-    data = pd.read_excel(workbook, "RCI_2022_raw_data")
+    data = pd.read_excel(workbook, "RCI_2022_raw_data", engine="openpyxl")
     if list(data.columns[:2]) != ["NUTS", "Region name"]:
         raise RciWorkbookError(f"{workbook}: sheet RCI_2022_raw_data does not start with "
                                "NUTS, Region name")
