@@ -64,3 +64,20 @@ def demo_study(tmp_path_factory) -> Path:
         os.chdir(previous)
     assert code == 0
     return root
+
+
+@pytest.fixture()
+def tiny(fixtures_dir):
+    """The two-index scoreboard fixture: ``(framework, {"context": context}, YAML document)``
+    from tests/fixtures/scoreboard/tiny_framework.yaml and tiny_context.csv."""
+    import pandas as pd
+    import yaml
+
+    from eocic.scoreboard.framework import load_framework
+
+    folder = fixtures_dir / "scoreboard"
+    framework = load_framework(folder / "tiny_framework.yaml")
+    context = pd.read_csv(folder / "tiny_context.csv")
+    context["flags"] = ""
+    document = yaml.safe_load((folder / "tiny_framework.yaml").read_text())
+    return framework, {"context": context}, document

@@ -10,21 +10,10 @@ import hashlib
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 
 from eocic.scoreboard import outputs
 from eocic.scoreboard.engine import Scoreboard, ScoreboardError, build_scoreboards
 from eocic.scoreboard.framework import FrameworkError, load_framework, parse_framework
-
-
-@pytest.fixture()
-def tiny(fixtures_dir):
-    folder = fixtures_dir / "scoreboard"
-    framework = load_framework(folder / "tiny_framework.yaml")
-    context = pd.read_csv(folder / "tiny_context.csv")
-    context["flags"] = ""
-    document = yaml.safe_load((folder / "tiny_framework.yaml").read_text())
-    return framework, {"context": context}, document
 
 
 def _board(tiny, **settings):

@@ -8,11 +8,9 @@ R/DFtools.R), commit b968203.
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 
 from eocic.scoreboard import peers, ranks, treatment
 from eocic.scoreboard.engine import Scoreboard, ScoreboardError, Settings
-from eocic.scoreboard.framework import load_framework
 
 
 # -- log_CT -----------------------------------------------------------------------------------
@@ -95,15 +93,6 @@ def test_treatment_scope_errors_name_the_fix():
         Settings(log_transform="log_CT_neg")
 
 
-@pytest.fixture()
-def tiny(fixtures_dir):
-    folder = fixtures_dir / "scoreboard"
-    framework = load_framework(folder / "tiny_framework.yaml")
-    context = pd.read_csv(folder / "tiny_context.csv")
-    context["flags"] = ""
-    return framework, context, yaml.safe_load((folder / "tiny_framework.yaml").read_text())
-
-
 def test_engine_reports_indicators_logged_in_some_years_only(tiny):
     framework, _, _ = tiny
     # 100 regions; gerd has six extreme values 1e4..1e9 in 2019 only (winsorising five
@@ -151,7 +140,8 @@ def test_ties_share_the_lowest_rank_like_r_min():
 
 
 def test_tied_regions_get_the_same_rank_whatever_their_order(tiny):
-    framework, context, _ = tiny
+    framework, tables, _ = tiny
+    context = tables["context"]
     # DE12 gets exactly AT12's values: the two tie on every node
     twin = context[context["geo"] == "AT12"].assign(geo="DE12")
     tied = pd.concat([context[context["geo"] != "DE12"], twin], ignore_index=True)
