@@ -55,6 +55,35 @@ class ConfigError(EocicError, ValueError):
     """A study parameter is wrong; the message says which and how to fix it."""
 
 
+def parse_years(text: str) -> list[int]:
+    """The reference years of ``eocic study --years``: a range ``2010-2023``, a list
+    ``2014,2017,2020`` or both (``2010-2012,2020``), sorted, each once.
+
+    Raises
+    ------
+    ConfigError
+        A part that is not a year or a range, a range that runs backwards, or a year outside
+        :data:`YEAR_RANGE`; the message names the part.
+    """
+    years: set[int] = set()
+    for part in str(text).split(","):
+        part = part.strip()
+        match = re.fullmatch(r"(\d{4})(?:\s*-\s*(\d{4}))?", part)
+        if not match:
+            raise ConfigError(f"--years {text!r}: {part!r} is neither a year nor a range; give "
+                              "e.g. 2013-2020 or 2014,2017,2020")
+        first, last = int(match.group(1)), int(match.group(2) or match.group(1))
+        if last < first:
+            raise ConfigError(f"--years {text!r}: the range {part} runs backwards; write "
+                              f"{last}-{first}")
+        for year in (first, last):
+            if not YEAR_RANGE[0] <= year <= YEAR_RANGE[1]:
+                raise ConfigError(f"--years {text!r}: {year} is outside "
+                                  f"{YEAR_RANGE[0]}-{YEAR_RANGE[1]}")
+        years.update(range(first, last + 1))
+    return sorted(years)
+
+
 def project_root() -> Path:
     """The folder holding ``notebooks/`` and ``data/``: the current working directory when it
     has a ``notebooks`` folder, else the checkout this package was installed from."""
@@ -99,6 +128,10 @@ class StudyConfig:
         and :attr:`report_dir` are then the run's staging folders
         (``.staging-<run_id>-<token>/<run_id>``), renamed onto the published ones when the run
         ends (see :mod:`eocic.run_integrity`).
+    scheduler : str, optional
+        Address of a ``dask.distributed`` scheduler (``tcp://host:port``): the runner executes
+        the stages on its workers (on a file system they share with this machine) and the
+        stages declaring ``scheduler`` spread their draws over them. None: this machine.
     """
 
     source: str = "demo"
@@ -111,6 +144,7 @@ class StudyConfig:
     seed: int = 20260101
     pins: tuple[tuple[str, str], ...] = ()
     staging_token: str | None = None
+    scheduler: str | None = None
 
     def __post_init__(self) -> None:
         root = Path(self.root) if self.root is not None else project_root()
@@ -173,6 +207,18 @@ class StudyConfig:
         from eocic.run_integrity import staging_folder
 
         return staging_folder(self.published_report_dir, self.staging_token)
+
+    @property
+    def shared_dir(self) -> Path:
+        """``data/processed/.shared``: year-independent work kept for every run of the project
+        (the store of :mod:`eocic.shared_work`)."""
+        return self.root / "data" / "processed" / ".shared"
+
+    def runner_parameters(self) -> dict[str, object]:
+        """Parameters the runner passes to the stages that declare them (and only to those):
+        ``shared_dir`` (:attr:`shared_dir`) and ``scheduler`` (``""`` for this machine). Neither
+        changes a stage's results, so neither is part of its cache key."""
+        return {"shared_dir": str(self.shared_dir), "scheduler": self.scheduler or ""}
 
     @property
     def lock_path(self) -> Path:

@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from eocic import confidential, provenance, sources, tables
+from eocic import confidential, provenance, shared_work, sources, tables
 from eocic.atomic import write_json_atomic
 from eocic.errors import EocicError
 from eocic.eurostat.flags import is_confidential
@@ -759,55 +759,42 @@ def harmonise_regions(processed: dict[str, pd.DataFrame], target: int) -> tuple[
     return harmonised, nuts_report_table(reports), messages
 
 
-def run_pipeline(
-    files: dict[str, Path],
-    data_dir: Path,
-    processed_dir: Path,
-    *,
-    year: int,
-    parameters: dict | None = None,
-    nuts_version: int = 2021,
-    confidential_cells: str = "estimate",
-) -> PipelineResult:
-    """Turn the raw dataset ``files`` into the processed tables of a run.
+@dataclasses.dataclass
+class HarmonisedSources:
+    """The year-independent part of :func:`run_pipeline`: the raw files read, confidential
+    cells estimated and every table harmonised to one NUTS version (kept in the store of
+    :mod:`eocic.shared_work`, so several reference years read and harmonise the files once).
 
-    Parameters
-    ----------
-    files : dict
-        Dataset code -> raw file (from :func:`eocic.sources.locate_datasets`).
-    data_dir : Path
-        Folder the manifest paths are made relative to.
-    processed_dir : Path
-        ``data/processed/<run_id>``; created if needed.
-    year : int
-        Reference year (coverage and flags summaries are for this year).
-    parameters : dict, optional
-        Run parameters recorded in the manifest.
-    nuts_version : int
-        NUTS version every table is harmonised to (default 2021: the version of the GISCO
-        geometries, of ARDECO and of the current regional SBS).
-    confidential_cells : {"estimate", "exclude"}
-        What the ``sbs`` table holds where the source publishes no value: the estimates of
-        :mod:`eocic.confidential` (flagged ``<measure>_estimated``, with bounds) or NaN. The
-        regional totals are the published business-economy aggregates either way.
+    ``tables`` are the NUTS-harmonised ``sbs``, ``regional_totals``, ``demography`` and
+    ``context`` (those the source allows); the other fields are those of
+    :class:`PipelineResult` with the same names (``hierarchy`` is its ``sbs_hierarchy``,
+    ``estimation_notes`` and ``apportion_notes`` its ``notes``).
+    """
 
-    Validation before work: a dataset file with a header and no rows, and a reference year
-    whose SBS employment is all missing or all zero, stop the run before any estimation
-    (:func:`read_datasets`, :func:`check_reference_year`); regions employing more people than
-    live there, and the runner's notes from ``source.json`` (datasets without the reference
-    year), are written to ``validation.json`` (:data:`eocic.sources.VALIDATION_FILE`, ``[]``
-    when there are none) and raised as :class:`eocic.sources.DataValidationWarning`.
+    tables: dict[str, pd.DataFrame]
+    selection: list[dict]
+    rejected: list[dict]
+    national_classes: pd.DataFrame | None
+    hierarchy: pd.DataFrame | None
+    estimation: "confidential.EstimationResult | None"
+    estimation_notes: list[str]
+    nuts_report: pd.DataFrame
+    apportion_notes: list[str]
+
+
+def harmonise_sources(files: dict[str, Path], year: int, nuts_version: int = 2021,
+                      confidential_cells: str = "estimate") -> HarmonisedSources:
+    """Read the raw dataset ``files``, estimate confidential SBS cells and harmonise every table
+    to ``nuts_version``: the work of :func:`run_pipeline` that does not depend on the year.
+
+    ``year`` is used only to refuse, before the estimation, SBS that publish no employment in
+    the reference year (:func:`check_reference_year`); the result is the same for every year.
 
     Raises
     ------
-    PipelineError, eocic.tables.TableValidationError
-        Before any table is written.
-    eocic.eurostat.errors.EurostatFormatError, eocic.provenance.InflatedSizeError
-        A file is malformed, not UTF-8 text or inflates past the reading limit.
+    PipelineError
+        The source has no regional SBS at NUTS-2 x division level, or no employment in ``year``.
     """
-    if confidential_cells not in confidential.CONFIDENTIAL_MODES:
-        raise PipelineError(f"confidential={confidential_cells!r}: use one of "
-                            f"{', '.join(confidential.CONFIDENTIAL_MODES)}")
     raw = read_datasets(files)
     selection: list[dict] = []
     hierarchy = build_sbs_hierarchy(raw, selection)
@@ -851,6 +838,79 @@ def run_pipeline(
             "mapping needs sbs_r_nuts06_r2 or sbs_r_nuts2021"
         )
     processed, nuts_report, apportion_notes = harmonise_regions(processed, nuts_version)
+    return HarmonisedSources(processed, selection, rejected, national_classes, hierarchy,
+                             estimation, estimation_warnings, nuts_report, apportion_notes)
+
+
+def run_pipeline(
+    files: dict[str, Path],
+    data_dir: Path,
+    processed_dir: Path,
+    *,
+    year: int,
+    parameters: dict | None = None,
+    nuts_version: int = 2021,
+    confidential_cells: str = "estimate",
+    shared_dir: Path | str | None = None,
+) -> PipelineResult:
+    """Turn the raw dataset ``files`` into the processed tables of a run.
+
+    Parameters
+    ----------
+    files : dict
+        Dataset code -> raw file (from :func:`eocic.sources.locate_datasets`).
+    data_dir : Path
+        Folder the manifest paths are made relative to.
+    processed_dir : Path
+        ``data/processed/<run_id>``; created if needed.
+    year : int
+        Reference year (coverage and flags summaries are for this year).
+    parameters : dict, optional
+        Run parameters recorded in the manifest.
+    nuts_version : int
+        NUTS version every table is harmonised to (default 2021: the version of the GISCO
+        geometries, of ARDECO and of the current regional SBS).
+    confidential_cells : {"estimate", "exclude"}
+        What the ``sbs`` table holds where the source publishes no value: the estimates of
+        :mod:`eocic.confidential` (flagged ``<measure>_estimated``, with bounds) or NaN. The
+        regional totals are the published business-economy aggregates either way.
+    shared_dir : Path, optional
+        Store of :mod:`eocic.shared_work`: the year-independent part
+        (:func:`harmonise_sources`) is read from it when the same files, options and code were
+        processed before (by a run of another year), else computed and kept there. None:
+        computed, not kept. The tables written are byte-identical either way.
+
+    Validation before work: a dataset file with a header and no rows, and a reference year
+    whose SBS employment is all missing or all zero, stop the run before any estimation
+    (:func:`read_datasets`, :func:`check_reference_year`); regions employing more people than
+    live there, and the runner's notes from ``source.json`` (datasets without the reference
+    year), are written to ``validation.json`` (:data:`eocic.sources.VALIDATION_FILE`, ``[]``
+    when there are none) and raised as :class:`eocic.sources.DataValidationWarning`.
+
+    Raises
+    ------
+    PipelineError, eocic.tables.TableValidationError
+        Before any table is written.
+    eocic.eurostat.errors.EurostatFormatError, eocic.provenance.InflatedSizeError
+        A file is malformed, not UTF-8 text or inflates past the reading limit.
+    """
+    if confidential_cells not in confidential.CONFIDENTIAL_MODES:
+        raise PipelineError(f"confidential={confidential_cells!r}: use one of "
+                            f"{', '.join(confidential.CONFIDENTIAL_MODES)}")
+    material = {"files": {code: provenance.sha256_of(path)
+                          for code, path in sorted(files.items())},
+                "nuts_version": nuts_version, "confidential": confidential_cells}
+    harmonised, reused = shared_work.computed_once(
+        shared_dir, shared_work.shared_key("pipeline", material),
+        lambda: harmonise_sources(files, year, nuts_version, confidential_cells))
+    if reused and harmonised.hierarchy is not None:
+        check_reference_year(harmonised.hierarchy, year, files)
+    processed = dict(harmonised.tables)
+    selection, rejected = harmonised.selection, harmonised.rejected
+    national_classes, hierarchy = harmonised.national_classes, harmonised.hierarchy
+    estimation = harmonised.estimation
+    estimation_warnings, nuts_report = harmonised.estimation_notes, harmonised.nuts_report
+    apportion_notes = harmonised.apportion_notes
     validation = source_notes(processed_dir) + employment_above_population(processed, files)
     for note in validation:
         warnings.warn(note["message"], sources.DataValidationWarning, stacklevel=2)

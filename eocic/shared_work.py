@@ -1,0 +1,130 @@
+"""Work shared by runs: year-independent results computed once and kept on disk.
+
+Reading the raw Eurostat files, estimating confidential cells and harmonising NUTS versions
+(:func:`eocic.pipeline.run_pipeline`) do not depend on the reference year, yet every run of
+stage 01 used to redo them. ``eocic study --years 2013-2020`` runs stage 01 once per year, so
+that work is done once and kept in a **content-addressed store**, ``data/processed/.shared/``
+(the runner passes the folder to the stages declaring the parameter ``shared_dir``):
+
+* the **key** is the SHA-256 of everything the result depends on: the content hash of every
+  input file, the options (NUTS version, confidential-cell mode) and the
+  :func:`code_fingerprint` of the installed eocic sources (so an edited estimator never serves
+  an old result, unlike a version number);
+* an entry is written to a temporary file and renamed (:mod:`eocic.atomic`): a killed run
+  never leaves a half entry that a later run trusts;
+* two runs needing the same entry at once (two years of one study) do not both compute it:
+  the second waits on an exclusive ``flock`` of ``<key>.lock`` and then reads the entry;
+* the store keeps the :data:`KEEP_ENTRIES` entries used last and deletes older ones.
+
+Entries are Python pickles of eocic's own results (frames and NumPy arrays). They are written
+and read only by eocic in the project's own processed folder, like the processed tables; the
+store is a cache, not an exchange format: never put a file from elsewhere into it. A damaged
+or unreadable entry is recomputed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import pickle
+import warnings
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from eocic.atomic import atomic_path
+
+#: Entries kept in the store (the most recently used); older ones are deleted.
+KEEP_ENTRIES = 6
+
+
+def code_fingerprint() -> str:
+    """SHA-256 of the bytes of every ``.py`` file of the installed eocic package (sorted by
+    relative path): changes with any edit of the code, not only with the version number."""
+    package = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(str(path.relative_to(package)).encode() + b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def shared_key(kind: str, material: dict[str, Any]) -> str:
+    """The store key of a result: ``<kind>-<SHA-256 of material and code_fingerprint()>``
+    (``material`` must be JSON-serialisable; ``kind`` names the computation)."""
+    payload = json.dumps({"kind": kind, "material": material, "code": code_fingerprint()},
+                         sort_keys=True, default=str)
+    return f"{kind}-{hashlib.sha256(payload.encode()).hexdigest()[:32]}"
+
+
+@contextlib.contextmanager
+def _exclusive(lock_path: Path) -> Iterator[None]:
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _prune(store: Path, keep: int) -> None:
+    entries = sorted(store.glob("*.pickle"), key=lambda path: path.stat().st_mtime_ns,
+                     reverse=True)
+    for old in entries[keep:]:
+        old.unlink(missing_ok=True)
+        old.with_suffix(".lock").unlink(missing_ok=True)
+
+
+def computed_once(store: Path | str | None, key: str,
+                  compute: Callable[[], Any]) -> tuple[Any, bool]:
+    """``compute()``, or its result kept under ``key`` in ``store``.
+
+    Warnings raised by ``compute`` are kept with the result and raised again when it is read
+    from the store, so a reader sees the same notes either way.
+
+    Parameters
+    ----------
+    store : Path or None
+        Folder of the store; None or ``""``: compute, keep nothing.
+    key : str
+        From :func:`shared_key`.
+    compute : callable
+        Returns the result (picklable).
+
+    Returns
+    -------
+    (result, reused)
+        ``reused`` is True when the result was read from the store.
+    """
+    if not store:
+        return compute(), False
+    store = Path(store)
+    entry = store / f"{key}.pickle"
+    with _exclusive(store / f"{key}.lock"):
+        if entry.is_file():
+            try:
+                with open(entry, "rb") as handle:
+                    result, caught = pickle.load(handle)
+            except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError,
+                    AttributeError, ModuleNotFoundError):
+                entry.unlink(missing_ok=True)  # damaged or from other code: recompute
+            else:
+                os.utime(entry)  # most recently used
+                for message, category in caught:
+                    warnings.warn(message, category, stacklevel=2)
+                return result, True
+        with warnings.catch_warnings(record=True) as recorded:
+            warnings.simplefilter("always")
+            result = compute()
+        caught = [(str(w.message), w.category) for w in recorded]
+        with atomic_path(entry) as partial:
+            with open(partial, "wb") as handle:
+                pickle.dump((result, caught), handle, protocol=pickle.HIGHEST_PROTOCOL)
+    for message, category in caught:
+        warnings.warn(message, category, stacklevel=2)
+    _prune(store, KEEP_ENTRIES)
+    return result, False

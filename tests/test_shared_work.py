@@ -1,0 +1,109 @@
+"""The store of year-independent work (eocic.shared_work) and the pipeline reading from it."""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+import threading
+import warnings
+from pathlib import Path
+
+import pytest
+
+from eocic import shared_work
+
+
+def test_a_result_is_computed_once_and_its_warnings_replayed(tmp_path: Path):
+    calls = []
+
+    def compute():
+        calls.append(1)
+        warnings.warn("a note on the data", UserWarning)
+        return {"answer": 42}
+
+    key = shared_work.shared_key("test", {"files": {"a": "1"}})
+    with pytest.warns(UserWarning, match="a note on the data"):
+        first, reused_first = shared_work.computed_once(tmp_path, key, compute)
+    with pytest.warns(UserWarning, match="a note on the data"):
+        second, reused_second = shared_work.computed_once(tmp_path, key, compute)
+    assert first == second == {"answer": 42}
+    assert (reused_first, reused_second) == (False, True) and len(calls) == 1
+    # no store: computed every time
+    shared_work.computed_once(None, key, lambda: 1)
+    assert len(calls) == 1
+
+
+def test_the_key_changes_with_the_material_and_the_code(monkeypatch):
+    one = shared_work.shared_key("pipeline", {"files": {"sbs": "aa"}})
+    assert one == shared_work.shared_key("pipeline", {"files": {"sbs": "aa"}})
+    assert one != shared_work.shared_key("pipeline", {"files": {"sbs": "ab"}})
+    monkeypatch.setattr(shared_work, "code_fingerprint", lambda: "edited code")
+    assert one != shared_work.shared_key("pipeline", {"files": {"sbs": "aa"}})
+
+
+def test_a_damaged_entry_is_recomputed(tmp_path: Path):
+    key = shared_work.shared_key("test", {})
+    (tmp_path / f"{key}.pickle").write_bytes(b"not a pickle")
+    result, reused = shared_work.computed_once(tmp_path, key, lambda: "fresh")
+    assert (result, reused) == ("fresh", False)
+    with open(tmp_path / f"{key}.pickle", "rb") as handle:
+        assert pickle.load(handle)[0] == "fresh"
+
+
+def test_two_runs_needing_the_same_entry_compute_it_once(tmp_path: Path):
+    calls = []
+    started = threading.Event()
+
+    def slow():
+        calls.append(1)
+        started.set()
+        threading.Event().wait(0.5)
+        return "done"
+
+    key = shared_work.shared_key("test", {"slow": True})
+    outcomes = []
+    first = threading.Thread(target=lambda: outcomes.append(
+        shared_work.computed_once(tmp_path, key, slow)))
+    first.start()
+    started.wait(5)
+    outcomes.append(shared_work.computed_once(tmp_path, key, slow))
+    first.join()
+    assert sorted(outcomes) == [("done", False), ("done", True)] and len(calls) == 1
+
+
+def test_old_entries_are_pruned(tmp_path: Path, monkeypatch):
+    monkeypatch.setattr(shared_work, "KEEP_ENTRIES", 2)
+    for number in range(4):
+        shared_work.computed_once(tmp_path, f"test-{number}", lambda: number)
+    assert len(list(tmp_path.glob("*.pickle"))) == 2
+
+
+def test_the_pipeline_writes_identical_tables_from_the_store(tmp_path: Path):
+    from eocic import pipeline, sources
+    from eocic.demo import generate_demo_economy
+
+    data_dir = tmp_path / "raw"
+    generate_demo_economy(data_dir, last_year=2011)
+    files = sources.locate_datasets(data_dir)
+    store = tmp_path / "store"
+
+    def tables_of(folder: Path) -> dict[str, str]:
+        return {path.name: hashlib.sha256(path.read_bytes()).hexdigest()
+                for path in sorted(folder.glob("*.parquet"))}
+
+    with warnings.catch_warnings(record=True) as plain_notes:
+        warnings.simplefilter("always")
+        pipeline.run_pipeline(files, data_dir, tmp_path / "plain", year=2011)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pipeline.run_pipeline(files, data_dir, tmp_path / "other_year", year=2010,
+                              shared_dir=store)
+    with warnings.catch_warnings(record=True) as stored_notes:
+        warnings.simplefilter("always")
+        result = pipeline.run_pipeline(files, data_dir, tmp_path / "stored", year=2011,
+                                       shared_dir=store)
+    assert len(list(store.glob("pipeline-*.pickle"))) == 1  # one entry for both years
+    assert tables_of(tmp_path / "stored") == tables_of(tmp_path / "plain")
+    assert result.estimation is not None and result.sbs_hierarchy is not None
+    assert sorted(str(w.message) for w in stored_notes) == sorted(
+        str(w.message) for w in plain_notes)
