@@ -20,7 +20,7 @@ import pandas as pd
 from eocic import tables
 
 
-def _region_names() -> dict[str, str]:
+def region_names() -> dict[str, str]:
     from eocic.nuts import regions
 
     table = regions(2021, include_uk=True)
@@ -299,7 +299,7 @@ def key_findings(processed_dir: Path, year: int) -> list[str]:
     mapping = read("cluster_mapping")
     scoreboard = read("scoreboard")
     regressions = read("regressions")
-    names = _region_names() if mapping is not None or scoreboard is not None else {}
+    names = region_names() if mapping is not None or scoreboard is not None else {}
     if mapping is not None:
         from eocic.clusters.stars import total_employment
 

@@ -217,6 +217,7 @@ def run_record(run: "StudyRun", run_info: dict) -> dict:
                 "seconds": None if result.seconds is None else round(result.seconds, 3),
                 "error": result.error,
                 "cache": result.cache,
+                "where": result.where,
                 "html": result.html_path.name if result.html_path else None,
                 "notebook": result.notebook_path.name if result.notebook_path else None,
             }

@@ -63,13 +63,16 @@ from typing import NoReturn
 
 from eocic import provenance, report, run_integrity, sources, stage_graph
 from eocic.atomic import atomic_path, write_json_atomic
-from eocic.config import ConfigError, StudyConfig
+from eocic.config import RUN_ID_RULE, ConfigError, StudyConfig
 from eocic.errors import EocicError
 
 _STAGE_NAME = re.compile(r"^(\d{2})_([a-z0-9_]+)\.ipynb$")
 
 #: Parameters the runner injects into every notebook (see StudyConfig.notebook_parameters).
 COMMON_PARAMETERS = ("year", "source", "data_dir", "run_id", "processed_dir", "report_dir")
+#: Parameters the runner injects into the notebooks declaring them
+#: (see StudyConfig.runner_parameters).
+RUNNER_PARAMETERS = ("shared_dir", "scheduler")
 
 #: Seconds the runner waits for a notebook's worker thread to end once its kernel was stopped
 #: after SIGTERM/SIGINT, before it kills the kernel outright (and again before giving up).
@@ -105,6 +108,7 @@ class StageResult:
     notebook_path: Path | None = None
     html_path: Path | None = None
     log_path: Path | None = None
+    where: str | None = None  # host and dask worker a stage ran on (with a scheduler)
 
 
 class StageFailed(EocicError, RuntimeError):
@@ -230,16 +234,17 @@ def check_extra_parameters(stages: list[Stage], extra: dict[str, object]) -> Non
             declared.setdefault(name, []).append(stage.stem)
     unknown = sorted(set(extra) - set(declared))
     if unknown:
-        known = ", ".join(sorted(set(declared) - set(COMMON_PARAMETERS))) or "none"
+        known = ", ".join(sorted(set(declared) - set(COMMON_PARAMETERS + RUNNER_PARAMETERS))
+                          ) or "none"
         raise ConfigError(
             f"unknown notebook parameter(s): {', '.join(unknown)}. "
             f"Parameters the notebooks declare besides the common ones: {known}."
         )
-    clashing = sorted(set(extra) & set(COMMON_PARAMETERS))
+    clashing = sorted(set(extra) & set(COMMON_PARAMETERS + RUNNER_PARAMETERS))
     if clashing:
         raise ConfigError(
             f"parameter(s) {', '.join(clashing)} are set by the runner; use the --year/--source/"
-            "--run-id options instead"
+            "--run-id/--scheduler options instead"
         )
 
 
@@ -300,11 +305,14 @@ def execute_stage(
     parameters: dict[str, object],
     result: StageResult,
     watch: SignalWatch | None = None,
+    progress_bar: dict | bool = False,
 ) -> None:
     """Execute one notebook with papermill and render it to HTML; fill ``result``.
 
     papermill runs in a worker thread while this (main) thread waits, so that SIGTERM/SIGINT
-    reach ``watch`` (which stops the kernel) rather than nbclient.
+    reach ``watch`` (which stops the kernel) rather than nbclient. ``progress_bar``: papermill's
+    bar of executed cells (False, or the tqdm options of
+    :meth:`eocic.progress.StudyProgress.cell_bar`).
 
     Raises
     ------
@@ -339,7 +347,7 @@ def execute_stage(
                         parameters=parameters,
                         kernel_name=config.kernel_name,
                         cwd=str(config.root),
-                        progress_bar=False,
+                        progress_bar=progress_bar,
                         log_output=True,
                         execution_timeout=config.cell_timeout,
                         request_save_on_cell_execute=False,
@@ -398,6 +406,78 @@ def execute_stage(
         result.status = "failed"
         raise failure
     result.status = "ok"
+
+
+def _stage_on_worker(stage: Stage, config: StudyConfig, parameters: dict[str, object]) -> dict:
+    """The task a dask worker runs for one stage (:func:`execute_stage_on_cluster`): execute
+    it there and return what became of it (the worker's host and address included)."""
+    import socket
+
+    import distributed
+
+    ensure_kernel(config.kernel_name)  # a worker on another machine may lack the kernelspec
+    result = StageResult(stage)
+    failure = None
+    try:
+        execute_stage(stage, config, parameters, result)
+    except StageFailed as error:
+        failure = str(error)
+    return {"status": result.status, "seconds": result.seconds, "error": result.error,
+            "failure": failure, "notebook_path": result.notebook_path,
+            "html_path": result.html_path, "log_path": result.log_path,
+            "where": f"{socket.gethostname()} ({distributed.get_worker().address})"}
+
+
+def execute_stage_on_cluster(client, stage: Stage, config: StudyConfig,
+                             parameters: dict[str, object], result: StageResult,
+                             watch: SignalWatch | None = None) -> None:
+    """Execute one stage as a task on a worker of the dask cluster of ``client``; fill
+    ``result`` like :func:`execute_stage` (and ``result.where``: the worker's host and address).
+
+    The worker reads and writes the run's staging folders: it must see the project folder at
+    the same path (a shared file system, as on an HPC cluster). The task is submitted with
+    ``retries=2``; a task whose worker is lost is rescheduled by the scheduler on another worker
+    (``distributed.scheduler.allowed-failures``, 3 by default). After SIGTERM/SIGINT the task
+    is cancelled (its kernel on the worker ends with the task).
+
+    Raises
+    ------
+    StageFailed
+        The notebook failed on the worker, or the task lost its worker on every attempt.
+    StudyInterrupted
+        ``watch`` received a signal while the task ran.
+    """
+    import distributed
+
+    started = time.perf_counter()
+    future = client.submit(_stage_on_worker, stage, config, parameters, retries=2, pure=False,
+                           key=f"eocic-{config.run_id}-{stage.stem}-{config.staging_token}")
+    try:
+        while True:
+            try:
+                outcome = future.result(timeout=0.5)
+                break
+            except distributed.TimeoutError:
+                if watch is not None and watch.signal_number is not None:
+                    future.cancel()
+                    result.status = "interrupted"
+                    result.error = f"interrupted by {watch.signal_name} while this stage ran"
+                    result.seconds = time.perf_counter() - started
+                    raise StudyInterrupted(
+                        f"stage {stage.stem} interrupted by {watch.signal_name}",
+                        watch.signal_number) from None
+    except distributed.KilledWorker as error:
+        result.status, result.seconds = "failed", time.perf_counter() - started
+        result.error = f"the stage lost its dask worker on every attempt ({error})"
+        raise StageFailed(
+            f"stage {stage.stem} lost its worker on every attempt at the scheduler "
+            f"{client.scheduler.address} ({error}); give the workers more memory or run "
+            "without --scheduler") from error
+    for name in ("status", "seconds", "error", "notebook_path", "html_path", "log_path",
+                 "where"):
+        setattr(result, name, outcome[name])
+    if outcome["failure"] is not None:
+        raise StageFailed(outcome["failure"])
 
 
 def _wait_for(worker: threading.Thread, watch: SignalWatch | None) -> None:
@@ -465,10 +545,13 @@ class StudyRun:
 
 def stage_parameters(stage: Stage, config: StudyConfig,
                      extra_parameters: dict[str, object]) -> dict[str, object]:
-    """What the runner injects into ``stage``: the common parameters and every extra parameter
-    the stage declares (a parameter declared by several stages reaches each of them)."""
+    """What the runner injects into ``stage``: the common parameters, the runner's parameters
+    the stage declares (:meth:`~eocic.config.StudyConfig.runner_parameters`) and every extra
+    parameter the stage declares (a parameter declared by several stages reaches each)."""
     declared = declared_parameters(stage)
-    return config.notebook_parameters() | {
+    runner = {name: value for name, value in config.runner_parameters().items()
+              if name in declared}
+    return config.notebook_parameters() | runner | {
         name: value for name, value in extra_parameters.items() if name in declared
     }
 
@@ -509,7 +592,7 @@ def check_published_run(config: StudyConfig) -> None:
 #: File of the stage cache in a run's processed folder (beside ``tables.json``).
 STAGE_CACHE = "stage_cache.json"
 #: Parameters left out of a stage's cache key: the staging folders differ in every run.
-_UNKEYED_PARAMETERS = ("processed_dir", "report_dir")
+_UNKEYED_PARAMETERS = ("processed_dir", "report_dir", *RUNNER_PARAMETERS)
 
 
 def _sha256_file(path: Path) -> str:
@@ -641,6 +724,9 @@ def run_study(
     jobs: int | None = None,
     force: bool = False,
     graph_inputs: dict[str, tuple[str, ...]] | None = None,
+    watch: SignalWatch | None = None,
+    slots: threading.Semaphore | None = None,
+    progress: "StudyProgress | None" = None,
 ) -> StudyRun:
     """Run the whole study (or the named ``stages``) for ``config``.
 
@@ -665,6 +751,17 @@ def run_study(
         Run every stage even when its cache entry in the published run matches.
     graph_inputs : dict, optional
         The stage graph's inputs (default :data:`eocic.stage_graph.STAGE_INPUTS`).
+    watch : SignalWatch, optional
+        Shared by the runs of :func:`run_years` (installed in the main thread); default: one of
+        its own.
+    slots : threading.Semaphore, optional
+        Stages executing at once across several runs (:func:`run_years`): a stage starts only
+        when it gets a slot, besides ``jobs``.
+    progress : StudyProgress, optional
+        Progress bars in the terminal (:class:`eocic.progress.StudyProgress`).
+
+    With ``config.scheduler`` set, every stage executes on a worker of that
+    ``dask.distributed`` cluster (see :func:`execute_stage_on_cluster`).
 
     Returns
     -------
@@ -704,13 +801,22 @@ def run_study(
         partial = [stage.stem for stage in selected] != [stage.stem for stage in all_stages]
         if partial:
             check_published_run(config)
-        watch = SignalWatch().install()
+        own_watch = watch is None
+        watch = SignalWatch().install() if own_watch else watch
+        client = None
         try:
-            plan = _Plan(graph, needs, jobs, force)
+            if config.scheduler:
+                from eocic import scheduler
+
+                client = scheduler.connect(config.scheduler)
+            plan = _Plan(graph, needs, jobs, force, slots, client, progress)
             return _run_locked(config, selected, extra_parameters, source_info, partial, watch,
                                log, plan)
         finally:
-            watch.restore()
+            if own_watch:
+                watch.restore()
+            if client is not None:
+                client.close()
 
 
 @dataclasses.dataclass
@@ -721,6 +827,13 @@ class _Plan:
     needs: dict[str, set[str]]
     jobs: int
     force: bool
+    slots: threading.Semaphore | None = None
+    client: object | None = None  # a distributed.Client: stages execute on its workers
+    progress: "StudyProgress | None" = None
+
+    def take_slot(self) -> bool:
+        """Whether a stage may start now under the slots shared with other runs."""
+        return self.slots is None or self.slots.acquire(blocking=False)
 
     def needs_among(self, stem: str, chosen: set[str]) -> set[str]:
         """The chosen stages ``stem`` depends on, also through stages not chosen."""
@@ -812,7 +925,7 @@ def _run_locked(config: StudyConfig, selected: list[Stage], extra_parameters: di
                                         f"{', '.join(sorted(needs[stem] & blocked))}")
                 ready = [stem for stem in sorted(chosen) if by_stem[stem].status == "pending"
                          and needs[stem] <= done]
-                progressed = False
+                progressed = starved = False
                 for stem in ready:
                     if len(running) >= plan.jobs:
                         break
@@ -835,6 +948,8 @@ def _run_locked(config: StudyConfig, selected: list[Stage], extra_parameters: di
                             log(f"[{stem}] reused (inputs, parameters, notebook and package "
                                 "unchanged since the published run)")
                             checkpoint()
+                            if plan.progress is not None:
+                                plan.progress.stage_finished(config.year, stem, "reused", 0.0)
                             progressed = True
                             continue
                         result.cache = why
@@ -843,14 +958,29 @@ def _run_locked(config: StudyConfig, selected: list[Stage], extra_parameters: di
                             (staged.processed_dir / name).unlink(missing_ok=True)
                     else:
                         result.cache = "not cached: the stage graph does not declare its inputs"
+                    if not plan.take_slot():
+                        starved = True  # other runs of run_years hold every slot
+                        break
                     log(f"[{stem}] started")
                     result.status = "running"
-                    running[executor.submit(execute_stage, stage, staged, parameters, result,
-                                            watch)] = result
+                    if plan.client is not None:
+                        future = executor.submit(execute_stage_on_cluster, plan.client, stage,
+                                                 staged, parameters, result, watch)
+                    else:
+                        bar = (plan.progress.cell_bar(config.year, stem)
+                               if plan.progress is not None else False)
+                        future = executor.submit(execute_stage, stage, staged, parameters,
+                                                 result, watch, bar)
+                    if plan.slots is not None:
+                        future.add_done_callback(lambda _: plan.slots.release())
+                    running[future] = result
                     progressed = True
                 if progressed:
                     continue
                 if not running:
+                    if starved:
+                        time.sleep(0.2)
+                        continue
                     break
                 completed, _ = wait_for_any(list(running), timeout=0.2,
                                             return_when=FIRST_COMPLETED)
@@ -870,6 +1000,9 @@ def _run_locked(config: StudyConfig, selected: list[Stage], extra_parameters: di
                                                                staged)
                         log(f"[{stem}] ok in {result.seconds:.1f} s")
                     checkpoint()
+                    if plan.progress is not None:
+                        plan.progress.stage_finished(config.year, stem, result.status,
+                                                     result.seconds)
             # after a signal: the running stages end once their kernels stopped
             while running:
                 completed, _ = wait_for_any(list(running), timeout=0.2,
@@ -905,6 +1038,161 @@ def _run_locked(config: StudyConfig, selected: list[Stage], extra_parameters: di
         if not published:  # a run interrupted before its first stage, or a bug: no trace
             for folder in (staged.processed_dir, staged.report_dir):
                 run_integrity.discard_staging(folder)
+
+
+@dataclasses.dataclass
+class YearsRun:
+    """The outcome of :func:`run_years`: one :class:`StudyRun` per completed year (failed years
+    keep their error), the run across years and its page."""
+
+    run_id: str
+    years: list[int]
+    runs: dict[int, StudyRun]
+    errors: dict[int, str]
+    index_path: Path
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and all(run.ok for run in self.runs.values())
+
+
+def years_run_id(config: StudyConfig, years: list[int]) -> str:
+    """Default name of a run across ``years``: ``<source>-<first>-<last>``."""
+    return f"{config.source_kind}-{min(years)}-{max(years)}"
+
+
+def year_configs(config: StudyConfig, years: list[int],
+                 run_id: str | None = None) -> dict[int, StudyConfig]:
+    """The configuration of each year's run of :func:`run_years`: ``config`` with the year and
+    the run id ``<run_id>-<year>`` (default ``<source>-<year>``), validated."""
+    return {year: dataclasses.replace(
+        config, year=year, run_id=f"{run_id}-{year}" if run_id else None).validate()
+        for year in years}
+
+
+def run_years(
+    config: StudyConfig,
+    years: list[int],
+    *,
+    run_id: str | None = None,
+    extra_parameters: dict[str, object] | None = None,
+    log: Callable[[str], None] = print,
+    wait: bool = False,
+    jobs: int | None = None,
+    force: bool = False,
+    progress: "StudyProgress | None" = None,
+    graph_inputs: dict[str, tuple[str, ...]] | None = None,
+) -> YearsRun:
+    """Run the study for every reference year of ``years`` and write the run across years.
+
+    Each year is a run of its own (:func:`run_study`): ``<source>-<year>`` (the run a single
+    ``--year`` would write, so the stage cache serves both), or ``<run_id>-<year>`` when
+    ``run_id`` is given. The work that does not depend on the year (reading the raw files,
+    estimating confidential cells, harmonising NUTS versions) is done once: the first year's
+    stage 01 keeps it in the store of :mod:`eocic.shared_work`, the others read it (a year that
+    needs it while it is computed waits for it). Years run side by side: at most ``jobs``
+    stages execute at once across all years (default: the number of cores), earlier years
+    first.
+
+    When every year has ended, the run across years (``run_id``, default
+    :func:`years_run_id`) gets ``data/processed/<run_id>/key_figures.parquet`` and
+    ``reports/<run_id>/index.html`` with the key figures over time and a link to every year's
+    index (:mod:`eocic.timeline`), beside each year's own index.
+
+    Raises
+    ------
+    ConfigError
+        No years, a year outside the accepted range, or a run id that is not valid; before
+        any stage runs.
+    StageFailed
+        After every year ended and the page across years was written, when a stage of some
+        year failed (the message names the years).
+    StudyInterrupted
+        After SIGTERM/SIGINT: every running year is published as interrupted.
+    """
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    from eocic import timeline
+    from eocic.atomic import write_text_atomic
+    from eocic.config import is_valid_run_id
+
+    years = sorted(set(years))
+    if not years:
+        raise ConfigError("--years names no year; give a range such as 2013-2020 or a list "
+                          "such as 2014,2017,2020")
+    if run_id is not None and not is_valid_run_id(run_id):
+        raise ConfigError(f"run id {run_id!r} is not valid: use {RUN_ID_RULE}")
+    across = run_id or years_run_id(config, years)
+    configs = year_configs(config, years, run_id)
+    if jobs is None:
+        jobs = os.cpu_count() or 1
+    sources.prepare_source(configs[years[0]], log=log)  # the demo economy, written once
+    ensure_kernel(config.kernel_name)
+    summary = StudyConfig(source=config.source, year=years[-1], run_id=across,
+                          root=config.root, seed=config.seed)
+    run_integrity.check_writable([summary.published_processed_dir,
+                                  summary.published_report_dir])
+    slots = threading.BoundedSemaphore(jobs)
+    watch = SignalWatch().install()
+    clock = time.perf_counter()
+    runs: dict[int, StudyRun] = {}
+    errors: dict[int, str] = {}
+    interrupted: StudyInterrupted | None = None
+
+    def one_year(year: int) -> None:
+        def year_log(line: str) -> None:
+            log(f"[{year}] {line}")
+
+        try:
+            runs[year] = run_study(configs[year], extra_parameters=extra_parameters,
+                                   log=year_log, wait=wait, jobs=jobs, force=force,
+                                   graph_inputs=graph_inputs, watch=watch, slots=slots,
+                                   progress=progress)
+        except StageFailed as error:
+            errors[year] = str(error)
+
+    try:
+        with run_integrity.RunLock(summary.lock_path, across, wait=wait):
+            # years in order, at most `jobs` at once (each also waits for stage slots)
+            with ThreadPoolExecutor(max_workers=min(jobs, len(years)),
+                                    thread_name_prefix="eocic-year") as pool:
+                futures = [pool.submit(one_year, year) for year in years]
+                for future in futures:
+                    try:
+                        future.result()
+                    except StudyInterrupted as error:
+                        interrupted = interrupted or error
+            seconds = time.perf_counter() - clock
+            outcome = [{"year": year, "run_id": configs[year].run_id,
+                        "status": runs[year].status if year in runs else "failed",
+                        "seconds": runs[year].seconds if year in runs else 0.0}
+                       for year in years]
+            from eocic.findings import region_names
+
+            figures, problems = timeline.key_figures(
+                [(year, configs[year].run_id, configs[year].published_processed_dir)
+                 for year in years if year in runs], region_names())
+            timeline.write_key_figures(figures, summary.published_processed_dir,
+                                       summary.published_report_dir)
+            page = timeline.years_index_html(across, outcome, figures,
+                                             synthetic=config.source == "demo", seconds=seconds,
+                                             problems=problems, root=config.root)
+            index_path = write_text_atomic(summary.published_report_dir / "index.html", page)
+            write_json_atomic(summary.published_report_dir / "years.json",
+                              {"run_id": across, "years": outcome, "seconds": round(seconds, 3),
+                               "errors": {str(year): text for year, text in errors.items()}})
+    finally:
+        watch.restore()
+    log(f"eocic study --years: {len(years)} years in {seconds:.1f} s; across years: "
+        f"{index_path}")
+    if interrupted is not None:
+        raise interrupted
+    if errors:
+        raise StageFailed(f"a stage failed in {', '.join(map(str, sorted(errors)))}: "
+                          + " | ".join(errors[year] for year in sorted(errors)))
+    return YearsRun(across, years, runs, errors, index_path, seconds)
 
 
 def _interrupted(run: StudyRun, watch: SignalWatch, publish: Callable[[], None] | None,

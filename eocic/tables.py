@@ -755,14 +755,39 @@ PILOT_EVENT_STUDY = TableSchema(
     key=("outcome", "event_time"),
 )
 
+# ------------------------------------------------------------------------ many years
+
+KEY_FIGURES = TableSchema(
+    "key_figures", "study", "eocic.timeline.write_key_figures (eocic study --years)",
+    "reference year x key figure",
+    "The development of the study's key figures over the reference years of one `eocic study "
+    "--years` run, each read from that year's own run (eocic.timeline); written to "
+    "data/processed/<run_id>/ of the run across years.",
+    (
+        Column("year", "int", "Reference year of the run the figure comes from", unit="year"),
+        Column("run_id", "str", "Run of that year (data/processed/<run_id>/)", unit="code"),
+        Column("figure", "str", "Key figure (eocic.timeline.FIGURES)", unit="code"),
+        Column("label", "str", "The key figure in words, with its unit"),
+        Column("value", "float", "Its value (null when the run has no table to compute it)",
+               nullable=True),
+        Column("text", "str", "A value in words where the figure is not a number (the leading "
+               "region); null otherwise", nullable=True),
+        Column("ci_low", "float", "Lower end of the 95 % confidence interval (regression "
+               "coefficients; null for the other figures)", nullable=True),
+        Column("ci_high", "float", "Upper end of the 95 % confidence interval", nullable=True),
+    ),
+    key=("year", "figure"),
+)
+
 SCHEMAS: dict[str, TableSchema] = {schema.name: schema for schema in (
     SBS, REGIONAL_TOTALS, DEMOGRAPHY, CONTEXT, NATIONAL_CLASSES, COVERAGE, NUTS_REPORT,
     CLUSTER_MAPPING, CLUSTER_LINKAGES, RELATEDNESS_DENSITY, SCHEME_EMPLOYMENT,
-    SCOREBOARD, PEERS, REGRESSIONS, STRESS_TEST, PILOT_DID, PILOT_EVENT_STUDY)}
+    SCOREBOARD, PEERS, REGRESSIONS, STRESS_TEST, PILOT_DID, PILOT_EVENT_STUDY, KEY_FIGURES)}
 """Every processed table, in stage order."""
 
 STAGE_NAMES = {"01": "data pipeline", "02": "cluster mapping", "03": "scoreboard",
-               "04": "regressions", "06": "stress test", "07": "pilot regions"}
+               "04": "regressions", "06": "stress test", "07": "pilot regions",
+               "study": "the study across years, eocic study --years"}
 
 
 # ------------------------------------------------------------------------ checks

@@ -470,3 +470,77 @@ def test_jobs_must_be_a_positive_number(graph_project: Path):
     with pytest.raises(ConfigError, match="jobs must be a positive whole number of stages, "
                                           "got 0"):
         run_study(_config(graph_project), jobs=0, log=lambda line: None)
+
+
+def test_years_parse_as_ranges_and_lists():
+    from eocic.config import parse_years
+
+    assert parse_years("2010-2013") == [2010, 2011, 2012, 2013]
+    assert parse_years("2014, 2017,2020") == [2014, 2017, 2020]
+    assert parse_years("2010-2011,2011,2020") == [2010, 2011, 2020]
+    for bad, message in (("2020-2010", "runs backwards; write 2010-2020"),
+                         ("20x0", "neither a year nor a range"),
+                         ("1900-1901", "1900 is outside")):
+        with pytest.raises(ConfigError, match=message):
+            parse_years(bad)
+
+
+def test_many_years_run_each_year_and_write_the_run_across_years(project: Path):
+    from eocic.study import run_years
+
+    lines: list[str] = []
+    run = run_years(_config(project), [2014, 2013], run_id="span", jobs=2, log=lines.append)
+    assert run.ok and run.years == [2013, 2014]
+    for year in (2013, 2014):
+        params = json.loads((project / "data" / "processed" / f"span-{year}" /
+                             "params.json").read_text())
+        assert params["year"] == year and params["run_id"] == f"span-{year}"
+        assert (project / "reports" / f"span-{year}" / "index.html").is_file()
+    page = (project / "reports" / "span" / "index.html").read_text()
+    assert "href='../span-2013/index.html'" in page and "href='../span-2014/index.html'" in page
+    record = json.loads((project / "reports" / "span" / "years.json").read_text())
+    assert [(row["year"], row["status"]) for row in record["years"]] == [
+        (2013, "complete"), (2014, "complete")]
+    # the echo stages write no analysis table: the key figures exist, typed, and are empty
+    from eocic import tables
+
+    assert tables.read_table(project / "data" / "processed" / "span", "key_figures").empty
+    assert any(line.startswith("[2013] ") for line in lines)
+
+
+def test_many_years_run_again_reuse_every_stage(graph_project: Path):
+    from eocic.study import run_years
+
+    options = {"run_id": "span", "jobs": 2, "graph_inputs": GRAPH_INPUTS,
+               "log": lambda line: None}
+    first = run_years(_config(graph_project), [2013, 2014], **options)
+    again = run_years(_config(graph_project), [2013, 2014], **options)
+    assert {result.status for each in first.runs.values() for result in each.results} == {"ok"}
+    assert {result.status for each in again.runs.values() for result in each.results} == {
+        "reused"}
+
+
+def test_a_failing_year_still_gets_the_page_across_years(project: Path):
+    from eocic.study import run_years
+
+    _write_notebook(project / "notebooks" / "02_plot.ipynb",
+                    "if year == 2013:\n    raise ValueError('no data for 2013 on purpose')")
+    with pytest.raises(StageFailed, match="a stage failed in 2013.*no data for 2013 on purpose"):
+        run_years(_config(project), [2013, 2014], run_id="span", jobs=1, log=lambda line: None)
+    record = json.loads((project / "reports" / "span" / "years.json").read_text())
+    assert [(row["year"], row["status"]) for row in record["years"]] == [
+        (2013, "failed"), (2014, "complete")]
+    assert "no data for 2013 on purpose" in record["errors"]["2013"]
+
+
+def test_progress_weights_come_from_the_previous_run(tmp_path: Path):
+    from eocic.progress import stage_weights
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "run.json").write_text(json.dumps({"stages": [
+        {"stage": "01_x", "status": "ok", "seconds": 10.0},
+        {"stage": "02_y", "status": "reused", "seconds": 0.0}]}))
+    weights = stage_weights(["01_x", "02_y"], {2019: tmp_path / "a", 2020: tmp_path / "b"})
+    # the year's own previous run, else the mean over other years, else one unit
+    assert weights == {(2019, "01_x"): 10.0, (2020, "01_x"): 10.0, (2019, "02_y"): 1.0,
+                       (2020, "02_y"): 1.0}

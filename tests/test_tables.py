@@ -56,7 +56,7 @@ def test_every_table_the_stages_write_has_a_schema():
         "sbs", "regional_totals", "demography", "context", "national_classes", "coverage",
         "nuts_report", "cluster_mapping", "cluster_linkages", "relatedness_density",
         "scheme_employment", "scoreboard", "peers", "regressions", "stress_test", "pilot_did",
-        "pilot_event_study"]
+        "pilot_event_study", "key_figures"]
     from eocic.clusters import linkages, mapping
     from eocic.scoreboard import outputs
     from eocic.stress import exposure

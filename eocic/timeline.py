@@ -1,0 +1,259 @@
+"""The study across reference years: key figures over time, read from each year's run.
+
+``eocic study --years 2013-2020`` (:func:`eocic.study.run_years`) runs the study once per
+reference year, each into its own run (``reports/<source>-<year>/``, with its own index), and
+then writes the run across years: the table ``key_figures``
+(:data:`eocic.tables.KEY_FIGURES`, in ``data/processed/<run_id>/``) and the page
+``reports/<run_id>/index.html`` with the development of the key figures and a link to every
+year's index.
+
+Each figure is computed from the processed tables of that year's run, read and checked
+against their schemas (:func:`eocic.tables.read_table`), for the run's own reference year, with
+the definitions the landing page of one run uses (:mod:`eocic.findings`); a figure whose table
+the run lacks (a failed stage) is null, never zero.
+
+Figures (:data:`FIGURES`)
+-------------------------
+``clusters``
+    Region x category cells of the ``cluster`` scheme (``sector`` when no cluster scheme was
+    mapped) with the specialisation star (LQ >= 2), in the reference year: a count.
+``high_clusters``
+    Of those, the clusters of performance class ``high`` (size and productivity stars too).
+``cluster_employment_share``
+    Employment of the clusters, every division counted once (``scheme_employment``), in % of
+    the business-economy employment of the regions: ``100 x sum_r E_r,clusters / sum_r E_r``.
+``leader:<index>``
+    The region ranked first on each composite index of the scoreboard (``text``; ``value`` its
+    score, 0-100; ties: the lowest region code, the others are listed in ``text``).
+``regression:<spec>:<term>``
+    The first coefficient of every regression table (``spec``) of stage 04, the first model:
+    ``value`` the estimate, ``ci_low`` and ``ci_high`` its 95 % confidence interval (from the
+    covariance stage 04 used), ``text`` both in words.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from eocic import tables
+from eocic.atomic import atomic_path
+
+#: The key figures, in words (prefixes for the per-index and per-regression figures).
+FIGURES = {
+    "clusters": "Clusters (region x category cells with LQ >= 2), count",
+    "high_clusters": "High-performing clusters (size, specialisation and productivity stars), "
+                     "count",
+    "cluster_employment_share": "Employment in clusters, % of business-economy employment",
+    "leader": "Region ranked first",
+    "regression": "Coefficient",
+}
+
+
+def _row(year: int, run_id: str, figure: str, label: str, value: float | None,
+         text: str | None = None, interval: tuple[float, float] | None = None) -> dict:
+    return {"year": year, "run_id": run_id, "figure": figure, "label": label,
+            "value": None if value is None else float(value), "text": text,
+            "ci_low": None if interval is None else float(interval[0]),
+            "ci_high": None if interval is None else float(interval[1])}
+
+
+def year_figures(processed_dir: Path, year: int, run_id: str,
+                 names: dict[str, str] | None = None) -> list[dict]:
+    """The key figures (:data:`FIGURES`) of one year's run, as rows of ``key_figures``.
+
+    Raises
+    ------
+    eocic.tables.TableValidationError
+        A table of the run breaks its schema.
+    """
+    def read(name: str) -> pd.DataFrame | None:
+        return tables.read_table(processed_dir, name, missing_ok=True)
+
+    rows: list[dict] = []
+    mapping = read("cluster_mapping")
+    if mapping is not None:
+        scheme = "cluster" if (mapping["scheme"] == "cluster").any() else "sector"
+        current = mapping[(mapping["scheme"] == scheme) & (mapping["year"] == year)]
+        clusters = current[current["is_cluster"].astype(bool)]
+        rows.append(_row(year, run_id, "clusters", FIGURES["clusters"], len(clusters)))
+        rows.append(_row(year, run_id, "high_clusters", FIGURES["high_clusters"],
+                         int((clusters["performance_class"] == "high").sum())))
+    totals = read("scheme_employment")
+    if totals is not None and mapping is not None:
+        current = totals[(totals["scheme"] == scheme) & (totals["year"] == year)]
+        both = current[["cluster_employment", "regional_employment"]].dropna()
+        share = (100 * both["cluster_employment"].sum() / both["regional_employment"].sum()
+                 if len(both) and both["regional_employment"].sum() > 0 else None)
+        rows.append(_row(year, run_id, "cluster_employment_share",
+                         FIGURES["cluster_employment_share"], share))
+    scoreboard = read("scoreboard")
+    if scoreboard is not None:
+        index = scoreboard[(scoreboard["level"] == "index") & (scoreboard["year"] == year)]
+        for code, group in index.groupby("index_code", sort=True):
+            first = group[group["rank"] == group["rank"].min()].sort_values("geo")
+            leaders = [f"{(names or {}).get(geo, geo)} ({geo})" for geo in first["geo"]]
+            rows.append(_row(year, run_id, f"leader:{code}",
+                             f"{FIGURES['leader']}: {group['name'].iloc[0]} (score 0-100)",
+                             first["score"].iloc[0], ", ".join(leaders)))
+    regressions = read("regressions")
+    if regressions is not None:
+        from eocic.models.variables import VARIABLE_LABELS
+
+        for spec, group in regressions.groupby("spec", sort=True):
+            model = group["model"].iloc[0]
+            first = group[group["model"] == model].iloc[0]
+            rows.append(_row(
+                year, run_id, f"regression:{spec}:{first['term']}",
+                f"{FIGURES['regression']} of {first['label']} on "
+                f"{VARIABLE_LABELS.get(first['dependent'], first['dependent'])} "
+                f"(table {spec}, {model}; t0-T: the growth window ending in the year)",
+                first["coef"],
+                f"{first['coef']:.3g} (95% CI {first['ci_low']:.3g} to {first['ci_high']:.3g})",
+                (first["ci_low"], first["ci_high"])))
+    return rows
+
+
+def key_figures(runs: Sequence[tuple[int, str, Path]], names: dict[str, str] | None = None
+                ) -> tuple[pd.DataFrame, dict[int, str]]:
+    """The ``key_figures`` table of ``runs`` (``(year, run_id, processed folder)``), checked
+    against its schema, and why some years have no figures: ``{year: message}`` for a run
+    whose table is missing or breaks its schema (a failed stage, an older eocic); runs without
+    analysis tables give no rows."""
+    rows, problems = [], {}
+    for year, run_id, folder in runs:
+        try:
+            rows += year_figures(Path(folder), year, run_id, names)
+        except (tables.TableNotFoundError, tables.TableValidationError) as error:
+            problems[year] = f"{type(error).__name__}: {error}"
+    frame = (pd.DataFrame.from_records(rows) if rows else tables.empty_frame("key_figures"))
+    frame = frame.sort_values(["figure", "year"], kind="mergesort", ignore_index=True)
+    frame = frame.astype({"year": "int64", "value": "float64", "ci_low": "float64",
+                          "ci_high": "float64"})
+    return tables.validate(frame[tables.KEY_FIGURES.column_names], "key_figures",
+                           where="eocic.timeline.key_figures"), problems
+
+
+def figures_chart(figures: pd.DataFrame) -> str:
+    """The numeric key figures over the years as small line charts, a PNG as a data URI
+    (empty when fewer than two years have values)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import textwrap
+
+    import matplotlib.pyplot as plt
+
+    numeric = figures.dropna(subset=["value"])
+    numeric = numeric[numeric["figure"].isin(["clusters", "high_clusters",
+                                              "cluster_employment_share"])
+                      | numeric["figure"].str.startswith("regression:")]
+    panels = [(figure, part) for figure, part in numeric.groupby("figure", sort=False)
+              if part["year"].nunique() >= 2]
+    if not panels:
+        return ""
+    columns = min(3, len(panels))
+    rows = -(-len(panels) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 3.2 * rows), squeeze=False)
+    for axis, (figure, part) in zip(axes.flat, panels):
+        axis.plot(part["year"], part["value"], marker="o", color="#0969da")
+        if part["ci_low"].notna().any():  # a coefficient: its 95 % confidence interval
+            axis.fill_between(part["year"], part["ci_low"], part["ci_high"], color="#0969da",
+                              alpha=0.15, linewidth=0, label="95% CI")
+            axis.axhline(0, color="#57606a", linewidth=0.8)
+        axis.set_title("\n".join(textwrap.wrap(part["label"].iloc[0], 48)), fontsize=8)
+        ticks = sorted(part["year"].unique())
+        axis.set_xticks(ticks, [str(year) for year in ticks])
+        axis.tick_params(labelsize=7)
+        axis.grid(alpha=0.3)
+    for axis in list(axes.flat)[len(panels):]:
+        axis.set_visible(False)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110)
+    plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def write_key_figures(figures: pd.DataFrame, processed_dir: Path, report_dir: Path) -> None:
+    """Write ``key_figures.parquet`` (validated) and, for readers, ``key_figures.csv``."""
+    tables.write_tables({"key_figures": figures}, processed_dir)
+    with atomic_path(Path(report_dir) / "key_figures.csv") as partial:
+        figures.to_csv(partial, index=False)
+
+
+def years_index_html(run_id: str, runs: Sequence[dict], figures: pd.DataFrame, *,
+                     synthetic: bool, seconds: float, problems: dict[int, str] | None = None,
+                     root: Path | None = None) -> str:
+    """The page of the run across years: each year's run (status, time, link to its index),
+    the key figures as a table (figures x years) and their development as charts.
+
+    ``runs``: one dict per year with ``year``, ``run_id``, ``status`` and ``seconds``;
+    ``problems``: why a year has no figures (from :func:`key_figures`; paths under ``root``
+    are shown relative to it)."""
+    from eocic.report import SYNTHETIC_NOTICE, _STATUS_COLOURS
+
+    run_rows = "".join(
+        f"<tr><td>{run['year']}</td><td><a href='../{html.escape(run['run_id'])}/index.html'>"
+        f"{html.escape(run['run_id'])}</a></td><td><span class='status' style='background:"
+        f"{_STATUS_COLOURS.get(run['status'], '#57606a')}'>{html.escape(run['status'])}</span>"
+        f"</td><td class='num'>{run['seconds']:.1f}</td></tr>" for run in runs)
+    years = sorted({run["year"] for run in runs})
+    cells = {}
+    for row in figures.itertuples():
+        shown = row.text if isinstance(row.text, str) else (
+            "" if pd.isna(row.value) else f"{row.value:,.3g}" if abs(row.value) < 1000
+            else f"{row.value:,.0f}")
+        cells[(row.figure, row.year)] = shown
+    labels = figures.drop_duplicates("figure").set_index("figure")["label"]
+    figure_rows = "".join(
+        f"<tr><th>{html.escape(labels[figure])}</th>"
+        + "".join(f"<td class='num'>{html.escape(cells.get((figure, year), '-'))}</td>"
+                  for year in years) + "</tr>" for figure in labels.index)
+    chart = figures_chart(figures)
+    chart_html = (f"<img alt='Key figures over the reference years' src='{chart}' "
+                  "style='max-width:100%'>" if chart else "")
+    problem_html = "".join(
+        f"<p class='err'>{year}: no key figures: "
+        f"{html.escape(text.replace(str(root) + '/', '') if root else text)}</p>"
+        for year, text in sorted((problems or {}).items()))
+    lead, _, rest = SYNTHETIC_NOTICE.partition(": ")
+    banner = (f"<div class='eocic-banner' role='note'><strong>{html.escape(lead)}:</strong> "
+              f"{html.escape(rest)}</div>" if synthetic else "")
+    complete = sum(run["status"] == "complete" for run in runs)
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>eocic study across years {html.escape(run_id)}</title>
+<style>
+body {{ font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; margin: 2rem auto;
+       max-width: 66rem; color: #1f2328; line-height: 1.45; }}
+h1 {{ margin-bottom: .2rem; }} .sub {{ color: #57606a; margin-top: 0; }}
+table {{ border-collapse: collapse; width: 100%; margin: .5rem 0 1.5rem; font-size: .88rem; }}
+th, td {{ border-bottom: 1px solid #d0d7de; padding: .3rem .45rem; text-align: left;
+         vertical-align: top; }}
+th {{ font-weight: 600; }} td.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
+.err {{ color: #cf222e; font-size: .85rem; }}
+.status {{ color: white; border-radius: 1rem; padding: .05rem .6rem; font-size: .8rem; }}
+.eocic-banner {{ border: 1px solid #d4a72c; background: #fff8c5; color: #4d2d00;
+                border-radius: 6px; padding: .55rem .8rem; margin: .8rem 0; }}
+</style></head><body>
+<h1>eocic study across years: {html.escape(run_id)}</h1>{banner}
+<p class="sub">{len(runs)} reference years ({years[0]}-{years[-1]}), {complete} complete;
+{seconds:.1f} s in all. Each year is a run of its own, with its own index; the figures below
+are read from those runs (definitions in <code>eocic.timeline</code>; the table is
+<a href='key_figures.csv'>key_figures.csv</a>).</p>
+<h2>Key figures over time</h2>
+<table><thead><tr><th>figure</th>{''.join(f"<th class='num'>{y}</th>" for y in years)}</tr>
+</thead><tbody>{figure_rows}</tbody></table>{problem_html}
+{chart_html}
+<h2>Runs</h2>
+<table><thead><tr><th>year</th><th>run</th><th>status</th><th>seconds</th></tr></thead>
+<tbody>{run_rows}</tbody></table>
+</body></html>
+"""
+
