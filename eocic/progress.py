@@ -73,8 +73,9 @@ class StudyProgress:
         self._lock = threading.Lock()
         self._done: set[tuple[int, str]] = set()
         several = len(report_dirs) > 1
-        self.total = tqdm(total=round(sum(self.weights.values()), 1), file=self.stream,
+        self.total = tqdm(total=sum(self.weights.values()), file=self.stream,
                           position=0, desc="study", unit="s", dynamic_ncols=True,
+                          unit_scale=False,
                           bar_format="{desc:<14}{bar} {percentage:3.0f}% "
                                      "| {elapsed} elapsed, about {remaining} left")
         self.years = {year: tqdm(total=len(stems), file=self.stream, position=1 + number,
@@ -90,13 +91,19 @@ class StudyProgress:
                 "bar_format": "  {desc:<24}{bar} {n_fmt}/{total_fmt} cells"}
 
     def stage_finished(self, year: int, stem: str, status: str, seconds: float | None) -> None:
-        """A stage ended (ran, reused, failed): advance the bars once per stage."""
+        """A stage ended (ran, reused, failed): advance the bars once per stage. A reused stage
+        took no time: its weight leaves the total instead, so the time left stays an estimate
+        of the work still to do."""
         with self._lock:
             if (year, stem) in self._done:
                 return
             self._done.add((year, stem))
             weight = self.weights.get((year, stem), 1.0)
-            self.total.update(round(weight, 1))
+            if status == "reused":
+                self.total.total = max(self.total.total - weight, self.total.n)
+                self.total.refresh()
+            else:
+                self.total.update(min(weight, self.total.total - self.total.n))
             if year in self.years:
                 self.years[year].update(1)
 

@@ -305,6 +305,31 @@ def _external_references_html(config) -> str:
             + "</ul>")
 
 
+#: The style of the run pages (a run's index, the run across years).
+INDEX_CSS = """\
+body { font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; margin: 2rem auto;
+       max-width: 60rem; color: #1f2328; line-height: 1.45; }
+h1 { margin-bottom: .2rem; } .sub { color: #57606a; margin-top: 0; }
+table { border-collapse: collapse; width: 100%; margin: .5rem 0 1.5rem; font-size: .92rem; }
+th, td { border-bottom: 1px solid #d0d7de; padding: .35rem .5rem; text-align: left;
+         vertical-align: top; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+table.kv th { width: 14rem; font-weight: 600; }
+.status { color: white; border-radius: 1rem; padding: .05rem .6rem; font-size: .8rem; }
+.err { color: #cf222e; font-size: .85rem; } .warn { color: #9a6700; }
+.eocic-banner { border: 1px solid #d4a72c; background: #fff8c5; color: #4d2d00;
+                border-radius: 6px; padding: .55rem .8rem; margin: .8rem 0; }
+code { font-size: .85rem; }
+"""
+
+
+def synthetic_banner_html() -> str:
+    """The banner of pages made from the demo economy (:data:`SYNTHETIC_NOTICE`)."""
+    lead, _, rest = SYNTHETIC_NOTICE.partition(": ")
+    return (f"<div class='eocic-banner' role='note'><strong>{html.escape(lead)}:</strong> "
+            f"{html.escape(rest)}</div>")
+
+
 def write_index(run: "StudyRun", run_info: dict, *, findings: bool = True) -> Path:
     """Write ``reports/<run_id>/index.html`` for the run's current state.
 
@@ -356,9 +381,7 @@ def write_index(run: "StudyRun", run_info: dict, *, findings: bool = True) -> Pa
                              f"{html.escape(type(error).__name__)}: "
                              f"{html.escape(str(error))}</p>")
         external_html = _external_references_html(config)
-    lead, _, rest = SYNTHETIC_NOTICE.partition(": ")
-    banner = (f"<div class='eocic-banner' role='note'><strong>{html.escape(lead)}:</strong> "
-              f"{html.escape(rest)}</div>" if config.source == "demo" else "")
+    banner = synthetic_banner_html() if config.source == "demo" else ""
     # paths relative to the project root: a shared index shows no machine layout
     parameters = {name: display_path(value, config.root)
                   if isinstance(value, str) and Path(value).is_absolute() else value
@@ -372,20 +395,7 @@ def write_index(run: "StudyRun", run_info: dict, *, findings: bool = True) -> Pa
 <html lang="en"><head><meta charset="utf-8">
 <title>eocic study {html.escape(config.run_id)}</title>
 <style>
-body {{ font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; margin: 2rem auto;
-       max-width: 60rem; color: #1f2328; line-height: 1.45; }}
-h1 {{ margin-bottom: .2rem; }} .sub {{ color: #57606a; margin-top: 0; }}
-table {{ border-collapse: collapse; width: 100%; margin: .5rem 0 1.5rem; font-size: .92rem; }}
-th, td {{ border-bottom: 1px solid #d0d7de; padding: .35rem .5rem; text-align: left;
-         vertical-align: top; }}
-td.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
-table.kv th {{ width: 14rem; font-weight: 600; }}
-.status {{ color: white; border-radius: 1rem; padding: .05rem .6rem; font-size: .8rem; }}
-.err {{ color: #cf222e; font-size: .85rem; }} .warn {{ color: #9a6700; }}
-.eocic-banner {{ border: 1px solid #d4a72c; background: #fff8c5; color: #4d2d00;
-                border-radius: 6px; padding: .55rem .8rem; margin: .8rem 0; }}
-code {{ font-size: .85rem; }}
-</style></head><body>
+{INDEX_CSS}</style></head><body>
 <h1>eocic study: {html.escape(config.run_id)}</h1>{banner}
 <p class="sub">Run {overall}; started {html.escape(run.started_at)};
 {run.seconds:.1f} s{'' if run.ok else ' so far'}. Source <b>{html.escape(source)}</b>, reference year

@@ -196,7 +196,7 @@ def years_index_html(run_id: str, runs: Sequence[dict], figures: pd.DataFrame, *
     ``runs``: one dict per year with ``year``, ``run_id``, ``status`` and ``seconds``;
     ``problems``: why a year has no figures (from :func:`key_figures`; paths under ``root``
     are shown relative to it)."""
-    from eocic.report import SYNTHETIC_NOTICE, _STATUS_COLOURS
+    from eocic.report import _STATUS_COLOURS, INDEX_CSS, synthetic_banner_html
 
     run_rows = "".join(
         f"<tr><td>{run['year']}</td><td><a href='../{html.escape(run['run_id'])}/index.html'>"
@@ -222,25 +222,13 @@ def years_index_html(run_id: str, runs: Sequence[dict], figures: pd.DataFrame, *
         f"<p class='err'>{year}: no key figures: "
         f"{html.escape(text.replace(str(root) + '/', '') if root else text)}</p>"
         for year, text in sorted((problems or {}).items()))
-    lead, _, rest = SYNTHETIC_NOTICE.partition(": ")
-    banner = (f"<div class='eocic-banner' role='note'><strong>{html.escape(lead)}:</strong> "
-              f"{html.escape(rest)}</div>" if synthetic else "")
+    banner = synthetic_banner_html() if synthetic else ""
     complete = sum(run["status"] == "complete" for run in runs)
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>eocic study across years {html.escape(run_id)}</title>
 <style>
-body {{ font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; margin: 2rem auto;
-       max-width: 66rem; color: #1f2328; line-height: 1.45; }}
-h1 {{ margin-bottom: .2rem; }} .sub {{ color: #57606a; margin-top: 0; }}
-table {{ border-collapse: collapse; width: 100%; margin: .5rem 0 1.5rem; font-size: .88rem; }}
-th, td {{ border-bottom: 1px solid #d0d7de; padding: .3rem .45rem; text-align: left;
-         vertical-align: top; }}
-th {{ font-weight: 600; }} td.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
-.err {{ color: #cf222e; font-size: .85rem; }}
-.status {{ color: white; border-radius: 1rem; padding: .05rem .6rem; font-size: .8rem; }}
-.eocic-banner {{ border: 1px solid #d4a72c; background: #fff8c5; color: #4d2d00;
-                border-radius: 6px; padding: .55rem .8rem; margin: .8rem 0; }}
+{INDEX_CSS}th {{ font-weight: 600; }}
 </style></head><body>
 <h1>eocic study across years: {html.escape(run_id)}</h1>{banner}
 <p class="sub">{len(runs)} reference years ({years[0]}-{years[-1]}), {complete} complete;

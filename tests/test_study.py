@@ -544,3 +544,24 @@ def test_progress_weights_come_from_the_previous_run(tmp_path: Path):
     # the year's own previous run, else the mean over other years, else one unit
     assert weights == {(2019, "01_x"): 10.0, (2020, "01_x"): 10.0, (2019, "02_y"): 1.0,
                        (2020, "02_y"): 1.0}
+
+
+def test_progress_bars_count_stages_and_leave_reused_work_out_of_the_time_left(tmp_path):
+    import io
+
+    from eocic.progress import StudyProgress
+
+    stream = io.StringIO()
+    progress = StudyProgress(["01_x", "02_y"], {2019: tmp_path / "a", 2020: tmp_path / "b"},
+                             stream=stream)
+    assert progress.total.total == 4  # one unit per stage without a previous run
+    progress.stage_finished(2019, "01_x", "reused", 0.0)
+    assert progress.total.total == 3 and progress.total.n == 0
+    for year, stem in ((2019, "02_y"), (2020, "01_x"), (2020, "02_y"), (2020, "02_y")):
+        progress.stage_finished(year, stem, "ok", 1.0)
+    assert progress.total.n == progress.total.total == 3  # the repeated event counted once
+    assert progress.years[2019].n == progress.years[2020].n == 2
+    progress.write("a log line")
+    progress.close()
+    shown = stream.getvalue()
+    assert "a log line" in shown and "2/2 stages" in shown and "100%" in shown

@@ -1,0 +1,53 @@
+"""Many reference years in one command (issue 16): `eocic study --years` over 8 years of the demo
+against one year, on this machine's cores, each in a fresh temporary project root.
+
+Prints the wall time of one year (`--year 2020`), of eight years (`--years 2013-2020`) and
+their ratio (target: at most 4). Each run starts with an empty store of shared work
+(eocic.shared_work) and no earlier run (no stage reused); the demo economy is written into each
+root before the clock starts. About 10 minutes on 2 cores. ``EOCIC_BENCH_YEARS=2017-2020`` runs fewer years.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def timed_study(arguments: list[str]) -> float:
+    """Seconds of ``eocic study --source demo --no-progress <arguments>`` in a new root."""
+    with tempfile.TemporaryDirectory(prefix="eocic-bench-years-") as scratch:
+        root = Path(scratch)
+        (root / "notebooks").symlink_to(REPO_ROOT / "notebooks", target_is_directory=True)
+        environment = dict(os.environ)
+        environment["PYTHONPATH"] = os.pathsep.join(
+            [str(REPO_ROOT), *filter(None, [environment.get("PYTHONPATH")])])
+        subprocess.run([sys.executable, "-m", "eocic", "demo", "--out",
+                        str(root / "data" / "raw" / "demo")], cwd=root, env=environment,
+                       check=True, stdout=subprocess.DEVNULL)
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "eocic", "study", "--source", "demo",
+                        "--no-progress", *arguments], cwd=root, env=environment, check=True,
+                       stdout=subprocess.DEVNULL, stderr=sys.stderr)
+        return time.perf_counter() - started
+
+
+def main() -> None:
+    from eocic.config import parse_years
+
+    years = os.environ.get("EOCIC_BENCH_YEARS", "2013-2020")
+    count = len(parse_years(years))
+    one = timed_study(["--year", str(parse_years(years)[-1])])
+    many = timed_study(["--years", years])
+    print(f"study, one year: {one:.1f} s; {count} years (--years {years}): {many:.1f} s; "
+          f"ratio {many / one:.2f} (target <= 4 for 8 years on 2 cores; "
+          f"{os.cpu_count()} cores here)")
+
+
+if __name__ == "__main__":
+    main()
