@@ -151,7 +151,8 @@ def map_chunks(function: Callable[..., Any], shared: Any, chunks: Sequence[tuple
     Raises
     ------
     SchedulerError
-        A chunk's task lost its worker more often than the scheduler allows.
+        A chunk's task lost its worker more often than the scheduler allows, or every worker
+        holding the scattered inputs was lost.
     """
     if client is None:
         for arguments in chunks:

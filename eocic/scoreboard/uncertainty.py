@@ -24,8 +24,9 @@ Outputs: for every region and tracked node (index and dimensions), the median ra
 Which assumption drives the rank variance is the Sobol analysis of
 :mod:`eocic.scoreboard.sensitivity` (first-order and total indices with bootstrap intervals
 over weights, normalisation, aggregation, treatment on/off and its scope (by year or pooled),
-imputation, indicator removal and the data threshold), which reuses this module's aggregation and ranking; it replaced the first-order
-shares of the discrete choices this module computed from the Monte Carlo draws.
+imputation, indicator removal and the data threshold), which reuses this module's aggregation
+and ranking; it replaced the first-order shares of the discrete choices this module computed
+from the Monte Carlo draws.
 """
 
 from __future__ import annotations
