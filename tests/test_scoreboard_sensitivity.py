@@ -111,6 +111,7 @@ def _engine_ranks(board, inputs, runs, run):
     engine = Scoreboard(framework, board.tables, year=board.year, availability_threshold=0.0,
                         impute_window=window, impute_parent=parent,
                         treat=levels["outlier treatment"],
+                        treatment_scope=levels["treatment scope"],
                         normalisation=levels["normalisation"],
                         aggregation=levels["aggregation"],
                         data_threshold=levels["data threshold"])
@@ -127,13 +128,16 @@ def test_every_kind_of_run_equals_the_engine_rebuilt_with_its_choices(board):
     checked = set()
     for run in range(runs.count):
         key = (removed[run] > 0, runs.level["aggregation"][run],
-               runs.level["imputation"][run], runs.level["data threshold"][run])
+               runs.level["imputation"][run], runs.level["data threshold"][run],
+               runs.level["outlier treatment"][run], runs.level["treatment scope"][run])
         if key in checked and run % 7:
             continue
         checked.add(key)
         np.testing.assert_array_equal(ranks[:, run], _engine_ranks(board, inputs, runs, run),
                                       err_msg=f"run {run}")
     assert len(checked) >= 12  # removal, aggregation, imputation and thresholds all covered
+    # treatment on (level 0) in both scopes, each checked against the engine
+    assert {(key[4], key[5]) for key in checked} >= {(0, 0), (0, 1)}
 
 
 def test_nominal_ranks_are_the_scoreboard_ranks(board):
@@ -160,6 +164,46 @@ def test_an_inert_factor_gets_zero_indices_and_the_result_is_seeded(board):
     pd.testing.assert_frame_equal(result.regions, again.regions)
     other = sensitivity.run_sensitivity(board, dataclasses.replace(spec, seed=22))
     assert not np.array_equal(result.outputs, other.outputs)
+
+
+def test_treatment_scope_moves_ranks_where_it_can_and_is_inert_where_it_cannot(board):
+    # board: lognormal indicators over 2019-2020, where treating 2020 alone (by_year) and
+    # treating both years at once (pooled) transform some indicator differently, so the scope
+    # moves 2020 ranks; the treatment stays on (one level) and the normalisation also varies
+    spec = sensitivity.SensitivitySpec(n=150, factors=("treatment scope", "normalisation"),
+                                       treatments=(True,), n_boot=100, seed=5)
+    inputs = sensitivity.prepare_inputs(board, spec)
+    by_year, pooled = (inputs.matrices[(0, 0, scope, 0, 0)] for scope in (0, 1))
+    assert not np.array_equal(by_year, pooled, equal_nan=True)
+    table = sensitivity.run_sensitivity(board, spec, inputs).indices.set_index(
+        ["output", "factor"])
+    for output in ("mean absolute rank change", "region ranks (pooled)"):
+        assert table.loc[(output, "treatment scope"), "total_low"] > 0, output
+    # one year of data: by year and pooled treat the same rows, the scope cannot move a rank
+    context = board.tables["context"]
+    one_year = Scoreboard(board.full_framework, {"context": context[context["year"] == 2020]},
+                          year=2020)
+    inputs = sensitivity.prepare_inputs(one_year, spec)
+    np.testing.assert_array_equal(inputs.matrices[(0, 0, 0, 0, 0)],
+                                  inputs.matrices[(0, 0, 1, 0, 0)])
+    table = sensitivity.run_sensitivity(one_year, spec, inputs).indices.set_index(
+        ["output", "factor"])
+    for output in ("mean absolute rank change", "region ranks (pooled)"):
+        row = table.loc[(output, "treatment scope")]
+        assert row[["first_order", "total", "total_low", "total_high"]].tolist() == [0.0] * 4
+        assert table.loc[(output, "normalisation"), "total"] > 0.05
+
+
+def test_without_treatment_the_scope_shares_the_untreated_matrices(board):
+    spec = sensitivity.SensitivitySpec(n=2, factors=("outlier treatment", "treatment scope"))
+    inputs = sensitivity.prepare_inputs(board, spec)
+    assert inputs.levels["outlier treatment"] == (True, False)
+    assert inputs.levels["treatment scope"] == ("by_year", "pooled")
+    untreated = board.rerun(treat=False).normalised.xs(2020, level="year")
+    expected = untreated.reindex(board.regions)[board.indicator_codes].to_numpy(float)
+    for scope in (0, 1):
+        assert inputs.matrices[(0, 1, scope, 0, 0)] is inputs.matrices[(0, 1, 0, 0, 0)]
+        np.testing.assert_array_equal(inputs.matrices[(0, 1, scope, 0, 0)], expected)
 
 
 def test_run_tables_cover_every_region_factor_and_removed_indicator(board):
@@ -192,6 +236,8 @@ def test_run_tables_cover_every_region_factor_and_removed_indicator(board):
     (dict(imputations=((2, "yes"),)), "imputation \\(2, 'yes'\\)"),
     (dict(data_thresholds=(0.5, 1.5)), "data thresholds \\[1.5\\] must lie in \\[0, 1\\]"),
     (dict(treatments=()), "treatments is empty"),
+    (dict(treatment_scopes=("global",)), "unknown treatment scopes \\['global'\\]"),
+    (dict(treatment_scopes=()), "treatment_scopes is empty"),
     (dict(n_boot=-1), "n_boot = -1"),
     (dict(confidence=95), "confidence = 95 must be in \\(0, 1\\)"),
 ])

@@ -15,6 +15,11 @@ nominal choice of the scoreboard):
 ``normalisation``      one of ``normalisations`` (min-max, z-score, rank).
 ``aggregation``        arithmetic or geometric (indicators rescaled to [1, 100] first).
 ``outlier treatment``  on or off (the engine's treatment, whatever its settings).
+``treatment scope``    one of ``treatment_scopes``: each year's regions treated on their own
+                       (``by_year``, COINr) or all regions and years at once (``pooled``), see
+                       :mod:`eocic.scoreboard.treatment`. It acts only in runs where the
+                       treatment is on; with the treatment off it cannot move a rank, so its
+                       indices then measure its interaction with the on/off factor.
 ``imputation``         one of ``imputations``, pairs (carry-forward window in years, same-country
                        mean yes/no); (0, False) = no imputation, aggregation over the available
                        indicators only. Screening is kept as in the nominal scoreboard, so every
@@ -32,6 +37,12 @@ would remove half the framework in a typical run, which no analyst would call a 
 variant of the index. The price: S_i of the factor says how much the choice of the removed
 indicator matters, not which indicator; :attr:`SensitivityResult.removal` gives the mean
 absolute rank change with each indicator removed (from the A and B runs).
+
+The treatment's own choices (winsorisation up to ``winmax`` points, then the log transform
+named by the engine's ``log_transform``) stay as the scoreboard sets them: on/off and the scope
+are the treatment's factors. Its thresholds are COINr's defaults, not judgements an analyst
+varies, and a second log form would be a further factor (``log_CT`` vs ``log_CT_plus`` differ
+only on negatively skewed indicators).
 
 Discrete factors are sampled as in COINr ``sample_2_para``: a uniform u in [0, 1) picks level
 floor(u L) of L equally likely levels.
@@ -71,8 +82,14 @@ Outputs (as COINr, plus the per-region view the issue asks for):
 Ranks: 1 = highest index score; tied regions share the lowest rank of the tie
 (:func:`eocic.scoreboard.ranks.rank_columns`, the one rule, as COINr). The vectorised aggregation
 of :mod:`eocic.scoreboard.uncertainty` is reused:
-runs sharing (imputation, treatment, normalisation, aggregation) are aggregated together by
-matrix products, removal and data threshold vary run by run inside the product).
+runs sharing (imputation, treatment, treatment scope, normalisation, aggregation) are aggregated
+together by matrix products, removal and data threshold vary run by run inside the product.
+
+Chunks on a cluster: with a ``scheduler`` (an address or a :class:`distributed.Client`),
+:func:`evaluate` sends its chunks of runs to the dask.distributed cluster
+(:func:`eocic.scheduler.map_chunks`: inputs scattered once, one task per chunk, results in
+order). The design is sampled here in any case, so the ranks are identical, byte for byte, to
+those computed on this machine.
 
 Same seed, same sample, same results.
 
@@ -92,18 +109,25 @@ from __future__ import annotations
 import copy
 import dataclasses
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from eocic import scheduler as scheduler_module
 from eocic.errors import EocicError
 from eocic.scoreboard.ranks import rank_columns
 from eocic.scoreboard import normalisation as normalisation_module
+from eocic.scoreboard import treatment as treatment_module
 from eocic.scoreboard import uncertainty
 from eocic.scoreboard.engine import Scoreboard
 
+if TYPE_CHECKING:
+    import distributed
+
 FACTORS = ("indicator weights", "group weights", "normalisation", "aggregation",
-           "outlier treatment", "imputation", "removed indicator", "data threshold")
+           "outlier treatment", "treatment scope", "imputation", "removed indicator",
+           "data threshold")
 
 
 class SensitivityError(EocicError, ValueError):
@@ -122,8 +146,10 @@ class SensitivitySpec:
         Factors varied (a subset of :data:`FACTORS`, at least 2); the others stay nominal.
     weight_noise : float
         Half-width f of the multiplicative weight noise, in [0, 1).
-    normalisations, aggregations, treatments, imputations, data_thresholds
-        The equally likely alternatives of each discrete factor. ``imputations`` holds pairs
+    normalisations, aggregations, treatments, treatment_scopes, imputations, data_thresholds
+        The equally likely alternatives of each discrete factor. ``treatments`` are on/off
+        (True/False), ``treatment_scopes`` names of
+        :data:`eocic.scoreboard.treatment.TREATMENT_SCOPES`; ``imputations`` holds pairs
         (carry-forward window in years >= 0, same-country mean); thresholds lie in [0, 1].
     n_boot : int
         Bootstrap resamples for the intervals (0 = no intervals).
@@ -138,6 +164,7 @@ class SensitivitySpec:
     normalisations: tuple[str, ...] = ("minmax", "zscore", "rank")
     aggregations: tuple[str, ...] = ("arithmetic", "geometric")
     treatments: tuple[bool, ...] = (True, False)
+    treatment_scopes: tuple[str, ...] = treatment_module.TREATMENT_SCOPES
     imputations: tuple[tuple[int, bool], ...] = ((2, True), (2, False), (0, True), (0, False))
     data_thresholds: tuple[float, ...] = (0.5, 2 / 3, 0.75)
     n_boot: int = 1000
@@ -161,8 +188,8 @@ class SensitivitySpec:
         if not 0 <= self.weight_noise < 1:
             raise SensitivityError(f"weight_noise = {self.weight_noise} must be in [0, 1) so "
                                    "weights stay > 0")
-        for name in ("normalisations", "aggregations", "treatments", "imputations",
-                     "data_thresholds"):
+        for name in ("normalisations", "aggregations", "treatments", "treatment_scopes",
+                     "imputations", "data_thresholds"):
             if not getattr(self, name):
                 raise SensitivityError(f"{name} is empty; give at least one alternative")
         bad = [m for m in self.normalisations if m not in normalisation_module.NORMALISATIONS]
@@ -172,6 +199,10 @@ class SensitivitySpec:
         bad = [a for a in self.aggregations if a not in ("arithmetic", "geometric")]
         if bad:
             raise SensitivityError(f"unknown aggregations {bad}; use arithmetic or geometric")
+        bad = [t for t in self.treatment_scopes if t not in treatment_module.TREATMENT_SCOPES]
+        if bad:
+            raise SensitivityError(f"unknown treatment scopes {bad}; use "
+                                   f"{list(treatment_module.TREATMENT_SCOPES)}")
         for window, parent in self.imputations:
             if int(window) != window or window < 0 or not isinstance(parent, bool):
                 raise SensitivityError(f"imputation {(window, parent)!r}: give (window in whole "
@@ -322,7 +353,9 @@ class SensitivityInputs:
 
     structure: uncertainty.Inputs  # tree, base weights, nominal data threshold
     levels: dict[str, tuple]  # discrete factor -> alternatives (one = fixed at nominal)
-    matrices: dict[tuple[int, int, int, int], np.ndarray]  # (imp, treat, norm, agg) -> R x K
+    # (imputation, treatment, treatment scope, normalisation, aggregation) level indices ->
+    # regions x indicators; combinations that cannot differ share one array
+    matrices: dict[tuple[int, int, int, int, int], np.ndarray]
     nominal_ranks: np.ndarray  # (regions,), NaN = no index score
     index_code: str
 
@@ -332,38 +365,43 @@ def _nominal_levels(scoreboard: Scoreboard) -> dict[str, tuple]:
     return {"normalisation": (settings.normalisation,),
             "aggregation": (settings.aggregation,),
             "outlier treatment": (settings.treat,),
+            "treatment scope": (settings.treatment_scope,),
             "imputation": ((settings.impute_window, settings.impute_parent),),
             "removed indicator": (None,),
             "data threshold": (settings.data_threshold,)}
 
 
-def _imputation_variant(scoreboard: Scoreboard, window: int, parent: bool, treat: bool
-                        ) -> Scoreboard:
-    """The scoreboard with its imputation and treatment stages re-run with other choices.
+def _imputation_variant(scoreboard: Scoreboard, window: int, parent: bool, treat: bool,
+                        scope: str) -> Scoreboard:
+    """The scoreboard with its imputation and treatment stages re-run with other choices
+    (``scope``: the treatment scope, by_year or pooled).
 
     The engine's own stage methods run on a shallow copy (they assign new frames, never edit
     the shared ones), so sources and screening stay those of the nominal scoreboard: about 0.15 s
     instead of 2 s for a full rebuild on the demo, and exactly the nominal indicators.
     """
     settings = scoreboard.settings
-    if (window, parent, treat) == (settings.impute_window, settings.impute_parent,
-                                   settings.treat):
+    if (window, parent, treat, scope) == (settings.impute_window, settings.impute_parent,
+                                          settings.treat, settings.treatment_scope):
         return scoreboard
     variant = copy.copy(scoreboard)
     variant.settings = dataclasses.replace(settings, impute_window=window,
-                                           impute_parent=parent, treat=treat)
+                                           impute_parent=parent, treat=treat,
+                                           treatment_scope=scope)
     variant._impute()
     variant._treat()
     return variant
 
 
 def prepare_inputs(scoreboard: Scoreboard, spec: SensitivitySpec) -> SensitivityInputs:
-    """Reference-year matrices of every (imputation, treatment, normalisation, aggregation).
+    """Reference-year matrices of every (imputation, treatment, treatment scope,
+    normalisation, aggregation).
 
-    Each (imputation, treatment) pair re-runs the engine's imputation and treatment stages
+    Each (imputation, treatment, scope) re-runs the engine's imputation and treatment stages
     (:func:`_imputation_variant`; screening stays nominal, so every run scores the nominal
     indicators); normalisation and the [1, 100] rescaling for geometric means are the engine's
-    functions.
+    functions. Without treatment the scope cannot matter: those combinations are computed once
+    and share their arrays.
     """
     codes = list(scoreboard.indicator_codes)
     if "removed indicator" in spec.factors and len(codes) < 2:
@@ -373,6 +411,7 @@ def prepare_inputs(scoreboard: Scoreboard, spec: SensitivitySpec) -> Sensitivity
     levels = _nominal_levels(scoreboard)
     varied = {"normalisation": spec.normalisations, "aggregation": spec.aggregations,
               "outlier treatment": spec.treatments,
+              "treatment scope": spec.treatment_scopes,
               "imputation": tuple((int(w), bool(p)) for w, p in spec.imputations),
               "removed indicator": (None, *codes), "data threshold": spec.data_thresholds}
     for factor, alternatives in varied.items():
@@ -380,17 +419,26 @@ def prepare_inputs(scoreboard: Scoreboard, spec: SensitivitySpec) -> Sensitivity
             levels[factor] = tuple(alternatives)
     year, regions = scoreboard.year, scoreboard.regions
     matrices = {}
+    computed: dict[tuple, np.ndarray] = {}  # (window, parent, treat, scope, norm, agg) -> array
     for i_imp, (window, parent) in enumerate(levels["imputation"]):
         for i_treat, treat in enumerate(levels["outlier treatment"]):
-            variant = _imputation_variant(scoreboard, window, parent, treat)
-            for i_norm, method in enumerate(levels["normalisation"]):
-                normalised = normalisation_module.normalise(variant.treated, variant.directions,
-                                                            method)
-                for i_agg, how in enumerate(levels["aggregation"]):
-                    ready = (normalisation_module.rescale_positive(normalised)
-                             if how == "geometric" else normalised)
-                    matrices[(i_imp, i_treat, i_norm, i_agg)] = (
-                        ready.xs(year, level="year").reindex(regions)[codes].to_numpy(float))
+            for i_scope, scope in enumerate(levels["treatment scope"]):
+                scope = scope if treat else scoreboard.settings.treatment_scope  # inert
+                variant = None
+                for i_norm, method in enumerate(levels["normalisation"]):
+                    for i_agg, how in enumerate(levels["aggregation"]):
+                        same = (window, parent, treat, scope, method, how)
+                        if same not in computed:
+                            if variant is None:
+                                variant = _imputation_variant(scoreboard, window, parent, treat,
+                                                              scope)
+                            normalised = normalisation_module.normalise(
+                                variant.treated, variant.directions, method)
+                            ready = (normalisation_module.rescale_positive(normalised)
+                                     if how == "geometric" else normalised)
+                            computed[same] = (ready.xs(year, level="year").reindex(regions)
+                                              [codes].to_numpy(float))
+                        matrices[(i_imp, i_treat, i_scope, i_norm, i_agg)] = computed[same]
     framework = scoreboard.framework
     groups = framework.groups_bottom_up()
     structure = uncertainty.Inputs(
@@ -449,8 +497,23 @@ def sample_runs(inputs: SensitivityInputs, spec: SensitivitySpec) -> Runs:
     return Runs(weights, level)
 
 
-def evaluate(inputs: SensitivityInputs, runs: Runs, chunk: int = 2000) -> np.ndarray:
-    """Index ranks (regions x runs, float32; NaN = no score), vectorised by combination."""
+def _index_ranks(inputs: SensitivityInputs, key: tuple[int, ...], weights: np.ndarray,
+                 kept: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """Index ranks (regions x runs, float32) of one chunk of runs sharing the matrix ``key``."""
+    geometric = inputs.levels["aggregation"][key[-1]] == "geometric"
+    scores = uncertainty._aggregate_block(inputs.structure, inputs.matrices[key], weights,
+                                          geometric, kept, thresholds)
+    return rank_columns(scores[inputs.index_code]).astype(np.float32)
+
+
+def evaluate(inputs: SensitivityInputs, runs: Runs, chunk: int = 2000,
+             client: distributed.Client | None = None) -> np.ndarray:
+    """Index ranks (regions x runs, float32; NaN = no score), vectorised by combination.
+
+    Runs sharing a matrix are evaluated in chunks of at most ``chunk`` runs; with a
+    ``client`` the chunks run on its dask.distributed cluster
+    (:func:`eocic.scheduler.map_chunks`), with the same result, byte for byte.
+    """
     structure = inputs.structure
     n_nodes = len(structure.nodes)
     removed = runs.level["removed indicator"]  # 0 = none, k = indicator k - 1
@@ -460,16 +523,19 @@ def evaluate(inputs: SensitivityInputs, runs: Runs, chunk: int = 2000) -> np.nda
     thresholds = np.asarray(inputs.levels["data threshold"], dtype=float)[
         runs.level["data threshold"]]
     keys = np.stack([runs.level["imputation"], runs.level["outlier treatment"],
-                     runs.level["normalisation"], runs.level["aggregation"]], axis=1)
-    ranks = np.full((len(structure.regions), runs.count), np.nan, dtype=np.float32)
-    for key, matrix in inputs.matrices.items():
+                     runs.level["treatment scope"], runs.level["normalisation"],
+                     runs.level["aggregation"]], axis=1)
+    blocks, chunks = [], []
+    for key in inputs.matrices:
         selected = np.flatnonzero((keys == np.array(key)).all(axis=1))
-        geometric = inputs.levels["aggregation"][key[3]] == "geometric"
         for start in range(0, selected.size, chunk):
             block = selected[start:start + chunk]
-            scores = uncertainty._aggregate_block(structure, matrix, runs.weights[block],
-                                                  geometric, kept[block], thresholds[block])
-            ranks[:, block] = rank_columns(scores[inputs.index_code])
+            blocks.append(block)
+            chunks.append((key, runs.weights[block], kept[block], thresholds[block]))
+    ranks = np.full((len(structure.regions), runs.count), np.nan, dtype=np.float32)
+    for block, block_ranks in zip(blocks, scheduler_module.map_chunks(_index_ranks, inputs,
+                                                                      chunks, client)):
+        ranks[:, block] = block_ranks
     return ranks
 
 
@@ -511,15 +577,20 @@ def _estimate_frame(estimate: SobolEstimate, column: int) -> dict[str, np.ndarra
 
 
 def run_sensitivity(scoreboard: Scoreboard, spec: SensitivitySpec | None = None,
-                    inputs: SensitivityInputs | None = None) -> SensitivityResult:
+                    inputs: SensitivityInputs | None = None,
+                    scheduler: str | distributed.Client | None = None) -> SensitivityResult:
     """Sobol sensitivity analysis of a scoreboard's reference-year index ranks.
 
     ``inputs``: the :func:`prepare_inputs` of this scoreboard and spec, if already computed.
+    ``scheduler``: where the model runs go (:func:`eocic.scheduler.client_for`): None or ``''``
+    = this machine, an address such as ``"tcp://10.0.0.5:8786"`` (connected for this call) or a
+    :class:`distributed.Client`. The result is the same wherever the runs go.
     """
     spec = spec or SensitivitySpec()
     inputs = inputs or prepare_inputs(scoreboard, spec)
     runs = sample_runs(inputs, spec)
-    ranks = evaluate(inputs, runs)
+    with scheduler_module.client_for(scheduler) as client:
+        ranks = evaluate(inputs, runs, client=client)
     n, d = spec.n, len(spec.factors)
     outputs = mean_absolute_rank_change(ranks, inputs.nominal_ranks)
     if np.isnan(outputs).any():

@@ -12,29 +12,39 @@ Saltelli & Tarantola 2005):
 The reference-year indicator matrix of every (treatment, normalisation, aggregation)
 combination is computed once by the engine; a draw then only re-aggregates. Draws sharing a
 combination are aggregated together with matrix products (regions x indicators times
-indicators x draws), in chunks, so 10,000 draws over ~280 regions take seconds.
+indicators x draws), in chunks, so 10,000 draws over ~280 regions take seconds. Given a
+``scheduler`` (an address or a :class:`distributed.Client`), the chunks run on that
+dask.distributed cluster (:func:`eocic.scheduler.map_chunks`: inputs scattered once, one task
+per chunk, results in order); the draws are sampled here in any case, so the ranks are
+identical, byte for byte, to those computed on this machine.
 
 Outputs: for every region and tracked node (index and dimensions), the median rank and the
 5-95 % rank interval over draws. Same seed, same draws, same results.
 
 Which assumption drives the rank variance is the Sobol analysis of
 :mod:`eocic.scoreboard.sensitivity` (first-order and total indices with bootstrap intervals
-over weights, normalisation, aggregation, treatment, imputation, indicator removal and the data
-threshold), which reuses this module's aggregation and ranking; it replaced the first-order
-shares of the discrete choices this module computed from the Monte Carlo draws.
+over weights, normalisation, aggregation, treatment on/off and its scope (by year or pooled),
+imputation, indicator removal and the data threshold), which reuses this module's aggregation
+and ranking; it replaced the first-order shares of the discrete choices this module computed
+from the Monte Carlo draws.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import itertools
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from eocic import scheduler as scheduler_module
 from eocic.scoreboard.ranks import rank_columns
 from eocic.scoreboard import normalisation as normalisation_module
 from eocic.scoreboard.engine import Scoreboard
+
+if TYPE_CHECKING:
+    import distributed
 
 
 @dataclasses.dataclass(frozen=True)
@@ -194,25 +204,41 @@ def _aggregate_block(inputs: Inputs, matrix: np.ndarray, weights: np.ndarray,
     return scores
 
 
-def simulate(inputs: Inputs, draws: Draws, spec: UncertaintySpec, chunk: int = 2000
-             ) -> dict[str, np.ndarray]:
-    """Ranks (regions x draws, float32) of every tracked node, vectorised by combination."""
+def _tracked_ranks(inputs: Inputs, key: tuple[bool, str, str], weights: np.ndarray
+                   ) -> dict[str, np.ndarray]:
+    """Ranks (regions x draws, float32) of every tracked node for one chunk of draws sharing
+    the matrix ``key`` = (treatment, normalisation, aggregation)."""
+    scores = _aggregate_block(inputs, inputs.matrices[key], weights, key[2] == "geometric")
+    return {code: rank_columns(scores[code]).astype(np.float32) for code in inputs.tracked}
+
+
+def simulate(inputs: Inputs, draws: Draws, spec: UncertaintySpec, chunk: int = 2000,
+             client: distributed.Client | None = None) -> dict[str, np.ndarray]:
+    """Ranks (regions x draws, float32) of every tracked node, vectorised by combination.
+
+    Draws sharing a combination are aggregated in chunks of at most ``chunk`` draws; with a
+    ``client`` the chunks run on its dask.distributed cluster
+    (:func:`eocic.scheduler.map_chunks`), with the same result, byte for byte.
+    """
     n_draws = draws.weights.shape[0]
-    ranks = {code: np.full((len(inputs.regions), n_draws), np.nan, dtype=np.float32)
-             for code in inputs.tracked}
+    blocks, chunks = [], []
     for treat, norm, agg in itertools.product(spec.treatments, range(len(spec.normalisations)),
                                               range(len(spec.aggregations))):
         selected = np.flatnonzero((draws.treatment == treat) & (draws.normalisation == norm)
                                   & (draws.aggregation == agg))
         if selected.size == 0:
             continue
-        how = spec.aggregations[agg]
-        matrix = inputs.matrices[(treat, spec.normalisations[norm], how)]
+        key = (treat, spec.normalisations[norm], spec.aggregations[agg])
         for start in range(0, selected.size, chunk):
             block = selected[start:start + chunk]
-            scores = _aggregate_block(inputs, matrix, draws.weights[block], how == "geometric")
-            for code in inputs.tracked:
-                ranks[code][:, block] = rank_columns(scores[code]).astype(np.float32)
+            blocks.append(block)
+            chunks.append((key, draws.weights[block]))
+    ranks = {code: np.full((len(inputs.regions), n_draws), np.nan, dtype=np.float32)
+             for code in inputs.tracked}
+    for block, block_ranks in zip(blocks, scheduler_module.map_chunks(_tracked_ranks, inputs,
+                                                                      chunks, client)):
+        for code in inputs.tracked:
+            ranks[code][:, block] = block_ranks[code]
     return ranks
 
 
@@ -243,13 +269,19 @@ class UncertaintyResult:
     spec: UncertaintySpec
 
 
-def run_uncertainty(scoreboard: Scoreboard, spec: UncertaintySpec | None = None
-                    ) -> UncertaintyResult:
-    """Monte Carlo uncertainty analysis of a scoreboard's reference-year ranks."""
+def run_uncertainty(scoreboard: Scoreboard, spec: UncertaintySpec | None = None,
+                    scheduler: str | distributed.Client | None = None) -> UncertaintyResult:
+    """Monte Carlo uncertainty analysis of a scoreboard's reference-year ranks.
+
+    ``scheduler``: where the draws are ranked (:func:`eocic.scheduler.client_for`): None or
+    ``''`` = this machine, an address such as ``"tcp://10.0.0.5:8786"`` (connected for this
+    call) or a :class:`distributed.Client`. The result is the same wherever the draws go.
+    """
     spec = spec or UncertaintySpec()
     inputs = prepare_inputs(scoreboard, spec)
     draws = sample_draws(inputs, spec)
-    ranks = simulate(inputs, draws, spec)
+    with scheduler_module.client_for(scheduler) as client:
+        ranks = simulate(inputs, draws, spec, client=client)
     summary = rank_summary(inputs, ranks)
     nominal = scoreboard.scores()
     nominal = nominal[(nominal["year"] == scoreboard.year)
