@@ -5,13 +5,23 @@ dimension filters that select the series the study needs, the unit of the select
 the processed table it feeds. Context indicators (``feeds="context"``) carry the indicator code
 they become in the tidy ``context`` table (``geo, year, indicator, value, flags``).
 
-All datasets are Eurostat's (``provider="eurostat"``, fetched by ``eocic fetch``) except
-``ardeco_nuts2_population``: total population by NUTS 2021 region from JRC ARDECO
-(``provider="ardeco"``, read by :mod:`eocic.eurostat.ardeco`; dimensions ``variable``,
-``nuts_version``, ``level``, ``geo``, ``unit``), the ``population`` indicator of runs whose
-source lacks Eurostat's ``demo_r_d2jan``. Where several datasets feed one indicator, the first
-in registry order that the source holds wins, for the whole indicator (no mixing of sources
-across years).
+Most datasets are Eurostat's (``provider="eurostat"``, fetched by ``eocic fetch``). The others
+are put in a source folder by hand under the file name that is their code, and ``eocic fetch``
+skips them:
+
+* JRC ARDECO exports (``provider="ardeco"``, read by :mod:`eocic.eurostat.ardeco`; dimensions
+  ``variable``, ``nuts_version``, ``level``, ``geo``, extra columns such as ``isced11``,
+  ``unit``): population (the ``population`` indicator of runs whose source lacks Eurostat's
+  ``demo_r_d2jan``), educational attainment, investment and GDP per head, NUTS 2021;
+* regional panel tables, one row per region and year and one column per series (read by
+  :mod:`eocic.eurostat.panel`; dimensions ``variable``, the column name, and ``geo``): the
+  Industry 4.0 readiness database (``provider="i40"``), the Eurostat tgs panel
+  (``"eurostat-tgs"``) and rOpenGov's daily internet users (``"rOpenGov-regions"``), each a
+  copy of Eurostat series.
+
+Where several datasets feed one indicator, the first in registry order that the source holds
+wins, for the whole indicator (no mixing of sources across years): the Eurostat dataset
+first, then the copies in other layouts.
 
 National SBS by NACE Rev. 2 class (``feeds="national_classes"``) give the class-level employment
 of each country: the weights that split a regional division between cluster categories
@@ -363,10 +373,14 @@ _DATASETS = (
                  category="SE", unit="PC_ACT"),
             _ind("hrst_occupation_pc_active", "% of active population", False,
                  category="HRSTO", unit="PC_ACT"),
+            _ind("hrst_core_pc_active", "% of active population", False,
+                 category="HRSTC", unit="PC_ACT"),
         ),
         "HRST: educated (HRSTE) or employed (HRSTO) in science and technology; HRSTO counts "
-        "people in S&T occupations whatever their education.",
-        checked="key freq,category,unit,geo and the codes HRST, HRSTO, SE x PC_ACT seen in the "
+        "people in S&T occupations whatever their education; HRSTC (core) those both "
+        "tertiary-educated and in S&T occupations.",
+        checked="key freq,category,unit,geo and the codes HRST, HRSTO, HRSTC, SE x PC_ACT seen in "
+        "the "
         "shared "
         "extract regional_context/eurostat_innovation_2022/hrst_st_rcat.tsv.gz",
     ),
