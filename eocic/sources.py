@@ -21,6 +21,8 @@ import pyarrow.csv as pacsv
 
 from eocic.config import ConfigError, StudyConfig
 from eocic.eurostat.ardeco import is_ardeco_header
+from eocic.eurostat.panel import YEAR_COLUMNS as PANEL_YEAR_COLUMNS
+from eocic.eurostat.panel import is_panel_header
 from eocic.eurostat.errors import (
     UTF8_BOM, EurostatFormatError, check_text_encoding, gzip_errors_named, utf8_problem,
 )
@@ -147,9 +149,14 @@ def periods_in_header(path: Path) -> list[str]:
 
 
 def time_column(header: str) -> str | None:
-    """Name of the column holding the periods of a comma-separated dataset file: ``YEAR`` of
-    an ARDECO export, ``TIME_PERIOD`` of SDMX-CSV (also as ``TIME_PERIOD:label``); ``None``
-    for any other header."""
+    """Name of the column holding the periods of a dataset file with one row per observation
+    or per region and year: ``YEAR`` of an ARDECO export, ``TIME_PERIOD`` of SDMX-CSV (also as
+    ``TIME_PERIOD:label``), the year column of a regional panel table
+    (:mod:`eocic.eurostat.panel`, comma- or tab-separated); ``None`` for any other header."""
+    if is_panel_header(header):
+        names = [name.strip() for name in next(csv.reader(
+            [header], delimiter="\t" if "\t" in header else ","), [])]
+        return next(name for name in names if name.upper() in PANEL_YEAR_COLUMNS)
     if "\t" in header:
         return None
     names = next(csv.reader([header]), [])
@@ -186,14 +193,15 @@ def years_covered(path: Path, limit: InflationLimit | None = None) -> list[int]:
 
 def _streamed_periods(path: Path, header: str, column: str,
                       limit: InflationLimit | None) -> list[str]:
-    names = next(csv.reader([header]), [])
+    delimiter = "\t" if "\t" in header else ","  # tab: a panel table such as the I40 database
+    names = [name.strip() for name in next(csv.reader([header], delimiter=delimiter), [])]
     labels: set[str] = set()
     try:
         with gzip_errors_named(path), open_maybe_gzipped(path, limit) as handle:
             reader = pacsv.open_csv(
                 handle,
                 read_options=pacsv.ReadOptions(skip_rows=1, column_names=names, block_size=1 << 22),
-                parse_options=pacsv.ParseOptions(delimiter=","),
+                parse_options=pacsv.ParseOptions(delimiter=delimiter),
                 convert_options=pacsv.ConvertOptions(
                     include_columns=[column], column_types={column: pa.string()},
                     strings_can_be_null=False, null_values=[]))

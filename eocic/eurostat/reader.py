@@ -1,11 +1,11 @@
-"""One entry point for dataset files: Eurostat TSV (bulk or API) or SDMX-CSV, and the JRC
-ARDECO CSV export, plain or gzip.
+"""One entry point for dataset files: Eurostat TSV (bulk or API) or SDMX-CSV, the JRC
+ARDECO CSV export, and regional panel tables (one row per region and year), plain or gzip.
 
 :func:`read_eurostat` looks at the content first (gzip magic bytes, then the header
 row) and uses the file suffix only to break a tie, so a mis-named download is still
 read correctly. All formats give the same tidy schema; see
 :mod:`eocic.eurostat.tsv` for the column contract and :mod:`eocic.eurostat.ardeco` for
-how ARDECO's columns map onto it.
+how ARDECO's columns map onto it, :mod:`eocic.eurostat.panel` for panel tables.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import pandas as pd
 
 from eocic.eurostat.ardeco import ArdecoProjectionWarning, is_ardeco_header, parse_ardeco
 from eocic.eurostat.errors import EurostatFormatError, UnknownFlagWarning, read_payload
+from eocic.eurostat.panel import is_panel_header, parse_panel
 from eocic.eurostat.sdmx_csv import parse_sdmx_csv
 from eocic.eurostat.tsv import parse_tsv
 from eocic.provenance import InflatedSizeError, InflationLimit
@@ -27,16 +28,19 @@ __all__ = ["ArdecoProjectionWarning", "EurostatFormatError", "InflatedSizeError"
 TSV = "tsv"
 SDMX_CSV = "sdmx-csv"
 ARDECO = "ardeco"
+PANEL = "panel"
 
 
 def detect_format(payload: bytes, name: str = "") -> str:
-    """``"tsv"``, ``"ardeco"`` or ``"sdmx-csv"`` for decompressed ``payload``, or raise
-    ``ValueError``.
+    """``"tsv"``, ``"ardeco"``, ``"sdmx-csv"`` or ``"panel"`` for decompressed ``payload``, or
+    raise ``ValueError``.
 
     A header whose first tab-separated field ends in ``\\time``/``\\TIME_PERIOD`` is TSV;
     a comma-separated header naming ``NUTSCODE`` is an ARDECO export; a comma-separated
-    header naming ``TIME_PERIOD`` and ``OBS_VALUE`` is SDMX-CSV. Otherwise the suffix of
-    ``name`` decides (``.tsv[.gz]`` TSV, ``.csv[.gz]`` SDMX-CSV).
+    header naming ``TIME_PERIOD`` and ``OBS_VALUE`` is SDMX-CSV; a header naming a region
+    column (``geo``, ``NUTS2``, ...) and a year column (``year``, ``time``) is a regional panel
+    table (:func:`eocic.eurostat.panel.is_panel_header`). Otherwise the suffix of ``name``
+    decides (``.tsv[.gz]`` TSV, ``.csv[.gz]`` SDMX-CSV).
     """
     header_end = payload.find(b"\n")
     header = (payload if header_end < 0 else payload[:header_end]).decode("utf-8", errors="replace")
@@ -48,6 +52,8 @@ def detect_format(payload: bytes, name: str = "") -> str:
     upper = header.upper()
     if "\t" not in header and "TIME_PERIOD" in upper and "OBS_VALUE" in upper:
         return SDMX_CSV
+    if is_panel_header(header):
+        return PANEL
     suffixes = [s.lower() for s in Path(name).suffixes]
     if suffixes[-1:] == [".gz"]:
         suffixes = suffixes[:-1]
@@ -96,4 +102,6 @@ def read_eurostat(path: str | os.PathLike[str], limit: InflationLimit | None = N
         return parse_tsv(payload, source=str(path))
     if kind == ARDECO:
         return parse_ardeco(payload, source=str(path))
+    if kind == PANEL:
+        return parse_panel(payload, source=str(path))
     return parse_sdmx_csv(payload, source=str(path))

@@ -5,13 +5,23 @@ dimension filters that select the series the study needs, the unit of the select
 the processed table it feeds. Context indicators (``feeds="context"``) carry the indicator code
 they become in the tidy ``context`` table (``geo, year, indicator, value, flags``).
 
-All datasets are Eurostat's (``provider="eurostat"``, fetched by ``eocic fetch``) except
-``ardeco_nuts2_population``: total population by NUTS 2021 region from JRC ARDECO
-(``provider="ardeco"``, read by :mod:`eocic.eurostat.ardeco`; dimensions ``variable``,
-``nuts_version``, ``level``, ``geo``, ``unit``), the ``population`` indicator of runs whose
-source lacks Eurostat's ``demo_r_d2jan``. Where several datasets feed one indicator, the first
-in registry order that the source holds wins, for the whole indicator (no mixing of sources
-across years).
+Most datasets are Eurostat's (``provider="eurostat"``, fetched by ``eocic fetch``). The others
+are put in a source folder by hand under the file name that is their code, and ``eocic fetch``
+skips them:
+
+* JRC ARDECO exports (``provider="ardeco"``, read by :mod:`eocic.eurostat.ardeco`; dimensions
+  ``variable``, ``nuts_version``, ``level``, ``geo``, extra columns such as ``isced11``,
+  ``unit``): population (the ``population`` indicator of runs whose source lacks Eurostat's
+  ``demo_r_d2jan``), educational attainment, investment and GDP per head, NUTS 2021;
+* regional panel tables, one row per region and year and one column per series (read by
+  :mod:`eocic.eurostat.panel`; dimensions ``variable``, the column name, and ``geo``): the
+  Industry 4.0 readiness database (``provider="i40"``), the Eurostat tgs panel
+  (``"eurostat-tgs"``) and rOpenGov's daily internet users (``"rOpenGov-regions"``), each a
+  copy of Eurostat series.
+
+Where several datasets feed one indicator, the first in registry order that the source holds
+wins, for the whole indicator (no mixing of sources across years): the Eurostat dataset
+first, then the copies in other layouts.
 
 National SBS by NACE Rev. 2 class (``feeds="national_classes"``) give the class-level employment
 of each country: the weights that split a regional division between cluster categories
@@ -333,11 +343,18 @@ _DATASETS = (
         "Employment in technology and knowledge-intensive sectors by NUTS 2 regions",
         "context",
         (
-            _ind("hightech_mfg_pc_emp", "% of total employment", False, nace_r2="HTC",
+            _ind("hightech_mfg_pc_emp", "% of total employment", False, nace_r2="C_HTC",
                  sex="T", unit="PC_EMP"),
             _ind("kis_pc_emp", "% of total employment", False, nace_r2="KIS", sex="T",
                  unit="PC_EMP"),
         ),
+        "C_HTC is high-technology manufacturing; HTC (used here before) is all high-technology "
+        "sectors, manufacturing plus knowledge-intensive high-technology services.",
+        checked="the codes C_HTC (high-technology manufacturing), HTC (high-technology sectors: "
+        "manufacturing and knowledge-intensive high-technology services), KIS with SEX T and "
+        "UNIT PC_EMP seen in the column names and column dictionary of the I40 database "
+        "(regional_context/I40_indicator_db_column_description.tsv), a copy of this dataset",
+        unverified="the dimension order of a bulk file (the filters do not depend on it)",
     ),
     Dataset(
         "isoc_r_broad_h",
@@ -356,10 +373,14 @@ _DATASETS = (
                  category="SE", unit="PC_ACT"),
             _ind("hrst_occupation_pc_active", "% of active population", False,
                  category="HRSTO", unit="PC_ACT"),
+            _ind("hrst_core_pc_active", "% of active population", False,
+                 category="HRSTC", unit="PC_ACT"),
         ),
         "HRST: educated (HRSTE) or employed (HRSTO) in science and technology; HRSTO counts "
-        "people in S&T occupations whatever their education.",
-        checked="key freq,category,unit,geo and the codes HRST, HRSTO, SE x PC_ACT seen in the "
+        "people in S&T occupations whatever their education; HRSTC (core) those both "
+        "tertiary-educated and in S&T occupations.",
+        checked="key freq,category,unit,geo and the codes HRST, HRSTO, HRSTC, SE x PC_ACT seen in "
+        "the "
         "shared "
         "extract regional_context/eurostat_innovation_2022/hrst_st_rcat.tsv.gz",
     ),
@@ -599,6 +620,135 @@ _DATASETS = (
         checked="key freq,ipc,unit,geo and HT, CAB, CTE, MGE, SMC x P_MHAB seen in the shared "
         "extract "
         "regional_context/eurostat_innovation_2022/pat_ep_rtec.tsv.gz",
+    ),
+    Dataset(
+        "nama_10r_2hhinc",
+        "Income of households by NUTS 2 regions",
+        "context",
+        (_ind("disposable_income_pps_per_head", "PPS (final consumption) per inhabitant", False,
+              unit="PPCS_HAB", na_item="B6N"),),
+        "B6N: net disposable income of private households (after taxes, social contributions "
+        "and benefits), in purchasing power standards based on final consumption per "
+        "inhabitant (PPCS_HAB), comparable across countries.",
+        checked="key unit,na_item,geo and the codes PPCS_HAB, B6N (B5N primary income) seen in "
+        "the shared extract regional_context/nama_10r_2hhinc.tsv.gz (2000-2014)",
+    ),
+    Dataset(
+        "ardeco_nuts2_education",
+        "ARDECO population aged 25-64 by educational attainment (RPDTN), NUTS 2021 regions",
+        "context",
+        (_ind("tertiary_pc_25_64", "% of population 25-64", False, variable="RPDTN",
+              sex="Total", age="From 25 to 64 years",
+              isced11="Tertiary education (levels 5-8)", unit="Percent", nuts_version="2021",
+              level="2"),),
+        "JRC ARDECO (© European Union, CC BY 4.0); the content of Eurostat's edat_lfse_04 in "
+        "NUTS 2021 codes. Read for tertiary_pc_25_64 only when edat_lfse_04 is absent.",
+        provider="ardeco",
+        checked="columns VARIABLE, VERSIONS, LEVEL, NUTSCODE, YEAR, SEX, AGE, ISCED11, UNIT, "
+        "VALUE and the labels Total, From 25 to 64 years, Tertiary education (levels 5-8), "
+        "Percent seen in the shared extract regional_context/ardeco/ardeco_nuts2_education.csv; "
+        "by hand: DE11 2014 = 30.8 there",
+    ),
+    Dataset(
+        "ardeco_nuts2_investment",
+        "ARDECO gross fixed capital formation, total (ROIGT), NUTS 2021 regions",
+        "context",
+        (_ind("gfcf_mio_eur2015", "million EUR at 2015 prices", True, variable="ROIGT",
+              unit="Million EUR2015", nuts_version="2021", level="2"),),
+        "JRC ARDECO (© European Union, CC BY 4.0): investment of all sectors at constant 2015 "
+        "prices (the volume counterpart of nama_10r_2gfcf S1 TOTAL); divide by population for "
+        "investment per inhabitant. Not a substitute for gfcf_mio_eur (current prices), which "
+        "is divided by current-price GDP.",
+        provider="ardeco",
+        checked="the variable ROIGT with units Million EUR2015 and Million EUR2020 seen in the "
+        "shared extract regional_context/ardeco/ardeco_nuts2_investment.csv; by hand: AT11 2014 "
+        "= 2046.8",
+        unverified="which years of this export are projections (no cut-off is established for "
+        "ROIGT: the reader warns and flags none)",
+    ),
+    Dataset(
+        "ardeco_nuts2_gdp",
+        "ARDECO gross domestic product per inhabitant at constant prices (SOVGDP), NUTS 2021 "
+        "regions",
+        "context",
+        (_ind("gdp_eur2015_per_head", "EUR at 2015 prices per inhabitant", False,
+              variable="SOVGDP", unit="EUR2015", nuts_version="2021", level="2"),),
+        "JRC ARDECO (© European Union, CC BY 4.0). The values are per inhabitant although "
+        "the unit reads EUR2015: AT11 2014 = 27,169, times its 287,800 inhabitants (SNPTD) "
+        "gives 7.8 billion EUR, Burgenland's GDP; DE11 = 48,878.",
+        provider="ardeco",
+        checked="the variable SOVGDP with units EUR2015 and EUR2020 seen in the shared extract "
+        "regional_context/ardeco/ardeco_nuts2_gdp.csv",
+        unverified="which years of this export are projections (no cut-off is established for "
+        "SOVGDP: the reader warns and flags none)",
+    ),
+    Dataset(
+        "i40_indicator_db",
+        "Industry 4.0 readiness database: Eurostat regional series by NUTS 2 region, 2008-2019 "
+        "(Honti, Czvetko & Abonyi 2020)",
+        "context",
+        (
+            _ind("tertiary_pc_25_64", "% of population 25-64", False,
+                 variable="edat_lfse_04_SEX_T__ISCED11_ED5-8__AGE_Y25-64__UNIT_PC"),
+            _ind("tertiary_pc_30_34", "% of population 30-34", False,
+                 variable="edat_lfse_12_SEX_T__ISCED11_ED5-8__AGE_Y30-34__UNIT_PC"),
+            _ind("hightech_mfg_pc_emp", "% of total employment", False,
+                 variable="htec_emp_reg2_NACE_R2_C_HTC__UNIT_PC_EMP__SEX_T"),
+            _ind("kis_pc_emp", "% of total employment", False,
+                 variable="htec_emp_reg2_NACE_R2_KIS__UNIT_PC_EMP__SEX_T"),
+        ),
+        "A regional panel table (eocic.eurostat.panel): columns NUTS2, YEAR, then one column "
+        "per Eurostat series named after dataset and filters. Data in Brief 33:106464 (CC BY "
+        "4.0), copied from GitHub paezha/edashop; region codes of NUTS 2013 and 2016 mixed. "
+        "Each series is read only when its Eurostat dataset (edat_lfse_04, edat_lfse_12, "
+        "htec_emp_reg2) is absent; edat_lfse_12 (tertiary attainment 30-34) is read only from "
+        "here.",
+        provider="i40",
+        checked="the column names and their descriptions in the shared extract "
+        "regional_context/I40_indicator_db.tsv and its column dictionary; by hand: DE11 2014 "
+        "high-technology manufacturing (C_HTC) 2.3 %, all high-technology sectors (HTC) "
+        "4.5 %, KIS 35.6 %, tertiary attainment 25-64 30.8 % (as in ARDECO)",
+    ),
+    Dataset(
+        "eurostat_tgs_nuts2_panel_2007_2018",
+        "Eurostat regional tgs tables as one panel by NUTS 2 region, 2007-2018",
+        "context",
+        (
+            _ind("unemployment_rate_15_plus", "% of labour force 15 and over", False,
+                 variable="unemployment_rate_t"),
+            _ind("gender_employment_gap_pp", "percentage points", False,
+                 variable="gender_employ_gap"),
+        ),
+        "A regional panel table (eocic.eurostat.panel) of Eurostat's tgs tables under short "
+        "names; unemployment_rate_t = tgs00010 (unemployment rate, both sexes, ages 15 and "
+        "over: it equals unemployed / (unemployed + employed) of lfst_r_lfu3pers and "
+        "lfst_r_lfe2emp, age Y_GE15, to 0.03 points at the median of 279 regions in 2014). "
+        "gender_employ_gap = tepsr_lm220 (employment rate of men minus that of women, ages "
+        "20-64, percentage points; AT11 2014 9.8). "
+        "Attribute tables of GitHub andrea-ballatore/open-geo-data-education, NUTS 2016 codes. "
+        "Its broadband_access_household column (tgs00049) is NOT read: its 2014 values lie "
+        "between 87 and 100 in every country (AT11 98), far above the share of all households "
+        "with broadband that year, so it is not the % of households isoc_r_broad_h publishes "
+        "(probably the share of households with internet access).",
+        provider="eurostat-tgs",
+        checked="the column names in the shared extract "
+        "regional_context/eurostat_tgs_nuts2_panel_2007_2018.csv and their tgs tables in "
+        "SOURCES.md; the age of unemployment_rate_t checked against the LFS files (above)",
+    ),
+    Dataset(
+        "isoc_daily_internet_users_nuts",
+        "Individuals using the internet daily by NUTS region (isoc_r_iuse_i I_IDAY), rOpenGov "
+        "regions",
+        "context",
+        (_ind("internet_daily_pc_individuals", "% of individuals", False, variable="values"),),
+        "A regional panel table (eocic.eurostat.panel) with columns geo, time, values: "
+        "Eurostat's isoc_r_iuse_i I_IDAY (% of individuals) as the R package rOpenGov/regions "
+        "ships it (data/daily_internet_users.rda, GPL-3 package). Read only when isoc_r_iuse_i "
+        "is absent.",
+        provider="rOpenGov-regions",
+        checked="columns geo, time, values in the shared extract "
+        "regional_context/isoc_daily_internet_users_nuts.csv; indic_is I_IDAY and unit PC_IND "
+        "in rOpenGov/regions R/data-daily_internet.R (see isoc_r_iuse_i)",
     ),
 )
 

@@ -28,16 +28,22 @@ data and cannot be fetched offline, so governance is not measured (the landing p
 :func:`eocic.findings.scoreboard_coverage`); supply it as a ``csv`` source to measure it.
 
 Which indicators a run measures depends on the datasets its source holds. On the shared
-2014 extracts (``eocic study --source <shared>/data --year 2014``) 26 of the 43
-industrial-change indicators (8 of 8 dimensions, entrepreneurship and eco-efficiency through
-proxies only) and 23 of the 38 ecosystem indicators (5 of 6 dimensions, access to finance
-through proxies only) survive screening; the rest read datasets absent from those extracts
-(business demography, ``htec_emp_reg2``, ``edat_lfse_04``, ``isoc_r_*``, ``nama_10r_2gfcf``,
-``lfst_r_lfsd2pwc``, ``ipr_ta_reg``/``ipr_da_reg``, ``lfst_r_lfe2estat``, ``lfst_r_lfe2emprt``,
-``lfst_r_lfu3rt``, ``nama_10r_3gva``/``3empers``, ``edat_lfse_22``, ``demo_r_d3dens``). Some
-of them sit in the shared folder in other layouts (the I40 panel holds ``htec_emp_reg2`` and
-``edat_lfse_04``, ARDECO holds attainment and investment, the Regions-and-Cities tables hold
-ICT use): converted to a user indicator table they can feed ``csv`` sources.
+2014 extracts (``eocic study --source <shared>/data --year 2014``) 31 of the 44
+industrial-change indicators (8 of 8 dimensions, eco-efficiency through proxies only) and 31
+of the 44 ecosystem indicators (5 of 6 dimensions, access to finance through proxies only)
+survive screening (``tests/test_eurostat_panel.py`` keeps it at 30 or more). Besides the
+Eurostat bulk files, the shared folder feeds the context table through registry datasets in
+other layouts: the I40 database (``htec_emp_reg2`` high-tech manufacturing and KIS,
+``edat_lfse_12``), the Eurostat tgs panel (tgs00010 unemployment 15+, tepsr_lm220 gender
+employment gap), rOpenGov's copy of ``isoc_r_iuse_i`` (daily internet use), all read by
+:mod:`eocic.eurostat.panel`, and the JRC ARDECO exports (tertiary attainment, investment at
+2015 prices, :mod:`eocic.eurostat.ardeco`). The indicators still dropped read datasets absent
+from those extracts (business demography, ``isoc_r_broad_h``/``iacc_h``/``blt12_i``/``gov_i``,
+``nama_10r_2gfcf``, ``lfst_r_lfsd2pwc``, ``ipr_ta_reg``/``ipr_da_reg``,
+``lfst_r_lfe2estat``, ``lfst_r_lfe2emprt``, ``lfst_r_lfu3rt``, ``nama_10r_3gva``/``3empers``,
+``edat_lfse_22``, ``demo_r_d3dens``); the Regions-and-Cities tables hold some of them for
+single years (2012, 2013) and could feed ``csv`` sources once converted to a user indicator
+table.
 
 Levels are derived from the depth in the tree: the index itself is ``index``, its children
 are ``dimension``, their children ``subdimension``; deeper nesting is refused. An indicator may
