@@ -287,3 +287,29 @@ def test_runs_that_score_no_region_are_refused_naming_the_year(board):
     with pytest.raises(sensitivity.SensitivityError,
                        match="runs leave no region with an index score in 2020"):
         sensitivity.run_sensitivity(sparse, spec)
+
+
+def test_an_indicator_no_region_has_in_a_run_is_out_of_that_run(board):
+    # broadband is published for 2019 only: carried forward it is in the index; in runs
+    # without carry-forward no region has it, and at data threshold 1 it would otherwise
+    # leave every region without a score
+    context = _synthetic_board(n_regions=30)
+    late = (context["year"] == 2020) & (context["indicator"] == "broadband_pc_households")
+    context.loc[late, "value"] = np.nan
+    stale = Scoreboard(board.full_framework, {"context": context}, year=2020)
+    assert "broadband" in stale.indicator_codes
+    spec = sensitivity.SensitivitySpec(n=8, seed=5, factors=("normalisation", "imputation"),
+                                       imputations=((2, True), (0, False)),
+                                       data_thresholds=(1.0,), n_boot=0)
+    inputs = sensitivity.prepare_inputs(stale, spec)
+    runs = sensitivity.sample_runs(inputs, spec)
+    ranks = sensitivity.evaluate(inputs, runs)
+    without_carry = np.flatnonzero(runs.level["imputation"] == 1)
+    assert without_carry.size and (~np.isnan(ranks)).any(axis=0).all()
+    engine = stale.rerun(impute_window=0, impute_parent=False,
+                         normalisation=inputs.levels["normalisation"][
+                             runs.level["normalisation"][without_carry[0]]])
+    expected = (engine.year_frame([stale.framework.code])[stale.framework.code]
+                .rank(ascending=False, method="min").reindex(stale.regions))
+    np.testing.assert_array_equal(ranks[:, without_carry[0]], expected.to_numpy())
+    sensitivity.run_sensitivity(stale, spec)  # no run is left without a ranked region

@@ -143,10 +143,22 @@ def _aggregate_block(inputs: Inputs, matrix: np.ndarray, weights: np.ndarray,
     as a child, a group left with no kept child is pruned (no score, not counted as a child of
     its parent). ``data_thresholds`` (draws,; None = ``inputs.data_threshold``) is the data
     threshold of each draw.
+
+    An indicator with no value for any region in ``matrix`` (an imputation alternative without
+    carry-forward, for an indicator whose latest values predate the reference year) is out of
+    every draw of the matrix, as if removed: screening would take it out of a scoreboard built
+    that way, and kept it would count as a missing child of every region alike, so that a data
+    threshold could leave no region with a score.
     """
     node_index = {code: k for k, code in enumerate(inputs.nodes)}
     indicator_position = {code: k for k, code in enumerate(inputs.indicator_codes)}
     present = ~np.isnan(matrix)
+    unmeasured = [node_index[code] for code, column in indicator_position.items()
+                  if not present[:, column].any()]
+    if unmeasured:
+        kept = (np.ones((weights.shape[0], len(inputs.nodes)), dtype=bool) if kept is None
+                else kept.astype(bool).copy())
+        kept[:, unmeasured] = False
     if geometric:
         with np.errstate(divide="ignore", invalid="ignore"):
             base = np.where(present, np.log(matrix), 0.0)
