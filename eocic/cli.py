@@ -85,6 +85,20 @@ def build_parser() -> argparse.ArgumentParser:
                             "downloads, see `eocic fetch`) or a folder of Eurostat files")
     study.add_argument("--year", type=int, default=2020,
                        help="reference year of the study (default 2020)")
+    study.add_argument("--years", default=None, metavar="YEARS",
+                       help="run the study for every reference year of a range (2013-2020) or a "
+                            "list (2014,2017,2020), each year a run of its own, and write the "
+                            "run across years with the key figures over time (replaces --year)")
+    study.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="address of a dask.distributed scheduler (tcp://host:port): run the "
+                            "stages, and the scoreboard's draws, on its workers (they must see "
+                            "this project folder at the same path)")
+    progress = study.add_mutually_exclusive_group()
+    progress.add_argument("--progress", dest="progress", action="store_true", default=None,
+                          help="progress bars and the time left (default: when standard error "
+                               "is a terminal)")
+    progress.add_argument("--no-progress", dest="progress", action="store_false",
+                          help="plain log lines only")
     study.add_argument("--run-id", default=None,
                        help="name of the run (default <source>-<year>; a folder counts as local)")
     study.add_argument("--show-code", action="store_true",
@@ -164,28 +178,59 @@ def _command_tables(args: argparse.Namespace) -> int:
 
 
 def _command_study(args: argparse.Namespace) -> int:
-    from eocic.config import StudyConfig
+    from eocic.config import ConfigError, StudyConfig, parse_years
     from eocic.run_integrity import PublishedRunMismatch, RunFolderError, RunLockedError
-    from eocic.study import StageFailed, StudyInterrupted, run_study
+    from eocic.scheduler import SchedulerError
+    from eocic.study import (StageFailed, StudyInterrupted, run_study, run_years,
+                             year_configs, years_run_id)
 
-    config = StudyConfig(source=args.source, year=args.year, run_id=args.run_id,
+    years = parse_years(args.years) if args.years is not None else None
+    if years is not None and args.stage:
+        raise ConfigError("--years runs every stage of every year; run --stage with --year")
+    config = StudyConfig(source=args.source, year=years[0] if years else args.year,
+                         run_id=None if years else args.run_id,
                          show_code=args.show_code, kernel_name=args.kernel,
                          cell_timeout=args.cell_timeout, seed=args.seed,
-                         pins=tuple(args.pin))
+                         pins=tuple(args.pin), scheduler=args.scheduler)
+    show_progress = sys.stderr.isatty() if args.progress is None else args.progress
+    progress = None
+    log = print
+    if show_progress:
+        from eocic.progress import StudyProgress
+        from eocic.study import discover_stages
+
+        stems = [stage.stem for stage in discover_stages(config.notebooks_dir)
+                 if not args.stage or any(key in (stage.number, stage.name, stage.stem)
+                                          for key in args.stage)]
+        configs = (year_configs(config, years, args.run_id) if years
+                   else {config.year: config})
+        progress = StudyProgress(stems, {year: each.published_report_dir
+                                         for year, each in configs.items()})
+        log = progress.write
     try:
-        run = run_study(config, extra_parameters=dict(args.param), stages=args.stage,
-                        wait=args.wait, jobs=args.jobs, force=args.force)
+        if years is not None:
+            run = run_years(config, years, run_id=args.run_id,
+                            extra_parameters=dict(args.param), log=log, wait=args.wait,
+                            jobs=args.jobs, force=args.force, progress=progress)
+        else:
+            run = run_study(config, extra_parameters=dict(args.param), stages=args.stage,
+                            log=log, wait=args.wait, jobs=args.jobs, force=args.force,
+                            progress=progress)
     except StageFailed as error:
         print(f"eocic: {error}", file=sys.stderr)
-        print(f"eocic: index with the failed stage marked: {config.report_dir / 'index.html'}",
-              file=sys.stderr)
+        index = (config.root / "reports" / (args.run_id or years_run_id(config, years))
+                 if years else config.report_dir) / "index.html"
+        print(f"eocic: index with the failed stage marked: {index}", file=sys.stderr)
         return 1
     except StudyInterrupted as error:
         print(f"eocic: {error}", file=sys.stderr)
         return error.exit_code
-    except (RunLockedError, RunFolderError, PublishedRunMismatch) as error:
+    except (RunLockedError, RunFolderError, PublishedRunMismatch, SchedulerError) as error:
         print(f"eocic: error: {error}", file=sys.stderr)
         return 2
+    finally:
+        if progress is not None:
+            progress.close()
     print(run.index_path)
     return 0
 
