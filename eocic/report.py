@@ -355,10 +355,13 @@ def write_index(run: "StudyRun", run_info: dict, *, findings: bool = True) -> Pa
             warnings = _log_warnings(result.log_path)
             label = f"log ({warnings} warning{'s' if warnings != 1 else ''})" if warnings else "log"
             links.append(f"<a href='logs/{html.escape(result.log_path.name)}'>{label}</a>")
+        # a stage run on a dask cluster: the host and worker it ran on
+        where = (f"<div class='sub'>on {html.escape(result.where)}</div>"
+                 if result.where else "")
         error = (f"<div class='err'>{html.escape(_without_root(result.error, config.root))}"
                  "</div>" if result.error else "")
         stage_rows.append(
-            f"<tr><td>{stage.number}</td><td>{html.escape(stage.title)}{error}</td>"
+            f"<tr><td>{stage.number}</td><td>{html.escape(stage.title)}{where}{error}</td>"
             f"<td><span class='status' style='background:{colour}'>{result.status}</span></td>"
             f"<td class='num'>{seconds}</td><td>{' · '.join(links)}</td></tr>"
         )

@@ -62,6 +62,8 @@ def test_stages_execute_on_the_workers_and_the_record_says_where(project: Path, 
     params = json.loads((config.processed_dir / "params.json").read_text())
     assert params["year"] == 2014
     assert (config.report_dir / "01_echo.html").is_file()
+    index = (config.report_dir / "index.html").read_text()
+    assert all(f"on {stage['where']}" in index for stage in record["stages"])
 
 
 def test_a_failing_stage_on_a_worker_fails_the_run_with_its_error(project: Path, cluster):
