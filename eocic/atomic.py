@@ -13,6 +13,7 @@ import gzip
 import io
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -51,6 +52,22 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+#: Name of a temporary file of :func:`atomic_path` (``.<name>.<8 random chars>.tmp<suffixes>``).
+PARTIAL_FILE = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp(\.[^.]+)*$")
+
+
+def remove_partial_files(folder: str | os.PathLike[str]) -> list[Path]:
+    """Delete the temporary files :func:`atomic_path` left under ``folder`` (recursively) when
+    its process was killed before the rename (e.g. a dask worker lost while a stage ran);
+    returns them. Call it only when no writer is active in ``folder``."""
+    removed = []
+    for path in sorted(Path(folder).rglob(".*.tmp*")):
+        if path.is_file() and PARTIAL_FILE.match(path.name):
+            path.unlink()
+            removed.append(path)
+    return removed
 
 
 def write_bytes_atomic(target: str | os.PathLike[str], payload: bytes) -> Path:

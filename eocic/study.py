@@ -62,7 +62,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from eocic import provenance, report, run_integrity, sources, stage_graph
-from eocic.atomic import atomic_path, write_json_atomic
+from eocic.atomic import atomic_path, remove_partial_files, write_json_atomic
 from eocic.config import RUN_ID_RULE, ConfigError, StudyConfig
 from eocic.errors import EocicError
 
@@ -890,6 +890,9 @@ def _run_locked(config: StudyConfig, selected: list[Stage], extra_parameters: di
 
         def publish() -> None:
             nonlocal published
+            for folder in (staged.processed_dir, staged.report_dir):
+                # what a killed writer left (a lost dask worker): never published
+                remove_partial_files(folder)
             checkpoint(run.status)
             run_integrity.publish_folder(staged.processed_dir, config.published_processed_dir,
                                          token)

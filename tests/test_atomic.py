@@ -35,3 +35,17 @@ def test_gzip_is_byte_identical_and_round_trips():
     payload = b"nace_r2,indic_sb,geo\\time\t2015 \n"
     assert gzip_bytes(payload) == gzip_bytes(payload)
     assert gzip.decompress(gzip_bytes(payload)) == payload
+
+
+def test_partial_files_of_a_killed_writer_are_found_and_removed(tmp_path):
+    from eocic.atomic import atomic_path, remove_partial_files
+
+    kept = tmp_path / "logs" / ".hidden.tmp.notes"  # not atomic_path's pattern: kept
+    kept.parent.mkdir()
+    kept.write_text("mine")
+    (tmp_path / "table.parquet").write_bytes(b"done")
+    context = atomic_path(tmp_path / "logs" / "03_scoreboard.ipynb")
+    partial = context.__enter__()  # the writer dies here: no rename, no clean-up
+    partial.write_text("half")
+    assert remove_partial_files(tmp_path) == [partial]
+    assert not partial.exists() and kept.exists() and (tmp_path / "table.parquet").exists()

@@ -81,3 +81,24 @@ def test_an_unreachable_scheduler_is_refused_before_any_stage(project: Path):
     with pytest.raises(SchedulerError, match="tcp://127.0.0.1:9"):
         run_study(config, log=lambda line: None)
     assert not (project / "reports" / config.run_id / "run.json").exists()
+
+
+def test_a_stage_whose_worker_dies_runs_again_on_another_worker(project: Path, cluster):
+    # the first attempt kills its worker process (the kernel's parent); the scheduler moves the
+    # task to another worker, where the second attempt finds the marker and finishes
+    _write_notebook(project / "notebooks" / "02_where.ipynb", f"""
+import os, signal
+from pathlib import Path
+marker = Path({str(project / 'first_attempt')!r})
+if not marker.exists():
+    marker.touch()
+    os.kill(os.getppid(), signal.SIGKILL)
+print('second attempt finished')
+""")
+    config = _config(project, cluster.scheduler_address)
+    run = run_study(config, log=lambda line: None)
+    assert run.ok and (project / "first_attempt").exists()
+    assert "second attempt finished" in (config.report_dir / "logs" / "02_where.log").read_text()
+    # the killed attempt's half-written notebook was not published
+    leftovers = [path.name for path in config.report_dir.rglob(".*.tmp*")]
+    assert leftovers == []
