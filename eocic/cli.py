@@ -237,7 +237,8 @@ def _command_study(args: argparse.Namespace) -> int:
 
 def _command_params(args: argparse.Namespace) -> int:
     from eocic.config import ConfigError, project_root
-    from eocic.study import COMMON_PARAMETERS, declared_parameters, discover_stages
+    from eocic.study import (COMMON_PARAMETERS, RUNNER_PARAMETERS, declared_parameters,
+                             discover_stages)
 
     stages = discover_stages(project_root() / "notebooks")
     if args.stage:
@@ -251,12 +252,12 @@ def _command_params(args: argparse.Namespace) -> int:
     for stage in stages:
         print(stage.stem)
         for name, info in declared_parameters(stage).items():
-            if name in COMMON_PARAMETERS:
+            if name in COMMON_PARAMETERS + RUNNER_PARAMETERS:
                 continue
             comment = f"  # {info['help']}" if info.get("help") else ""
             print(f"  {name} = {info['default']}{comment}")
-    print("(year, source, data_dir, run_id, processed_dir and report_dir are set by the runner: "
-          "use study --year/--source/--run-id)")
+    print("(year, source, data_dir, run_id, processed_dir, report_dir, shared_dir and scheduler "
+          "are set by the runner: use study --year/--years/--source/--run-id/--scheduler)")
     return 0
 
 
