@@ -108,11 +108,17 @@ def year_figures(processed_dir: Path, year: int, run_id: str,
         for spec, group in regressions.groupby("spec", sort=True):
             model = group["model"].iloc[0]
             first = group[group["model"] == model].iloc[0]
+            proxies = "".join(
+                f"; {VARIABLE_LABELS.get(used, used)} stands in for "
+                f"{VARIABLE_LABELS.get(specified, specified)}, which the source lacks"
+                for used, specified in ((first["term"], first["proxy_for"]),
+                                        (first["dependent"], first["dependent_proxy_for"]))
+                if isinstance(specified, str))
             rows.append(_row(
                 year, run_id, f"regression:{spec}:{first['term']}",
                 f"{FIGURES['regression']} of {first['label']} on "
                 f"{VARIABLE_LABELS.get(first['dependent'], first['dependent'])} "
-                f"(table {spec}, {model}; t0-T: the growth window ending in the year)",
+                f"(table {spec}, {model}; t0-T: the growth window ending in the year{proxies})",
                 first["coef"],
                 f"{first['coef']:.3g} (95% CI {first['ci_low']:.3g} to {first['ci_high']:.3g})",
                 (first["ci_low"], first["ci_high"])))
