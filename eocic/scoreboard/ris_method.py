@@ -420,12 +420,13 @@ def official_groups(folder: Path | None = None) -> pd.DataFrame | None:
     """The published RIS 2023 summary index with the performance group of each year: ``geo``
     (as published), ``year``, ``value`` (EU 2016 = 100), ``relative_to_eu`` (100 x value / EU
     value of the same year), ``group`` (:func:`performance_group`); None if the file is absent.
-    The EU row is left out."""
+    The EU row is left out, and so are values of 0: the database gives NO0B (Svalbard and Jan
+    Mayen) an index of 0 and no performance group, i.e. no score."""
     ris = external.read_ris_2023(folder)
     if ris is None:
         return None
     eu = ris[ris["geo"] == "EU"].set_index("year")["value"]
-    regions = ris[ris["geo"] != "EU"].copy()
+    regions = ris[(ris["geo"] != "EU") & (ris["value"] > 0)].copy()
     regions["relative_to_eu"] = 100 * regions["value"] / regions["year"].map(eu)
     regions["group"] = performance_group(regions["relative_to_eu"])
     return regions.reset_index(drop=True)
@@ -462,7 +463,8 @@ def compare_with_ris(scores: pd.DataFrame, official: pd.DataFrame,
         joined, published, nuts2 = _matched(scores, official, reference_year, index_year)
         check = external.spearman_check(joined["composite"], joined["ris_value"])
         same = joined["group"] == joined["ris_group"]
-        gap = (joined["group"].map(rank) - joined["ris_group"].map(rank)).abs()
+        gap = (joined["group"].map(rank).astype(float)
+               - joined["ris_group"].map(rank).astype(float)).abs()
         note = ""
         if index_year not in computed:
             note = (f"open index not computed for {index_year}" + (
