@@ -174,14 +174,16 @@ def indicator_status(framework: IndexFramework, kept: list[str] | None = None) -
     for indicator in framework.indicators:
         number = ris_number(indicator.code)
         proxy = indicator.name.startswith("[proxy]")
-        row = rows.setdefault(number, dict(ris=number, name=indicator.name.removeprefix(
-            "[proxy] "), status="proxied" if proxy else "used", codes=[], note=[]))
+        row = rows.setdefault(number, dict(ris=number, names=[], codes=[], note=[],
+                                           status="proxied" if proxy else "used"))
+        row["names"].append(indicator.name.removeprefix("[proxy] "))
         row["codes"].append(indicator.code)
         row["note"].append(indicator.rationale)
     for item in framework.not_available:
-        rows[str(item["ris"])] = dict(ris=str(item["ris"]), name=item["name"],
+        rows[str(item["ris"])] = dict(ris=str(item["ris"]), names=[item["name"]],
                                       status="not available", codes=[], note=[item["reason"]])
-    table = pd.DataFrame([dict(ris=row["ris"], name=row["name"], status=row["status"],
+    table = pd.DataFrame([dict(ris=row["ris"], name=" + ".join(row["names"]),
+                               status=row["status"],
                                open_indicators=";".join(row["codes"]),
                                measured=(None if kept is None else
                                          any(code in kept for code in row["codes"])),
