@@ -31,6 +31,10 @@ an RIS year ``Y`` (the RIS 2023 database runs 2016-2023; also the RIS 2019 RII) 
 index of year ``Y - ris_lag`` (default 2). A pair whose open-index year is not computed is kept
 as a row with no correlation and a note (never replaced by another year).
 
+The RIS method itself (outliers, square root, min-max over years, relative to the EU,
+performance groups) applied to open indicators, and its agreement with the published groups,
+is :mod:`eocic.scoreboard.ris_method`, which reads the RIS file through this module.
+
 Statistic: Spearman's rank correlation :func:`eocic.measures.spearman_rho` (average ranks for
 ties) over the regions with a value on both sides, with the number of matched regions; NaN
 with fewer than three matched regions. On the synthetic demo economy the correlations say
