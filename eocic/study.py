@@ -249,14 +249,17 @@ def check_extra_parameters(stages: list[Stage], extra: dict[str, object]) -> Non
 
 
 def kernel_argv() -> list[str]:
-    """Command line of the study's kernel: this interpreter, kernel-app log level ERROR.
+    """Command line of the study's kernel: this interpreter, kernel-app log level CRITICAL.
 
-    The log level keeps ipykernel's start-up warning about unencrypted loopback TCP (printed
-    once per notebook) out of the study's console output; cell errors reach papermill through
-    the messaging protocol, not through this log.
+    The log level keeps ipykernel's own log out of the study's console output: its start-up
+    warning about unencrypted loopback TCP (once per notebook) and the "KeyboardInterrupt
+    caught in kernel." it logs as an ERROR when jupyter_client's shutdown interrupts it (every
+    shutdown starts with SIGINT) while it still answers a message. Cell errors reach papermill
+    through the messaging protocol, not through this log; a kernel that dies is reported by
+    papermill as the stage's failure.
     """
     return [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
-            "--IPKernelApp.log_level=ERROR"]
+            "--IPKernelApp.log_level=CRITICAL"]
 
 
 def ensure_kernel(kernel_name: str) -> None:
