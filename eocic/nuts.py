@@ -266,7 +266,16 @@ def regions(version: int = DEFAULT_VERSION, level: int = 2, *,
         Columns ``geo`` (code), ``name``, ``country`` (two-letter code, ``EL`` for Greece),
         ``level`` (int), sorted by ``geo``. EU27 + EFTA + candidate/partner countries with
         statistical regions in the workbook; extra-regio codes (``..ZZ``) are excluded.
+        A new frame on every call (the caller may change it), copied from one built once per
+        version, level and UK choice: the confidential-cell estimation asks for the same list
+        some two hundred times.
     """
+    return _regions(version, level, include_uk).copy()
+
+
+@functools.lru_cache(maxsize=None)
+def _regions(version: int, level: int, include_uk: bool) -> pd.DataFrame:
+    """:func:`regions`, built (never handed out: the cache's frame must not change)."""
     _check_version(version)
     if level not in (0, 1, 2, 3):
         raise ValueError(f"NUTS level {level!r} does not exist; use 0, 1, 2 or 3")
@@ -275,7 +284,7 @@ def regions(version: int = DEFAULT_VERSION, level: int = 2, *,
                          f"(asked for {version}); the change table covers NUTS-2")
     keep_uk = version < 2021 or (version == 2021 and include_uk)
     if level == 0:
-        countries = sorted({code[:2] for code in regions(version, 2, include_uk=include_uk)["geo"]})
+        countries = sorted({code[:2] for code in _regions(version, 2, include_uk)["geo"]})
         frame = pd.DataFrame({"geo": countries, "name": [COUNTRY_NAMES[c] for c in countries],
                               "country": countries, "level": 0})
     elif level == 2:

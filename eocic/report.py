@@ -24,6 +24,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import threading
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -152,6 +153,35 @@ def table_of_contents(body: str) -> str:
             f"Contents</span><ul>{items}</ul></nav>")
 
 
+#: This thread's HTML exporters by ``show_code`` (see :func:`_html_exporter`).
+_EXPORTERS = threading.local()
+
+
+def _html_exporter(show_code: bool):
+    """The nbconvert ``HTMLExporter`` of :func:`render_notebook_html`, one per thread and
+    ``show_code``: building one compiles its Jinja templates again (0.25 s a page), and an
+    exporter keeps per-call state (its filters), so threads rendering side by side (the
+    runner's stages) never share one."""
+    exporters = getattr(_EXPORTERS, "by_show_code", None)
+    if exporters is None:
+        exporters = _EXPORTERS.by_show_code = {}
+    if show_code not in exporters:
+        from nbconvert import HTMLExporter
+        from traitlets.config import Config
+
+        settings = Config()
+        settings.TagRemovePreprocessor.enabled = True
+        settings.TagRemovePreprocessor.remove_cell_tags = ("remove_cell", *PARAMETER_TAGS)
+        settings.TagRemovePreprocessor.remove_input_tags = ("remove_input",)
+        exporter = HTMLExporter(config=settings, template_name="offline",
+                                extra_template_basedirs=[str(TEMPLATES)])
+        exporter.exclude_input = not show_code
+        exporter.exclude_input_prompt = not show_code
+        exporter.exclude_output_prompt = not show_code
+        exporters[show_code] = exporter
+    return exporters[show_code]
+
+
 def render_notebook_html(notebook_path: Path, html_path: Path, *, show_code: bool = False,
                          run_id: str | None = None, synthetic: bool | None = None) -> Path:
     """Render an executed notebook to a standalone HTML page for readers (written atomically).
@@ -173,8 +203,6 @@ def render_notebook_html(notebook_path: Path, html_path: Path, *, show_code: boo
         (papermill's record of the injected parameters).
     """
     import nbformat
-    from nbconvert import HTMLExporter
-    from traitlets.config import Config
 
     notebook = nbformat.read(notebook_path, as_version=4)
     injected = notebook.metadata.get("papermill", {}).get("parameters", {})
@@ -185,15 +213,7 @@ def render_notebook_html(notebook_path: Path, html_path: Path, *, show_code: boo
             cell.outputs = _reader_outputs(cell.outputs)
     notebook.metadata["title"] = page_title(notebook, Path(notebook_path).stem, run_id)
 
-    settings = Config()
-    settings.TagRemovePreprocessor.enabled = True
-    settings.TagRemovePreprocessor.remove_cell_tags = ("remove_cell", *PARAMETER_TAGS)
-    settings.TagRemovePreprocessor.remove_input_tags = ("remove_input",)
-    exporter = HTMLExporter(config=settings, template_name="offline",
-                            extra_template_basedirs=[str(TEMPLATES)])
-    exporter.exclude_input = not show_code
-    exporter.exclude_input_prompt = not show_code
-    exporter.exclude_output_prompt = not show_code
+    exporter = _html_exporter(show_code)
     page = {"run_id": run_id or "", "index_href": "index.html", "toc_marker": _TOC_MARKER,
             "notice": SYNTHETIC_NOTICE if synthetic else ""}
     body, _ = exporter.from_notebook_node(notebook, resources={"eocic": page})

@@ -6,7 +6,8 @@ the runner
 1. validates the parameters and the source before any notebook runs (unknown source, missing
    folder, a year outside the data, a parameter no notebook declares);
 2. prepares the source (writes the demo economy on first use);
-3. executes every stage with papermill: explicit kernel name, working directory = project root,
+3. executes every stage with papermill: explicit kernel name, the environment of
+   :data:`KERNEL_ENVIRONMENT`, working directory = project root,
    per-cell timeout, cell output logged to ``reports/<run_id>/logs/NN_<stage>.log``;
 4. renders each executed notebook to HTML for readers (images embedded; no code unless
    ``show_code``, no parameter cells, no stderr; see :mod:`eocic.report`) and rewrites
@@ -73,6 +74,15 @@ COMMON_PARAMETERS = ("year", "source", "data_dir", "run_id", "processed_dir", "r
 #: Parameters the runner injects into the notebooks declaring them
 #: (see StudyConfig.runner_parameters).
 RUNNER_PARAMETERS = ("shared_dir", "scheduler")
+
+#: Environment the runner gives every kernel unless the user's environment sets it already.
+#: OpenBLAS threads busy-wait for their next task for about 2**28 cycles (0.1 s) after each
+#: matrix product; with stages side by side in as many kernels as cores (and other programs
+#: on the machine) the spinning threads take the cores the other stages need: the cluster
+#: linkages of stage 02 cost 2.5x their CPU time. 2**4 cycles lets an idle thread sleep at
+#: once. The number of BLAS threads is unchanged (it decides how a product is split, hence
+#: its last bits): results stay byte-identical.
+KERNEL_ENVIRONMENT = {"OPENBLAS_THREAD_TIMEOUT": "4"}
 
 #: Seconds the runner waits for a notebook's worker thread to end once its kernel was stopped
 #: after SIGTERM/SIGINT, before it kills the kernel outright (and again before giving up).
@@ -326,9 +336,13 @@ def execute_stage(
         When ``watch`` received a signal during the stage: the kernel is stopped, the stage's
         temporary notebook removed and ``result`` marked ``interrupted``; nothing is rendered.
     """
+    import os
+
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
+    for name, value in KERNEL_ENVIRONMENT.items():  # inherited by the kernel papermill starts
+        os.environ.setdefault(name, value)
     report_dir = config.report_dir
     notebook_out = report_dir / f"{stage.stem}.ipynb"
     log_path = report_dir / "logs" / f"{stage.stem}.log"

@@ -139,6 +139,21 @@ def test_ties_share_the_lowest_rank_like_r_min():
     assert ranks.rank_columns(np.array([])).shape == (0,)
 
 
+def test_ranks_within_groups_are_the_ranks_of_each_group_alone():
+    # rank_within ranks every group at once; each group's ranks must be rank_series of it
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({"code": rng.choice(["a", "b", "c"], 400),
+                          "year": rng.choice([2019, 2020], 400),
+                          "score": rng.integers(0, 12, 400).astype(float)})
+    frame.loc[rng.random(400) < 0.1, "score"] = np.nan
+    frame.loc[[5, 9], "score"] = [np.inf, -np.inf]
+    frame.loc[[7], "code"] = None  # a missing key: no group, no rank
+    result = ranks.rank_within(frame, "score", ["code", "year"])
+    expected = frame.groupby(["code", "year"], sort=False)["score"].transform(ranks.rank_series)
+    pd.testing.assert_series_equal(result, expected)
+    assert np.isnan(result[7])
+
+
 def test_tied_regions_get_the_same_rank_whatever_their_order(tiny):
     framework, tables, _ = tiny
     context = tables["context"]

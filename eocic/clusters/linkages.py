@@ -159,36 +159,32 @@ def relatedness_density(presence: pd.DataFrame, phi: pd.DataFrame) -> pd.DataFra
     return pd.DataFrame(density, index=presence.index, columns=presence.columns)
 
 
-def _upper_pairs(matrix: pd.DataFrame, name: str) -> pd.Series:
-    values = matrix.to_numpy(dtype=float)
-    rows, cols = np.triu_indices(len(matrix), k=1)
-    index = pd.MultiIndex.from_arrays([matrix.index[rows], matrix.columns[cols]],
-                                      names=["category_i", "category_j"])
-    return pd.Series(values[rows, cols], index=index, name=name)
-
-
-def linkage_pairs(table: pd.DataFrame, *, related_percentile: float = 90.0,
-                  min_regions: int = 10,
-                  divisions: dict[str, frozenset[str]] | None = None) -> pd.DataFrame:
-    """Pairs of categories (i < j) with co-location, coagglomeration and proximity.
-
-    ``table`` holds one scheme and one year of the cluster mapping (``geo, category, lq,
-    employment, regional_employment``); ``divisions`` maps a category to the set of divisions
-    it is allocated from (to flag ``same_divisions``). Returns :data:`PAIR_COLUMNS` without
-    scheme and year.
-    """
-    lq = table.pivot(index="geo", columns="category", values="lq").sort_index(axis=1)
-    employment = table.pivot(index="geo", columns="category", values="employment")
-    employment = employment.reindex(columns=lq.columns)
+def _matrices(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
+    """Regions x categories LQ and employment (categories sorted) and E_r by region, of one
+    scheme and year of the cluster mapping: one pivot for both measures."""
+    wide = table.pivot(index="geo", columns="category", values=["lq", "employment"])
+    lq = wide["lq"].sort_index(axis=1)
+    lq.columns.name = "category"
+    employment = wide["employment"].reindex(columns=lq.columns)
     totals = table.drop_duplicates("geo").set_index("geo")["regional_employment"]
+    return lq, employment, totals
+
+
+def _pairs_of(lq: pd.DataFrame, employment: pd.DataFrame, totals: pd.Series, *,
+              related_percentile: float, min_regions: int,
+              divisions: dict[str, frozenset[str]] | None) -> pd.DataFrame:
+    """:func:`linkage_pairs` from the matrices of :func:`_matrices`: the upper triangle
+    (i < j) of each pair measure, as columns of one frame."""
     observed = lq.notna().to_numpy(dtype=float)
-    counts = pd.DataFrame(observed.T @ observed, index=lq.columns, columns=lq.columns)
-    pairs = pd.concat([
-        _upper_pairs(counts, "n_regions"),
-        _upper_pairs(colocation_correlation(lq, min_regions=min_regions), "colocation_corr"),
-        _upper_pairs(coagglomeration(employment, totals), "coagglomeration"),
-        _upper_pairs(proximity(presence_matrix(lq)), "proximity"),
-    ], axis=1).reset_index()
+    rows, cols = np.triu_indices(len(lq.columns), k=1)
+    upper = {
+        "n_regions": observed.T @ observed,
+        "colocation_corr": colocation_correlation(lq, min_regions=min_regions).to_numpy(float),
+        "coagglomeration": coagglomeration(employment, totals).to_numpy(float),
+        "proximity": proximity(presence_matrix(lq)).to_numpy(float),
+    }
+    pairs = pd.DataFrame({"category_i": lq.columns[rows], "category_j": lq.columns[cols]}
+                         | {name: matrix[rows, cols] for name, matrix in upper.items()})
     pairs["n_regions"] = pairs["n_regions"].astype("int64")
     divisions = divisions or {}
     pairs["same_divisions"] = [
@@ -201,14 +197,22 @@ def linkage_pairs(table: pd.DataFrame, *, related_percentile: float = 90.0,
     return pairs
 
 
-def density_table(table: pd.DataFrame) -> pd.DataFrame:
-    """Relatedness density per region x category of one scheme and year.
+def linkage_pairs(table: pd.DataFrame, *, related_percentile: float = 90.0,
+                  min_regions: int = 10,
+                  divisions: dict[str, frozenset[str]] | None = None) -> pd.DataFrame:
+    """Pairs of categories (i < j) with co-location, coagglomeration and proximity.
 
-    Returns ``geo, category, lq, presence`` (1/0, NaN if the LQ is missing), ``density``
-    (omega in [0, 1]) and ``opportunity_rank`` (1 = densest category among those the region
-    does not have, M_rc = 0; missing for M_rc = 1 or unknown).
+    ``table`` holds one scheme and one year of the cluster mapping (``geo, category, lq,
+    employment, regional_employment``); ``divisions`` maps a category to the set of divisions
+    it is allocated from (to flag ``same_divisions``). Returns :data:`PAIR_COLUMNS` without
+    scheme and year.
     """
-    lq = table.pivot(index="geo", columns="category", values="lq").sort_index(axis=1)
+    return _pairs_of(*_matrices(table), related_percentile=related_percentile,
+                     min_regions=min_regions, divisions=divisions)
+
+
+def _density_of(lq: pd.DataFrame) -> pd.DataFrame:
+    """:func:`density_table` from the regions x categories LQ matrix (categories sorted)."""
     presence = presence_matrix(lq)
     density = relatedness_density(presence, proximity(presence))
     long = pd.DataFrame({
@@ -226,6 +230,17 @@ def density_table(table: pd.DataFrame) -> pd.DataFrame:
     return long
 
 
+def density_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Relatedness density per region x category of one scheme and year.
+
+    Returns ``geo, category, lq, presence`` (1/0, NaN if the LQ is missing), ``density``
+    (omega in [0, 1]) and ``opportunity_rank`` (1 = densest category among those the region
+    does not have, M_rc = 0; missing for M_rc = 1 or unknown).
+    """
+    return _density_of(table.pivot(index="geo", columns="category", values="lq")
+                       .sort_index(axis=1))
+
+
 def build_linkages(mapping_table: pd.DataFrame, *, related_percentile: float = 90.0,
                    min_regions: int = 10,
                    divisions: dict[str, dict[str, frozenset[str]]] | None = None,
@@ -236,16 +251,17 @@ def build_linkages(mapping_table: pd.DataFrame, *, related_percentile: float = 9
 
     Returns ``(pairs, density)`` with the columns :data:`PAIR_COLUMNS` and
     :data:`DENSITY_COLUMNS`, sorted by scheme, year, category (pairs) and scheme, geo,
-    category, year (density).
+    category, year (density). Each scheme and year is pivoted once for both.
     """
     pair_frames, density_frames = [], []
     for (scheme, year), part in mapping_table.groupby(["scheme", "year"], sort=True):
         if part["category"].nunique() < 2:
             continue
-        pairs = linkage_pairs(part, related_percentile=related_percentile,
-                              min_regions=min_regions, divisions=(divisions or {}).get(scheme))
+        lq, employment, totals = _matrices(part)
+        pairs = _pairs_of(lq, employment, totals, related_percentile=related_percentile,
+                          min_regions=min_regions, divisions=(divisions or {}).get(scheme))
         pair_frames.append(pairs.assign(scheme=scheme, year=year))
-        density_frames.append(density_table(part).assign(scheme=scheme, year=year))
+        density_frames.append(_density_of(lq).assign(scheme=scheme, year=year))
     pairs = (pd.concat(pair_frames, ignore_index=True) if pair_frames
              else tables.empty_frame(tables.CLUSTER_LINKAGES))
     density = (pd.concat(density_frames, ignore_index=True) if density_frames

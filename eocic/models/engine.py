@@ -61,7 +61,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-import scipy.stats
 
 from eocic.errors import EocicError
 
@@ -288,6 +287,10 @@ class Fit:
         """One row per regressor (index = name): ``coef, se, tstat, pvalue, ci_low,
         ci_high`` with p-values and intervals from the distribution of the inference
         settings (two-sided; level ``inference.level``)."""
+        # imported here: eocic.tables imports this module (for ESTIMATORS), and scipy.stats
+        # alone takes 0.9 s, which every stage's kernel would otherwise pay
+        import scipy.stats
+
         position = [list(self.model._coefnames).index(name) for name in self.regressors]
         coef = np.asarray(self.model._beta_hat, dtype=float).ravel()[position]
         se = np.asarray(self.model._se, dtype=float).ravel()[position]

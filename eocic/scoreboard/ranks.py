@@ -69,6 +69,30 @@ def rank_series(scores: pd.Series) -> pd.Series:
 def rank_within(frame: pd.DataFrame, score: str, by: list[str]) -> pd.Series:
     """Rank ``frame[score]`` within each group of ``by`` (e.g. code and year), module rule.
 
-    Returns a float Series aligned on ``frame`` (NaN where the score is NaN).
+    Returns a float Series aligned on ``frame`` (NaN where the score is NaN, or a key of
+    ``by`` is missing).
+
+    Vectorised over the groups (the scores table has a group per code and year, over a
+    thousand on the demo): one stable sort by (group, descending score, NaN last), then the
+    method of :func:`rank_columns` with a run of equal values also ending where a group
+    ends; the rank is the run's start minus the group's start, plus 1. The same ranks as
+    :func:`rank_series` applied group by group (a test checks it).
     """
-    return frame.groupby(by, sort=False)[score].transform(rank_series)
+    group = (frame.groupby(by, sort=False).ngroup()  # NaN (a missing key) -> -1
+             .to_numpy(dtype=float, na_value=-1.0).astype(np.int64))
+    values = frame[score].to_numpy(dtype=float)
+    n = values.size
+    negated = np.where(np.isnan(values), np.inf, -values)  # NaN sort last
+    order = np.lexsort((negated, group))  # stable: by group, then by descending score
+    ordered, ordered_group = negated[order], group[order]
+    new_group = np.ones(n, dtype=bool)
+    new_group[1:] = ordered_group[1:] != ordered_group[:-1]
+    starts = new_group.copy()
+    starts[1:] |= ordered[1:] != ordered[:-1]
+    positions = np.arange(n)
+    run_start = np.maximum.accumulate(np.where(starts, positions, 0))
+    group_start = np.maximum.accumulate(np.where(new_group, positions, 0))
+    ranks = np.empty(n)
+    ranks[order] = run_start - group_start + 1.0
+    ranks[np.isnan(values) | (group < 0)] = np.nan
+    return pd.Series(ranks, index=frame.index, name=score)
