@@ -82,7 +82,11 @@ RUNNER_PARAMETERS = ("shared_dir", "scheduler")
 #: linkages of stage 02 cost 2.5x their CPU time. 2**4 cycles lets an idle thread sleep at
 #: once. The number of BLAS threads is unchanged (it decides how a product is split, hence
 #: its last bits): results stay byte-identical.
-KERNEL_ENVIRONMENT = {"OPENBLAS_THREAD_TIMEOUT": "4"}
+#: PYTHONHASHSEED=0 fixes the order of set and dict-of-set iteration inside the kernels:
+#: with a random seed per process, the regressions table's coefficients moved by up to 4e-15
+#: from run to run (the same samples estimated in another order of terms), so its bytes
+#: were not reproducible.
+KERNEL_ENVIRONMENT = {"OPENBLAS_THREAD_TIMEOUT": "4", "PYTHONHASHSEED": "0"}
 
 #: Seconds the runner waits for a notebook's worker thread to end once its kernel was stopped
 #: after SIGTERM/SIGINT, before it kills the kernel outright (and again before giving up).

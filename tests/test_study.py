@@ -565,3 +565,18 @@ def test_progress_bars_count_stages_and_leave_reused_work_out_of_the_time_left(t
     progress.close()
     shown = stream.getvalue()
     assert "a log line" in shown and "2/2 stages" in shown and "100%" in shown
+
+
+def test_kernels_hash_strings_the_same_way_in_every_run(project: Path):
+    # set iteration order inside the stages must not change from run to run (it moved the
+    # regression coefficients' last bits): the kernels get PYTHONHASHSEED=0
+    _write_notebook(project / "notebooks" / "02_plot.ipynb",
+                    "import os\nfrom pathlib import Path\n"
+                    "Path(processed_dir, 'hash.txt').write_text("
+                    "os.environ['PYTHONHASHSEED'] + ' ' + str(hash('eocic')))")
+    seen = set()
+    for _ in range(2):
+        config = _config(project)
+        run_study(config, log=lambda line: None, force=True)
+        seen.add((config.processed_dir / "hash.txt").read_text())
+    assert len(seen) == 1 and seen.pop().startswith("0 ")
