@@ -14,7 +14,8 @@ that work is done once and kept in a **content-addressed store**, ``data/process
   never leaves a half entry that a later run trusts;
 * two runs needing the same entry at once (two years of one study) do not both compute it:
   the second waits on an exclusive ``flock`` of ``<key>.lock`` and then reads the entry;
-* the store keeps the :data:`KEEP_ENTRIES` entries used last and deletes older ones.
+* the store keeps the :data:`KEEP_ENTRIES` entries used last and deletes older ones (an
+  entry is 70-130 MB).
 
 Entries are Python pickles of eocic's own results (frames and NumPy arrays). They are written
 and read only by eocic in the project's own processed folder, like the processed tables; the
@@ -37,8 +38,11 @@ from typing import Any
 
 from eocic.atomic import atomic_path
 
-#: Entries kept in the store (the most recently used); older ones are deleted.
-KEEP_ENTRIES = 6
+#: Entries kept in the store (the most recently used); older ones are deleted. An entry of
+#: the pipeline is 70 MB (demo) to 130 MB (the real 2008-2015 extracts): the confidential-cell
+#: estimation's arrays with their bounds. A code change makes a new key, so entries of older
+#: code pile up until pruned.
+KEEP_ENTRIES = 4
 
 
 def code_fingerprint() -> str:
