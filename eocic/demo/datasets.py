@@ -329,6 +329,9 @@ def demo_datasets(economy: DemoEconomy) -> list[DemoDataset]:
     htec = pd.concat([
         _regional_series(economy, "htc_share", weight="total_employment", decimals=1,
                          missing="htec", lfs=True).assign(nace_r2="HTC"),
+        # high-tech manufacturing alone: the scoreboard's hightech_mfg_pc_emp (registry)
+        _regional_series(economy, "htc_manufacturing_share", weight="total_employment",
+                         decimals=1, missing="htec", lfs=True).assign(nace_r2="C_HTC"),
         _regional_series(economy, "kis_share", weight="total_employment", decimals=1,
                          missing="htec", lfs=True).assign(nace_r2="KIS"),
     ], ignore_index=True)
@@ -392,8 +395,8 @@ def demo_datasets(economy: DemoEconomy) -> list[DemoDataset]:
             _tidy(htec, {"freq": "A", "sex": "T", "unit": "PC_EMP"},
                   ["freq", "nace_r2", "sex", "unit", "geo"]),
             ["freq", "nace_r2", "sex", "unit", "geo"], "api", 1, {},
-            "Employment in high-technology sectors (HTC) and knowledge-intensive services "
-            "(KIS), % of total employment.",
+            "Employment in high-technology sectors (HTC), high-technology manufacturing "
+            "(C_HTC) and knowledge-intensive services (KIS), % of total employment.",
         ),
         DemoDataset(
             "lfst_r_lfe2en2", lfs_employment_table(economy), ["unit", "nace_r2", "age", "geo"],

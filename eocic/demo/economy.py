@@ -176,11 +176,12 @@ CONFIDENTIALITY_WEIGHTS = {"units": 0.5, "region_size": 0.3, "concentrated": 0.7
 ``CONCENTRATED_DIVISIONS`` in the primary confidentiality score, and the standard deviation of
 its country effect (step 9)."""
 NOT_AVAILABLE_SHARE = 0.003
-DEMO_FORMAT_VERSION = 2
+DEMO_FORMAT_VERSION = 3
 """Version of the demo folder's format, recorded in ``truth.json``; a folder with another
 version is written again (:func:`eocic.sources.prepare_source`). 1 (no key): NUTS-2 and country
 rows, 4 % confidential, no secondary suppression; 2: NUTS-1 rows, primary and secondary
-suppression, ``truth_confidential.csv.gz``."""
+suppression, ``truth_confidential.csv.gz``; 3: ``htec_emp_reg2`` also holds high-technology
+manufacturing (``C_HTC``, the series the registry reads)."""
 CONFIDENTIAL_TRUTH_FILE = "truth_confidential.csv.gz"
 """File beside ``truth.json`` with the true values of the suppressed cells."""
 DEMOGRAPHY_SECTIONS = tuple("BCDEFGHIJKLMN")
@@ -247,7 +248,8 @@ class DemoEconomy:
         ``gdp_meur``, ``gdp_per_head`` (EUR, unrounded), ``pps_per_head`` (unrounded),
         ``strong_share_t0``, ``total_employment`` (persons), context indicators
         ``rd_total``, ``rd_business`` (% of GDP), ``tertiary`` (%), ``lifelong_learning``
-        (%), ``broadband`` (% of households), ``htc_share``, ``kis_share`` (% of employment),
+        (%), ``broadband`` (% of households), ``htc_share``, ``htc_manufacturing_share``,
+        ``kis_share`` (% of employment),
         and ``lfs_<group>`` employment by section group (thousands), plus ``*_missing`` flags.
     truth : dict
         Parameters and definitions, written to ``truth.json`` (keys in ``TRUTH_KEYS``).
@@ -695,6 +697,10 @@ HIGH_TECH_DIVISIONS = ("C21", "C26", "J59", "J60", "J61", "J62", "J63", "M72")
 """Eurostat's high-technology sectors (HTC): high-tech manufacturing plus high-tech
 knowledge-intensive services."""
 
+HIGH_TECH_MANUFACTURING_DIVISIONS = ("C21", "C26")
+"""Eurostat's high-technology manufacturing (C_HTC): pharmaceuticals (C21) and computer,
+electronic and optical products (C26)."""
+
 KIS_DIVISIONS = ("H50", "H51", "J58", "J59", "J60", "J61", "J62", "J63", "K64", "K65", "K66",
                  "M69", "M70", "M71", "M72", "M73", "M74", "M75", "N78", "N80")
 """Business-economy divisions among Eurostat's knowledge-intensive services (KIS); the public
@@ -755,6 +761,9 @@ def _simulate_context(
     htc = employment[:, np.isin(division_codes, HIGH_TECH_DIVISIONS), :].sum(axis=1)
     kis_business = employment[:, np.isin(division_codes, KIS_DIVISIONS), :].sum(axis=1)
     htc_share = 100.0 * htc / total_employment
+    htc_manufacturing = employment[:, np.isin(division_codes,
+                                              HIGH_TECH_MANUFACTURING_DIVISIONS), :].sum(axis=1)
+    htc_manufacturing_share = 100.0 * htc_manufacturing / total_employment
     kis_share = 100.0 * (kis_business + 0.9 * public + 0.5 * other_services) / total_employment
 
     lfs_noise = lambda: np.exp(rng.normal(0.0, 0.04, (n_regions, n_years)))  # noqa: E731
@@ -793,6 +802,7 @@ def _simulate_context(
             "lifelong_learning": np.round(lifelong, 1).reshape(-1),
             "broadband": np.rint(broadband).reshape(-1),
             "htc_share": np.round(htc_share, 1).reshape(-1),
+            "htc_manufacturing_share": np.round(htc_manufacturing_share, 1).reshape(-1),
             "kis_share": np.round(kis_share, 1).reshape(-1),
         }
     )
