@@ -82,11 +82,14 @@ RUNNER_PARAMETERS = ("shared_dir", "scheduler")
 #: linkages of stage 02 cost 2.5x their CPU time. 2**4 cycles lets an idle thread sleep at
 #: once. The number of BLAS threads is unchanged (it decides how a product is split, hence
 #: its last bits): results stay byte-identical.
-#: PYTHONHASHSEED=0 fixes the order of set and dict-of-set iteration inside the kernels:
-#: with a random seed per process, the regressions table's coefficients moved by up to 4e-15
-#: from run to run (the same samples estimated in another order of terms), so its bytes
-#: were not reproducible.
-KERNEL_ENVIRONMENT = {"OPENBLAS_THREAD_TIMEOUT": "4", "PYTHONHASHSEED": "0"}
+KERNEL_ENVIRONMENT = {"OPENBLAS_THREAD_TIMEOUT": "4"}
+
+#: Environment every kernel gets whatever the user's environment says. PYTHONHASHSEED=0 fixes
+#: the order of set iteration inside the kernels: with another seed per process (random by
+#: default, or whatever a shell or test runner exports) the regressions table's coefficients
+#: moved by up to 4e-15 between runs (the same samples estimated with the terms in another
+#: order), so the table's bytes depended on the environment.
+KERNEL_FIXED_ENVIRONMENT = {"PYTHONHASHSEED": "0"}
 
 #: Seconds the runner waits for a notebook's worker thread to end once its kernel was stopped
 #: after SIGTERM/SIGINT, before it kills the kernel outright (and again before giving up).
@@ -347,6 +350,7 @@ def execute_stage(
 
     for name, value in KERNEL_ENVIRONMENT.items():  # inherited by the kernel papermill starts
         os.environ.setdefault(name, value)
+    os.environ.update(KERNEL_FIXED_ENVIRONMENT)
     report_dir = config.report_dir
     notebook_out = report_dir / f"{stage.stem}.ipynb"
     log_path = report_dir / "logs" / f"{stage.stem}.log"

@@ -567,9 +567,11 @@ def test_progress_bars_count_stages_and_leave_reused_work_out_of_the_time_left(t
     assert "a log line" in shown and "2/2 stages" in shown and "100%" in shown
 
 
-def test_kernels_hash_strings_the_same_way_in_every_run(project: Path):
+def test_kernels_hash_strings_the_same_way_in_every_run(project: Path, monkeypatch):
     # set iteration order inside the stages must not change from run to run (it moved the
-    # regression coefficients' last bits): the kernels get PYTHONHASHSEED=0
+    # regression coefficients' last bits): the kernels get PYTHONHASHSEED=0, whatever the
+    # environment exports (pytest-xdist exports a seed of its own)
+    monkeypatch.setenv("PYTHONHASHSEED", "6640")
     _write_notebook(project / "notebooks" / "02_plot.ipynb",
                     "import os\nfrom pathlib import Path\n"
                     "Path(processed_dir, 'hash.txt').write_text("
