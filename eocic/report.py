@@ -343,6 +343,12 @@ code { font-size: .85rem; }
 """
 
 
+def status_badge(status: str) -> str:
+    """A run's or a stage's status as a coloured badge (:data:`_STATUS_COLOURS`)."""
+    colour = _STATUS_COLOURS.get(status, "#57606a")
+    return f"<span class='status' style='background:{colour}'>{html.escape(status)}</span>"
+
+
 def synthetic_banner_html() -> str:
     """The banner of pages made from the demo economy (:data:`SYNTHETIC_NOTICE`)."""
     lead, _, rest = SYNTHETIC_NOTICE.partition(": ")
@@ -363,7 +369,6 @@ def write_index(run: "StudyRun", run_info: dict, *, findings: bool = True) -> Pa
     stage_rows = []
     for result in run.results:
         stage = result.stage
-        colour = _STATUS_COLOURS.get(result.status, "#57606a")
         seconds = "" if result.seconds is None else f"{result.seconds:.1f}"
         links = []
         if result.html_path is not None:
@@ -382,7 +387,7 @@ def write_index(run: "StudyRun", run_info: dict, *, findings: bool = True) -> Pa
                  "</div>" if result.error else "")
         stage_rows.append(
             f"<tr><td>{stage.number}</td><td>{html.escape(stage.title)}{where}{error}</td>"
-            f"<td><span class='status' style='background:{colour}'>{result.status}</span></td>"
+            f"<td>{status_badge(result.status)}</td>"
             f"<td class='num'>{seconds}</td><td>{' · '.join(links)}</td></tr>"
         )
     from eocic.findings import key_findings

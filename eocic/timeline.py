@@ -202,13 +202,12 @@ def years_index_html(run_id: str, runs: Sequence[dict], figures: pd.DataFrame, *
     ``runs``: one dict per year with ``year``, ``run_id``, ``status`` and ``seconds``;
     ``problems``: why a year has no figures (from :func:`key_figures`; paths under ``root``
     are shown relative to it)."""
-    from eocic.report import _STATUS_COLOURS, INDEX_CSS, synthetic_banner_html
+    from eocic.report import INDEX_CSS, status_badge, synthetic_banner_html
 
     run_rows = "".join(
         f"<tr><td>{run['year']}</td><td><a href='../{html.escape(run['run_id'])}/index.html'>"
-        f"{html.escape(run['run_id'])}</a></td><td><span class='status' style='background:"
-        f"{_STATUS_COLOURS.get(run['status'], '#57606a')}'>{html.escape(run['status'])}</span>"
-        f"</td><td class='num'>{run['seconds']:.1f}</td></tr>" for run in runs)
+        f"{html.escape(run['run_id'])}</a></td><td>{status_badge(run['status'])}</td>"
+        f"<td class='num'>{run['seconds']:.1f}</td></tr>" for run in runs)
     years = sorted({run["year"] for run in runs})
     cells = {}
     for row in figures.itertuples():
