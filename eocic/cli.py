@@ -112,6 +112,10 @@ def build_parser() -> argparse.ArgumentParser:
     study.add_argument("--jobs", type=int, default=None, metavar="N",
                        help="stages run at the same time, each in its own kernel, along the "
                             "stage graph (default: the number of cores)")
+    study.add_argument("--kernel-start", choices=("fork", "spawn"), default=None,
+                       help="fork: each stage's kernel is forked from a process that has "
+                            "already imported the notebooks' libraries (default on Linux); "
+                            "spawn: a new interpreter per kernel (default elsewhere)")
     study.add_argument("--force", action="store_true",
                        help="run every stage even when the published run's cache says its "
                             "inputs, parameters, notebook and package are unchanged")
@@ -211,11 +215,12 @@ def _command_study(args: argparse.Namespace) -> int:
         if years is not None:
             run = run_years(config, years, run_id=args.run_id,
                             extra_parameters=dict(args.param), log=log, wait=args.wait,
-                            jobs=args.jobs, force=args.force, progress=progress)
+                            jobs=args.jobs, force=args.force, progress=progress,
+                            kernel_start=args.kernel_start)
         else:
             run = run_study(config, extra_parameters=dict(args.param), stages=args.stage,
                             log=log, wait=args.wait, jobs=args.jobs, force=args.force,
-                            progress=progress)
+                            progress=progress, kernel_start=args.kernel_start)
     except StageFailed as error:
         print(f"eocic: {error}", file=sys.stderr)
         index = (config.root / "reports" / (args.run_id or years_run_id(config, years))

@@ -143,14 +143,18 @@ class StudyInterrupted(EocicError, RuntimeError):
 
 
 def _kernel_processes() -> list:
-    """The Jupyter kernels this process started (children running ``ipykernel_launcher``)."""
+    """The Jupyter kernels this process started: children running ``ipykernel_launcher``, and
+    the kernels forked by its kernel servers (:mod:`eocic.kernel_server`, their children)."""
     import psutil
 
     kernels = []
     for child in psutil.Process().children(recursive=False):
         try:
-            if any("ipykernel_launcher" in part for part in child.cmdline()):
+            command = child.cmdline()
+            if any("ipykernel_launcher" in part for part in command):
                 kernels.append(child)
+            elif "eocic.kernel_server" in command:
+                kernels.extend(child.children(recursive=False))
         except psutil.Error:  # ended meanwhile, or not ours to read
             continue
     return kernels
@@ -319,6 +323,37 @@ def _configure_cell_log(log_path: Path, thread_name: str | None = None) -> loggi
     return handler
 
 
+def kernel_environment() -> dict[str, str]:
+    """The environment of the study's kernels: this process's, with :data:`KERNEL_ENVIRONMENT`
+    where it does not set those variables and :data:`KERNEL_FIXED_ENVIRONMENT` always."""
+    import os
+
+    environment = {**KERNEL_ENVIRONMENT, **os.environ, **KERNEL_FIXED_ENVIRONMENT}
+    return environment
+
+
+def start_kernel_server(config: StudyConfig) -> "KernelServer":
+    """A :class:`~eocic.kernel_server.KernelServer` for the kernels of ``config``'s stages:
+    working directory the project root, the kernels' environment, every module the notebooks
+    import pre-imported."""
+    from eocic.kernel_server import KernelServer, notebook_modules
+
+    notebooks = [stage.notebook for stage in discover_stages(config.notebooks_dir)]
+    return KernelServer(config.root, kernel_environment(), notebook_modules(notebooks))
+
+
+def _kernel_start(kernel_start: str | None) -> str:
+    """``kernel_start`` checked, or the platform's default."""
+    from eocic.kernel_server import KERNEL_STARTS, default_kernel_start
+
+    if kernel_start is None:
+        return default_kernel_start()
+    if kernel_start not in KERNEL_STARTS:
+        raise ConfigError(f"kernel start {kernel_start!r} is not one of "
+                          f"{', '.join(KERNEL_STARTS)}")
+    return kernel_start
+
+
 def execute_stage(
     stage: Stage,
     config: StudyConfig,
@@ -326,13 +361,16 @@ def execute_stage(
     result: StageResult,
     watch: SignalWatch | None = None,
     progress_bar: dict | bool = False,
+    kernel_server: "KernelServer | None" = None,
 ) -> None:
     """Execute one notebook with papermill and render it to HTML; fill ``result``.
 
     papermill runs in a worker thread while this (main) thread waits, so that SIGTERM/SIGINT
     reach ``watch`` (which stops the kernel) rather than nbclient. ``progress_bar``: papermill's
     bar of executed cells (False, or the tqdm options of
-    :meth:`eocic.progress.StudyProgress.cell_bar`).
+    :meth:`eocic.progress.StudyProgress.cell_bar`). ``kernel_server``: the kernel is forked
+    by this :class:`~eocic.kernel_server.KernelServer` (its imports already done) instead of
+    started as a new interpreter; the notebook runs the same either way.
 
     Raises
     ------
@@ -348,9 +386,9 @@ def execute_stage(
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
-    for name, value in KERNEL_ENVIRONMENT.items():  # inherited by the kernel papermill starts
-        os.environ.setdefault(name, value)
-    os.environ.update(KERNEL_FIXED_ENVIRONMENT)
+    os.environ.update(kernel_environment())  # inherited by the kernel papermill starts
+    kernel_options = ({} if kernel_server is None
+                      else {"kernel_manager_class": kernel_server.kernel_manager_class()})
     report_dir = config.report_dir
     notebook_out = report_dir / f"{stage.stem}.ipynb"
     log_path = report_dir / "logs" / f"{stage.stem}.log"
@@ -376,6 +414,7 @@ def execute_stage(
                         log_output=True,
                         execution_timeout=config.cell_timeout,
                         request_save_on_cell_execute=False,
+                        **kernel_options,
                     )
                 except BaseException as error:  # handed to the main thread, which judges it
                     outcome["error"] = error
@@ -752,6 +791,8 @@ def run_study(
     watch: SignalWatch | None = None,
     slots: threading.Semaphore | None = None,
     progress: "StudyProgress | None" = None,
+    kernel_server: "KernelServer | None" = None,
+    kernel_start: str | None = None,
 ) -> StudyRun:
     """Run the whole study (or the named ``stages``) for ``config``.
 
@@ -784,6 +825,14 @@ def run_study(
         when it gets a slot, besides ``jobs``.
     progress : StudyProgress, optional
         Progress bars in the terminal (:class:`eocic.progress.StudyProgress`).
+    kernel_server : KernelServer, optional
+        Forks the stages' kernels (:mod:`eocic.kernel_server`; shared by the runs of
+        :func:`run_years`); default: one of its own, started before the first stage and ended
+        with the run.
+    kernel_start : {"fork", "spawn"}, optional
+        ``fork``: kernels forked by a kernel server (default on Linux); ``spawn``: each kernel
+        a new interpreter (default elsewhere, and on a dask cluster). The notebooks' results
+        are the same; see :mod:`eocic.kernel_server`.
 
     With ``config.scheduler`` set, every stage executes on a worker of that
     ``dask.distributed`` cluster (see :func:`execute_stage_on_cluster`).
@@ -810,6 +859,7 @@ def run_study(
         jobs = os.cpu_count() or 1
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ConfigError(f"jobs must be a positive whole number of stages, got {jobs!r}")
+    kernel_start = _kernel_start(kernel_start)
     extra_parameters = dict(extra_parameters or {})
     all_stages = discover_stages(config.notebooks_dir)
     selected = _select_stages(all_stages, stages)
@@ -829,12 +879,15 @@ def run_study(
         own_watch = watch is None
         watch = SignalWatch().install() if own_watch else watch
         client = None
+        own_server = kernel_server is None and not config.scheduler and kernel_start == "fork"
         try:
             if config.scheduler:
                 from eocic import scheduler
 
                 client = scheduler.connect(config.scheduler)
-            plan = _Plan(graph, needs, jobs, force, slots, client, progress)
+            elif own_server:
+                kernel_server = start_kernel_server(config)
+            plan = _Plan(graph, needs, jobs, force, slots, client, progress, kernel_server)
             return _run_locked(config, selected, extra_parameters, source_info, partial, watch,
                                log, plan)
         finally:
@@ -842,6 +895,8 @@ def run_study(
                 watch.restore()
             if client is not None:
                 client.close()
+            if own_server and kernel_server is not None:
+                kernel_server.close()
 
 
 @dataclasses.dataclass
@@ -855,6 +910,7 @@ class _Plan:
     slots: threading.Semaphore | None = None
     client: object | None = None  # a distributed.Client: stages execute on its workers
     progress: "StudyProgress | None" = None
+    kernel_server: "KernelServer | None" = None  # forks the kernels of local stages
 
     def take_slot(self) -> bool:
         """Whether a stage may start now under the slots shared with other runs."""
@@ -998,7 +1054,7 @@ def _run_locked(config: StudyConfig, selected: list[Stage], extra_parameters: di
                         bar = (plan.progress.cell_bar(config.year, stem)
                                if plan.progress is not None else False)
                         future = executor.submit(execute_stage, stage, staged, parameters,
-                                                 result, watch, bar)
+                                                 result, watch, bar, plan.kernel_server)
                     if plan.slots is not None:
                         future.add_done_callback(lambda _: plan.slots.release())
                     running[future] = result
@@ -1111,6 +1167,7 @@ def run_years(
     force: bool = False,
     progress: "StudyProgress | None" = None,
     graph_inputs: dict[str, tuple[str, ...]] | None = None,
+    kernel_start: str | None = None,
 ) -> YearsRun:
     """Run the study for every reference year of ``years`` and write the run across years.
 
@@ -1126,7 +1183,8 @@ def run_years(
     When every year has ended, the run across years (``run_id``, default
     :func:`years_run_id`) gets ``data/processed/<run_id>/key_figures.parquet`` and
     ``reports/<run_id>/index.html`` with the key figures over time and a link to every year's
-    index (:mod:`eocic.timeline`), beside each year's own index.
+    index (:mod:`eocic.timeline`), beside each year's own index. All years' kernels are forked
+    by one kernel server (``kernel_start``, see :func:`run_study`).
 
     Raises
     ------
@@ -1147,6 +1205,7 @@ def run_years(
     from eocic.config import is_valid_run_id
 
     years = sorted(set(years))
+    kernel_start = _kernel_start(kernel_start)
     if not years:
         raise ConfigError("--years names no year; give a range such as 2013-2020 or a list "
                           "such as 2014,2017,2020")
@@ -1163,6 +1222,8 @@ def run_years(
     run_integrity.check_writable([summary.published_processed_dir,
                                   summary.published_report_dir])
     slots = threading.BoundedSemaphore(jobs)
+    kernel_server = (start_kernel_server(config)
+                     if kernel_start == "fork" and not config.scheduler else None)
     watch = SignalWatch().install()
     clock = time.perf_counter()
     runs: dict[int, StudyRun] = {}
@@ -1177,7 +1238,8 @@ def run_years(
             runs[year] = run_study(configs[year], extra_parameters=extra_parameters,
                                    log=year_log, wait=wait, jobs=jobs, force=force,
                                    graph_inputs=graph_inputs, watch=watch, slots=slots,
-                                   progress=progress)
+                                   progress=progress, kernel_server=kernel_server,
+                                   kernel_start=kernel_start)
         except StageFailed as error:
             errors[year] = str(error)
 
@@ -1213,6 +1275,8 @@ def run_years(
                                "errors": {str(year): text for year, text in errors.items()}})
     finally:
         watch.restore()
+        if kernel_server is not None:
+            kernel_server.close()
     log(f"eocic study --years: {len(years)} years in {seconds:.1f} s; across years: "
         f"{index_path}")
     if interrupted is not None:
