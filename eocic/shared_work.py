@@ -34,11 +34,15 @@ import pickle
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eocic.atomic import atomic_path
 
-#: Entries kept in the store (the most recently used); older ones are deleted. An entry of
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: Entries kept in the store per kind of result (the most recently used); older ones are
+#: deleted. An entry of
 #: the pipeline is 70 MB (demo) to 130 MB (the real 2008-2015 extracts): the confidential-cell
 #: estimation's arrays with their bounds. A code change makes a new key, so entries of older
 #: code pile up until pruned.
@@ -64,6 +68,18 @@ def shared_key(kind: str, material: dict[str, Any]) -> str:
     return f"{kind}-{hashlib.sha256(payload.encode()).hexdigest()[:32]}"
 
 
+def frame_digest(frame: "pd.DataFrame") -> str:
+    """SHA-256 of a frame's content: column names, dtypes, index and values (row order
+    included), for the key material of a result computed from in-memory tables."""
+    import pandas as pd
+
+    digest = hashlib.sha256()
+    digest.update(json.dumps([[str(name), str(dtype)] for name, dtype in frame.dtypes.items()])
+                  .encode())
+    digest.update(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
+    return digest.hexdigest()
+
+
 @contextlib.contextmanager
 def _exclusive(lock_path: Path) -> Iterator[None]:
     lock_path.parent.mkdir(parents=True, exist_ok=True)
@@ -75,9 +91,11 @@ def _exclusive(lock_path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _prune(store: Path, keep: int) -> None:
-    entries = sorted(store.glob("*.pickle"), key=lambda path: path.stat().st_mtime_ns,
-                     reverse=True)
+def _prune(store: Path, kind: str, keep: int) -> None:
+    """Delete the entries of ``kind`` but the ``keep`` used last (other kinds untouched)."""
+    entries = sorted((path for path in store.glob(f"{kind}-*.pickle")
+                      if path.stem.rsplit("-", 1)[0] == kind),
+                     key=lambda path: path.stat().st_mtime_ns, reverse=True)
     for old in entries[keep:]:
         old.unlink(missing_ok=True)
         old.with_suffix(".lock").unlink(missing_ok=True)
@@ -130,5 +148,5 @@ def computed_once(store: Path | str | None, key: str,
                 pickle.dump((result, caught), handle, protocol=pickle.HIGHEST_PROTOCOL)
     for message, category in caught:
         warnings.warn(message, category, stacklevel=2)
-    _prune(store, KEEP_ENTRIES)
+    _prune(store, key.rsplit("-", 1)[0], KEEP_ENTRIES)
     return result, False

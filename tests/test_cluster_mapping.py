@@ -269,3 +269,29 @@ def test_value_coverage_counts_holes_and_estimates():
     assert (row["cells"], row["without_employment"], row["with_estimates"]) == (4, 0.25, 0.25)
     assert row["estimated_employment"] == pytest.approx(50 / 200)
     assert (row["apportioned_regions"], row["merged_clones"]) == (1, 1)
+
+
+def test_the_mapping_is_computed_once_per_content_in_the_shared_store(tmp_path):
+    """``shared_dir``: the second call with the same tables reads the stored mapping (the same
+    tables, byte for byte once written); other tables or parameters make another entry."""
+    import hashlib
+
+    from eocic.clusters.mapping import write_cluster_mapping
+
+    sbs = small_sbs()
+    store = tmp_path / "store"
+    plain = small_mapping(sbs)
+    first = small_mapping(sbs, shared_dir=store)
+    second = small_mapping(sbs.copy(), shared_dir=store)
+    assert len(list(store.glob("cluster_mapping-*.pickle"))) == 1
+    written = {}
+    for name, mapping in (("plain", plain), ("first", first), ("second", second)):
+        paths = write_cluster_mapping(mapping, tmp_path / name)
+        written[name] = {key: hashlib.sha256(path.read_bytes()).hexdigest()
+                         for key, path in paths.items()}
+    assert written["plain"] == written["first"] == written["second"]
+    small_mapping(sbs, growth_years=2, shared_dir=store)
+    changed = sbs.copy()
+    changed.loc[0, "employment"] = changed.loc[0, "employment"] + 1
+    small_mapping(changed, shared_dir=store)
+    assert len(list(store.glob("cluster_mapping-*.pickle"))) == 3

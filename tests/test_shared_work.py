@@ -73,9 +73,23 @@ def test_two_runs_needing_the_same_entry_compute_it_once(tmp_path: Path):
 
 def test_old_entries_are_pruned(tmp_path: Path, monkeypatch):
     monkeypatch.setattr(shared_work, "KEEP_ENTRIES", 2)
+    shared_work.computed_once(tmp_path, "other-0", lambda: "kept")
     for number in range(4):
         shared_work.computed_once(tmp_path, f"test-{number}", lambda: number)
-    assert len(list(tmp_path.glob("*.pickle"))) == 2
+    assert sorted(path.stem for path in tmp_path.glob("*.pickle")) == [
+        "other-0", "test-2", "test-3"]  # the two used last of the kind; other kinds kept
+
+
+def test_frame_digest_changes_with_any_value_name_type_or_order():
+    import pandas as pd
+
+    frame = pd.DataFrame({"geo": ["AT11", "AT12"], "employment": [1.0, 2.0]})
+    digest = shared_work.frame_digest(frame)
+    assert shared_work.frame_digest(frame.copy()) == digest
+    assert shared_work.frame_digest(frame.assign(employment=[1.0, 2.5])) != digest
+    assert shared_work.frame_digest(frame.rename(columns={"geo": "region"})) != digest
+    assert shared_work.frame_digest(frame.astype({"employment": "float32"})) != digest
+    assert shared_work.frame_digest(frame.iloc[::-1]) != digest
 
 
 def test_the_pipeline_writes_identical_tables_from_the_store(tmp_path: Path):

@@ -332,7 +332,8 @@ def build_cluster_mapping(sbs: pd.DataFrame,
                           rules: StarRules = StarRules(), growth_years: int = 5, *,
                           totals: pd.DataFrame, max_incomplete: float = 0.0,
                           related_percentile: float = 90.0,
-                          min_regions: int = 10) -> ClusterMapping:
+                          min_regions: int = 10,
+                          shared_dir: str | Path | None = None) -> ClusterMapping:
     """Build the cluster mapping tables from the processed ``sbs`` table.
 
     Parameters
@@ -355,13 +356,44 @@ def build_cluster_mapping(sbs: pd.DataFrame,
         Tolerated missing share of a category's weight mass (see
         :mod:`eocic.clusters.indicators`); 0 publishes complete values only.
     related_percentile, min_regions : linkage parameters (:mod:`eocic.clusters.linkages`).
+    shared_dir : path, optional
+        Store of work shared by runs (:mod:`eocic.shared_work`): the mapping does not depend
+        on the study's reference year (it covers every year of ``sbs``), so the runs of
+        ``eocic study --years`` compute it once. Keyed on the content of ``sbs``, ``totals``
+        and the weights, the parameters and the eocic code; the result is the same object as
+        computed.
     """
-    from eocic.clusters.definitions import merge_clones
-
     if weights_by_scheme is None:
         weights_by_scheme = default_weights()
     if not weights_by_scheme:
         raise ValueError("no category scheme to map: pass weights_by_scheme={'sector': ...}")
+    options = dict(rules=rules, growth_years=growth_years, totals=totals,
+                   max_incomplete=max_incomplete, related_percentile=related_percentile,
+                   min_regions=min_regions)
+    if not shared_dir:
+        return _build_cluster_mapping(sbs, weights_by_scheme, **options)
+    from eocic import shared_work
+
+    material = {"sbs": shared_work.frame_digest(sbs),
+                "totals": shared_work.frame_digest(totals),
+                "weights": {scheme: shared_work.frame_digest(weights)
+                            for scheme, weights in weights_by_scheme.items()},
+                "rules": dataclasses.asdict(rules), "growth_years": growth_years,
+                "max_incomplete": max_incomplete, "related_percentile": related_percentile,
+                "min_regions": min_regions}
+    mapping, _ = shared_work.computed_once(
+        shared_dir, shared_work.shared_key("cluster_mapping", material),
+        lambda: _build_cluster_mapping(sbs, weights_by_scheme, **options))
+    return mapping
+
+
+def _build_cluster_mapping(sbs: pd.DataFrame, weights_by_scheme: dict[str, pd.DataFrame], *,
+                           rules: StarRules, growth_years: int, totals: pd.DataFrame,
+                           max_incomplete: float, related_percentile: float,
+                           min_regions: int) -> ClusterMapping:
+    """:func:`build_cluster_mapping` computed (no store)."""
+    from eocic.clusters.definitions import merge_clones
+
     regional = regional_employment(totals)
     _, grid_rows_added = complete_grid(sbs)
     frames, uncovered_frames, unmapped_frames, clone_frames = [], [], [], []
