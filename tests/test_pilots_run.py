@@ -94,3 +94,29 @@ def test_an_event_year_before_the_data_is_a_note_not_a_crash(demo):
     run = run_pilots(processed, 2021, event_year=2000)
     assert not run.estimated and run.paths == []
     assert any("no SBS employment before 2000" in note for note in run.notes)
+
+
+def test_estimates_computed_once_per_sample_in_the_shared_store(demo, tmp_path):
+    """``shared_dir``: another reference year with the same sample reads the stored estimates
+    (the same written tables, byte for byte); other settings make another entry."""
+    import hashlib
+    import shutil
+
+    from eocic.pilots.did import FewClusterSettings
+
+    raw, processed = demo
+    store = tmp_path / "store"
+    settings = FewClusterSettings(bootstrap_draws=199, permutation_draws=199, seed=5)
+    digests = []
+    for year in (2021, 2020, 2021):
+        folder = tmp_path / f"run-{len(digests)}"
+        shutil.copytree(processed, folder)
+        run_pilots(folder, year, data_dir=raw, settings=settings,
+                   shared_dir=store if digests else None)
+        digests.append({name: hashlib.sha256((folder / f"{name}.parquet").read_bytes())
+                        .hexdigest() for name in OUTPUT_TABLES})
+    assert digests[0] == digests[1] == digests[2]
+    assert len(list(store.glob("pilot_estimates-*.pickle"))) == 1
+    run_pilots(tmp_path / "run-1", 2021, data_dir=raw, shared_dir=store,
+               settings=FewClusterSettings(bootstrap_draws=199, permutation_draws=199, seed=6))
+    assert len(list(store.glob("pilot_estimates-*.pickle"))) == 2

@@ -122,10 +122,33 @@ class PilotRun:
                 .groupby(["year", "group"])["index"].mean().unstack())
 
 
+def _estimates(sample: pd.DataFrame, event_year: int, settings: did.FewClusterSettings,
+               shared_dir: str | Path | None) -> tuple[list, "did.EventStudyResult"]:
+    """The three difference-in-differences estimates (level, trend, region trends) and the
+    event study of ``sample``; with ``shared_dir``, computed once per sample, event year and
+    settings (:func:`eocic.shared_work.computed_once`)."""
+    def estimate() -> tuple[list, "did.EventStudyResult"]:
+        return ([did.did(sample, event_year, "level", settings=settings),
+                 did.did(sample, event_year, "trend", settings=settings),
+                 did.did(sample, event_year, "trend", region_trends=True, settings=settings)],
+                did.event_study(sample, event_year, settings=settings))
+
+    if not shared_dir:
+        return estimate()
+    from eocic import shared_work
+
+    material = {"sample": shared_work.frame_digest(sample), "event_year": event_year,
+                "settings": {key: float(value) if isinstance(value, float) else int(value)
+                             for key, value in dataclasses.asdict(settings).items()}}
+    return shared_work.computed_once(
+        shared_dir, shared_work.shared_key("pilot_estimates", material), estimate)[0]
+
+
 def run_pilots(processed_dir: str | Path, year: int, *, outcome: str = "starred_employment",
                event_year: int = regions.PILOT_START_YEAR,
                data_dir: str | Path | None = None, controls_per_region: int = 5,
-               settings: did.FewClusterSettings | None = None) -> PilotRun:
+               settings: did.FewClusterSettings | None = None,
+               shared_dir: str | Path | None = None) -> PilotRun:
     """Profiles of the pilot regions and the event study of ``outcome`` around
     ``event_year`` for the run in ``processed_dir``; writes the estimates.
 
@@ -133,7 +156,11 @@ def run_pilots(processed_dir: str | Path, year: int, *, outcome: str = "starred_
     ``truth.json`` (the planted effect). ``controls_per_region``: the ``k`` nearest regions
     on pre-period covariates per treated region (:func:`eocic.pilots.did.select_controls`).
     ``settings``: bootstrap and permutation draws and seed (defaults of
-    :class:`eocic.pilots.did.FewClusterSettings`).
+    :class:`eocic.pilots.did.FewClusterSettings`). ``shared_dir``: store of work shared by
+    runs (:mod:`eocic.shared_work`); the difference-in-differences and event-study estimates
+    (their bootstrap and permutation draws) depend on the estimation sample, the event year
+    and ``settings``, not on ``year``, so the runs of ``eocic study --years`` estimate them
+    once per sample.
 
     Raises
     ------
@@ -255,13 +282,9 @@ def run_pilots(processed_dir: str | Path, year: int, *, outcome: str = "starred_
     result.lost = did.sample_losses(panel, result.treated + control_regions)
     if not (result.treated and post):
         return result
-    estimates = [did.did(result.sample, event_year, "level", settings=settings),
-                 did.did(result.sample, event_year, "trend", settings=settings),
-                 did.did(result.sample, event_year, "trend", region_trends=True,
-                         settings=settings)]
+    estimates, result.study = _estimates(result.sample, int(event_year), settings, shared_dir)
     result.did_estimates = estimates
     result.did_results = did.did_table(estimates)
-    result.study = did.event_study(result.sample, event_year, settings=settings)
     result.paths = [
         write_table(result.did_results.assign(outcome=outcome), "pilot_did", processed),
         write_table(result.study.table.assign(outcome=outcome), "pilot_event_study", processed)]
