@@ -8,6 +8,7 @@ data folder, its SHA-256, size in bytes and number of data rows, plus the run's 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import gzip
 import hashlib
 import importlib.metadata
@@ -61,6 +62,20 @@ def sha256_of(path: str | Path, chunk_bytes: int = 1 << 20) -> str:
         while chunk := handle.read(chunk_bytes):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+@functools.lru_cache(maxsize=4096)
+def _remembered_sha256(path: str, inode: int, size: int, mtime_ns: int) -> str:
+    return sha256_of(path)
+
+
+def file_sha256(path: str | Path) -> str:
+    """:func:`sha256_of`, remembered in this process while the file keeps its inode, size and
+    modification time (in ns). The study runner hashes the same tables for the stage cache
+    and the tables record after every stage; eocic writes a table to a temporary file and
+    renames it (a new inode), so a rewritten table is hashed again."""
+    info = os.stat(path)
+    return _remembered_sha256(os.fspath(path), info.st_ino, info.st_size, info.st_mtime_ns)
 
 
 class InflatedSizeError(EocicError, ValueError):

@@ -60,8 +60,10 @@ def table_files(folder: str | os.PathLike[str]) -> list[Path]:
 
 def record_tables(folder: str | os.PathLike[str], run_id: str, run_token: str,
                   status: str = "complete") -> dict:
-    """Hash every table of ``folder`` and write the tables record atomically; returns it."""
-    from eocic.provenance import sha256_of
+    """Hash every table of ``folder`` and write the tables record atomically; returns it.
+    (A table unchanged since the last record of this process is not read again:
+    :func:`eocic.provenance.file_sha256`.)"""
+    from eocic.provenance import file_sha256
 
     if status not in STATUSES:
         raise ValueError(f"status must be one of {STATUSES}, not {status!r}")
@@ -69,7 +71,7 @@ def record_tables(folder: str | os.PathLike[str], run_id: str, run_token: str,
         "run_id": run_id,
         "run_token": run_token,
         "status": status,
-        "tables": {path.name: sha256_of(path) for path in table_files(folder)},
+        "tables": {path.name: file_sha256(path) for path in table_files(folder)},
     }
     write_json_atomic(Path(folder) / TABLES_RECORD, record)
     return record

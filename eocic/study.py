@@ -142,13 +142,14 @@ class StudyInterrupted(EocicError, RuntimeError):
         self.exit_code = 128 + signal_number
 
 
-def _kernel_processes() -> list:
-    """The Jupyter kernels this process started: children running ``ipykernel_launcher``, and
-    the kernels forked by its kernel servers (:mod:`eocic.kernel_server`, their children)."""
+def kernel_processes(process: "psutil.Process | None" = None) -> list:
+    """The Jupyter kernels ``process`` (default: this one) started: children running
+    ``ipykernel_launcher``, and the kernels forked by its kernel servers
+    (:mod:`eocic.kernel_server`: the servers' children)."""
     import psutil
 
     kernels = []
-    for child in psutil.Process().children(recursive=False):
+    for child in (process or psutil.Process()).children(recursive=False):
         try:
             command = child.cmdline()
             if any("ipykernel_launcher" in part for part in command):
@@ -164,7 +165,7 @@ def stop_kernels(kill: bool = False) -> None:
     """Stop the kernels this process started: SIGTERM, or SIGKILL with ``kill``."""
     import psutil
 
-    for kernel in _kernel_processes():
+    for kernel in kernel_processes():
         try:
             kernel.kill() if kill else kernel.terminate()
         except psutil.Error:
@@ -660,9 +661,9 @@ _UNKEYED_PARAMETERS = ("processed_dir", "report_dir", *RUNNER_PARAMETERS)
 
 
 def _sha256_file(path: Path) -> str:
-    from eocic.provenance import sha256_of
+    from eocic.provenance import file_sha256
 
-    return sha256_of(path)
+    return file_sha256(path)
 
 
 def source_fingerprint(config: StudyConfig, source_info: dict) -> str:
@@ -1016,7 +1017,13 @@ def _run_locked(config: StudyConfig, selected: list[Stage], extra_parameters: di
                     result = by_stem[stem]
                     stage, node = result.stage, plan.graph[stem]
                     parameters = stage_parameters(stage, staged, extra_parameters)
-                    if node.declared:
+                    # the key and the reuse decision once per stage: its inputs are final once
+                    # it is ready, and a stage waiting for a slot held by another year's run
+                    # comes round every 0.2 s (hashing a 35 MB mapping table each time cost
+                    # 40 s of the runner's CPU in an 8-year demo study)
+                    if stem in keys:
+                        pass
+                    elif node.declared:
                         keys[stem] = stage_cache_key(stage, node, parameters,
                                                      staged.processed_dir, source)
                         why = ("forced (--force)" if plan.force else _reuse(
@@ -1041,6 +1048,7 @@ def _run_locked(config: StudyConfig, selected: list[Stage], extra_parameters: di
                         for name in node.processed_files():  # a stale output must not linger
                             (staged.processed_dir / name).unlink(missing_ok=True)
                     else:
+                        keys[stem] = ""
                         result.cache = "not cached: the stage graph does not declare its inputs"
                     if not plan.take_slot():
                         starved = True  # other runs of run_years hold every slot

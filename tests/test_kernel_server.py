@@ -149,7 +149,7 @@ def test_study_stop_kernels_finds_forked_kernels(server):
     manager.start_kernel(cwd=str(REPO_ROOT), env=study.kernel_environment())
     try:
         pid = manager.provisioner.pid
-        assert pid in [kernel.pid for kernel in study._kernel_processes()]
+        assert pid in [kernel.pid for kernel in study.kernel_processes()]
         study.stop_kernels()  # what the runner does on SIGTERM
         deadline = time.monotonic() + 10
         while manager.is_alive() and time.monotonic() < deadline:

@@ -119,8 +119,9 @@ def _stage_two_running(project: Path) -> Path | None:
 
 
 def _kernels_of(process: subprocess.Popen) -> list[psutil.Process]:
-    return [child for child in psutil.Process(process.pid).children(recursive=True)
-            if any("ipykernel_launcher" in part for part in child.cmdline())]
+    from eocic.study import kernel_processes
+
+    return kernel_processes(psutil.Process(process.pid))
 
 
 def _reap(kernels: list[psutil.Process]) -> list[psutil.Process]:
