@@ -275,6 +275,23 @@ def read_geometries(path: str | os.PathLike[str], level: int = 2) -> pd.DataFram
     return _read_cached(str(source.resolve()), source.stat().st_mtime_ns, level)
 
 
+def warm_geometry_cache(raw_root: str | os.PathLike[str] = "data/raw") -> None:
+    """Read the NUTS-2 geometries :func:`load_geometries` finds from ``raw_root`` (and the
+    shared data folder) into this process's cache; nothing when there is no file. For the
+    kernel server (:mod:`eocic.kernel_server`), whose forked kernels inherit the cache.
+
+    Raises
+    ------
+    GeometryError
+        The file found is not GISCO NUTS GeoJSON.
+    """
+    from eocic.scoreboard.external import shared_data_dir
+
+    path = find_geometries(raw_root, None) or find_geometries(None, shared_data_dir())
+    if path is not None:
+        read_geometries(path)
+
+
 # --------------------------------------------------------------------------- contiguity
 
 #: Rounding of vertex coordinates before they are compared, in decimals of the file's unit:

@@ -415,6 +415,10 @@ def execute_stage(
                         log_output=True,
                         execution_timeout=config.cell_timeout,
                         request_save_on_cell_execute=False,
+                        # every output is in the notebook once the last cell has ended: the
+                        # kernel is killed then, not asked to shut down and awaited (0.2 s of
+                        # a stage slot, 56 times in an 8-year study)
+                        shutdown_kernel="immediate",
                         **kernel_options,
                     )
                 except BaseException as error:  # handed to the main thread, which judges it

@@ -189,3 +189,27 @@ def test_unknown_kernel_start_is_refused():
 
     with pytest.raises(ConfigError, match="kernel start 'thread'"):
         study._kernel_start("thread")
+
+
+def test_forked_kernels_start_with_the_reference_files_read(server):
+    """The server reads the RIS 2023 workbook and the NUTS-2 geometries into eocic's caches
+    (keyed on path and modification time); a kernel finds them there without reading."""
+    from eocic.maps import find_geometries
+    from eocic.scoreboard.external import RIS_FILE, shared_data_dir
+
+    shared = shared_data_dir()
+    if not (shared / RIS_FILE).is_file() or find_geometries(None, shared) is None:
+        pytest.skip("the shared data folder (RIS 2023, NUTS geometries) is absent")
+    notebook = _execute(["from eocic.scoreboard.external import _read_ris_file\n"
+                         "from eocic.maps import _read_cached\n"
+                         "print(_read_ris_file.cache_info().currsize, "
+                         "_read_cached.cache_info().currsize)",
+                         "from eocic.scoreboard.external import read_ris_2023\n"
+                         "from eocic import maps\n"
+                         "ris = read_ris_2023(); geometries, _ = maps.load_geometries('data/raw')\n"
+                         "print(_read_ris_file.cache_info().misses, "
+                         "_read_cached.cache_info().misses, len(ris) > 0, len(geometries) > 0)"],
+                        server)
+    assert notebook.cells[0].outputs[0]["text"] == "1 1\n"
+    # read by the server (one miss each, before the fork), not again by the kernel
+    assert notebook.cells[1].outputs[0]["text"] == "1 1 True True\n"
