@@ -57,7 +57,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from eocic.errors import EocicError
@@ -368,34 +368,46 @@ class KernelServer:
         root, as for the kernels papermill starts with ``cwd=``).
     environment : mapping
         Environment of the server: the kernels' (:data:`STARTUP_VARIABLES` are fixed by it).
-    modules : list of str
+    modules : list of str, or a callable returning them
         Modules to import before forking (:func:`notebook_modules` of the study's notebooks).
 
-    Use as a context manager, or call :meth:`close`: the server ends (running kernels are the
-    runner's to stop; they end by themselves when the server has gone).
+    The process starts with the first kernel asked for (a study whose stages are all reused
+    starts none). Use as a context manager, or call :meth:`close`: the server ends (running
+    kernels are the runner's to stop; they end by themselves when the server has gone).
     """
 
-    def __init__(self, cwd: Path, environment: Mapping[str, str], modules: list[str]) -> None:
+    def __init__(self, cwd: Path, environment: Mapping[str, str],
+                 modules: Iterable[str] | Callable[[], Iterable[str]]) -> None:
         self.cwd = Path(cwd)
         self.environment = dict(environment)
+        self._modules = modules
         self._folder = tempfile.TemporaryDirectory(prefix="eocic-kernels-")
         self.socket_path = str(Path(self._folder.name) / "server.sock")
         self._lock = threading.Lock()
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "eocic.kernel_server", self.socket_path, *modules],
-            cwd=self.cwd, env=self.environment, stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE)
-        line = self._process.stdout.readline()
+        self._process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        """Start the server process now (at the latest, the first :meth:`launch` does)."""
+        with self._lock:
+            if self._process is not None:
+                return
+            modules = list(self._modules() if callable(self._modules) else self._modules)
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "eocic.kernel_server", self.socket_path, *modules],
+                cwd=self.cwd, env=self.environment, stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE)
+            line = self._process.stdout.readline()
+            self._process.stdout.close()
         if line.strip() != b"ready":
             self.close()
             raise KernelServerError(
                 f"the kernel server did not start (exit code {self._process.poll()}); run "
                 f"`{sys.executable} -m eocic.kernel_server` to see its error")
-        self._process.stdout.close()
 
     @property
-    def pid(self) -> int:
-        return self._process.pid
+    def pid(self) -> int | None:
+        """The server's process id; None before it started."""
+        return None if self._process is None else self._process.pid
 
     def launch(self, command: list[str], cwd: str, environment: Mapping[str, str]) -> int:
         """Fork a kernel for jupyter_client's ``command`` (``python -m ipykernel_launcher
@@ -412,6 +424,7 @@ class KernelServer:
                 "the kernel's environment differs from the kernel server's in "
                 + ", ".join(differing) + ", read when Python starts; start the server with "
                 "the kernels' environment")
+        self.start()
         if self._process.poll() is not None:
             raise KernelServerError(
                 f"the kernel server ended (exit code {self._process.returncode})")
@@ -454,6 +467,8 @@ class KernelServer:
         """The kernels running now (psutil processes): the server's children."""
         import psutil
 
+        if self._process is None:
+            return []
         try:
             return psutil.Process(self._process.pid).children(recursive=False)
         except psutil.NoSuchProcess:
@@ -461,7 +476,7 @@ class KernelServer:
 
     def close(self) -> None:
         """End the server (SIGTERM, then SIGKILL after 5 s) and remove its socket."""
-        if self._process.poll() is None:
+        if self._process is not None and self._process.poll() is None:
             self._process.terminate()
             try:
                 self._process.wait(timeout=5)

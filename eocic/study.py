@@ -336,11 +336,11 @@ def kernel_environment() -> dict[str, str]:
 def start_kernel_server(config: StudyConfig) -> "KernelServer":
     """A :class:`~eocic.kernel_server.KernelServer` for the kernels of ``config``'s stages:
     working directory the project root, the kernels' environment, every module the notebooks
-    import pre-imported."""
+    import pre-imported (the process starts with the first kernel)."""
     from eocic.kernel_server import KernelServer, notebook_modules
 
     notebooks = [stage.notebook for stage in discover_stages(config.notebooks_dir)]
-    return KernelServer(config.root, kernel_environment(), notebook_modules(notebooks))
+    return KernelServer(config.root, kernel_environment(), lambda: notebook_modules(notebooks))
 
 
 def _kernel_start(kernel_start: str | None) -> str:

@@ -213,3 +213,14 @@ def test_forked_kernels_start_with_the_reference_files_read(server):
     assert notebook.cells[0].outputs[0]["text"] == "1 1\n"
     # read by the server (one miss each, before the fork), not again by the kernel
     assert notebook.cells[1].outputs[0]["text"] == "1 1 True True\n"
+
+
+def test_the_server_process_starts_with_the_first_kernel():
+    asked = []
+    server = KernelServer(REPO_ROOT, study.kernel_environment(),
+                          lambda: asked.append(1) or ["pandas"])
+    try:
+        assert server.pid is None and server.kernels() == [] and asked == []
+    finally:
+        server.close()  # a study whose stages were all reused: nothing started, nothing left
+    assert asked == []
