@@ -8,7 +8,9 @@ the runner
 2. prepares the source (writes the demo economy on first use);
 3. executes every stage with papermill: explicit kernel name, the environment of
    :data:`KERNEL_ENVIRONMENT`, working directory = project root,
-   per-cell timeout, cell output logged to ``reports/<run_id>/logs/NN_<stage>.log``;
+   per-cell timeout, cell output logged to ``reports/<run_id>/logs/NN_<stage>.log``; each
+   stage in a new kernel, forked on Linux by a :class:`~eocic.kernel_server.KernelServer`
+   that has the notebooks' imports done (``kernel_start``);
 4. renders each executed notebook to HTML for readers (images embedded; no code unless
    ``show_code``, no parameter cells, no stderr; see :mod:`eocic.report`) and rewrites
    ``reports/<run_id>/index.html`` after every stage, so a failed run still has an index that
