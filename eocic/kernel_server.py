@@ -266,6 +266,11 @@ def serve(socket_path: str, modules: list[str]) -> None:
     listener.listen(16)
     listener.setblocking(False)
     print("ready", flush=True)  # the runner waits for this line before its first launch
+    # the runner closes its end of that pipe: nothing (the server, a kernel's C library)
+    # may write there again
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 1)
+    os.close(null)
     for module in [*KERNEL_MODULES, *modules, *LIBRARY_MODULES]:
         _serve_pending(listener)
         _preload(module)
