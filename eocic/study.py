@@ -702,13 +702,16 @@ def source_fingerprint(config: StudyConfig, source_info: dict) -> str:
 
 def stage_cache_key(stage: Stage, node: stage_graph.StageNode, parameters: dict[str, object],
                     processed_dir: Path, source: str) -> str:
-    """The cache key of one stage: SHA-256 of the notebook's bytes, the package version, the
+    """The cache key of one stage: SHA-256 of the notebook's bytes, the package version and
+    the :func:`~eocic.shared_work.code_fingerprint` of its sources (an edited eocic function
+    never lets a stage be reused with the old code's tables), the
     stage's parameters (less the staging folders), the content hashes of its input tables as
     they are in ``processed_dir`` now (``absent`` for a missing optional table) and the
     :func:`source_fingerprint`."""
     import hashlib
 
     from eocic import __version__
+    from eocic.shared_work import code_fingerprint
 
     inputs = {}
     for name in node.inputs:
@@ -717,6 +720,7 @@ def stage_cache_key(stage: Stage, node: stage_graph.StageNode, parameters: dict[
     material = {
         "notebook": hashlib.sha256(stage.notebook.read_bytes()).hexdigest(),
         "eocic": __version__,
+        "code": code_fingerprint(),
         "parameters": {name: value for name, value in sorted(parameters.items())
                        if name not in _UNKEYED_PARAMETERS},
         "inputs": inputs,

@@ -452,6 +452,16 @@ def test_a_changed_notebook_reruns_it(graph_project: Path):
     assert stages["04_after"][0] == "ok" and stages["03_right"] == ("reused", "hit")
 
 
+def test_edited_eocic_code_reruns_every_stage(graph_project: Path, monkeypatch):
+    from eocic import shared_work
+
+    _graph_run(graph_project)
+    monkeypatch.setattr(shared_work, "code_fingerprint", lambda: "an edited estimator")
+    stages = _graph_run(graph_project)
+    assert {status for status, _ in stages.values()} == {"ok"}
+    assert all(cache.startswith("miss") for _, cache in stages.values())
+
+
 def test_a_tampered_or_damaged_published_run_is_not_trusted(graph_project: Path):
     import pandas as pd
 
