@@ -422,8 +422,7 @@ class KernelServer:
                 f"the kernel server starts ipykernel kernels only, not {' '.join(command)}")
         arguments = command[command.index("ipykernel_launcher") + 1:]
         differing = sorted(name for name in STARTUP_VARIABLES
-                           if environment.get(name) != self.environment.get(name)
-                           and name != "MPLBACKEND")
+                           if environment.get(name) != self.environment.get(name))
         if differing:
             raise KernelServerError(
                 "the kernel's environment differs from the kernel server's in "

@@ -277,19 +277,10 @@ def read_geometries(path: str | os.PathLike[str], level: int = 2) -> pd.DataFram
 
 def warm_geometry_cache(raw_root: str | os.PathLike[str] = "data/raw") -> None:
     """Read the NUTS-2 geometries :func:`load_geometries` finds from ``raw_root`` (and the
-    shared data folder) into this process's cache; nothing when there is no file. For the
-    kernel server (:mod:`eocic.kernel_server`), whose forked kernels inherit the cache.
-
-    Raises
-    ------
-    GeometryError
-        The file found is not GISCO NUTS GeoJSON.
-    """
-    from eocic.scoreboard.external import shared_data_dir
-
-    path = find_geometries(raw_root, None) or find_geometries(None, shared_data_dir())
-    if path is not None:
-        read_geometries(path)
+    shared data folder) into this process's cache; nothing when there is no readable file.
+    For the kernel server (:mod:`eocic.kernel_server`), whose forked kernels inherit the
+    cache."""
+    load_geometries(raw_root)
 
 
 # --------------------------------------------------------------------------- contiguity

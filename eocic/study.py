@@ -331,8 +331,7 @@ def kernel_environment() -> dict[str, str]:
     where it does not set those variables and :data:`KERNEL_FIXED_ENVIRONMENT` always."""
     import os
 
-    environment = {**KERNEL_ENVIRONMENT, **os.environ, **KERNEL_FIXED_ENVIRONMENT}
-    return environment
+    return {**KERNEL_ENVIRONMENT, **os.environ, **KERNEL_FIXED_ENVIRONMENT}
 
 
 def start_kernel_server(config: StudyConfig) -> "KernelServer":
