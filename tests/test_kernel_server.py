@@ -15,8 +15,8 @@ import pytest
 from nbclient import NotebookClient
 
 from eocic import study
-from eocic.kernel_server import (KernelServer, KernelServerError, default_kernel_start,
-                                 notebook_modules)
+from eocic.kernel_server import (KERNEL_GC_THRESHOLDS, KernelServer, KernelServerError,
+                                 default_kernel_start, notebook_modules)
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="the kernel server forks (Linux only)")
@@ -96,6 +96,16 @@ def test_forked_kernel_has_preloaded_modules_and_a_clean_namespace(server):
     assert first.cells[0].outputs[0]["text"] == "True False\n"
     second = _execute(["print('leftover' in dir(), 'pd' in dir())"], server)
     assert second.cells[0].outputs[0]["text"] == "False False\n"
+
+
+def test_forked_kernel_never_walks_the_servers_objects(server):
+    notebook = _execute(["import gc\nprint(*gc.get_threshold()); print(gc.get_freeze_count())"],
+                        server)
+    thresholds, frozen = notebook.cells[0].outputs[0]["text"].splitlines()
+    assert tuple(map(int, thresholds.split())) == KERNEL_GC_THRESHOLDS
+    # the modules the server imported (pandas, ipykernel, eocic's figures: far more than
+    # 50,000 objects) are frozen: the kernel's collections walk only what its cells create
+    assert int(frozen) > 50_000
 
 
 def test_forked_kernel_takes_the_requested_cwd_and_environment(server, tmp_path):

@@ -18,7 +18,7 @@ import pytest
 from scipy import stats
 
 from eocic.models import narrative
-from eocic.models.estimation import RegressionModel, estimate_table, results_frame
+from eocic.models.estimation import RegressionModel, TableModel, estimate_table, results_frame
 from eocic.models.narrative import describe, sign_pattern
 from eocic.models.sample_filter import SampleFilterError
 from eocic.models.specifications import (
@@ -201,6 +201,29 @@ def test_same_sample_option_uses_the_intersection(small):
     assert [r.nobs for r in common.results] == [40, 40]
     assert [r.nobs for r in separate.results] == [50, 50 - 0]  # m2 loses rows 0-9 only
     assert any("rows outside the common sample" in n for n in common.results[1].notes)
+
+
+def test_table_model_fitted_on_rows_equals_the_table_on_the_cut_sample(small):
+    # leave-one-out re-estimates fit the models built on the whole sample on a subset of its
+    # rows; the numbers must be those of the table built on the subset (sample filter,
+    # usable rows, same-sample rule, winsorising quantiles and identification all per subset)
+    frame = small.copy()
+    frame.loc[[3, 17, 41], "x2"] = np.nan
+    text = _table_yaml(extra='winsorise: [0.05, 0.95]\n  sample: "x1 > -1.5"\n  '
+                             'same_sample: true') + """    - name: m2
+      dependent: y
+      regressors: [x1]
+"""
+    table = parse_registry(text)["T"]
+    bound = TableModel(table, frame)
+    columns = ["model", "term", "coef", "se", "pvalue", "ci_low", "ci_high", "nobs", "n_groups"]
+    for region in ["R0", "R3", "R7"]:
+        kept = frame["region"] != region
+        cut = estimate_table(table, frame[kept].reset_index(drop=True)).tidy()[columns]
+        refit = bound.fit(kept).tidy()[columns]
+        pd.testing.assert_frame_equal(refit, cut, check_exact=True)
+    # and without rows, the published table
+    pd.testing.assert_frame_equal(bound.fit().tidy(), estimate_table(table, frame).tidy())
 
 
 def test_winsorising_clips_and_counts(small):

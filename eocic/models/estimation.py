@@ -386,9 +386,58 @@ class TableResults:
             self.table.models[0], "").tidy()
 
 
+class TableModel:
+    """The columns of a table bound to one estimation sample: each column's model built, and
+    the rows it can use chosen, once; fitted on every row (:meth:`fit`) or on a subset of them
+    (``fit(rows)``: the re-estimates of :mod:`eocic.models.robustness` without one country).
+
+    Parameters
+    ----------
+    table : TableSpec
+    sample : Sample or DataFrame
+        The estimation sample of the table's unit.
+    same_sample : bool, optional
+        ``True``: every column on the intersection of the rows each column can use (the
+        comparison econometricians expect); ``False``: each column on its own rows (N reported
+        per column). Default: the table's ``same_sample`` key.
+    """
+
+    def __init__(self, table: TableSpec, sample: Sample | pd.DataFrame,
+                 same_sample: bool | None = None):
+        self.table = table
+        self.sample = sample
+        self.same_sample = table.same_sample if same_sample is None else same_sample
+        self.models: list[RegressionModel | RegressionResults] = []
+        for spec in table.models:
+            try:
+                self.models.append(RegressionModel(spec, sample))
+            except ModelUnavailable as reason:
+                self.models.append(RegressionResults.not_estimated(spec, str(reason)))
+        self.common: pd.Series | None = None
+        if self.same_sample:
+            for model in self.models:
+                if isinstance(model, RegressionModel):
+                    mask, _ = model.usable_rows()
+                    self.common = mask if self.common is None else (self.common & mask)
+
+    def fit(self, rows: pd.Series | None = None) -> TableResults:
+        """Estimate every column; ``rows`` (a boolean mask over the sample's rows, default
+        all) restricts every column to those rows, on top of the rows each column can use
+        and the table's same-sample rule. The same numbers as building the table on the
+        sample cut to ``rows``: the sample filter and the usable rows are row by row, and
+        winsorising and the identification checks are made on the rows of each fit."""
+        chosen = self.common
+        if rows is not None:
+            chosen = rows if chosen is None else (chosen & rows)
+        results = [model if isinstance(model, RegressionResults) else model.fit(chosen)
+                   for model in self.models]
+        notes = list(self.sample.notes) if isinstance(self.sample, Sample) else []
+        return TableResults(self.table, results, notes, self.same_sample)
+
+
 def estimate_table(table: TableSpec, sample: Sample | pd.DataFrame,
                    same_sample: bool | None = None) -> TableResults:
-    """Estimate every column of ``table`` on ``sample``.
+    """Estimate every column of ``table`` on ``sample`` (:class:`TableModel`).
 
     Parameters
     ----------
@@ -397,23 +446,7 @@ def estimate_table(table: TableSpec, sample: Sample | pd.DataFrame,
         comparison econometricians expect); ``False``: each column on its own rows (N reported
         per column). Default: the table's ``same_sample`` key.
     """
-    same = table.same_sample if same_sample is None else same_sample
-    models: list[RegressionModel | RegressionResults] = []
-    for spec in table.models:
-        try:
-            models.append(RegressionModel(spec, sample))
-        except ModelUnavailable as reason:
-            models.append(RegressionResults.not_estimated(spec, str(reason)))
-    common = None
-    if same:
-        for model in models:
-            if isinstance(model, RegressionModel):
-                mask, _ = model.usable_rows()
-                common = mask if common is None else (common & mask)
-    results = [model if isinstance(model, RegressionResults) else model.fit(common)
-               for model in models]
-    notes = list(sample.notes) if isinstance(sample, Sample) else []
-    return TableResults(table, results, notes, same)
+    return TableModel(table, sample, same_sample).fit()
 
 
 def estimate_registry(tables: list[TableSpec], samples: dict[str, Sample],

@@ -1,9 +1,10 @@
 """Leave-one-country-out robustness of a regression table (methodology section 4.3).
 
 :func:`leave_one_country_out` re-estimates every column of a registry table (default ``A``)
-on the sample without each country in turn, through :func:`eocic.models.estimation.
-estimate_table` (the same sample rules, fixed effects, covariance and identification checks as
-the published table), and returns
+on the sample without each country in turn, through :class:`eocic.models.estimation.
+TableModel` (the same sample rules, fixed effects, covariance and identification checks as
+the published table, its models built once and fitted on the rows of the other countries),
+and returns
 
 - ``estimates``: one row per dropped country x model x term (``country_dropped`` is ``""`` for
   the full sample): ``coef, se, pvalue, ci_low, ci_high, nobs, n_groups``, ``sign_kept`` (the
@@ -31,7 +32,7 @@ from matplotlib.figure import Figure
 
 from eocic import plotting
 from eocic.errors import EocicError
-from eocic.models.estimation import estimate_table
+from eocic.models.estimation import TableModel
 from eocic.models.specifications import SpecificationError, TableSpec
 from eocic.models.variables import VARIABLE_LABELS, Sample
 
@@ -68,20 +69,8 @@ def _frame(sample: Sample | pd.DataFrame) -> pd.DataFrame:
     return sample.frame if isinstance(sample, Sample) else sample
 
 
-def _without(sample: Sample | pd.DataFrame, country: str) -> Sample | pd.DataFrame:
-    frame = _frame(sample)
-    kept = frame[frame["country"] != country].reset_index(drop=True)
-    if isinstance(sample, Sample):
-        return dataclasses.replace(sample, frame=kept,
-                                   notes=list(sample.notes) + [f"Country {country} left out."])
-    return kept
-
-
-def _tidy(table: TableSpec, sample: Sample | pd.DataFrame, models: list[str] | None,
-          same_sample: bool | None) -> pd.DataFrame:
-    chosen = table if models is None else dataclasses.replace(
-        table, models=tuple(spec for spec in table.models if spec.name in models))
-    tidy = estimate_table(chosen, sample, same_sample).tidy()
+def _tidy(table: TableModel, rows: pd.Series | None = None) -> pd.DataFrame:
+    tidy = table.fit(rows).tidy()
     columns = ["model", "term", "coef", "se", "pvalue", "ci_low", "ci_high", "nobs",
                "n_groups", "expected_sign"]
     return tidy.loc[:, columns]
@@ -144,11 +133,17 @@ def leave_one_country_out(table: TableSpec, sample: Sample | pd.DataFrame, *,
             raise LeaveOneOutError(f"leave-one-country-out of table {table.name}: no column "
                                    f"named {', '.join(map(repr, missing))}; the columns are "
                                    f"{', '.join(map(repr, names))}")
-    full = _tidy(table, sample, models, same_sample).assign(country_dropped="", note="")
+    # the columns' models are built and their usable rows chosen once; each re-estimate fits
+    # them on the rows of the other countries (the same numbers as a sample without the
+    # country: TableModel.fit)
+    columns = table if models is None else dataclasses.replace(
+        table, models=tuple(spec for spec in table.models if spec.name in models))
+    bound = TableModel(columns, sample, same_sample)
+    full = _tidy(bound).assign(country_dropped="", note="")
     pieces = [full]
     for country in chosen:
         try:
-            rows = _tidy(table, _without(sample, country), models, same_sample)
+            rows = _tidy(bound, frame["country"] != country)
             rows = rows.assign(country_dropped=country, note="")
         except SpecificationError as refused:
             rows = full[["model", "term", "expected_sign"]].assign(
