@@ -39,7 +39,7 @@ def cluster_findings(mapping: pd.DataFrame, year: int, names: dict[str, str], *,
     EOCIC 2020 Panorama: as a share of total employment (LFS, ``total_employment``, persons by
     region) with its 23.4 %, else as a share of the business economy (no Panorama figure).
     """
-    schemes = set(mapping["scheme"])
+    schemes = set(mapping["scheme"].unique())
     scheme = "cluster" if "cluster" in schemes else "sector"
     current = mapping[(mapping["scheme"] == scheme) & (mapping["year"] == year)]
     clusters = current[current["is_cluster"]]

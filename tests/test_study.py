@@ -495,6 +495,31 @@ def test_years_parse_as_ranges_and_lists():
             parse_years(bad)
 
 
+def test_a_stage_gives_its_slot_back_before_its_notebook_is_rendered(project: Path,
+                                                                     monkeypatch):
+    # the runs of run_years share the slots: rendering is the runner's work, so the next
+    # stage's kernel may start while a stage is rendered; the slot is given back only once
+    from eocic import study
+    from eocic.study import StageSlots, run_study
+
+    slots = StageSlots(1)
+    free_while_rendering = []
+    render = study.report.render_notebook_html
+
+    def watched_render(*args, **kwargs):
+        taken = slots.acquire()
+        free_while_rendering.append(taken)
+        if taken:
+            slots.release()
+        return render(*args, **kwargs)
+
+    monkeypatch.setattr(study.report, "render_notebook_html", watched_render)
+    run_study(_config(project), jobs=1, slots=slots, log=lambda line: None)
+    assert free_while_rendering == [True, True]
+    # both slots' uses ended: exactly one slot is free again, not two
+    assert slots.acquire() and not slots.acquire()
+
+
 def test_many_years_run_each_year_and_write_the_run_across_years(project: Path):
     from eocic.study import run_years
 
