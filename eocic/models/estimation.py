@@ -288,21 +288,29 @@ class RegressionModel:
     # -- checks -----------------------------------------------------------------------------
     def _check_identification(self, data: pd.DataFrame) -> None:
         spec = self.spec
-        n_params = 1 + len(self.regressors) + sum(
-            data[fe].nunique() - 1 for fe in spec.fixed_effects)
+        terms = list(self.regressors)
+        # each fixed effect's groups once (codes 0..k-1; no label is missing in usable rows),
+        # and every regressor's largest range within a group of it: 0 = constant in each
+        spreads = {}
+        n_params = 1 + len(terms)
+        for fe in spec.fixed_effects:
+            codes = pd.factorize(data[fe])[0]
+            n_params += (int(codes.max()) if len(codes) else -1)
+            grouped = data[terms].groupby(codes, sort=False)
+            spreads[fe] = (grouped.max() - grouped.min()).max()
         if len(data) <= n_params:
             raise SpecificationError(
                 f"specification {spec.label}: {len(data)} observations for {n_params} "
                 "parameters (regressors, intercept and fixed-effect dummies); fewer "
                 "observations than parameters — widen the sample or drop fixed effects")
-        for term in self.regressors:
+        for term in terms:
             if data[term].nunique() <= 1:
                 raise SpecificationError(
                     f"specification {spec.label}: regressor {term!r} does not vary in the "
                     f"estimation sample (value {data[term].iloc[0]!r}); it is collinear with "
                     "the intercept")
             for fe in spec.fixed_effects:
-                if data.groupby(fe)[term].nunique().max() <= 1:
+                if not spreads[fe][term] > 0:
                     raise SpecificationError(
                         f"specification {spec.label}: regressor {term!r} is constant within "
                         f"every {fe!r} group, so the {FE_LABELS.get(fe, fe + ' FE')} absorbs it; "
