@@ -183,10 +183,13 @@ def _command_tables(args: argparse.Namespace) -> int:
 
 def _command_study(args: argparse.Namespace) -> int:
     from eocic.config import ConfigError, StudyConfig, parse_years
+    from eocic.kernel_server import batch_garbage_collection
     from eocic.run_integrity import PublishedRunMismatch, RunFolderError, RunLockedError
     from eocic.scheduler import SchedulerError
     from eocic.study import (StageFailed, StudyInterrupted, run_study, run_years,
                              year_configs, years_run_id)
+
+    batch_garbage_collection()  # the runner: imports done, one batch of stages to come
 
     years = parse_years(args.years) if args.years is not None else None
     if years is not None and args.stage:

@@ -100,6 +100,15 @@ SHELL_SETUP = ("eocic.plotting:configure",)
 #: before, 33.4-35.3 s with both; the largest kernel's peak memory unchanged (850 MB).
 KERNEL_GC_THRESHOLDS = (20_000, 20, 20)
 
+def batch_garbage_collection() -> None:
+    """Garbage collection for a process that has done its imports and now runs one long batch
+    (the study runner): what exists now is frozen (never walked again) and collections run as
+    in a forked kernel (:data:`KERNEL_GC_THRESHOLDS`). Measured on one forced demo year: the
+    runner's CPU 4.5 s before, 3.8-3.9 s after."""
+    gc.freeze()
+    gc.set_threshold(*KERNEL_GC_THRESHOLDS)
+
+
 #: Seconds the runner waits for the server to answer a launch (it answers between two imports).
 LAUNCH_TIMEOUT = 60.0
 
