@@ -1139,9 +1139,11 @@ def _run_locked(config: StudyConfig, selected: list[Stage], extra_parameters: di
                                                  result, watch, bar, plan.kernel_server,
                                                  release)
                     if plan.slots is not None:
-                        future.add_done_callback(
-                            lambda _, release=release, slots=plan.slots: (release(),
-                                                                           slots.notify()))
+                        def stage_ended(_: object, release=release, slots=plan.slots) -> None:
+                            release()
+                            slots.notify()
+
+                        future.add_done_callback(stage_ended)
                     running[future] = result
                     progressed = True
                 if progressed:
