@@ -110,10 +110,13 @@ def batch_garbage_collection() -> None:
     gc.set_threshold(*KERNEL_GC_THRESHOLDS)
 
 
+#: matplotlib's inline backend, as ipykernel sets it in ``MPLBACKEND`` (the same string as
+#: :data:`eocic.plotting.INLINE_BACKEND`; importing that module here would import matplotlib
+#: before ``MPLBACKEND`` is set, and matplotlib reads it when imported).
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+
 #: Seconds the runner waits for the server to answer a launch (it answers between two imports).
 LAUNCH_TIMEOUT = 60.0
-
-_INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 
 
 #: How the runner starts the stages' kernels: forked by a :class:`KernelServer`, or each a new
@@ -282,7 +285,7 @@ def serve(socket_path: str, modules: list[str]) -> None:
     then answer launches until the parent process (the runner) ends or sends SIGTERM."""
     parent = os.getppid()
     signal.signal(signal.SIGCHLD, _reap_children)
-    os.environ.setdefault("MPLBACKEND", _INLINE_BACKEND)
+    os.environ.setdefault("MPLBACKEND", INLINE_BACKEND)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(socket_path)
     listener.listen(16)

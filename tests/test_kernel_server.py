@@ -90,6 +90,31 @@ def test_forked_kernel_gives_the_outputs_of_a_new_interpreter(server):
     assert "image/png" in forked.cells[3].outputs[0]["data"]
 
 
+@pytest.mark.parametrize("forked", [False, True], ids=["spawned", "forked"])
+def test_a_pyplot_figure_is_rendered_only_for_its_png(server, forked):
+    # pyplot's after-cell hook would render the figure once more, unseen, before the inline
+    # backend saves it as PNG (eocic.plotting._render_each_figure_once drops the hook)
+    cells = ["from eocic.models.figures import coefficient_plot\n"
+             "from matplotlib.backends.backend_agg import FigureCanvasAgg\n"
+             "unseen = []\ndraw = FigureCanvasAgg.draw\n"
+             "def counted(canvas):\n"
+             "    unseen.append(not canvas.is_saving())\n"
+             "    return draw(canvas)\n"
+             "FigureCanvasAgg.draw = counted",
+             "import matplotlib.pyplot as plt\nfigure, axis = plt.subplots(); axis.plot([1, 3, 2])",
+             "print(len(unseen) > 0, sum(unseen))"]
+    notebook = _execute(cells, server if forked else None)
+    assert [output["output_type"] for output in notebook.cells[1].outputs
+            if "image/png" in output.get("data", {})] == ["display_data"]
+    assert notebook.cells[2].outputs[0]["text"] == "True 0\n"
+
+
+def test_the_server_sets_the_inline_backend_of_eocic_plotting():
+    from eocic import kernel_server, plotting
+
+    assert kernel_server.INLINE_BACKEND == plotting.INLINE_BACKEND
+
+
 def test_forked_kernel_has_preloaded_modules_and_a_clean_namespace(server):
     first = _execute(["import sys\nprint('pandas' in sys.modules, 'pd' in dir())",
                       "import pandas as pd\nleftover = 1"], server)
