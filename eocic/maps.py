@@ -149,6 +149,19 @@ def find_geometries(raw_root: str | os.PathLike[str] | None,
     return None
 
 
+def locate_geometries(raw_root: str | os.PathLike[str] | None,
+                      source_dir: str | os.PathLike[str] | None = None, *,
+                      shared: str | os.PathLike[str] | None = None) -> Path | None:
+    """The geometry file every stage draws its maps with (the lookup of
+    :func:`load_geometries`), or ``None``: the GISCO archive under ``raw_root``, then
+    ``source_dir/nuts``, then the shared data folder ``shared`` (default
+    :func:`eocic.scoreboard.external.shared_data_dir`)."""
+    if shared is None:
+        from eocic.scoreboard.external import shared_data_dir
+        shared = shared_data_dir()
+    return find_geometries(raw_root, source_dir) or find_geometries(None, shared)
+
+
 def load_geometries(raw_root: str | os.PathLike[str] | None,
                     source_dir: str | os.PathLike[str] | None = None, *,
                     shared: str | os.PathLike[str] | None = None,
@@ -174,7 +187,7 @@ def load_geometries(raw_root: str | os.PathLike[str] | None,
     if shared is None:
         from eocic.scoreboard.external import shared_data_dir
         shared = shared_data_dir()
-    path = find_geometries(raw_root, source_dir) or find_geometries(None, shared)
+    path = locate_geometries(raw_root, source_dir, shared=shared)
     if path is None:
         places = [markdown_code(display_path(Path(folder) / part)) for folder, part in
                   ((raw_root, GISCO_FOLDER), (source_dir, "nuts"), (shared, "nuts"))

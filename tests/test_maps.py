@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import time
+from pathlib import Path
 
 import matplotlib
 import numpy as np
@@ -194,6 +195,37 @@ def test_load_geometries_says_in_one_sentence_how_to_get_a_map(tmp_path):
     (source / "nuts" / "NUTS_RG_60M_2016_4326_LEVL_2.geojson").write_text("{broken")
     geometries, note = maps.load_geometries(raw, source, shared=shared)
     assert geometries is None and note.startswith("No map:") and "not a readable GeoJSON" in note
+
+
+def test_locate_geometries_looks_in_the_archive_the_source_then_shared(tmp_path, monkeypatch):
+    raw, source, shared = tmp_path / "raw", tmp_path / "source", tmp_path / "shared"
+    name = "NUTS_RG_60M_2016_4326_LEVL_2.geojson"
+    assert maps.locate_geometries(raw, source, shared=shared) is None
+    (shared / "nuts").mkdir(parents=True)
+    (shared / "nuts" / name).write_text("{}")
+    assert maps.locate_geometries(raw, source, shared=shared) == shared / "nuts" / name
+    monkeypatch.setenv("EOCIC_SHARED_DATA", str(shared))  # the default shared folder
+    assert maps.locate_geometries(raw, source) == shared / "nuts" / name
+    (source / "nuts").mkdir(parents=True)
+    (source / "nuts" / name).write_text("{}")
+    assert maps.locate_geometries(raw, source, shared=shared) == source / "nuts" / name
+    archived = raw / "gisco" / "NUTS_RG_20M_2021_4326_LEVL_2" / "20250314T091500Z.geojson"
+    archived.parent.mkdir(parents=True)
+    archived.write_text("{}")
+    assert maps.locate_geometries(raw, source, shared=shared) == archived
+
+
+def test_every_stage_looks_up_geometries_the_same_way():
+    # a notebook with a lookup of its own (another default shared folder, no source folder)
+    # drew maps in some stages of a run and not in others
+    import re
+
+    notebooks = Path(__file__).resolve().parents[1] / "notebooks"
+    for path in sorted(notebooks.glob("0*.ipynb")):
+        text = path.read_text()
+        assert "find_geometries" not in text, path.name
+        assert not re.search(r"'shared' / 'data'|environ.get\('EOCIC_SHARED_DATA'", text), \
+            path.name
 
 
 def test_category_map_draws_lq_or_stars(geojson_file):
