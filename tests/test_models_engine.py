@@ -148,3 +148,81 @@ def test_singletons_counted_and_clusters_used(panel):
     assert (kept.nobs, kept.singletons, kept.n_clusters) == (403, 0, 23)
     assert "singletons dropped (3)" in dropped.describe()
     assert dropped.warnings == []  # the singleton warning is the count, not noise
+
+
+def _within_panel() -> pd.DataFrame:
+    """Two-way panel with singletons that appear only once others are dropped (a sector seen
+    in one region only, that region's other rows alone in their sector), unbalanced clusters
+    and regions nested in countries."""
+    rng = np.random.default_rng(11)
+    n = 600
+    frame = pd.DataFrame({"geo": rng.integers(0, 40, n), "sector": rng.integers(0, 12, n),
+                          "x": rng.normal(size=n), "z": rng.lognormal(size=n)})
+    frame["country"] = "C" + (frame["geo"] // 5).astype(str)
+    frame["geo"] = "R" + frame["geo"].astype(str)
+    frame["y"] = (0.4 * frame["x"] - 0.1 * frame["z"] + frame["geo"].str[1:].astype(int) / 20
+                  + frame["sector"] / 7 + rng.normal(size=n) * (1 + frame["x"].abs()))
+    chain = pd.DataFrame({"geo": ["RX", "RX", "RY"], "sector": [98, 99, 99],
+                          "x": [0.3, -1.2, 0.8], "z": [1.0, 2.0, 0.5], "country": "C0",
+                          "y": [1.0, 0.2, -0.4]})
+    return pd.concat([frame, chain], ignore_index=True)
+
+
+WITHIN_SETTINGS = [
+    Inference(clusters="geo"), Inference(clusters="country"), Inference(clusters="sector"),
+    Inference(vcov="iid"), Inference(vcov="HC1"),
+    Inference(clusters="geo", k_fixef="full", fixef_rm="none"),
+    Inference(clusters="country", k_fixef="none", k_adj=False, G_adj=False),
+    Inference(clusters="geo", distribution="normal", level=0.9),
+]
+
+
+@pytest.mark.parametrize("settings", WITHIN_SETTINGS, ids=lambda s: s.describe(estimator="ols"))
+@pytest.mark.parametrize("fixed_effects", [("geo", "sector"), ("sector",), ()],
+                         ids=lambda f: "+".join(f) or "no FE")
+def test_fit_within_equals_pyfixest_feols(settings, fixed_effects):
+    """The within path gives pyfixest's numbers: coefficients, SEs, p-values, intervals, N,
+    singletons (here some appear only once others are gone), clusters, t degrees of freedom
+    and R-squared, for every covariance, small-sample and singleton setting it supports."""
+    frame = _within_panel()
+    reference = fit(frame, "y", ["x", "z"], fixed_effects, settings, label="m")
+    within = engine.fit_within(frame, "y", ["x", "z"], fixed_effects, settings, label="m")
+    assert within.model is None
+    assert (within.rows, within.nobs, within.singletons, within.n_clusters, within.df) == (
+        reference.rows, reference.nobs, reference.singletons, reference.n_clusters,
+        reference.df)
+    if settings.fixef_rm == "singleton" and fixed_effects == ("geo", "sector"):
+        assert within.singletons == 3   # RY (sector 99 with RX), then RX's rows: iterated
+    # both demean to pyfixest's tolerance (1e-6); feols itself varies by up to 4e-9 between
+    # runs on this panel (its demeaning stops at another iteration), fit_within does not
+    pd.testing.assert_frame_equal(within.coefficients(), reference.coefficients(),
+                                  rtol=1e-7, atol=1e-12)
+    assert within.rsquared == pytest.approx(reference.rsquared, rel=1e-9)
+    assert within.describe() == reference.describe()
+
+
+def test_fit_within_refuses_what_it_does_not_fit_and_what_fit_refuses(panel):
+    for settings in (Inference(vcov="CRV3", clusters="geo"),
+                     Inference(clusters=("geo", "sector")), Inference(vcov="HC3")):
+        assert not engine.fits_within("ols", settings)
+        with pytest.raises(EstimationError, match="m: fit_within fits OLS with iid, HC1 or"):
+            engine.fit_within(panel, "y", ["x"], [], settings, label="m")
+    assert not engine.fits_within("ppml", Inference())
+    assert not engine.fits_within("ols", Inference(), weights="w")
+    clustered = Inference(clusters="geo")
+    cases = [
+        (dict(frame=panel.assign(x=np.where(panel.index == 3, np.nan, panel["x"]))),
+         "m: 1 rows with a missing or non-finite 'x'"),
+        (dict(regressors=["x", "__import__('os')"]), "m: column names must be Python"),
+        (dict(frame=panel.assign(geo="R1")), r"m: one cluster only \(clustered by geo"),
+        (dict(frame=panel.assign(w=panel["x"] - panel["z"]), regressors=["x", "z", "w"]),
+         "m: singular design: regressor.s. w are linearly dependent on x, z, geo fixed effect"),
+        (dict(frame=panel.assign(size=panel["geo"].str[1:].astype(float) ** 2),
+              regressors=["x", "size"]),
+         "m: singular design: regressor.s. size are linearly dependent on x, geo fixed effect"),
+    ]
+    for changes, message in cases:
+        arguments = dict(frame=panel, dependent="y", regressors=["x"], fixed_effects=["geo"],
+                         inference=clustered, label="m") | changes
+        with pytest.raises(EstimationError, match=message):
+            engine.fit_within(**arguments)

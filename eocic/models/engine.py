@@ -246,7 +246,8 @@ class Fit:
 
     Attributes
     ----------
-    model : pyfixest Feols or Fepois
+    model : pyfixest Feols or Fepois, or None
+        None for a fit of :func:`fit_within` (no pyfixest model object is built).
     estimator : str
     inference : Inference
     regressors : tuple of str
@@ -265,6 +266,8 @@ class Fit:
         OLS: R-squared with the fixed effects; PPML: squared correlation of y and the fit.
     warnings : list of str
         Messages pyfixest raised while fitting, other than the singleton count.
+    coef, se : ndarray
+        Coefficients and standard errors of ``regressors``, in that order.
     """
 
     model: object
@@ -278,6 +281,8 @@ class Fit:
     df: float
     rsquared: float
     warnings: list[str]
+    coef: np.ndarray
+    se: np.ndarray
 
     @property
     def distribution(self) -> str:
@@ -291,9 +296,7 @@ class Fit:
         # alone takes 0.9 s, which every stage's kernel would otherwise pay
         import scipy.stats
 
-        position = [list(self.model._coefnames).index(name) for name in self.regressors]
-        coef = np.asarray(self.model._beta_hat, dtype=float).ravel()[position]
-        se = np.asarray(self.model._se, dtype=float).ravel()[position]
+        coef, se = self.coef, self.se
         tstat = coef / se
         if self.distribution == "normal":
             pvalue = 2 * scipy.stats.norm.sf(np.abs(tstat))
@@ -313,6 +316,69 @@ class Fit:
 def _formula(dependent: str, regressors: Sequence[str], fixed_effects: Sequence[str]) -> str:
     formula = f"{dependent} ~ " + " + ".join(regressors)
     return formula + (" | " + " + ".join(fixed_effects) if fixed_effects else "")
+
+
+def _collinear(label: str, collinear: Sequence[str], regressors: tuple[str, ...],
+               fixed_effects: tuple[str, ...]) -> EstimationError:
+    others = ", ".join([r for r in regressors if r not in collinear]
+                       + [f"{fe} fixed effect" for fe in fixed_effects]) or "the constant"
+    return EstimationError(
+        f"{label}: singular design: regressor(s) {', '.join(collinear)} are linearly "
+        f"dependent on {others}; drop one of the collinear terms or the fixed effect")
+
+
+def _estimation_rows(frame: pd.DataFrame, dependent: str, regressors: tuple[str, ...],
+                     fixed_effects: tuple[str, ...], inference: Inference, estimator: str,
+                     offset: str | None, weights: str | None, label: str) -> pd.DataFrame:
+    """The columns a model uses, checked (the :func:`fit` contract: names, completeness,
+    PPML outcome), with fixed-effect and cluster labels as integer codes."""
+    if estimator not in ESTIMATORS:
+        raise EstimationError(f"{label}: unknown estimator {estimator!r}; use one of "
+                              f"{', '.join(ESTIMATORS)}")
+    if offset and estimator != "ppml":
+        raise EstimationError(f"{label}: an offset needs estimator 'ppml'")
+    if inference.vcov == "CRV3" and estimator == "ppml":
+        raise EstimationError(f"{label}: CRV3 is available for OLS only; use CRV1 for PPML")
+    if inference.vcov in ("HC2", "HC3") and fixed_effects:
+        raise EstimationError(f"{label}: {inference.vcov} needs the leverage of the full "
+                              "design, which pyfixest does not compute with absorbed fixed "
+                              "effects; use HC1, or cluster")
+    if not regressors:
+        raise EstimationError(f"{label}: at least one regressor is needed")
+    names = [dependent, *regressors, *fixed_effects, *inference.clusters]
+    names += [n for n in (offset, weights) if n]
+    used = list(dict.fromkeys(names))
+    bad = [n for n in used if not isinstance(n, str) or not _IDENTIFIER.match(n)]
+    if bad:
+        raise EstimationError(f"{label}: column names must be Python identifiers, got {bad!r}")
+    missing = [n for n in used if n not in frame.columns]
+    if missing:
+        raise EstimationError(f"{label}: column(s) {', '.join(missing)} not in the data; "
+                              f"columns: {', '.join(map(str, frame.columns))}")
+    numeric = [n for n in [dependent, *regressors, offset, weights] if n]
+    data = frame.loc[:, used].reset_index(drop=True)
+    for name in numeric:
+        if not pd.api.types.is_numeric_dtype(data[name]):
+            raise EstimationError(f"{label}: column {name!r} is not numeric "
+                                  f"(dtype {data[name].dtype})")
+    numeric = list(dict.fromkeys(numeric))
+    bad_counts = dict(zip(numeric, (~np.isfinite(data[numeric].to_numpy(dtype=float)))
+                          .sum(axis=0).tolist()))
+    for name in used:
+        bad = bad_counts[name] if name in bad_counts else int(data[name].isna().sum())
+        if bad:
+            raise EstimationError(
+                f"{label}: {bad} rows with a missing or non-finite {name!r}; "
+                "drop incomplete rows before fitting (the engine drops no row silently)")
+    if estimator == "ppml" and (data[dependent] < 0).any():
+        raise EstimationError(f"{label}: PPML needs a non-negative dependent variable; "
+                              f"{dependent} has {int((data[dependent] < 0).sum())} negative "
+                              "values")
+    # fixed-effect and cluster labels as integer codes (pyfixest casts them to int32 anyway;
+    # factorising here is faster than its string handling and accepts any label type)
+    for name in dict.fromkeys([*fixed_effects, *inference.clusters]):
+        data[name] = pd.factorize(data[name])[0].astype("int64")
+    return data
 
 
 def fit(frame: pd.DataFrame, dependent: str, regressors: Sequence[str],
@@ -352,51 +418,8 @@ def fit(frame: pd.DataFrame, dependent: str, regressors: Sequence[str],
 
     regressors = tuple(regressors)
     fixed_effects = tuple(fixed_effects)
-    if estimator not in ESTIMATORS:
-        raise EstimationError(f"{label}: unknown estimator {estimator!r}; use one of "
-                              f"{', '.join(ESTIMATORS)}")
-    if offset and estimator != "ppml":
-        raise EstimationError(f"{label}: an offset needs estimator 'ppml'")
-    if inference.vcov == "CRV3" and estimator == "ppml":
-        raise EstimationError(f"{label}: CRV3 is available for OLS only; use CRV1 for PPML")
-    if inference.vcov in ("HC2", "HC3") and fixed_effects:
-        raise EstimationError(f"{label}: {inference.vcov} needs the leverage of the full "
-                              "design, which pyfixest does not compute with absorbed fixed "
-                              "effects; use HC1, or cluster")
-    if not regressors:
-        raise EstimationError(f"{label}: at least one regressor is needed")
-    names = [dependent, *regressors, *fixed_effects, *inference.clusters]
-    names += [n for n in (offset, weights) if n]
-    used = list(dict.fromkeys(names))
-    bad = [n for n in used if not isinstance(n, str) or not _IDENTIFIER.match(n)]
-    if bad:
-        raise EstimationError(f"{label}: column names must be Python identifiers, got {bad!r}")
-    missing = [n for n in used if n not in frame.columns]
-    if missing:
-        raise EstimationError(f"{label}: column(s) {', '.join(missing)} not in the data; "
-                              f"columns: {', '.join(map(str, frame.columns))}")
-    numeric = [n for n in [dependent, *regressors, offset, weights] if n]
-    data = frame.loc[:, used].reset_index(drop=True)
-    for name in used:
-        values = data[name]
-        bad_rows = values.isna()
-        if name in numeric:
-            if not pd.api.types.is_numeric_dtype(values):
-                raise EstimationError(f"{label}: column {name!r} is not numeric "
-                                      f"(dtype {values.dtype})")
-            bad_rows |= ~np.isfinite(values.astype(float))
-        if bad_rows.any():
-            raise EstimationError(
-                f"{label}: {int(bad_rows.sum())} rows with a missing or non-finite {name!r}; "
-                "drop incomplete rows before fitting (the engine drops no row silently)")
-    if estimator == "ppml" and (data[dependent] < 0).any():
-        raise EstimationError(f"{label}: PPML needs a non-negative dependent variable; "
-                              f"{dependent} has {int((data[dependent] < 0).sum())} negative "
-                              "values")
-    # fixed-effect and cluster labels as integer codes (pyfixest casts them to int32 anyway;
-    # factorising here is faster than its string handling and accepts any label type)
-    for name in dict.fromkeys([*fixed_effects, *inference.clusters]):
-        data[name] = pd.factorize(data[name])[0].astype("int64")
+    data = _estimation_rows(frame, dependent, regressors, fixed_effects, inference, estimator,
+                            offset, weights, label)
     rows = len(data)
     formula = _formula(dependent, regressors, fixed_effects)
     arguments = dict(vcov=inference.pyfixest_vcov(), ssc=inference.pyfixest_ssc(),
@@ -423,11 +446,7 @@ def fit(frame: pd.DataFrame, dependent: str, regressors: Sequence[str],
         messages.append(text)
     collinear = [v for v in getattr(model, "_collin_vars", []) or [] if v in regressors]
     if collinear:
-        others = ", ".join([r for r in regressors if r not in collinear]
-                           + [f"{fe} fixed effect" for fe in fixed_effects]) or "the constant"
-        raise EstimationError(
-            f"{label}: singular design: regressor(s) {', '.join(collinear)} are linearly "
-            f"dependent on {others}; drop one of the collinear terms or the fixed effect")
+        raise _collinear(label, collinear, regressors, fixed_effects)
     nobs = int(model._N)
     singletons = rows - nobs
     n_clusters = None
@@ -441,6 +460,147 @@ def fit(frame: pd.DataFrame, dependent: str, regressors: Sequence[str],
         y = np.asarray(model._Y, dtype=float).ravel()
         fitted_values = np.asarray(model.predict(type="response"), dtype=float).ravel()
         rsquared = float(np.corrcoef(y, fitted_values)[0, 1] ** 2)
+    position = [list(model._coefnames).index(name) for name in regressors]
     return Fit(model=model, estimator=estimator, inference=inference, regressors=regressors,
                rows=rows, nobs=nobs, singletons=singletons, n_clusters=n_clusters,
-               df=float(model._df_t), rsquared=rsquared, warnings=messages)
+               df=float(model._df_t), rsquared=rsquared, warnings=messages,
+               coef=np.asarray(model._beta_hat, dtype=float).ravel()[position],
+               se=np.asarray(model._se, dtype=float).ravel()[position])
+
+
+#: pyfixest 0.60's defaults that :func:`fit_within` repeats: the alternating-projections
+#: demeaner's tolerance and iteration cap (``MapDemeaner``), the collinearity tolerance of
+#: ``feols`` (``collin_tol``).
+WITHIN_TOLERANCE = 1e-06
+WITHIN_MAXITER = 10_000
+COLLINEARITY_TOLERANCE = 1e-09
+
+
+def fits_within(estimator: str, inference: Inference, *, offset: str | None = None,
+                weights: str | None = None) -> bool:
+    """Whether :func:`fit_within` can fit a model: OLS without weights or offset, with
+    ``iid``, ``HC1`` or one-way ``CRV1`` covariance. Other models go through :func:`fit`."""
+    return (estimator == "ols" and not offset and not weights
+            and (inference.vcov in ("iid", "HC1")
+                 or (inference.vcov == "CRV1" and len(inference.clusters) == 1)))
+
+
+def fit_within(frame: pd.DataFrame, dependent: str, regressors: Sequence[str],
+               fixed_effects: Sequence[str] = (), inference: Inference = DEFAULT, *,
+               label: str = "model") -> Fit:
+    r"""The OLS fit of :func:`fit`, without building a pyfixest model: for one model fitted
+    on many subsets of its rows (the leave-one-country-out re-estimates of
+    :mod:`eocic.models.robustness`: 140 fits a table, where ``pyfixest.feols`` spends three
+    quarters of its time parsing the formula and building the model matrix).
+
+    The same estimator from pyfixest's own numerical routines (``pyfixest.core``):
+    singletons dropped by ``detect_singletons`` (iterated over the fixed effects, as
+    ``feols``), the within transformation of ``y`` and ``X`` by ``demean`` (alternating
+    projections, tolerance :data:`WITHIN_TOLERANCE`), collinear regressors found by
+    ``find_collinear_variables``, then
+
+    .. math::
+
+        \hat\beta = (\ddot X'\ddot X)^{-1}\ddot X'\ddot y, \qquad
+        V = c\,(\ddot X'\ddot X)^{-1} M (\ddot X'\ddot X)^{-1}
+
+    with ``M`` = :math:`\hat\sigma^2 \ddot X'\ddot X` (iid,
+    :math:`\hat\sigma^2 = \sum u^2 / (N-1)`), :math:`\sum_i u_i^2 \ddot x_i \ddot x_i'`
+    (HC1) or :math:`\sum_g (\sum_{i \in g} u_i \ddot x_i)(\cdot)'` (CRV1), and the
+    small-sample factor ``c`` and t degrees of freedom from ``pyfixest.get_ssc`` (fixed
+    effects nested in the clusters found by ``count_fixef_fully_nested_all``). Without
+    fixed effects a constant is estimated. R-squared is ``1 - SSR / TSS`` on the
+    untransformed ``y``, as pyfixest reports it.
+
+    Supported models: :func:`fits_within`; the contract on ``frame`` and the errors are
+    those of :func:`fit`. ``tests/test_models_engine.py`` checks coefficients, SEs,
+    p-values, N, clusters and R-squared against ``feols`` for every supported setting.
+    """
+    import scipy.linalg
+    from pyfixest import get_ssc
+    from pyfixest.core import (count_fixef_fully_nested_all, demean,
+                               find_collinear_variables)
+    from pyfixest.core.detect_singletons import detect_singletons
+
+    regressors = tuple(regressors)
+    fixed_effects = tuple(fixed_effects)
+    if not fits_within("ols", inference):
+        raise EstimationError(f"{label}: fit_within fits OLS with iid, HC1 or one-way CRV1 "
+                              f"covariance, not {inference.covariance_label()}; use fit")
+    data = _estimation_rows(frame, dependent, regressors, fixed_effects, inference, "ols",
+                            None, None, label)
+    rows = len(data)
+    codes = data.loc[:, list(fixed_effects)].to_numpy(dtype=np.uintp) if fixed_effects \
+        else np.zeros((rows, 0), dtype=np.uintp)
+    keep = np.ones(rows, dtype=bool)
+    if fixed_effects and inference.fixef_rm == "singleton":
+        keep = ~detect_singletons(np.asfortranarray(codes))
+    y = data[dependent].to_numpy(dtype=float)[keep]
+    x = data.loc[keep, list(regressors)].to_numpy(dtype=float)
+    nobs = int(keep.sum())
+    if fixed_effects:
+        # each fixed effect's levels among the kept rows, numbered 0..k-1
+        codes = np.column_stack([pd.factorize(column)[0] for column in codes[keep].T]
+                                ).astype(np.uintp)
+        levels = codes.max(axis=0).astype(np.int64) + 1
+        within, converged = demean(np.column_stack([y, x]), np.asfortranarray(codes),
+                                   np.ones(nobs), tol=WITHIN_TOLERANCE, maxiter=WITHIN_MAXITER)
+        if not converged:
+            raise EstimationError(f"{label}: demeaning did not converge in {WITHIN_MAXITER} "
+                                  "iterations")
+        y_within, x_within = within[:, 0], within[:, 1:]
+        names = regressors
+    else:
+        levels = np.zeros(0, dtype=np.int64)
+        y_within, x_within = y, np.column_stack([np.ones(nobs), x])
+        names = ("Intercept", *regressors)
+    cross = np.ascontiguousarray(x_within.T @ x_within)
+    excluded, n_excluded, all_removed = find_collinear_variables(cross, COLLINEARITY_TOLERANCE)
+    if all_removed or n_excluded:
+        collinear = [name for name, out in zip(names, np.asarray(excluded).ravel()) if out] \
+            if n_excluded else list(regressors)
+        raise _collinear(label, [v for v in collinear if v in regressors] or list(regressors),
+                         regressors, fixed_effects)
+    beta = scipy.linalg.solve(cross, x_within.T @ y_within, assume_a="gen")
+    residuals = y_within - x_within @ beta
+    bread = np.linalg.inv(cross)
+    ssc_dict = inference.pyfixest_ssc()
+    counts = dict(ssc_dict=ssc_dict, N=nobs, k=x_within.shape[1], k_fe=int(levels.sum()),
+                  n_fe=len(fixed_effects))
+    n_clusters = None
+    if inference.vcov == "iid":
+        factor, _, df = get_ssc(**counts, k_fe_nested=0, n_fe_fully_nested=0, G=1,
+                                vcov_sign=1, vcov_type="iid")
+        vcov = factor * bread * (residuals @ residuals) / (nobs - 1)
+    elif inference.vcov == "HC1":
+        factor, _, df = get_ssc(**counts, k_fe_nested=0, n_fe_fully_nested=0, G=nobs,
+                                vcov_sign=1, vcov_type="hetero")
+        scores = x_within * residuals[:, None]
+        vcov = factor * bread @ (scores.T @ scores) @ bread
+    else:
+        cluster = pd.factorize(data[inference.clusters[0]].to_numpy()[keep])[0]
+        n_clusters = int(cluster.max()) + 1 if nobs else 0
+        if n_clusters < 2:
+            raise EstimationError(f"{label}: one cluster only ({inference.covariance_label()})")
+        nested_levels, fully_nested = 0, 0
+        if fixed_effects and ssc_dict["k_fixef"] == "nonnested":
+            nested, fully_nested = count_fixef_fully_nested_all(
+                all_fixef_array=np.array(fixed_effects, dtype=str),
+                cluster_colnames=np.array(inference.clusters, dtype=str),
+                cluster_data=cluster.astype(np.uintp)[:, None],
+                fe_data=codes)
+            nested_levels = int(levels[np.asarray(nested, dtype=bool)].sum()) \
+                if fully_nested > 0 else 0
+        factor, _, df = get_ssc(**counts, k_fe_nested=nested_levels,
+                                n_fe_fully_nested=fully_nested, G=n_clusters, vcov_sign=1,
+                                vcov_type="CRV")
+        sums = np.zeros((n_clusters, x_within.shape[1]))
+        np.add.at(sums, cluster, x_within * residuals[:, None])
+        vcov = factor * bread @ (sums.T @ sums) @ bread
+    position = [names.index(name) for name in regressors]
+    total = float(((y - y.mean()) ** 2).sum())
+    return Fit(model=None, estimator="ols", inference=inference, regressors=regressors,
+               rows=rows, nobs=nobs, singletons=rows - nobs, n_clusters=n_clusters,
+               df=float(np.asarray(df).ravel()[0]), rsquared=1 - float(residuals @ residuals) / total,
+               warnings=[], coef=np.asarray(beta, dtype=float).ravel()[position],
+               se=np.sqrt(np.diag(vcov))[position])

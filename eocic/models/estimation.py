@@ -293,11 +293,20 @@ class RegressionModel:
         # and every regressor's largest range within a group of it: 0 = constant in each
         spreads = {}
         n_params = 1 + len(terms)
+        values = data[terms].to_numpy(dtype=float)
         for fe in spec.fixed_effects:
             codes = pd.factorize(data[fe])[0]
-            n_params += (int(codes.max()) if len(codes) else -1)
-            grouped = data[terms].groupby(codes, sort=False)
-            spreads[fe] = (grouped.max() - grouped.min()).max()
+            groups = int(codes.max()) + 1 if len(codes) else 0
+            n_params += groups - 1
+            # each group's rows side by side, then the range of every regressor per group
+            order = np.argsort(codes, kind="stable")
+            starts = np.flatnonzero(np.r_[True, np.diff(codes[order]) != 0]) if groups \
+                else np.zeros(0, dtype=int)
+            ordered = values[order]
+            spread = (np.maximum.reduceat(ordered, starts, axis=0)
+                      - np.minimum.reduceat(ordered, starts, axis=0)) if groups \
+                else np.zeros((0, len(terms)))
+            spreads[fe] = pd.Series(spread.max(axis=0, initial=-np.inf), index=terms)
         if len(data) <= n_params:
             raise SpecificationError(
                 f"specification {spec.label}: {len(data)} observations for {n_params} "
@@ -317,17 +326,21 @@ class RegressionModel:
                         f"drop the regressor or the fixed effect")
 
     # -- fit --------------------------------------------------------------------------------
-    def fit(self, rows: pd.Series | None = None) -> RegressionResults:
+    def fit(self, rows: pd.Series | None = None, *, within: bool = False) -> RegressionResults:
         """Estimate the model on ``rows`` (a boolean mask; default: :meth:`usable_rows`).
 
         ``rows`` lets a table estimate every column on the same (intersection) sample; rows
-        outside :meth:`usable_rows` are never used.
+        outside :meth:`usable_rows` are never used. ``within``: fit through
+        :func:`eocic.models.engine.fit_within` where it supports the model (OLS, iid / HC1 /
+        one-way CRV1): the same numbers without a pyfixest model object (``fitted.model`` is
+        None), for the many fits of one model in :mod:`eocic.models.robustness`.
         """
         spec = self.spec
         usable, notes = self.usable_rows()
         if rows is not None:
-            lost = int((usable & ~rows.reindex(usable.index, fill_value=False)).sum())
-            usable = usable & rows.reindex(usable.index, fill_value=False)
+            rows = rows.reindex(usable.index, fill_value=False)
+            lost = int((usable & ~rows).sum())
+            usable = usable & rows
             if lost:
                 notes.append(f"{lost} rows outside the common sample of the table")
         data = self.frame.loc[usable, self.columns].copy()
@@ -342,9 +355,15 @@ class RegressionModel:
                          "high values clipped)")
         self._check_identification(data)
         try:
-            fitted = engine.fit(data, self.dependent, self.regressors, spec.fixed_effects,
-                                spec.inference, estimator=spec.estimator, offset=self.offset,
-                                label=f"specification {spec.label}")
+            if within and engine.fits_within(spec.estimator, spec.inference,
+                                             offset=self.offset):
+                fitted = engine.fit_within(data, self.dependent, self.regressors,
+                                           spec.fixed_effects, spec.inference,
+                                           label=f"specification {spec.label}")
+            else:
+                fitted = engine.fit(data, self.dependent, self.regressors, spec.fixed_effects,
+                                    spec.inference, estimator=spec.estimator,
+                                    offset=self.offset, label=f"specification {spec.label}")
         except engine.EstimationError as error:
             raise SpecificationError(str(error)) from error
         if fitted.singletons:
@@ -428,17 +447,18 @@ class TableModel:
                     mask, _ = model.usable_rows()
                     self.common = mask if self.common is None else (self.common & mask)
 
-    def fit(self, rows: pd.Series | None = None) -> TableResults:
+    def fit(self, rows: pd.Series | None = None, *, within: bool = False) -> TableResults:
         """Estimate every column; ``rows`` (a boolean mask over the sample's rows, default
         all) restricts every column to those rows, on top of the rows each column can use
         and the table's same-sample rule. The same numbers as building the table on the
         sample cut to ``rows``: the sample filter and the usable rows are row by row, and
-        winsorising and the identification checks are made on the rows of each fit."""
+        winsorising and the identification checks are made on the rows of each fit.
+        ``within``: as in :meth:`RegressionModel.fit`."""
         chosen = self.common
         if rows is not None:
             chosen = rows if chosen is None else (chosen & rows)
-        results = [model if isinstance(model, RegressionResults) else model.fit(chosen)
-                   for model in self.models]
+        results = [model if isinstance(model, RegressionResults)
+                   else model.fit(chosen, within=within) for model in self.models]
         notes = list(self.sample.notes) if isinstance(self.sample, Sample) else []
         return TableResults(self.table, results, notes, self.same_sample)
 
