@@ -51,7 +51,10 @@ SHELL = textwrap.dedent('''
                          "term": ["lq", "lq_cluster", "lq"], "coef": [-0.1, 0.2, -0.05],
                          "ci_low": [-0.2, 0.1, -0.1], "ci_high": [0.0, 0.3, 0.0],
                          "expected_sign": ["-", "+", "-"]})
-    shell.user_ns["run"] = types.SimpleNamespace(tidy=tidy, t0=2015, T=2020)
+    from eocic.models.figures import coefficient_plot  # run_regressions builds it once
+    shell.user_ns["run"] = types.SimpleNamespace(
+        tidy=tidy, t0=2015, T=2020,
+        coefficient_figure=coefficient_plot(tidy, title="Coefficients, growth 2015-2020"))
     result = shell.run_cell(sys.stdin.read(), store_history=False)
     result.raise_error()
     outputs = [{"data": {k: v for k, v in o["data"].items()}, "metadata": o.get("metadata") or {}}
@@ -91,10 +94,9 @@ def _one_sharp_image(outputs: list[dict]) -> dict:
 def test_stage_04_coefficient_cell_shows_the_plot_as_one_sharp_image(mode):
     notebook = json.loads((REPO / "notebooks" / "04_regressions.ipynb").read_text())
     cell = next("".join(c["source"]) for c in notebook["cells"]
-                if "coefficient_plot(" in "".join(c["source"]))
+                if "display(run.coefficient_figure)" in "".join(c["source"]))
     # the notebook imports these in its first code cell
-    imports = ("from IPython.display import Markdown, display\n"
-               "from eocic.models.figures import coefficient_plot\n")
+    imports = "from IPython.display import Markdown, display\n"
     image = _one_sharp_image(_displayed(imports + cell, mode))
     assert image["metadata"]["image/png"]["width"] > 600   # a 7.5 in figure at 100 px / in
 
