@@ -31,6 +31,8 @@ import hashlib
 import json
 import os
 import pickle
+import shutil
+import tempfile
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -91,14 +93,18 @@ def _exclusive(lock_path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _prune(store: Path, kind: str, keep: int) -> None:
-    """Delete the entries of ``kind`` but the ``keep`` used last (other kinds untouched)."""
-    entries = sorted((path for path in store.glob(f"{kind}-*.pickle")
-                      if path.stem.rsplit("-", 1)[0] == kind),
+def _prune(store: Path, kind: str, keep: int, suffix: str = ".pickle") -> None:
+    """Delete the entries of ``kind`` but the ``keep`` used last (other kinds untouched);
+    ``suffix``: ``.pickle`` (:func:`computed_once`) or ``.files`` (:func:`written_once`)."""
+    entries = sorted((path for path in store.glob(f"{kind}-*{suffix}")
+                      if path.name[:-len(suffix)].rsplit("-", 1)[0] == kind),
                      key=lambda path: path.stat().st_mtime_ns, reverse=True)
     for old in entries[keep:]:
-        old.unlink(missing_ok=True)
-        old.with_suffix(".lock").unlink(missing_ok=True)
+        if old.is_dir():
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            old.unlink(missing_ok=True)
+        (store / (old.name[:-len(suffix)] + ".lock")).unlink(missing_ok=True)
 
 
 def computed_once(store: Path | str | None, key: str,
@@ -150,3 +156,76 @@ def computed_once(store: Path | str | None, key: str,
         warnings.warn(message, category, stacklevel=2)
     _prune(store, key.rsplit("-", 1)[0], KEEP_ENTRIES)
     return result, False
+
+
+#: The file in a :func:`written_once` entry naming what it holds (``{name: file name}``).
+WRITTEN_INDEX = "index.json"
+
+
+def written_once(store: Path | str | None, key: str, folder: Path | str,
+                 write: Callable[[Path], dict[str, Path]]) -> tuple[dict[str, Path], bool]:
+    """``write(folder)``, or copies of the files it wrote under ``key`` before.
+
+    For processed tables that are the same in every run sharing a store: the cluster-mapping
+    tables do not depend on the reference year, so each year of ``eocic study --years`` used
+    to validate and serialise the same 45 MB again. The first run writes them and keeps a
+    copy in ``<store>/<key>.files/``; a later run copies those bytes into its own folder (each
+    file atomically). The copies are byte-identical to writing again, since the writers are
+    deterministic (:func:`eocic.tables.write_tables`) and ``key`` covers the content written
+    and the code (:func:`shared_key`).
+
+    Parameters
+    ----------
+    store : Path or None
+        Folder of the store; None or ``""``: write, keep nothing.
+    key : str
+        From :func:`shared_key`, naming what ``write`` writes.
+    folder : Path
+        Where the files go (a run's processed folder).
+    write : callable
+        ``write(folder)`` writes the files and returns ``{name: path}``.
+
+    Returns
+    -------
+    (paths, reused)
+        ``{name: path in folder}``; ``reused`` is True when the files were copied.
+
+    An entry is complete or absent: it is assembled in a temporary folder, its index written
+    last, then renamed into place. An entry missing a file is written again.
+    """
+    folder = Path(folder)
+    if not store:
+        return write(folder), False
+    store = Path(store)
+    kept = store / f"{key}.files"
+    with _exclusive(store / f"{key}.lock"):
+        try:
+            names = json.loads((kept / WRITTEN_INDEX).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            names = None
+        if isinstance(names, dict) and all(
+                isinstance(file, str) and (kept / file).is_file() for file in names.values()):
+            folder.mkdir(parents=True, exist_ok=True)
+            paths = {}
+            for name, file in names.items():
+                with atomic_path(folder / file) as partial:
+                    shutil.copyfile(kept / file, partial)
+                paths[name] = folder / file
+            os.utime(kept)  # most recently used
+            return paths, True
+        paths = write(folder)
+        staging = Path(tempfile.mkdtemp(prefix=f".{key}.files.", dir=store))
+        try:
+            for path in paths.values():
+                shutil.copyfile(path, staging / path.name)
+            (staging / WRITTEN_INDEX).write_text(
+                json.dumps({name: path.name for name, path in paths.items()}, sort_keys=True),
+                encoding="utf-8")
+            if kept.exists():
+                shutil.rmtree(kept)
+            os.replace(staging, kept)
+        finally:
+            if staging.exists():
+                shutil.rmtree(staging, ignore_errors=True)
+    _prune(store, key.rsplit("-", 1)[0], KEEP_ENTRIES, suffix=".files")
+    return paths, False

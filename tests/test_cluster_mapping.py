@@ -290,6 +290,15 @@ def test_the_mapping_is_computed_once_per_content_in_the_shared_store(tmp_path):
         written[name] = {key: hashlib.sha256(path.read_bytes()).hexdigest()
                          for key, path in paths.items()}
     assert written["plain"] == written["first"] == written["second"]
+    # written through the store: the first run writes and keeps the files, the second copies
+    # them; both byte-identical to the plain writer
+    assert plain.store_key is None and first.store_key == second.store_key
+    for name, mapping in (("first_stored", first), ("second_stored", second)):
+        paths = write_cluster_mapping(mapping, tmp_path / name, shared_dir=store)
+        assert {key: hashlib.sha256(path.read_bytes()).hexdigest()
+                for key, path in paths.items()} == written["plain"]
+        assert all(path.parent == tmp_path / name for path in paths.values())
+    assert len(list(store.glob("cluster_mapping_tables-*.files"))) == 1
     small_mapping(sbs, growth_years=2, shared_dir=store)
     changed = sbs.copy()
     changed.loc[0, "employment"] = changed.loc[0, "employment"] + 1

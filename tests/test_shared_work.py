@@ -121,3 +121,65 @@ def test_the_pipeline_writes_identical_tables_from_the_store(tmp_path: Path):
     assert result.estimation is not None and result.sbs_hierarchy is not None
     assert sorted(str(w.message) for w in stored_notes) == sorted(
         str(w.message) for w in plain_notes)
+
+
+def _writer(calls: list, content: bytes = b"table bytes"):
+    def write(folder: Path) -> dict[str, Path]:
+        calls.append(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "a.parquet").write_bytes(content)
+        (folder / "b.parquet").write_bytes(content * 2)
+        return {"a": folder / "a.parquet", "b": folder / "b.parquet"}
+    return write
+
+
+def test_files_are_written_once_and_copied_after(tmp_path: Path):
+    calls: list = []
+    store, key = tmp_path / "store", shared_work.shared_key("tables", {"result": "x"})
+    first, reused_first = shared_work.written_once(store, key, tmp_path / "one", _writer(calls))
+    second, reused_second = shared_work.written_once(store, key, tmp_path / "two",
+                                                     _writer(calls, b"never written"))
+    assert (reused_first, reused_second) == (False, True) and calls == [tmp_path / "one"]
+    assert second == {"a": tmp_path / "two" / "a.parquet", "b": tmp_path / "two" / "b.parquet"}
+    assert [path.read_bytes() for path in second.values()] == [
+        path.read_bytes() for path in first.values()] == [b"table bytes", b"table bytes" * 2]
+    # no store: written every time
+    shared_work.written_once(None, key, tmp_path / "three", _writer(calls))
+    assert len(calls) == 2
+
+
+def test_an_incomplete_files_entry_is_written_again(tmp_path: Path):
+    calls: list = []
+    store, key = tmp_path / "store", "tables-1"
+    shared_work.written_once(store, key, tmp_path / "one", _writer(calls))
+    (store / f"{key}.files" / "b.parquet").unlink()          # a file lost from the entry
+    paths, reused = shared_work.written_once(store, key, tmp_path / "two", _writer(calls))
+    assert not reused and len(calls) == 2 and paths["b"].read_bytes() == b"table bytes" * 2
+    (store / f"{key}.files" / shared_work.WRITTEN_INDEX).write_text("{damaged")
+    assert not shared_work.written_once(store, key, tmp_path / "three", _writer(calls))[1]
+    assert sorted(path.name for path in (store / f"{key}.files").iterdir()) == [
+        "a.parquet", "b.parquet", shared_work.WRITTEN_INDEX]
+    assert not [path for path in store.iterdir() if path.name.startswith(".")]  # no staging
+
+
+def test_a_failed_write_keeps_no_files_entry(tmp_path: Path):
+    store = tmp_path / "store"
+
+    def broken(folder: Path) -> dict[str, Path]:
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        shared_work.written_once(store, "tables-1", tmp_path / "one", broken)
+    assert not list(store.glob("*.files")) and not [
+        path for path in store.iterdir() if path.name.startswith(".")]
+
+
+def test_old_files_entries_are_pruned(tmp_path: Path, monkeypatch):
+    monkeypatch.setattr(shared_work, "KEEP_ENTRIES", 2)
+    shared_work.computed_once(tmp_path, "tables-9", lambda: "a pickle of the same kind")
+    for number in range(4):
+        shared_work.written_once(tmp_path, f"tables-{number}", tmp_path / f"run{number}",
+                                 _writer([]))
+    assert sorted(path.name for path in tmp_path.glob("*.files")) == [
+        "tables-2.files", "tables-3.files"]
+    assert (tmp_path / "tables-9.pickle").is_file()   # pickles are pruned among pickles

@@ -120,6 +120,10 @@ class ClusterMapping:
     max_incomplete: float
     scheme_totals: pd.DataFrame
     clones: pd.DataFrame
+    #: Key of the result in the store of shared work (:mod:`eocic.shared_work`) when
+    #: :func:`build_cluster_mapping` was given one; :func:`write_cluster_mapping` keeps the
+    #: written tables under it.
+    store_key: str | None = None
 
     @property
     def schemes(self) -> list[str]:
@@ -381,10 +385,10 @@ def build_cluster_mapping(sbs: pd.DataFrame,
                 "rules": dataclasses.asdict(rules), "growth_years": growth_years,
                 "max_incomplete": max_incomplete, "related_percentile": related_percentile,
                 "min_regions": min_regions}
+    key = shared_work.shared_key("cluster_mapping", material)
     mapping, _ = shared_work.computed_once(
-        shared_dir, shared_work.shared_key("cluster_mapping", material),
-        lambda: _build_cluster_mapping(sbs, weights_by_scheme, **options))
-    return mapping
+        shared_dir, key, lambda: _build_cluster_mapping(sbs, weights_by_scheme, **options))
+    return dataclasses.replace(mapping, store_key=key)
 
 
 def _build_cluster_mapping(sbs: pd.DataFrame, weights_by_scheme: dict[str, pd.DataFrame], *,
@@ -449,19 +453,34 @@ def _build_cluster_mapping(sbs: pd.DataFrame, weights_by_scheme: dict[str, pd.Da
                           clones=clones)
 
 
-def write_cluster_mapping(mapping: ClusterMapping,
-                          processed_dir: str | os.PathLike[str]) -> dict[str, Path]:
+def write_cluster_mapping(mapping: ClusterMapping, processed_dir: str | os.PathLike[str],
+                          shared_dir: str | Path | None = None) -> dict[str, Path]:
     """Write ``cluster_mapping``, ``cluster_linkages``, ``relatedness_density`` and
     ``scheme_employment`` into ``processed_dir`` (:func:`eocic.tables.write_tables`: each
     checked against its schema, none written if one breaks it, atomically); returns
     ``{attribute: path}``.
 
+    With ``shared_dir`` and a mapping built with it (``mapping.store_key``), the tables are
+    written once per store entry and copied by later runs
+    (:func:`eocic.shared_work.written_once`: the same bytes; the years of ``eocic study
+    --years`` share one mapping).
+
     Raises
     ------
     eocic.tables.TableValidationError
     """
-    paths = tables.write_tables({name: getattr(mapping, attribute)
-                                 for attribute, name in TABLE_NAMES.items()}, processed_dir)
+    def write(folder: Path) -> dict[str, Path]:
+        return tables.write_tables({name: getattr(mapping, attribute)
+                                    for attribute, name in TABLE_NAMES.items()}, folder)
+
+    if shared_dir and mapping.store_key:
+        from eocic import shared_work
+
+        paths, _ = shared_work.written_once(
+            shared_dir, mapping.store_key.replace("cluster_mapping-", "cluster_mapping_tables-",
+                                                  1), processed_dir, write)
+    else:
+        paths = write(Path(processed_dir))
     return {attribute: paths[name] for attribute, name in TABLE_NAMES.items()}
 
 
