@@ -23,8 +23,13 @@ measure).
 
 from __future__ import annotations
 
+import dataclasses
+import io
+import os
+import struct
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import matplotlib
 import numpy as np
@@ -85,6 +90,54 @@ def _render_each_figure_once() -> None:
         return
     pyplot.switch_backend(INLINE_BACKEND)  # installs the hook now, not at the first figure
     pyplot.uninstall_repl_displayhook()
+
+
+@dataclasses.dataclass(frozen=True)
+class RenderedFigure:
+    """A figure drawn once, as the PNG a notebook shows: :data:`PNG_DPI` pixels per inch,
+    cropped to its content (``bbox_inches="tight"``, as IPython's ``retina`` format), shown at
+    half its pixel size (``width`` x ``height`` CSS pixels).
+
+    For a figure that is both saved as a file and shown in a notebook: :func:`render` draws
+    it once, :meth:`save` writes those bytes and ``display(rendered)`` shows them
+    (``_repr_png_``), instead of a second drawing by the notebook's figure formatter.
+    """
+
+    png: bytes
+    width: int
+    height: int
+
+    def _repr_png_(self) -> tuple[str, dict[str, int]]:
+        # base64 text, as IPython's own figure formatter hands PNGs to the notebook
+        import base64
+
+        return (base64.b64encode(self.png).decode("ascii"),
+                {"width": self.width, "height": self.height})
+
+    def __repr__(self) -> str:
+        return f"<figure, {self.width} x {self.height} px>"
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the PNG to ``path`` atomically; returns the path."""
+        from eocic.atomic import atomic_path
+
+        with atomic_path(path) as partial:
+            partial.write_bytes(self.png)
+        return Path(path)
+
+
+def render(figure) -> RenderedFigure:
+    """Draw ``figure`` (a matplotlib ``Figure``) once to the PNG notebooks show
+    (:class:`RenderedFigure`); the same image as ``display(figure)`` in a kernel after
+    :func:`configure` (IPython's ``retina_figure`` with the inline backend's
+    ``bbox_inches="tight"``)."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=PNG_DPI, bbox_inches="tight",
+                   facecolor=figure.get_facecolor(), edgecolor=figure.get_edgecolor(),
+                   metadata={"Software": None})  # no matplotlib version in the file
+    png = buffer.getvalue()
+    width, height = struct.unpack(">II", png[16:24])  # the IHDR chunk of the PNG
+    return RenderedFigure(png, width // 2, height // 2)
 
 
 def _ipython_shell():

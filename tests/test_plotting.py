@@ -51,10 +51,11 @@ SHELL = textwrap.dedent('''
                          "term": ["lq", "lq_cluster", "lq"], "coef": [-0.1, 0.2, -0.05],
                          "ci_low": [-0.2, 0.1, -0.1], "ci_high": [0.0, 0.3, 0.0],
                          "expected_sign": ["-", "+", "-"]})
-    from eocic.models.figures import coefficient_plot  # run_regressions builds it once
+    from eocic.models.figures import coefficient_plot  # run_regressions draws it once
+    from eocic.plotting import render
     shell.user_ns["run"] = types.SimpleNamespace(
         tidy=tidy, t0=2015, T=2020,
-        coefficient_figure=coefficient_plot(tidy, title="Coefficients, growth 2015-2020"))
+        coefficient_figure=render(coefficient_plot(tidy, title="Coefficients, growth 2015-2020")))
     result = shell.run_cell(sys.stdin.read(), store_history=False)
     result.raise_error()
     outputs = [{"data": {k: v for k, v in o["data"].items()}, "metadata": o.get("metadata") or {}}
@@ -262,3 +263,27 @@ def test_map_category_prefers_the_request_then_the_strongest_cluster():
     no_cluster = table.assign(is_cluster=False, lq=np.where(table["category"] == "CL09", 1.5, 0.5))
     category, why = cluster_figures.map_category(no_cluster, "AT13", 2020, "cluster")
     assert category == "CL09" and "no cluster in 2020" in why
+
+
+def test_a_rendered_figure_is_the_png_the_notebook_formatter_makes(tmp_path):
+    """plotting.render draws once what display(figure) shows in a kernel (IPython's retina
+    format with bbox_inches="tight"): the same pixels, shown at half their size."""
+    from IPython.core.pylabtools import retina_figure
+
+    figure = Figure(figsize=(4, 3))
+    figure.subplots().plot([0, 1, 4], [1, 3, 2])
+    figure.suptitle("a title beyond the axes")
+    rendered = plotting.render(figure)
+    expected, metadata = retina_figure(figure, bbox_inches="tight")
+    assert (rendered.width, rendered.height) == (metadata["width"], metadata["height"])
+    from PIL import Image
+    import io
+    ours, theirs = Image.open(io.BytesIO(rendered.png)), Image.open(io.BytesIO(expected))
+    assert ours.size == theirs.size
+    assert (ours.size[0] // 2, ours.size[1] // 2) == (rendered.width, rendered.height)
+    assert np.array_equal(np.asarray(ours), np.asarray(theirs))
+    import base64
+    assert rendered._repr_png_() == (base64.b64encode(rendered.png).decode("ascii"),
+                                     {"width": rendered.width, "height": rendered.height})
+    saved = rendered.save(tmp_path / "figure.png")
+    assert saved.read_bytes() == rendered.png and b"matplotlib" not in rendered.png

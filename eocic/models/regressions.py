@@ -21,10 +21,9 @@ import time
 from pathlib import Path
 
 import pandas as pd
-from matplotlib.figure import Figure
 
 from eocic import tables as schemas
-from eocic.atomic import atomic_path
+from eocic.plotting import RenderedFigure, render
 from eocic.models import estimation, figures, specifications, tables, variables
 
 GROUPING_CHOICES = ("auto", "cluster", "demo", "section")
@@ -80,9 +79,10 @@ class RegressionRun:
     T: int
     paths: list[Path]
     seconds: dict[str, float]
-    #: The coefficient plot (:func:`eocic.models.figures.coefficient_plot`), built once: the
-    #: notebook shows it and ``tables/coefficients.png`` is saved from it. None: no coefficient.
-    coefficient_figure: Figure | None = None
+    #: The coefficient plot (:func:`eocic.models.figures.coefficient_plot`), drawn once
+    #: (:func:`eocic.plotting.render`): the notebook shows it and ``tables/coefficients.png``
+    #: holds the same PNG. None: no coefficient.
+    coefficient_figure: RenderedFigure | None = None
 
 
 def load_tables(processed_dir: str | Path) -> dict[str, pd.DataFrame]:
@@ -151,14 +151,12 @@ def run_regressions(processed_dir: str | Path, report_dir: str | Path | None, *,
     tidy = estimation.results_frame(estimated, t0=start, T=end)
     paths = [schemas.write_table(tidy, "regressions", processed_dir)]
     figure = (None if tidy.empty else
-              figures.coefficient_plot(tidy, title=f"Coefficients, growth {start}-{end}"))
+              render(figures.coefficient_plot(tidy, title=f"Coefficients, growth {start}-{end}")))
     if report_dir is not None:
         table_dir = Path(report_dir) / "tables"
         paths += tables.write_tables(estimated, table_dir)
         if figure is not None:
-            with atomic_path(table_dir / "coefficients.png") as partial:
-                figure.savefig(partial, dpi=120, metadata={"Software": None})
-            paths.append(table_dir / "coefficients.png")
+            paths.append(figure.save(table_dir / "coefficients.png"))
     seconds["total"] = time.perf_counter() - clock
     return RegressionRun(samples, estimated, tidy, grouping_note, start, end, paths, seconds,
                          figure)
