@@ -296,7 +296,9 @@ def key_findings(processed_dir: Path, year: int) -> list[str]:
     def read(name: str) -> pd.DataFrame | None:
         return tables.read_table(processed_dir, name, missing_ok=True)
 
-    mapping = read("cluster_mapping")
+    from eocic.clusters.mapping import summary_rows
+
+    mapping, _ = summary_rows(processed_dir, year)  # the rows cluster_findings reads
     scoreboard = read("scoreboard")
     regressions = read("regressions")
     names = region_names() if mapping is not None or scoreboard is not None else {}

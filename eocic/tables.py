@@ -1014,6 +1014,12 @@ def read_table(folder: str | os.PathLike[str], table: str | TableSchema, *,
             f"{schema.stage} ({STAGE_NAMES.get(schema.stage, schema.writer)}): run it, e.g. "
             f"eocic study --stage {schema.stage} --run-id {folder.name} (the stages before it "
             "must have run)")
+    if filters:
+        import pyarrow.parquet as pq
+
+        present = set(pq.read_schema(path).names)
+        if not all(column in present for column, _, _ in filters):
+            filters = None  # a file without a filtered column: the check below names it
     frame = pd.read_parquet(path, filters=filters)
     return validate(frame, schema, where=str(path),
                     fix=f"The file was written by another version of eocic or edited by hand. "

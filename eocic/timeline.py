@@ -75,26 +75,28 @@ def year_figures(processed_dir: Path, year: int, run_id: str,
     def read(name: str) -> pd.DataFrame | None:
         return tables.read_table(processed_dir, name, missing_ok=True)
 
+    from eocic.clusters.mapping import summary_rows
+
     rows: list[dict] = []
-    mapping = read("cluster_mapping")
+    mapping, scheme = summary_rows(processed_dir, year)
     if mapping is not None:
-        scheme = "cluster" if (mapping["scheme"] == "cluster").any() else "sector"
-        current = mapping[(mapping["scheme"] == scheme) & (mapping["year"] == year)]
+        current = mapping
         clusters = current[current["is_cluster"].astype(bool)]
         rows.append(_row(year, run_id, "clusters", FIGURES["clusters"], len(clusters)))
         rows.append(_row(year, run_id, "high_clusters", FIGURES["high_clusters"],
                          int((clusters["performance_class"] == "high").sum())))
-    totals = read("scheme_employment")
+    totals = tables.read_table(processed_dir, "scheme_employment", missing_ok=True,
+                               filters=[("year", "==", int(year))])
     if totals is not None and mapping is not None:
-        current = totals[(totals["scheme"] == scheme) & (totals["year"] == year)]
+        current = totals[totals["scheme"] == scheme]
         both = current[["cluster_employment", "regional_employment"]].dropna()
         share = (100 * both["cluster_employment"].sum() / both["regional_employment"].sum()
                  if len(both) and both["regional_employment"].sum() > 0 else None)
         rows.append(_row(year, run_id, "cluster_employment_share",
                          FIGURES["cluster_employment_share"], share))
-    scoreboard = read("scoreboard")
-    if scoreboard is not None:
-        index = scoreboard[(scoreboard["level"] == "index") & (scoreboard["year"] == year)]
+    index = tables.read_table(processed_dir, "scoreboard", missing_ok=True,
+                              filters=[("level", "==", "index"), ("year", "==", int(year))])
+    if index is not None:
         for code, group in index.groupby("index_code", sort=True):
             first = group[group["rank"] == group["rank"].min()].sort_values("geo")
             leaders = [f"{(names or {}).get(geo, geo)} ({geo})" for geo in first["geo"]]

@@ -304,3 +304,22 @@ def test_the_mapping_is_computed_once_per_content_in_the_shared_store(tmp_path):
     changed.loc[0, "employment"] = changed.loc[0, "employment"] + 1
     small_mapping(changed, shared_dir=store)
     assert len(list(store.glob("cluster_mapping-*.pickle"))) == 3
+
+
+def test_the_summaries_read_the_year_of_the_cluster_scheme_when_it_is_mapped(tmp_path):
+    """summary_rows: the rows of the year in scheme 'cluster' when the table maps that scheme
+    in any year (even none in this one), else 'sector'; None without a table."""
+    from eocic.clusters.mapping import summary_rows, write_cluster_mapping
+
+    assert summary_rows(tmp_path, 2020) == (None, None)
+    mapping = small_mapping()
+    write_cluster_mapping(mapping, tmp_path)
+    year = int(mapping.table["year"].max())
+    rows, scheme = summary_rows(tmp_path, year)
+    from eocic.tables import read_table
+    whole = read_table(tmp_path, "cluster_mapping")
+    expected = whole[(whole["scheme"] == scheme) & (whole["year"] == year)].reset_index(drop=True)
+    assert scheme == ("cluster" if (mapping.table["scheme"] == "cluster").any() else "sector")
+    assert len(rows) and rows.equals(expected)
+    rows, _ = summary_rows(tmp_path, 1900)        # a year the table lacks: no rows, same scheme
+    assert rows.empty

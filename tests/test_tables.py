@@ -163,3 +163,7 @@ def test_filtered_read_checks_the_rows_read(tmp_path):
     with pytest.raises(TableValidationError, match="distance"):
         tables.read_table(tmp_path, "peers", filters=[("peer", "==", "AT13")])
     assert len(tables.read_table(tmp_path, "peers", filters=[("geo", "==", "AT12")])) == 1
+    # a file without the filtered column: the schema error, not pyarrow's
+    pd.DataFrame({"label": ["edited by hand"]}).to_parquet(tmp_path / "peers.parquet")
+    with pytest.raises(TableValidationError, match="columns .'label'. differ from the schema"):
+        tables.read_table(tmp_path, "peers", filters=[("geo", "==", "AT12")])

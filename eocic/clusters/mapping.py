@@ -484,6 +484,24 @@ def write_cluster_mapping(mapping: ClusterMapping, processed_dir: str | os.PathL
     return {attribute: paths[name] for attribute, name in TABLE_NAMES.items()}
 
 
+def summary_rows(processed_dir: str | os.PathLike[str],
+                 year: int) -> tuple[pd.DataFrame | None, str | None]:
+    """The ``cluster_mapping`` rows the run summaries use (key findings, key figures across
+    years): those of ``year`` in the ``cluster`` scheme when the table maps it (in any year),
+    else in ``sector``; read with a filter, not the whole table (484,000 rows in the demo).
+    Returns ``(rows, scheme)``, or ``(None, None)`` when the run has no mapping."""
+    rows = tables.read_table(processed_dir, "cluster_mapping", missing_ok=True,
+                             filters=[("year", "==", int(year))])
+    if rows is None:
+        return None, None
+    if (rows["scheme"] == "cluster").any() or len(tables.read_table(
+            processed_dir, "cluster_mapping", filters=[("scheme", "==", "cluster")])):
+        scheme = "cluster"
+    else:
+        scheme = "sector"
+    return rows[rows["scheme"] == scheme].reset_index(drop=True), scheme
+
+
 def value_coverage(table: pd.DataFrame, year: int) -> pd.DataFrame:
     """How complete the mapping is in ``year``, per scheme: ``categories``, ``regions``,
     ``cells`` (region x category), ``without_employment`` (share of cells with no employment

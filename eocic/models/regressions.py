@@ -87,7 +87,9 @@ class RegressionRun:
 
 def load_tables(processed_dir: str | Path) -> dict[str, pd.DataFrame]:
     """The processed tables the regressions read, each checked against its schema
-    (:func:`eocic.tables.read_table`); absent optional tables are left out.
+    (:func:`eocic.tables.read_table`); absent optional tables are left out. Of
+    ``cluster_mapping`` only the rows of the ``cluster`` scheme are read (the samples use no
+    other).
 
     Raises
     ------
@@ -97,9 +99,12 @@ def load_tables(processed_dir: str | Path) -> dict[str, pd.DataFrame]:
         A table breaks its schema.
     """
     loaded = {"sbs": schemas.read_table(processed_dir, "sbs")}
+    # the samples read the cluster scheme of the mapping only (variables.strong_cluster_share)
+    filters = {"cluster_mapping": [("scheme", "==", "cluster")]}
     for name in ("regional_totals", "demography", "context", "cluster_mapping",
                  "scheme_employment"):
-        frame = schemas.read_table(processed_dir, name, missing_ok=True)
+        frame = schemas.read_table(processed_dir, name, missing_ok=True,
+                                   filters=filters.get(name))
         if frame is not None:
             loaded[name] = frame
     return loaded

@@ -179,8 +179,14 @@ def run_pilots(processed_dir: str | Path, year: int, *, outcome: str = "starred_
     processed = Path(processed_dir)
     sbs = load_table(processed, "sbs")
     totals = load_table(processed, "regional_totals")
-    tables = {name: read_table(processed, name, missing_ok=True) for name in
-              ("demography", "context", "cluster_mapping", "scoreboard", "peers")}
+    # the cluster mapping's rows of the cluster scheme in the first SBS year (the starred
+    # cells) and the profile year: the only ones read below
+    profile_year = year if year in set(sbs["year"]) else int(sbs["year"].max())
+    base_year = int(sbs["year"].min())
+    filters = {"cluster_mapping": [("scheme", "==", "cluster"),
+                                   ("year", "in", sorted({base_year, profile_year}))]}
+    tables = {name: read_table(processed, name, missing_ok=True, filters=filters.get(name))
+              for name in ("demography", "context", "cluster_mapping", "scoreboard", "peers")}
     notes = [f"{name}: not written by an earlier stage of this run; " + {
         "peers": "no peer comparison (the event study's controls do not need it)",
         "scoreboard": "no scoreboard profile",
@@ -210,7 +216,6 @@ def run_pilots(processed_dir: str | Path, year: int, *, outcome: str = "starred_
                      "01), so their profiles rest on that estimate.")
 
     peer_sets = regions.peer_sets(tables["peers"])
-    profile_year = year if year in set(sbs["year"]) else int(sbs["year"].max())
     mapping = tables["cluster_mapping"]
     if mapping is not None and not ((mapping["scheme"] == "cluster")
                                     & (mapping["year"] == profile_year)).any():
@@ -226,7 +231,6 @@ def run_pilots(processed_dir: str | Path, year: int, *, outcome: str = "starred_
         weights = cluster_regions.set_index("geo")["regional_employment"]
         score_profile = regions.scoreboard_profile(scoreboard, peer_sets, profile_year, weights)
 
-    base_year = int(sbs["year"].min())
     cells, cells_basis = None, ""
     if outcome == "starred_employment":
         if tables["cluster_mapping"] is not None:

@@ -150,10 +150,11 @@ def run_stress_test(processed_dir: str | Path, year: int, scenario: str = "energ
     if chosen.name not in [s.name for s in scenarios]:
         scenarios.append(chosen)
     notes = []
-    mapping = read_table(processed, "cluster_mapping", missing_ok=True)
+    # the portfolio reads the cluster scheme's rows of the year only (read with a filter)
+    mapping = read_table(processed, "cluster_mapping", missing_ok=True,
+                         filters=[("scheme", "==", "cluster"), ("year", "==", int(year))])
     portfolio, portfolio_basis = None, "division"
-    if mapping is not None and ((mapping["scheme"] == "cluster")
-                                & (mapping["year"] == year)).any():
+    if mapping is not None and len(mapping):
         portfolio, portfolio_basis = exposure.cluster_portfolio(mapping, year), "cluster"
         notes.append("Concentration (HHI) over the cluster categories of the cluster mapping.")
     else:
