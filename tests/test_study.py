@@ -223,6 +223,13 @@ def test_params_lists_declared_parameters_without_running_code(tmp_path: Path, c
     out = capsys.readouterr().out
     assert '01_first\n  label = "a#b"  # a "quoted" comment' in out
     assert "  year =" not in out  # set by the runner
+    # the parameters are read once per version of the file: an edit is seen at once
+    declared["year"]["default"] = "mutated by a caller"
+    assert declared_parameters(discover_stages(folder)[0])["year"]["default"] == "2020"
+    cell.source = "year = 2021  # the reference year\n"
+    nbformat.write(notebook, folder / "01_first.ipynb")
+    assert declared_parameters(discover_stages(folder)[0]) == {
+        "year": {"default": "2021", "help": "the reference year"}}
 
 
 def test_papermill_reads_every_parameter_the_study_declares():
