@@ -900,9 +900,9 @@ def run_pipeline(
     material = {"files": {code: provenance.sha256_of(path)
                           for code, path in sorted(files.items())},
                 "nuts_version": nuts_version, "confidential": confidential_cells}
+    key = shared_work.shared_key("pipeline", material)
     harmonised, reused = shared_work.computed_once(
-        shared_dir, shared_work.shared_key("pipeline", material),
-        lambda: harmonise_sources(files, year, nuts_version, confidential_cells))
+        shared_dir, key, lambda: harmonise_sources(files, year, nuts_version, confidential_cells))
     if reused and harmonised.hierarchy is not None:
         check_reference_year(harmonised.hierarchy, year, files)
     processed = dict(harmonised.tables)
@@ -949,7 +949,15 @@ def run_pipeline(
         "estimated_cells": ({measure: int(processed["sbs"][f"{measure}_estimated"].sum())
                              for measure in SBS_MEASURES} if "sbs" in processed else {}),
     }
-    tables.write_tables(written, processed_dir)  # validates every table before writing any
+    # every table is validated before any is written; the harmonised tables (all but the
+    # year's coverage) are the same for every reference year: with a store, written once and
+    # copied by the runs of other years (shared_work.written_once: the same bytes)
+    coverage_frame = written.pop("coverage")
+    tables.validate(coverage_frame, "coverage", where=str(tables.table_path(processed_dir,
+                                                                           "coverage")))
+    shared_work.written_once(shared_dir, key.replace("pipeline-", "pipeline_tables-", 1),
+                             processed_dir, lambda folder: tables.write_tables(written, folder))
+    tables.write_tables({"coverage": coverage_frame}, processed_dir)
     write_json_atomic(processed_dir / sources.VALIDATION_FILE, validation)
     write_json_atomic(processed_dir / "manifest.json", manifest)
     return PipelineResult(processed, selection_table, coverage, flags, nuts_report, manifest,

@@ -117,6 +117,11 @@ def test_the_pipeline_writes_identical_tables_from_the_store(tmp_path: Path):
         result = pipeline.run_pipeline(files, data_dir, tmp_path / "stored", year=2011,
                                        shared_dir=store)
     assert len(list(store.glob("pipeline-*.pickle"))) == 1  # one entry for both years
+    # the harmonised tables are written once and copied for the other year; coverage is the
+    # year's own
+    kept = list(store.glob("pipeline_tables-*.files"))
+    assert len(kept) == 1 and "coverage.parquet" not in {path.name for path in kept[0].iterdir()}
+    assert "sbs.parquet" in {path.name for path in kept[0].iterdir()}
     assert tables_of(tmp_path / "stored") == tables_of(tmp_path / "plain")
     assert result.estimation is not None and result.sbs_hierarchy is not None
     assert sorted(str(w.message) for w in stored_notes) == sorted(
