@@ -194,6 +194,7 @@ class RegressionModel:
                          and _available(self.frame, proxy)}
         self.sample_filter = spec.sample.rename(filter_proxies) if spec.sample else None
         self._usable: tuple[pd.Series, list[str]] | None = None  # usable_rows, computed once
+        self._codes: dict[str, np.ndarray] | None = None  # _group_codes, computed once
 
     # -- variables -------------------------------------------------------------------------
     def _resolve_one(self, name: str) -> str:
@@ -285,6 +286,16 @@ class RegressionModel:
         self._usable = (mask, notes)
         return mask.copy(), list(notes)
 
+    def _group_codes(self) -> dict[str, np.ndarray]:
+        """Integer codes of the fixed-effect and cluster columns over the whole sample (the
+        same groups as the labels; missing labels are -1, never in usable rows)."""
+        if self._codes is None:
+            spec = self.spec
+            self._codes = {column: pd.factorize(self.frame[column])[0]
+                           for column in dict.fromkeys([*spec.fixed_effects,
+                                                        *spec.covariance.groups])}
+        return self._codes
+
     # -- checks -----------------------------------------------------------------------------
     def _check_identification(self, data: pd.DataFrame) -> None:
         spec = self.spec
@@ -343,8 +354,15 @@ class RegressionModel:
             usable = usable & rows
             if lost:
                 notes.append(f"{lost} rows outside the common sample of the table")
-        data = self.frame.loc[usable, self.columns].copy()
+        # fixed-effect and cluster labels as integer codes, made once per model: the fit
+        # and its checks group by them, which is faster on integers than on region codes
+        group_codes = self._group_codes()
+        data = self.frame.loc[usable, [c for c in self.columns if c not in group_codes]]
         data = data.reset_index(drop=True)
+        chosen = usable.to_numpy()
+        for column, codes in group_codes.items():
+            data[column] = codes[chosen]
+        data = data.loc[:, self.columns]
         if spec.winsorise and spec.estimator == "ols" and len(data):
             low, high = data[self.dependent].quantile(list(spec.winsorise))
             clipped_low = int((data[self.dependent] < low).sum())
