@@ -287,3 +287,21 @@ def test_a_rendered_figure_is_the_png_the_notebook_formatter_makes(tmp_path):
                                      {"width": rendered.width, "height": rendered.height})
     saved = rendered.save(tmp_path / "figure.png")
     assert saved.read_bytes() == rendered.png and b"matplotlib" not in rendered.png
+
+
+@pytest.mark.parametrize("rows", [3, 45])
+def test_the_coefficient_plot_title_clears_the_panel_titles(rows):
+    """The figure title stayed inside tight_layout's area and ran into the first panel's
+    title (seen on page 04 with 45 coefficients)."""
+    from eocic.models.figures import coefficient_plot
+
+    terms = ["ln_lq_t0", "ln_lq_cluster_t0", "ln_lq_related_t0"]  # long panel titles
+    tidy = pd.DataFrame({"spec": [f"T{i // 3}" for i in range(rows)],
+                         "model": [f"model ({i})" for i in range(rows)],
+                         "term": [terms[i % 3] for i in range(rows)],
+                         "coef": np.linspace(-0.1, 0.1, rows), "expected_sign": "-"})
+    tidy["ci_low"], tidy["ci_high"] = tidy["coef"] - 0.02, tidy["coef"] + 0.02
+    figure = coefficient_plot(tidy, title="Coefficients, growth 2015-2020")
+    texts = [figure._suptitle, *(axis.title for axis in figure.axes),
+             *(axis._left_title for axis in figure.axes)]
+    assert plotting.overlapping_pairs(texts) == 0

@@ -68,5 +68,6 @@ def coefficient_plot(tidy: pd.DataFrame, terms: list[str] | None = None,
     axes[-1, 0].set_xlabel("coefficient with 95% confidence interval", fontsize=8)
     if title:
         figure.suptitle(title, fontsize=10)
-    figure.tight_layout()
+    # the top 0.25 in is the title's: tight_layout alone let the first panel's title run into it
+    figure.tight_layout(rect=(0, 0, 1, 1 - 0.25 / figure.get_figheight()) if title else None)
     return figure
