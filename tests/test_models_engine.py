@@ -131,11 +131,17 @@ def test_hostile_and_broken_inputs_fail_naming_the_model(panel):
               regressors=["x", "size"]),
          "m: singular design: regressor.s. size are linearly dependent on x, geo fixed effect"),
     ]
-    for changes, message in cases:
-        arguments = dict(frame=panel, dependent="y", regressors=["x"], fixed_effects=["geo"],
-                         inference=clustered, label="m") | changes
-        with pytest.raises(EstimationError, match=message):
-            fit(**arguments)
+    # fit_within checks its rows as fit does (the OLS cases: no estimator, offset or
+    # covariance it does not fit)
+    within = [(changes, message) for changes, message in cases
+              if not {"estimator", "offset", "inference"} & set(changes)]
+    assert len(within) == 10
+    for fitting, chosen in ((fit, cases), (engine.fit_within, within)):
+        for changes, message in chosen:
+            arguments = dict(frame=panel, dependent="y", regressors=["x"],
+                             fixed_effects=["geo"], inference=clustered, label="m") | changes
+            with pytest.raises(EstimationError, match=message):
+                fitting(**arguments)
 
 
 def test_singletons_counted_and_clusters_used(panel):
@@ -201,7 +207,7 @@ def test_fit_within_equals_pyfixest_feols(settings, fixed_effects):
     assert within.describe() == reference.describe()
 
 
-def test_fit_within_refuses_what_it_does_not_fit_and_what_fit_refuses(panel):
+def test_fit_within_refuses_the_models_it_does_not_fit(panel):
     for settings in (Inference(vcov="CRV3", clusters="geo"),
                      Inference(clusters=("geo", "sector")), Inference(vcov="HC3")):
         assert not engine.fits_within("ols", settings)
@@ -209,20 +215,3 @@ def test_fit_within_refuses_what_it_does_not_fit_and_what_fit_refuses(panel):
             engine.fit_within(panel, "y", ["x"], [], settings, label="m")
     assert not engine.fits_within("ppml", Inference())
     assert not engine.fits_within("ols", Inference(), weights="w")
-    clustered = Inference(clusters="geo")
-    cases = [
-        (dict(frame=panel.assign(x=np.where(panel.index == 3, np.nan, panel["x"]))),
-         "m: 1 rows with a missing or non-finite 'x'"),
-        (dict(regressors=["x", "__import__('os')"]), "m: column names must be Python"),
-        (dict(frame=panel.assign(geo="R1")), r"m: one cluster only \(clustered by geo"),
-        (dict(frame=panel.assign(w=panel["x"] - panel["z"]), regressors=["x", "z", "w"]),
-         "m: singular design: regressor.s. w are linearly dependent on x, z, geo fixed effect"),
-        (dict(frame=panel.assign(size=panel["geo"].str[1:].astype(float) ** 2),
-              regressors=["x", "size"]),
-         "m: singular design: regressor.s. size are linearly dependent on x, geo fixed effect"),
-    ]
-    for changes, message in cases:
-        arguments = dict(frame=panel, dependent="y", regressors=["x"], fixed_effects=["geo"],
-                         inference=clustered, label="m") | changes
-        with pytest.raises(EstimationError, match=message):
-            engine.fit_within(**arguments)
