@@ -362,8 +362,8 @@ def _estimation_rows(frame: pd.DataFrame, dependent: str, regressors: tuple[str,
             raise EstimationError(f"{label}: column {name!r} is not numeric "
                                   f"(dtype {data[name].dtype})")
     numeric = list(dict.fromkeys(numeric))
-    bad_counts = dict(zip(numeric, (~np.isfinite(data[numeric].to_numpy(dtype=float)))
-                          .sum(axis=0).tolist()))
+    values = data[numeric].to_numpy(dtype=float, na_value=np.nan)  # nullable NA: missing
+    bad_counts = dict(zip(numeric, (~np.isfinite(values)).sum(axis=0).tolist()))
     for name in used:
         bad = bad_counts[name] if name in bad_counts else int(data[name].isna().sum())
         if bad:
