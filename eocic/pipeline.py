@@ -955,8 +955,8 @@ def run_pipeline(
     coverage_frame = written.pop("coverage")
     tables.validate(coverage_frame, "coverage", where=str(tables.table_path(processed_dir,
                                                                            "coverage")))
-    shared_work.written_once(shared_dir, key.replace("pipeline-", "pipeline_tables-", 1),
-                             processed_dir, lambda folder: tables.write_tables(written, folder))
+    shared_work.written_once(shared_dir, shared_work.tables_key(key), processed_dir,
+                             lambda folder: tables.write_tables(written, folder))
     tables.write_tables({"coverage": coverage_frame}, processed_dir)
     write_json_atomic(processed_dir / sources.VALIDATION_FILE, validation)
     write_json_atomic(processed_dir / "manifest.json", manifest)

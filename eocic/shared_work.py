@@ -70,6 +70,14 @@ def shared_key(kind: str, material: dict[str, Any]) -> str:
     return f"{kind}-{hashlib.sha256(payload.encode()).hexdigest()[:32]}"
 
 
+def tables_key(key: str) -> str:
+    """The key of the tables written from the result stored under ``key``
+    (:func:`written_once`): ``<kind>_tables-<the result's hash>``. The tables are a function
+    of the result and the code, both of which ``key`` covers."""
+    kind, digest = key.rsplit("-", 1)
+    return f"{kind}_tables-{digest}"
+
+
 def frame_digest(frame: "pd.DataFrame") -> str:
     """SHA-256 of a frame's content: column names, dtypes, index and values (row order
     included), for the key material of a result computed from in-memory tables."""

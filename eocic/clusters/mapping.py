@@ -477,8 +477,7 @@ def write_cluster_mapping(mapping: ClusterMapping, processed_dir: str | os.PathL
         from eocic import shared_work
 
         paths, _ = shared_work.written_once(
-            shared_dir, mapping.store_key.replace("cluster_mapping-", "cluster_mapping_tables-",
-                                                  1), processed_dir, write)
+            shared_dir, shared_work.tables_key(mapping.store_key), processed_dir, write)
     else:
         paths = write(Path(processed_dir))
     return {attribute: paths[name] for attribute, name in TABLE_NAMES.items()}

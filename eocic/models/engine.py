@@ -601,6 +601,6 @@ def fit_within(frame: pd.DataFrame, dependent: str, regressors: Sequence[str],
     total = float(((y - y.mean()) ** 2).sum())
     return Fit(model=None, estimator="ols", inference=inference, regressors=regressors,
                rows=rows, nobs=nobs, singletons=rows - nobs, n_clusters=n_clusters,
-               df=float(np.asarray(df).ravel()[0]), rsquared=1 - float(residuals @ residuals) / total,
-               warnings=[], coef=np.asarray(beta, dtype=float).ravel()[position],
+               df=float(np.asarray(df).ravel()[0]),
+               rsquared=1 - float(residuals @ residuals) / total, warnings=[], coef=np.asarray(beta, dtype=float).ravel()[position],
                se=np.sqrt(np.diag(vcov))[position])
