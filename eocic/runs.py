@@ -185,8 +185,14 @@ class Run:
 
         return [name for name in SCHEMAS if table_path(self.folder, name).is_file()]
 
-    def table(self, name: str) -> "pd.DataFrame":
+    def table(self, name: str, **where: object) -> "pd.DataFrame":
         """The table ``name``, read on first use and checked against its schema.
+
+        ``where``: keep only the rows whose columns equal these values, e.g.
+        ``run.table("cluster_mapping", scheme="cluster", year=run.year)``. The rows are
+        selected while the file is read (the cluster mapping holds every region, category,
+        scheme and year: about 480,000 rows on the demo, a few thousand per scheme and year);
+        a selection is read each time it is asked for, the whole table once.
 
         Raises
         ------
@@ -194,9 +200,27 @@ class Run:
             The table is not in the run (naming the stage that writes it).
         eocic.tables.TableValidationError
             The file breaks its schema.
+        KeyError
+            A column of ``where`` is not in the table (the message lists its columns).
         """
-        from eocic.tables import read_table
+        from eocic.tables import SCHEMAS, read_table
 
+        if where:
+            columns = SCHEMAS[name].column_names if name in SCHEMAS else ()
+            unknown = [column for column in where if column not in columns]
+            if unknown:
+                raise KeyError(f"table {name} has no column {', '.join(map(repr, unknown))}; "
+                               f"its columns are {', '.join(columns)}")
+            if name in self._cache:
+                import numpy as np
+
+                frame = self._cache[name]
+                keep = np.ones(len(frame), dtype=bool)
+                for column, value in where.items():
+                    keep &= (frame[column] == value).to_numpy(dtype=bool, na_value=False)
+                return frame[keep].reset_index(drop=True)
+            return read_table(self.folder, name,
+                              filters=[(column, "==", value) for column, value in where.items()])
         if name not in self._cache:
             self._cache[name] = read_table(self.folder, name)
         return self._cache[name]

@@ -84,6 +84,22 @@ def test_tables_are_read_on_first_use_typed_and_checked(project):
         run.regressions
 
 
+def test_a_table_read_with_conditions_has_only_those_rows(project):
+    run = eocic.load_run("demo-2020")
+    clusters = run.table("cluster_mapping", year=2020, category="CL01")
+    assert run._cache == {}  # read with the conditions, not the whole table
+    assert list(clusters["geo"]) == ["AT11", "AT12"] and (clusters["year"] == 2020).all()
+    assert run.table("cluster_mapping", geo="AT11", year=2019)["lq"].tolist() == [2.4]
+    assert run.table("cluster_mapping", geo="XX99").empty
+    whole = run.cluster_mapping  # once the whole table is read, conditions select from it
+    expected = whole[(whole["year"] == 2020) & (whole["category"] == "CL01")]
+    pd.testing.assert_frame_equal(run.table("cluster_mapping", year=2020, category="CL01"),
+                                  expected.reset_index(drop=True))
+    pd.testing.assert_frame_equal(clusters, expected.reset_index(drop=True))
+    with pytest.raises(KeyError, match="no column 'region'.*columns are geo"):
+        run.table("cluster_mapping", region="AT11")
+
+
 def test_a_missing_run_names_the_folder_and_the_fix(project):
     with pytest.raises(eocic.RunNotFoundError) as raised:
         eocic.load_run("demo-2019")
