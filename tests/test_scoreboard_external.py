@@ -8,6 +8,7 @@ shared data folder (``EOCIC_SHARED_DATA``) and skip when it is absent.
 from __future__ import annotations
 
 import math
+import os
 from types import SimpleNamespace
 
 import pandas as pd
@@ -121,6 +122,25 @@ def test_rci_editions_and_ris_years_are_matched_by_lag(tmp_path):
     references, _ = external.load_references(folder)
     reasons = references[0].codes.set_index("code")["reason"]
     assert reasons["AT00"] == external.RCI_MERGED_REASON
+
+
+def test_references_are_read_once_per_file_version_and_each_caller_gets_its_own(tmp_path):
+    folder = _reference_folder(tmp_path)
+    external._load_references.cache_clear()
+    first, _ = external.load_references(folder)
+    first[0].values.iloc[0] = -99.0  # a caller changing its copy changes nobody else's
+    second, _ = external.load_references(folder)
+    assert external._load_references.cache_info().hits == 1
+    assert second[0].values.iloc[0] != -99.0
+    assert [r.name for r in second] == [r.name for r in first]
+    # a new version of a file (here: RCI 2016 values of another region order) is read again
+    rci = [(geo, edition, value) for edition in (2016, 2019)
+           for geo, value in zip(GEOS, list(reversed(REFERENCE)))]
+    _rci_file(tmp_path, rci)
+    os.utime(tmp_path / external.RCI_FILE, ns=(1, 1))  # a distinct modification time
+    third, _ = external.load_references(folder)
+    assert external._load_references.cache_info().misses == 2
+    assert third[0].values.tolist() == list(reversed(REFERENCE))
 
 
 def test_lags_are_arguments(tmp_path):
