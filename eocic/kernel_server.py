@@ -288,6 +288,10 @@ def serve(socket_path: str, modules: list[str]) -> None:
     parent = os.getppid()
     signal.signal(signal.SIGCHLD, _reap_children)
     os.environ.setdefault("MPLBACKEND", INLINE_BACKEND)
+    # debugpy (imported with ipykernel.debugger) warns on stderr, which is the study's
+    # terminal here, that breakpoints may be missed with frozen modules; a batch kernel sets
+    # none. This makes it a debug-level log line (a kernel's environment replaces the server's)
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(socket_path)
     listener.listen(16)

@@ -301,3 +301,33 @@ def test_what_the_server_preloads_starts_no_thread():
                           env=os.environ | study.kernel_environment(), capture_output=True,
                           text=True, check=True)
     assert done.stdout.strip() == "1"
+
+
+
+def test_the_server_writes_nothing_to_the_terminal(tmp_path):
+    # its stderr is the study's terminal: the libraries it imports (debugpy's warning about
+    # frozen modules) must not write there
+    import subprocess
+
+    from eocic.kernel_server import LIBRARY_MODULES
+
+    server = subprocess.Popen([sys.executable, "-m", "eocic.kernel_server",
+                               str(tmp_path / "server.sock"), "pandas", *LIBRARY_MODULES],
+                              env=os.environ | study.kernel_environment(), cwd=REPO_ROOT,
+                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout.readline() == "ready\n"
+        process = psutil.Process(server.pid)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # its imports are done when its CPU time stops
+            before = sum(process.cpu_times()[:2])
+            time.sleep(0.5)
+            if sum(process.cpu_times()[:2]) - before < 0.01:
+                break
+        assert "debugpy" in {module.path.split("/site-packages/")[-1].split("/")[0]
+                             for module in process.memory_maps()}
+    finally:
+        server.terminate()
+        _, errors = server.communicate(timeout=30)
+    assert errors == ""
