@@ -138,3 +138,21 @@ def test_notebook_intro_names_the_dimensions_without_typed_counts(framework):
             if group.level == "dimension":
                 assert group.name.lower().split(",")[0] in flat, group.name
     assert "quality of governance, which is **not measured**" in flat
+
+
+def test_the_fast_yaml_loader_reads_the_shipped_frameworks_as_safe_load_does(tmp_path):
+    import yaml
+    from importlib import resources
+
+    from eocic.scoreboard.framework import YAML_LOADER, FrameworkError, load_framework
+
+    for name in ("framework.yaml", "ris_open.yaml"):
+        text = resources.files("eocic.scoreboard").joinpath(name).read_text("utf-8")
+        assert yaml.load(text, Loader=YAML_LOADER) == yaml.safe_load(text)
+    bad = tmp_path / "framework.yaml"
+    bad.write_text("indices:\n  a: [1, 2\n  b: !!python/object:os.system 'ls'\n")
+    with pytest.raises(FrameworkError, match="framework.yaml: not valid YAML"):
+        load_framework(bad)
+    bad.write_text("indices: !!python/object/apply:os.system ['echo hacked']\n")
+    with pytest.raises(FrameworkError, match="not valid YAML"):  # never executed
+        load_framework(bad)

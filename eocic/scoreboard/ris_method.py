@@ -96,7 +96,7 @@ import pandas as pd
 from eocic.errors import EocicError
 from eocic.scoreboard import aggregation, external, treatment
 from eocic.scoreboard.engine import Scoreboard
-from eocic.scoreboard.framework import IndexFramework, Source, parse_framework
+from eocic.scoreboard.framework import YAML_LOADER, IndexFramework, Source, parse_framework
 from eocic.scoreboard.sources import source_series
 
 #: The framework file shipped beside ``framework.yaml`` and its index code.
@@ -144,7 +144,7 @@ def load_ris_framework(path: str | Path | None = None) -> IndexFramework:
         origin, base_dir = f"eocic/scoreboard/{RIS_FRAMEWORK}", None
     else:
         text, origin, base_dir = Path(path).read_text("utf-8"), str(path), Path(path).parent
-    return parse_framework(yaml.safe_load(text), origin, base_dir)[RIS_INDEX]
+    return parse_framework(yaml.load(text, Loader=YAML_LOADER), origin, base_dir)[RIS_INDEX]
 
 
 def ris_number(code: str) -> str:
