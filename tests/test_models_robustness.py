@@ -136,3 +136,33 @@ def test_each_re_estimate_equals_the_table_fitted_by_pyfixest_without_the_countr
                      .set_index(["model", "term"])[columns])
         assert len(mine) == 3 and mine["coef"].notna().all()
         pd.testing.assert_frame_equal(mine.astype(float), reference.astype(float), rtol=1e-7)
+
+
+def test_a_refit_on_arrays_keeps_the_notes_and_refusals_of_the_frame_path(
+        driven_by_one_country):
+    """RegressionModel.fit(within=True) takes the model's columns as arrays once and refits
+    subsets of rows without a frame: winsorising (pandas' quantile), its note, the singleton
+    and identification rules must be those of the pyfixest path."""
+    from eocic.models.estimation import RegressionModel, SpecificationError
+
+    spec = parse_registry(REGISTRY.replace("same_sample: false",
+                                           "same_sample: false\n  winsorise: [0.05, 0.95]"))["T"]
+    frame = driven_by_one_country.copy()
+    frame.loc[frame.index[-1], "geo"] = "DD99"  # a singleton of the region fixed effect
+    model = RegressionModel(spec.models[1], frame)
+    for dropped in ("AA", "CC"):
+        rows = frame["country"] != dropped
+        arrays, pyfixest = model.fit(rows, within=True), model.fit(rows)
+        assert arrays.notes == pyfixest.notes and arrays.singletons == pyfixest.singletons == 1
+        assert any("winsorised at P5/P95" in note for note in arrays.notes)
+        np.testing.assert_allclose(arrays.params, pyfixest.params, rtol=1e-7)
+        np.testing.assert_allclose(arrays.bse, pyfixest.bse, rtol=1e-7)
+    y = frame.loc[frame["country"] != "AA", "employment_growth"]
+    low, high = y.quantile([0.05, 0.95])
+    assert model._winsorise(y.to_numpy(), []).tolist() == y.clip(low, high).tolist()
+    refusals = []
+    for within in (True, False):  # without DD, ln_lq_cluster_t0 is absorbed by the region FE
+        with pytest.raises(SpecificationError) as refused:
+            model.fit(frame["country"] != "DD", within=within)
+        refusals.append(str(refused.value))
+    assert refusals[0] == refusals[1] and "ln_lq_cluster_t0" in refusals[0]

@@ -516,6 +516,33 @@ def fit_within(frame: pd.DataFrame, dependent: str, regressors: Sequence[str],
     those of :func:`fit`. ``tests/test_models_engine.py`` checks coefficients, SEs,
     p-values, N, clusters and R-squared against ``feols`` for every supported setting.
     """
+    regressors = tuple(regressors)
+    fixed_effects = tuple(fixed_effects)
+    if not fits_within("ols", inference):
+        raise EstimationError(f"{label}: fit_within fits OLS with iid, HC1 or one-way CRV1 "
+                              f"covariance, not {inference.covariance_label()}; use fit")
+    data = _estimation_rows(frame, dependent, regressors, fixed_effects, inference, "ols",
+                            None, None, label)
+    codes = data.loc[:, list(fixed_effects)].to_numpy(dtype=np.int64) if fixed_effects \
+        else None
+    cluster = (data[inference.clusters[0]].to_numpy(dtype=np.int64)
+               if inference.vcov == "CRV1" else None)
+    return fit_within_arrays(data[dependent].to_numpy(dtype=float),
+                             data.loc[:, list(regressors)].to_numpy(dtype=float), regressors,
+                             codes, fixed_effects, cluster, inference, label=label)
+
+
+def fit_within_arrays(y: np.ndarray, x: np.ndarray, regressors: Sequence[str],
+                      fixed_effect_codes: np.ndarray | None = None,
+                      fixed_effects: Sequence[str] = (), cluster: np.ndarray | None = None,
+                      inference: Inference = DEFAULT, *, label: str = "model") -> Fit:
+    """:func:`fit_within` on arrays a caller has already checked (the numbers of
+    :func:`fit_within`, which validates a frame and calls this): ``y`` (N,) and ``x`` (N, K,
+    columns in ``regressors`` order) finite floats; ``fixed_effect_codes`` (N, F) non-negative
+    integer codes of ``fixed_effects`` (None without fixed effects); ``cluster`` (N,)
+    non-negative integer codes of ``inference.clusters[0]`` for CRV1, else None. For
+    :class:`eocic.models.estimation.RegressionModel`, which codes its sample once and refits it
+    on many subsets of rows without building a frame each time."""
     import scipy.linalg
     from pyfixest import get_ssc
     from pyfixest.core import (count_fixef_fully_nested_all, demean,
@@ -524,19 +551,14 @@ def fit_within(frame: pd.DataFrame, dependent: str, regressors: Sequence[str],
 
     regressors = tuple(regressors)
     fixed_effects = tuple(fixed_effects)
-    if not fits_within("ols", inference):
-        raise EstimationError(f"{label}: fit_within fits OLS with iid, HC1 or one-way CRV1 "
-                              f"covariance, not {inference.covariance_label()}; use fit")
-    data = _estimation_rows(frame, dependent, regressors, fixed_effects, inference, "ols",
-                            None, None, label)
-    rows = len(data)
-    codes = data.loc[:, list(fixed_effects)].to_numpy(dtype=np.uintp) if fixed_effects \
-        else np.zeros((rows, 0), dtype=np.uintp)
+    rows = len(y)
+    codes = (np.asarray(fixed_effect_codes).astype(np.uintp) if fixed_effects
+             else np.zeros((rows, 0), dtype=np.uintp))
     keep = np.ones(rows, dtype=bool)
     if fixed_effects and inference.fixef_rm == "singleton":
         keep = ~detect_singletons(np.asfortranarray(codes))
-    y = data[dependent].to_numpy(dtype=float)[keep]
-    x = data.loc[keep, list(regressors)].to_numpy(dtype=float)
+    y = np.asarray(y, dtype=float)[keep]
+    x = np.asarray(x, dtype=float)[keep]
     nobs = int(keep.sum())
     if fixed_effects:
         # each fixed effect's levels among the kept rows, numbered 0..k-1
@@ -578,7 +600,7 @@ def fit_within(frame: pd.DataFrame, dependent: str, regressors: Sequence[str],
         scores = x_within * residuals[:, None]
         vcov = factor * bread @ (scores.T @ scores) @ bread
     else:
-        cluster = pd.factorize(data[inference.clusters[0]].to_numpy()[keep])[0]
+        cluster = pd.factorize(np.asarray(cluster)[keep])[0]
         n_clusters = int(cluster.max()) + 1 if nobs else 0
         if n_clusters < 2:
             raise EstimationError(f"{label}: one cluster only ({inference.covariance_label()})")

@@ -195,6 +195,7 @@ class RegressionModel:
         self.sample_filter = spec.sample.rename(filter_proxies) if spec.sample else None
         self._usable: tuple[pd.Series, list[str]] | None = None  # usable_rows, computed once
         self._codes: dict[str, np.ndarray] | None = None  # _group_codes, computed once
+        self._numeric: tuple[np.ndarray, np.ndarray] | None = None  # _arrays, taken once
 
     # -- variables -------------------------------------------------------------------------
     def _resolve_one(self, name: str) -> str:
@@ -297,16 +298,19 @@ class RegressionModel:
         return self._codes
 
     # -- checks -----------------------------------------------------------------------------
-    def _check_identification(self, data: pd.DataFrame) -> None:
+    def _check_identification(self, values: np.ndarray, fixed_effects: dict[str, np.ndarray]
+                              ) -> None:
+        """Refuse an unidentified model: ``values`` (N, K) are the regressors on the rows of
+        the fit, ``fixed_effects`` the integer codes of each fixed effect on those rows."""
         spec = self.spec
         terms = list(self.regressors)
         # each fixed effect's groups once (codes 0..k-1; no label is missing in usable rows),
         # and every regressor's largest range within a group of it: 0 = constant in each
         spreads = {}
         n_params = 1 + len(terms)
-        values = data[terms].to_numpy(dtype=float)
+        rows = len(values)
         for fe in spec.fixed_effects:
-            codes = pd.factorize(data[fe])[0]
+            codes = pd.factorize(fixed_effects[fe])[0]
             groups = int(codes.max()) + 1 if len(codes) else 0
             n_params += groups - 1
             # each group's rows side by side, then the range of every regressor per group
@@ -318,16 +322,17 @@ class RegressionModel:
                       - np.minimum.reduceat(ordered, starts, axis=0)) if groups \
                 else np.zeros((0, len(terms)))
             spreads[fe] = pd.Series(spread.max(axis=0, initial=-np.inf), index=terms)
-        if len(data) <= n_params:
+        if rows <= n_params:
             raise SpecificationError(
-                f"specification {spec.label}: {len(data)} observations for {n_params} "
+                f"specification {spec.label}: {rows} observations for {n_params} "
                 "parameters (regressors, intercept and fixed-effect dummies); fewer "
                 "observations than parameters — widen the sample or drop fixed effects")
-        for term in terms:
-            if data[term].nunique() <= 1:
+        for position, term in enumerate(terms):
+            column = values[:, position]
+            if (column == column[0]).all():  # finite values (usable rows): one distinct value
                 raise SpecificationError(
                     f"specification {spec.label}: regressor {term!r} does not vary in the "
-                    f"estimation sample (value {data[term].iloc[0]!r}); it is collinear with "
+                    f"estimation sample (value {column[0]!r}); it is collinear with "
                     "the intercept")
             for fe in spec.fixed_effects:
                 if not spreads[fe][term] > 0:
@@ -336,15 +341,76 @@ class RegressionModel:
                         f"every {fe!r} group, so the {FE_LABELS.get(fe, fe + ' FE')} absorbs it; "
                         f"drop the regressor or the fixed effect")
 
+    def _winsorise(self, dependent: np.ndarray, notes: list[str]) -> np.ndarray:
+        """The dependent variable clipped at the spec's percentiles (OLS; linear interpolation
+        between order statistics, as ``pandas.Series.quantile``), with a note."""
+        spec = self.spec
+        if not (spec.winsorise and spec.estimator == "ols" and len(dependent)):
+            return dependent
+        low, high = np.percentile(dependent, [100 * spec.winsorise[0], 100 * spec.winsorise[1]])
+        notes.append(f"{self.dependent} winsorised at P{100 * spec.winsorise[0]:g}/"
+                     f"P{100 * spec.winsorise[1]:g} ({int((dependent < low).sum())} low, "
+                     f"{int((dependent > high).sum())} high values clipped)")
+        return np.clip(dependent, low, high)
+
+    def _fit_frame(self, chosen: np.ndarray, notes: list[str]) -> engine.Fit:
+        """:func:`eocic.models.engine.fit` (pyfixest) on the rows ``chosen``."""
+        spec = self.spec
+        # fixed-effect and cluster labels as integer codes, made once per model: the fit
+        # and its checks group by them, which is faster on integers than on region codes
+        group_codes = self._group_codes()
+        data = self.frame.loc[chosen, [c for c in self.columns if c not in group_codes]]
+        data = data.reset_index(drop=True)
+        for column, codes in group_codes.items():
+            data[column] = codes[chosen]
+        data = data.loc[:, self.columns]
+        if spec.winsorise and spec.estimator == "ols" and len(data):
+            data[self.dependent] = self._winsorise(
+                data[self.dependent].to_numpy(dtype=float), notes)
+        self._check_identification(data[list(self.regressors)].to_numpy(dtype=float),
+                                   {fe: data[fe].to_numpy() for fe in spec.fixed_effects})
+        return engine.fit(data, self.dependent, self.regressors, spec.fixed_effects,
+                          spec.inference, estimator=spec.estimator, offset=self.offset,
+                          label=f"specification {spec.label}")
+
+    def _fit_within(self, chosen: np.ndarray, notes: list[str]) -> engine.Fit:
+        """:func:`eocic.models.engine.fit_within_arrays` on the rows ``chosen``: the model's
+        columns are taken as arrays once (:meth:`_arrays`), so a refit on a subset of rows
+        builds no frame (the 140 re-estimates of a leave-one-country-out check)."""
+        spec = self.spec
+        dependent, regressors, codes = self._arrays()
+        rows = np.flatnonzero(chosen)
+        y = self._winsorise(dependent[rows], notes)
+        x = regressors[rows]
+        fixed_effects = {fe: codes[fe][rows] for fe in spec.fixed_effects}
+        self._check_identification(x, fixed_effects)
+        cluster = (codes[spec.inference.clusters[0]][rows] if spec.inference.vcov == "CRV1"
+                   else None)
+        fixed_effect_codes = (np.column_stack([fixed_effects[fe] for fe in spec.fixed_effects])
+                              if spec.fixed_effects else None)
+        return engine.fit_within_arrays(y, x, self.regressors, fixed_effect_codes,
+                                        spec.fixed_effects, cluster, spec.inference,
+                                        label=f"specification {spec.label}")
+
+    def _arrays(self) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+        """The dependent variable (N,), the regressors (N, K) as floats over every row of the
+        sample (NaN where missing: never in usable rows) and :meth:`_group_codes`; once."""
+        if self._numeric is None:
+            self._numeric = (
+                self.frame[self.dependent].to_numpy(dtype=float, na_value=np.nan),
+                self.frame[list(self.regressors)].to_numpy(dtype=float, na_value=np.nan))
+        return (*self._numeric, self._group_codes())
+
     # -- fit --------------------------------------------------------------------------------
     def fit(self, rows: pd.Series | None = None, *, within: bool = False) -> RegressionResults:
         """Estimate the model on ``rows`` (a boolean mask; default: :meth:`usable_rows`).
 
         ``rows`` lets a table estimate every column on the same (intersection) sample; rows
         outside :meth:`usable_rows` are never used. ``within``: fit through
-        :func:`eocic.models.engine.fit_within` where it supports the model (OLS, iid / HC1 /
-        one-way CRV1): the same numbers without a pyfixest model object (``fitted.model`` is
-        None), for the many fits of one model in :mod:`eocic.models.robustness`.
+        :func:`eocic.models.engine.fit_within_arrays` where it supports the model (OLS, iid /
+        HC1 / one-way CRV1): the same numbers without a pyfixest model object
+        (``fitted.model`` is None) and without a frame per fit (the model's columns are taken
+        as arrays once), for the many fits of one model in :mod:`eocic.models.robustness`.
         """
         spec = self.spec
         usable, notes = self.usable_rows()
@@ -354,34 +420,13 @@ class RegressionModel:
             usable = usable & rows
             if lost:
                 notes.append(f"{lost} rows outside the common sample of the table")
-        # fixed-effect and cluster labels as integer codes, made once per model: the fit
-        # and its checks group by them, which is faster on integers than on region codes
-        group_codes = self._group_codes()
-        data = self.frame.loc[usable, [c for c in self.columns if c not in group_codes]]
-        data = data.reset_index(drop=True)
         chosen = usable.to_numpy()
-        for column, codes in group_codes.items():
-            data[column] = codes[chosen]
-        data = data.loc[:, self.columns]
-        if spec.winsorise and spec.estimator == "ols" and len(data):
-            low, high = data[self.dependent].quantile(list(spec.winsorise))
-            clipped_low = int((data[self.dependent] < low).sum())
-            clipped_high = int((data[self.dependent] > high).sum())
-            data[self.dependent] = data[self.dependent].clip(low, high)
-            notes.append(f"{self.dependent} winsorised at P{100 * spec.winsorise[0]:g}/"
-                         f"P{100 * spec.winsorise[1]:g} ({clipped_low} low, {clipped_high} "
-                         "high values clipped)")
-        self._check_identification(data)
         try:
             if within and engine.fits_within(spec.estimator, spec.inference,
                                              offset=self.offset):
-                fitted = engine.fit_within(data, self.dependent, self.regressors,
-                                           spec.fixed_effects, spec.inference,
-                                           label=f"specification {spec.label}")
+                fitted = self._fit_within(chosen, notes)
             else:
-                fitted = engine.fit(data, self.dependent, self.regressors, spec.fixed_effects,
-                                    spec.inference, estimator=spec.estimator,
-                                    offset=self.offset, label=f"specification {spec.label}")
+                fitted = self._fit_frame(chosen, notes)
         except engine.EstimationError as error:
             raise SpecificationError(str(error)) from error
         if fitted.singletons:
