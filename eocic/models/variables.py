@@ -238,7 +238,7 @@ def cluster_employment(employment: pd.Series, grouping: pd.DataFrame) -> pd.Data
     merged["allocated"] = merged["employment"].fillna(0.0) * merged["weight"]
     wide = merged.pivot_table(index="geo", columns="category", values="allocated",
                               aggfunc="sum", fill_value=0.0)
-    return wide.reindex(sorted(set(cells["geo"])), fill_value=0.0)
+    return wide.reindex(sorted(set(cells["geo"].unique())), fill_value=0.0)
 
 
 def division_lq(cells: pd.DataFrame) -> pd.Series:
@@ -752,7 +752,7 @@ def region_sample(sbs: pd.DataFrame, totals: pd.DataFrame, context: pd.DataFrame
     notes = [f"Window {t0}-{T} ({window} years)."]
     gdp_t0 = _context_value(context, "gdp_eur_per_head", t0)
     gdp_T = _context_value(context, "gdp_eur_per_head", T)
-    frame = pd.DataFrame(index=sorted(set(sbs["geo"])))
+    frame = pd.DataFrame(index=sorted(set(sbs["geo"].unique())))
     frame.index.name = "geo"
     with np.errstate(divide="ignore", invalid="ignore"):
         frame["ln_gdp_per_head_t0"] = np.log(gdp_t0.where(gdp_t0 > 0)).reindex(frame.index)

@@ -243,7 +243,7 @@ def run_pilots(processed_dir: str | Path, year: int, *, outcome: str = "starred_
         else:
             cells = did.starred_cells(sbs, totals, base_year)
             cells_basis = f"proxy: SBS divisions with LQ >= 2 in {base_year} (no cluster mapping)"
-    excluded = regions.excluded_regions(set(sbs["geo"]))
+    excluded = regions.excluded_regions(set(sbs["geo"].unique()))
     result = PilotRun(pilots=pilots, profile_year=profile_year, cluster_profile=cluster_profile,
                       cluster_basis=cluster_basis, score_profile=score_profile,
                       outcome=outcome, event_year=int(event_year), cells_basis=cells_basis,
@@ -262,7 +262,8 @@ def run_pilots(processed_dir: str | Path, year: int, *, outcome: str = "starred_
     post = did.post_period_years(result.years, event_year)
     wanted = range(event_year, max(event_year, 2023) + 1)
     result.missing_post = [y for y in wanted if y not in post]
-    result.treated = sorted(g for g in regions.pilot_of() if g in set(panel["geo"]))
+    in_panel = set(panel["geo"].unique())
+    result.treated = sorted(g for g in regions.pilot_of() if g in in_panel)
     observed = panel[panel["value"] > 0]
     eligible = set(observed.loc[observed["year"] < event_year, "geo"])
     if post:   # a control must be observed before and after the event (availability only)

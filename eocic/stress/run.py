@@ -97,7 +97,7 @@ class StressTestRun:
             When the region is not in the table.
         """
         rows = self.of()
-        if region not in set(rows["geo"]):
+        if region not in set(rows["geo"].unique()):
             raise exposure.ExposureError(
                 f"region {region!r} is not in the stress test of {self.year}; choose one of the "
                 f"{rows['geo'].nunique()} regions of the table (e.g. {rows['geo'].iloc[0]})")
