@@ -456,9 +456,10 @@ def code_mappings(codes: Sequence[str], *, target: int = DEFAULT_VERSION, additi
     if target >= 2024 or (target == 2021 and not include_uk):
         target_countries.discard("UK")
     recent = _recent_codes()
-    target_codes = set(recent.loc[recent["version"] == target, "geo"]) if target >= 2021 else set()
+    target_codes = (set(recent.loc[recent["version"] == target, "geo"].unique()) if target >= 2021
+                    else set())
     if target == 2021 and not include_uk:
-        target_codes -= set(recent.loc[recent["uk"], "geo"])
+        target_codes -= set(recent.loc[recent["uk"], "geo"].unique())
     mappings = {}
     for code in codes:
         level = levels[code]

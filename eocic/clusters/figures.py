@@ -299,7 +299,7 @@ def map_category(table: pd.DataFrame, geo: str, year: int, scheme: str,
 
     rows = _select(table, scheme=scheme, year=year, geo=geo)
     names = rows.set_index("category")["category_name"]
-    known = set(table.loc[table["scheme"] == scheme, "category"])
+    known = set(table.loc[table["scheme"] == scheme, "category"].unique())
     note = ""
     if requested:
         if requested in known:

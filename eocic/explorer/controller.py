@@ -474,7 +474,7 @@ class RegionExplorer:
         current["code"] = [f"{index}/{code}" if code in shared else code
                            for index, code in zip(current["index_code"], current["code"])]
         self.scoreboard = current
-        self._score_geos = set(current["geo"])
+        self._score_geos = set(current["geo"].unique())
         self._scores = current.pivot(index="geo", columns="code", values="score")
         nodes = current.drop_duplicates("code").set_index("code")
         self._levels = nodes["level"]

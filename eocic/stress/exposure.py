@@ -111,7 +111,7 @@ def division_exposure(sbs: pd.DataFrame, shocks: pd.Series, year: int) -> pd.Dat
 
 def uncovered_divisions(sbs: pd.DataFrame, shocks: pd.Series, year: int) -> list[str]:
     """Shocked divisions with no row at all in ``sbs`` for ``year`` (their shock cannot act)."""
-    present = set(_year_cells(sbs, year)["nace_r2"])
+    present = set(_year_cells(sbs, year)["nace_r2"].unique())
     return sorted(d for d, s in shocks.items() if s != 0 and d not in present)
 
 
