@@ -4,7 +4,12 @@ against one year, on this machine's cores, each in a fresh temporary project roo
 Prints the wall time of one year (`--year 2020`), of eight years (`--years 2013-2020`) and
 their ratio (target: at most 4). Each run starts with an empty store of shared work
 (eocic.shared_work) and no earlier run (no stage reused); the demo economy is written into each
-root before the clock starts. About 10 minutes on 2 cores. ``EOCIC_BENCH_YEARS=2017-2020`` runs fewer years.
+root before the clock starts. About 5 minutes on 2 cores. ``EOCIC_BENCH_YEARS=2017-2020`` runs fewer years.
+
+``EOCIC_BENCH_REPEATS=3`` makes three (one year, eight years) pairs, one after the other, and
+prints each pair and the medians: the one-year run is short, so a host slowing down for a minute
+moves a single ratio by several tenths (measured: 3.5 to 4.5 on the same commit). Before each
+run it times a fixed CPU-bound loop, so that a slowed host shows in the output.
 """
 
 from __future__ import annotations
@@ -37,17 +42,41 @@ def timed_study(arguments: list[str]) -> float:
         return time.perf_counter() - started
 
 
+def host_check() -> float:
+    """Seconds of a fixed pure-Python loop (10 million additions): about 0.3 s on the
+    reference machine; a larger value means the host is slowed (other load, throttling)."""
+    started = time.perf_counter()
+    total = 0
+    for number in range(10_000_000):
+        total += number
+    return time.perf_counter() - started
+
+
 def main() -> None:
+    import statistics
+
     from eocic.config import parse_years
 
     years = os.environ.get("EOCIC_BENCH_YEARS", "2013-2020")
+    repeats = int(os.environ.get("EOCIC_BENCH_REPEATS", "1"))
     count = len(parse_years(years))
-    one = timed_study(["--year", str(parse_years(years)[-1])])
-    many = timed_study(["--years", years])
-    print(f"study, one year: {one:.1f} s; {count} years (--years {years}): {many:.1f} s; "
-          f"ratio {many / one:.2f} (target <= 4 for 8 years on 2 cores; "
-          f"{os.cpu_count()} cores here)")
-
+    ones, manys, ratios = [], [], []
+    for repeat in range(repeats):
+        check = host_check()
+        one = timed_study(["--year", str(parse_years(years)[-1])])
+        many = timed_study(["--years", years])
+        ones.append(one)
+        manys.append(many)
+        ratios.append(many / one)
+        print(f"study, one year: {one:.1f} s; {count} years (--years {years}): {many:.1f} s; "
+              f"ratio {many / one:.2f} (target <= 4 for 8 years on 2 cores; "
+              f"{os.cpu_count()} cores here; host check {check:.2f} s before, "
+              f"{host_check():.2f} s after)", flush=True)
+    if repeats > 1:
+        print(f"medians over {repeats} pairs: one year {statistics.median(ones):.1f} s, "
+              f"{count} years {statistics.median(manys):.1f} s; median ratio "
+              f"{statistics.median(ratios):.2f}, ratio of the medians "
+              f"{statistics.median(manys) / statistics.median(ones):.2f}")
 
 if __name__ == "__main__":
     main()
