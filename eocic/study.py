@@ -958,8 +958,6 @@ class StageSlots:
     def __init__(self, jobs: int):
         self._free = jobs
         self._changed = threading.Condition()
-        self._first_runs: dict[str, int] = {}  # stage -> the year running its first instance
-        self._first_ended: set[str] = set()
 
     def acquire(self) -> bool:
         """Take a slot if one is free (never blocks)."""
@@ -982,32 +980,6 @@ class StageSlots:
 
     def notify(self) -> None:
         with self._changed:
-            self._changed.notify_all()
-
-    # A stage that computes work shared by all years (it declares ``shared_dir``) computes it
-    # in the year that runs it first; the same stage of another year started meanwhile would
-    # wait for that work (eocic.shared_work's lock) while holding a slot. These three methods
-    # let a year leave the slot to other stages until that first instance has ended.
-    def first_run_elsewhere(self, stem: str, year: int) -> bool:
-        """Whether another year is running the first instance of stage ``stem``."""
-        with self._changed:
-            return (stem not in self._first_ended
-                    and self._first_runs.get(stem, year) != year)
-
-    def claim_first_run(self, stem: str, year: int) -> bool:
-        """Record that ``year`` starts stage ``stem``; False when another year's instance is
-        the first and has not ended (the caller gives its slot back and waits)."""
-        with self._changed:
-            if stem in self._first_ended:
-                return True
-            return self._first_runs.setdefault(stem, year) == year
-
-    def first_run_ended(self, stem: str, year: int) -> None:
-        """The instance of ``stem`` that ``year`` ran has ended (ok, failed or interrupted):
-        if it was the first, the other years may start the stage."""
-        with self._changed:
-            if self._first_runs.get(stem) == year:
-                self._first_ended.add(stem)
             self._changed.notify_all()
 
 
@@ -1121,7 +1093,7 @@ def _run_locked(config: StudyConfig, selected: list[Stage], extra_parameters: di
                                         f"{', '.join(sorted(needs[stem] & blocked))}")
                 ready = [stem for stem in sorted(chosen) if by_stem[stem].status == "pending"
                          and needs[stem] <= done]
-                progressed = starved = deferred = False
+                progressed = starved = False
                 for stem in ready:
                     if len(running) >= plan.jobs:
                         break
@@ -1161,21 +1133,9 @@ def _run_locked(config: StudyConfig, selected: list[Stage], extra_parameters: di
                     else:
                         keys[stem] = ""
                         result.cache = "not cached: the stage graph does not declare its inputs"
-                    # a stage with work shared across years (not the first stage: at the start
-                    # of a study there is nothing else to run) waits, without a slot, while
-                    # another year's instance computes that work; other stages use the slot
-                    shared = (plan.slots is not None and bool(needs[stem])
-                              and "shared_dir" in declared_parameters(stage))
-                    if shared and plan.slots.first_run_elsewhere(stem, config.year):
-                        deferred = True
-                        continue
                     if not plan.take_slot():
                         starved = True  # other runs of run_years hold every slot
                         break
-                    if shared and not plan.slots.claim_first_run(stem, config.year):
-                        plan.slots.release()  # another year started its first instance
-                        deferred = True
-                        continue
                     log(f"[{stem}] started")
                     result.status = "running"
                     # the slot is given back once (when the kernel has ended, else when the
@@ -1191,11 +1151,8 @@ def _run_locked(config: StudyConfig, selected: list[Stage], extra_parameters: di
                                                  result, watch, bar, plan.kernel_server,
                                                  release)
                     if plan.slots is not None:
-                        def stage_ended(_: object, release=release, slots=plan.slots,
-                                        stem=stem, shared=shared) -> None:
+                        def stage_ended(_: object, release=release, slots=plan.slots) -> None:
                             release()
-                            if shared:
-                                slots.first_run_ended(stem, config.year)
                             slots.notify()
 
                         future.add_done_callback(stage_ended)
@@ -1204,7 +1161,7 @@ def _run_locked(config: StudyConfig, selected: list[Stage], extra_parameters: di
                 if progressed:
                     continue
                 if not running:
-                    if starved or deferred:
+                    if starved:
                         plan.slots.wait(0.2)
                         continue
                     break
@@ -1322,11 +1279,7 @@ def run_years(
     ``run_id`` is given. The work that does not depend on the year (reading the raw files,
     estimating confidential cells, harmonising NUTS versions) is done once: the first year's
     stage 01 keeps it in the store of :mod:`eocic.shared_work`, the others read it (a year that
-    needs it while it is computed waits for it). A later stage with such work (02: the cluster
-    mapping) starts in other years only once its first instance has ended: meanwhile their
-    slots run other years' earlier stages instead of waiting on the store's lock (the first
-    stage is exempt: at the start of a study nothing else can run). Years run side by side: at
-    most ``jobs``
+    needs it while it is computed waits for it). Years run side by side: at most ``jobs``
     stages execute at once across all years (default: the number of cores), earlier years
     first.
 

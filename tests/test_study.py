@@ -550,34 +550,6 @@ def test_many_years_run_each_year_and_write_the_run_across_years(project: Path):
     assert any(line.startswith("[2013] ") for line in lines)
 
 
-def test_a_stage_with_shared_work_starts_in_other_years_once_its_first_instance_ended(
-        project: Path):
-    # stage 02 declares shared_dir (as the cluster mapping does): its first instance computes
-    # the work every year reads, so another year's 02 does not start (and hold a slot while
-    # waiting on the store's lock) before that instance has ended
-    from eocic.study import StageSlots, run_years
-
-    _write_notebook(project / "notebooks" / "02_plot.ipynb", (
-        "import json, time\nfrom pathlib import Path\nstarted = time.time()\ntime.sleep(2)\n"
-        "Path('times').mkdir(exist_ok=True)\n"
-        "Path('times', f'{year}.json').write_text(json.dumps([started, time.time()]))"),
-        parameters=PARAMETERS + '\nshared_dir = ""')
-    run = run_years(_config(project), [2013, 2014], run_id="span", jobs=2,
-                    log=lambda line: None)
-    assert run.ok
-    spans = sorted(json.loads((project / "times" / f"{year}.json").read_text())
-                   for year in (2013, 2014))
-    assert spans[1][0] >= spans[0][1]  # one after the other, not side by side
-    # the bookkeeping: the first instance's year runs, another waits until it has ended
-    slots = StageSlots(2)
-    assert not slots.first_run_elsewhere("02", 2013) and slots.claim_first_run("02", 2013)
-    assert slots.first_run_elsewhere("02", 2014) and not slots.claim_first_run("02", 2014)
-    slots.first_run_ended("02", 2014)  # not the first instance: changes nothing
-    assert slots.first_run_elsewhere("02", 2014)
-    slots.first_run_ended("02", 2013)
-    assert not slots.first_run_elsewhere("02", 2014) and slots.claim_first_run("02", 2014)
-
-
 def test_many_years_run_again_reuse_every_stage(graph_project: Path):
     from eocic.study import run_years
 
