@@ -203,10 +203,10 @@ class Run:
         KeyError
             A column of ``where`` is not in the table (the message lists its columns).
         """
-        from eocic.tables import SCHEMAS, read_table
+        from eocic.tables import read_table, schema_of
 
         if where:
-            columns = SCHEMAS[name].column_names if name in SCHEMAS else ()
+            columns = schema_of(name).column_names  # an unknown table: KeyError naming tables
             unknown = [column for column in where if column not in columns]
             if unknown:
                 raise KeyError(f"table {name} has no column {', '.join(map(repr, unknown))}; "

@@ -98,6 +98,8 @@ def test_a_table_read_with_conditions_has_only_those_rows(project):
     pd.testing.assert_frame_equal(clusters, expected.reset_index(drop=True))
     with pytest.raises(KeyError, match="no column 'region'.*columns are geo"):
         run.table("cluster_mapping", region="AT11")
+    with pytest.raises(KeyError, match="no processed table 'clusters'; tables: sbs"):
+        run.table("clusters", geo="AT11")
 
 
 def test_a_missing_run_names_the_folder_and_the_fix(project):

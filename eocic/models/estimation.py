@@ -364,7 +364,7 @@ class RegressionModel:
         for column, codes in group_codes.items():
             data[column] = codes[chosen]
         data = data.loc[:, self.columns]
-        if spec.winsorise and spec.estimator == "ols" and len(data):
+        if spec.winsorise and spec.estimator == "ols":  # otherwise the column stays as read
             data[self.dependent] = self._winsorise(
                 data[self.dependent].to_numpy(dtype=float), notes)
         self._check_identification(data[list(self.regressors)].to_numpy(dtype=float),
