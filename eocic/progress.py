@@ -101,6 +101,11 @@ class StudyProgress:
             weight = self.weights.get((year, stem), 1.0)
             if status == "reused":
                 self.total.total = max(self.total.total - weight, self.total.n)
+                if len(self._done) == len(self.weights) and self.total.total <= 0:
+                    # every stage reused: nothing was left to do, the study is complete (a
+                    # bar of 0 out of 0 shows 0 %)
+                    self.total.total = 1
+                    self.total.update(1)
                 self.total.refresh()
             else:
                 self.total.update(min(weight, self.total.total - self.total.n))

@@ -609,6 +609,24 @@ def test_progress_bars_count_stages_and_leave_reused_work_out_of_the_time_left(t
     assert "a log line" in shown and "2/2 stages" in shown and "100%" in shown
 
 
+def test_progress_of_a_study_whose_stages_are_all_reused_ends_at_100_percent(tmp_path):
+    import io
+
+    from eocic.progress import StudyProgress
+
+    stream = io.StringIO()
+    progress = StudyProgress(["01_x", "02_y"], {2019: tmp_path / "a", 2020: tmp_path / "b"},
+                             stream=stream)
+    for year, stem in ((2019, "01_x"), (2019, "02_y"), (2020, "01_x")):
+        progress.stage_finished(year, stem, "reused", 0.0)
+    assert progress.total.n == 0 and progress.total.total == 1  # one stage still to come
+    progress.stage_finished(2020, "02_y", "reused", 0.0)
+    assert progress.total.n == progress.total.total
+    progress.close()
+    assert stream.getvalue().rstrip().splitlines()[-1].split("\r")[-1].startswith("study")
+    assert " 100% " in stream.getvalue().split("\r")[-1]
+
+
 def test_kernels_hash_strings_the_same_way_in_every_run(project: Path, monkeypatch):
     # set iteration order inside the stages must not change from run to run (it moved the
     # regression coefficients' last bits): the kernels get PYTHONHASHSEED=0, whatever the
