@@ -63,6 +63,7 @@ _LOG_WARNING = re.compile(r"^\d{4}-\d{2}-\d{2} [\d:,]+ WARNING ")
 _STATUS_COLOURS = {
     "ok": "#1a7f37", "failed": "#cf222e", "running": "#9a6700", "pending": "#57606a",
     "not run": "#57606a", "interrupted": "#bc4c00", "reused": "#0969da",
+    "complete": "#1a7f37",  # a run (StudyRun.status) whose stages all ran or were reused
 }
 
 

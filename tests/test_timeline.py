@@ -55,3 +55,19 @@ def test_a_run_with_a_broken_table_has_no_figures_and_says_why(tmp_path):
                             "seconds": 1.0}], figures, synthetic=True, seconds=1.0,
         problems=problems, root=tmp_path)
     assert "2019: no key figures" in page and str(tmp_path) not in page
+
+
+def test_the_status_badges_of_runs_across_years_have_their_colours():
+    from eocic.report import _STATUS_COLOURS, status_badge
+
+    # a complete year is green like a stage that ran; the grey of unknown statuses is for
+    # "pending" / "not run" only
+    assert _STATUS_COLOURS["complete"] == _STATUS_COLOURS["ok"] != _STATUS_COLOURS["pending"]
+    page = timeline.years_index_html(
+        "demo-2019-2020", [{"year": 2019, "run_id": "demo-2019", "status": "complete",
+                            "seconds": 1.0},
+                           {"year": 2020, "run_id": "demo-2020", "status": "failed",
+                            "seconds": 2.0}],
+        timeline.key_figures([])[0], synthetic=True, seconds=3.0)
+    assert status_badge("complete") in page and _STATUS_COLOURS["complete"] in page
+    assert _STATUS_COLOURS["failed"] in page
