@@ -1331,7 +1331,13 @@ def run_years(
     clock = time.perf_counter()
     runs: dict[int, StudyRun] = {}
     errors: dict[int, str] = {}
+    # each year's key figures, read from its published run as soon as it ends (while other
+    # years still run) rather than all at the end, when only this thread would be working
+    figures_by_year: dict[int, tuple[list[dict], str | None]] = {}
     interrupted: StudyInterrupted | None = None
+    from eocic.findings import region_names
+
+    names = region_names()
 
     def one_year(year: int) -> None:
         def year_log(line: str) -> None:
@@ -1345,6 +1351,9 @@ def run_years(
                                    kernel_start=kernel_start)
         except StageFailed as error:
             errors[year] = str(error)
+            return
+        figures_by_year[year] = timeline.run_figures(
+            configs[year].published_processed_dir, year, configs[year].run_id, names)
 
     try:
         with run_integrity.RunLock(summary.lock_path, across, wait=wait):
@@ -1362,11 +1371,8 @@ def run_years(
                         "status": runs[year].status if year in runs else "failed",
                         "seconds": runs[year].seconds if year in runs else 0.0}
                        for year in years]
-            from eocic.findings import region_names
-
-            figures, problems = timeline.key_figures(
-                [(year, configs[year].run_id, configs[year].published_processed_dir)
-                 for year in years if year in runs], region_names())
+            figures, problems = timeline.figures_table(
+                {year: figures_by_year[year] for year in years if year in runs})
             timeline.write_key_figures(figures, summary.published_processed_dir,
                                        summary.published_report_dir)
             page = timeline.years_index_html(across, outcome, figures,

@@ -127,18 +127,38 @@ def year_figures(processed_dir: Path, year: int, run_id: str,
     return rows
 
 
+def run_figures(processed_dir: Path, year: int, run_id: str,
+                names: dict[str, str] | None = None) -> tuple[list[dict], str | None]:
+    """The key-figure rows of one year's run (:func:`year_figures`) and, instead of raising,
+    why it has none: ``(rows, None)``, or ``([], message)`` for a run whose table is missing or
+    breaks its schema (a failed stage, an older eocic).
+
+    ``eocic study --years`` calls it for each year as soon as that year's run is published,
+    while other years still run; only the table of all years (:func:`figures_table`) and its
+    chart are left for the end."""
+    try:
+        return year_figures(Path(processed_dir), year, run_id, names), None
+    except (tables.TableNotFoundError, tables.TableValidationError) as error:
+        return [], f"{type(error).__name__}: {error}"
+
+
 def key_figures(runs: Sequence[tuple[int, str, Path]], names: dict[str, str] | None = None
                 ) -> tuple[pd.DataFrame, dict[int, str]]:
     """The ``key_figures`` table of ``runs`` (``(year, run_id, processed folder)``), checked
     against its schema, and why some years have no figures: ``{year: message}`` for a run
     whose table is missing or breaks its schema (a failed stage, an older eocic); runs without
     analysis tables give no rows."""
-    rows, problems = [], {}
-    for year, run_id, folder in runs:
-        try:
-            rows += year_figures(Path(folder), year, run_id, names)
-        except (tables.TableNotFoundError, tables.TableValidationError) as error:
-            problems[year] = f"{type(error).__name__}: {error}"
+    return figures_table({year: run_figures(Path(folder), year, run_id, names)
+                          for year, run_id, folder in runs})
+
+
+def figures_table(by_year: dict[int, tuple[list[dict], str | None]]
+                  ) -> tuple[pd.DataFrame, dict[int, str]]:
+    """The ``key_figures`` table (checked against its schema) and the problems per year, from
+    each year's :func:`run_figures`."""
+    rows = [row for year in sorted(by_year) for row in by_year[year][0]]
+    problems = {year: problem for year, (_, problem) in sorted(by_year.items())
+                if problem is not None}
     frame = (pd.DataFrame.from_records(rows) if rows else tables.empty_frame("key_figures"))
     frame = frame.sort_values(["figure", "year"], kind="mergesort", ignore_index=True)
     frame = frame.astype({"year": "int64", "value": "float64", "ci_low": "float64",

@@ -550,6 +550,29 @@ def test_many_years_run_each_year_and_write_the_run_across_years(project: Path):
     assert any(line.startswith("[2013] ") for line in lines)
 
 
+def test_many_years_read_each_years_key_figures_when_that_year_ends(project: Path, monkeypatch):
+    # the figures of a year are read in that year's thread once its run is published, while
+    # the other years run: not all at the end of the study, when nothing else is running
+    import threading
+
+    from eocic import timeline
+    from eocic.study import run_years
+
+    calls = []
+    read = timeline.run_figures
+
+    def watched(processed_dir, year, run_id, names=None):
+        calls.append((year, threading.current_thread().name,
+                      (Path(processed_dir) / "tables.json").is_file()))
+        return read(processed_dir, year, run_id, names)
+
+    monkeypatch.setattr(timeline, "run_figures", watched)
+    run = run_years(_config(project), [2013, 2014], run_id="span", jobs=2, log=lambda line: None)
+    assert run.ok and sorted(year for year, _, _ in calls) == [2013, 2014]
+    # in the years' threads, on the published run (its tables' record is there)
+    assert all(name.startswith("eocic-year") and published for _, name, published in calls)
+
+
 def test_many_years_run_again_reuse_every_stage(graph_project: Path):
     from eocic.study import run_years
 
