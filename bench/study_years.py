@@ -4,12 +4,15 @@ against one year, on this machine's cores, each in a fresh temporary project roo
 Prints the wall time of one year (`--year 2020`), of eight years (`--years 2013-2020`) and
 their ratio (target: at most 4). Each run starts with an empty store of shared work
 (eocic.shared_work) and no earlier run (no stage reused); the demo economy is written into each
-root before the clock starts. About 5 minutes on 2 cores. ``EOCIC_BENCH_YEARS=2017-2020`` runs fewer years.
+root before the clock starts. About 6 minutes on 2 cores. ``EOCIC_BENCH_YEARS=2017-2020`` runs fewer years.
 
-``EOCIC_BENCH_REPEATS=3`` makes three (one year, eight years) pairs, one after the other, and
-prints each pair and the medians: the one-year run is short, so a host slowing down for a minute
-moves a single ratio by several tenths (measured: 3.5 to 4.5 on the same commit). Before each
-run it times a fixed CPU-bound loop, so that a slowed host shows in the output.
+Each measurement brackets the eight-year run by two one-year runs, one before and one after,
+and divides by their mean: the host's speed drifts over minutes (the fixed loop below took
+0.50-0.78 s within one hour), and a one-year run taken only before the long run moved a single
+ratio by several tenths (3.5 to 4.5 on the same commit); with the bracket, a drift that is
+linear over the three runs cancels. ``EOCIC_BENCH_REPEATS=3`` makes three such measurements,
+one after the other, and prints each and the medians. Before each measurement it times a fixed
+CPU-bound loop, so that a slowed host shows in the output.
 """
 
 from __future__ import annotations
@@ -61,17 +64,20 @@ def main() -> None:
     repeats = int(os.environ.get("EOCIC_BENCH_REPEATS", "1"))
     count = len(parse_years(years))
     ones, manys, ratios = [], [], []
+    one_year = ["--year", str(parse_years(years)[-1])]
     for repeat in range(repeats):
         check = host_check()
-        one = timed_study(["--year", str(parse_years(years)[-1])])
+        before = timed_study(one_year)
         many = timed_study(["--years", years])
+        after = timed_study(one_year)
+        one = (before + after) / 2
         ones.append(one)
         manys.append(many)
         ratios.append(many / one)
-        print(f"study, one year: {one:.1f} s; {count} years (--years {years}): {many:.1f} s; "
-              f"ratio {many / one:.2f} (target <= 4 for 8 years on 2 cores; "
-              f"{os.cpu_count()} cores here; host check {check:.2f} s before, "
-              f"{host_check():.2f} s after)", flush=True)
+        print(f"study, one year: {before:.1f} s before, {after:.1f} s after (mean {one:.1f} s); "
+              f"{count} years (--years {years}): {many:.1f} s; ratio {many / one:.2f} "
+              f"(target <= 4 for 8 years on 2 cores; {os.cpu_count()} cores here; host check "
+              f"{check:.2f} s before, {host_check():.2f} s after)", flush=True)
     if repeats > 1:
         print(f"medians over {repeats} pairs: one year {statistics.median(ones):.1f} s, "
               f"{count} years {statistics.median(manys):.1f} s; median ratio "
