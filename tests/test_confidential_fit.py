@@ -113,6 +113,68 @@ def test_fit_on_a_grid_from_the_estimator_matches_before():
     assert sweeps == expected_sweeps
 
 
+def small_economy_fit_inputs(seed: int = 16):
+    frame = small_economy(np.random.default_rng(seed))
+    grid = confidential._build_grid(frame, ("employment",))
+    values = grid.cells["employment"]
+    missing = np.isnan(values) & grid.present[:, None, :]
+    published = np.where(grid.present[:, None, :], values, np.nan)
+    constraints = confidential._constraints(grid, "employment", published, missing, [], [])
+    prior, _ = confidential._priors(grid, "employment", {})
+    missing_flat = np.flatnonzero(missing)
+    memberships = confidential._memberships(missing_flat, missing.shape, constraints)
+    return prior.reshape(-1)[missing_flat], memberships, missing_flat % missing.shape[2]
+
+
+@pytest.mark.parametrize("workers", [2, 3, 4])
+def test_fitting_blocks_of_years_apart_gives_the_numbers_of_one_loop(workers):
+    # every aggregate lies within one year: blocks of years fitted on their own (in threads)
+    # give the whole grid's numbers to the last bit when the sweeps run to max_sweeps, and
+    # numbers within the tolerance when each block stops at its own convergence
+    start, memberships, years = small_economy_fit_inputs()
+    blocks = confidential._year_blocks(years, 4, workers)
+    assert len(blocks) == workers and sorted(np.concatenate(blocks)) == list(range(len(start)))
+    assert all(len(set(years[positions])) <= 2 for positions in blocks)  # consecutive years
+    expected, _ = confidential._fit(start, memberships, tolerance=0.0, max_sweeps=40)
+    fitted, sweeps = confidential._fit(start, memberships, tolerance=0.0, max_sweeps=40,
+                                       blocks=blocks)
+    np.testing.assert_array_equal(fitted, expected)
+    assert sweeps == 40
+    expected, expected_sweeps = confidential._fit(start, memberships, tolerance=1e-6,
+                                                  max_sweeps=500)
+    fitted, sweeps = confidential._fit(start, memberships, tolerance=1e-6, max_sweeps=500,
+                                       blocks=blocks)
+    assert sweeps == expected_sweeps < 500  # the slowest block sets the grid's sweeps
+    np.testing.assert_allclose(fitted, expected, rtol=1e-5, atol=1e-5)
+    # a block mixing years that share an aggregate would not be independent: the check
+    # above is only meaningful because the blocks follow years
+    assert not np.array_equal(confidential._fit(start, memberships, tolerance=0.0,
+                                                max_sweeps=40,
+                                                blocks=[np.arange(0, len(start), 2),
+                                                        np.arange(1, len(start), 2)])[0],
+                              expected)
+
+
+def test_estimation_of_a_large_grid_fits_in_blocks_of_years(monkeypatch):
+    # the threaded path of estimate_cells (from PARALLEL_FIT_CELLS missing cells) on the small
+    # economy, lowered to its size: the same cells as one loop, within the tolerance
+    frame = small_economy(np.random.default_rng(16))
+    one_loop = confidential.estimate_cells(frame, ("employment",))
+    seen = []
+    fit = confidential._fit
+
+    def watched(prior, memberships, **options):
+        seen.append(options.get("blocks"))
+        return fit(prior, memberships, **options)
+
+    monkeypatch.setattr(confidential, "PARALLEL_FIT_CELLS", 1)
+    monkeypatch.setattr(confidential, "_fit", watched)
+    monkeypatch.setattr(confidential.os, "cpu_count", lambda: 2)
+    blocked = confidential.estimate_cells(frame, ("employment",))
+    assert seen and all(blocks is not None and len(blocks) == 2 for blocks in seen)
+    pd.testing.assert_frame_equal(blocked.cells, one_loop.cells, rtol=1e-5)
+
+
 def cells_frame_before_issue_16(grid, estimates):
     """``confidential._cells_frame`` as it was before issue 16 (the reference)."""
     r, d, y = np.nonzero(np.broadcast_to(grid.present[:, None, :], (
