@@ -284,41 +284,55 @@ def _year_cells(regions: np.ndarray, with_data: np.ndarray, ever: np.ndarray) ->
     return cells
 
 
+def _codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """A code column as (position of each row's code, the distinct codes as ``str``): at
+    NUTS-3 x class scale (11.5 million rows, a few thousand distinct codes) every pass over the
+    rows' strings costs seconds, so codes are matched, classified and looked up once each."""
+    positions, distinct = pd.factorize(column, use_na_sentinel=False)
+    return positions, np.array([str(code) for code in distinct], dtype=object)
+
+
 def _build_grid(hierarchy: pd.DataFrame, measures: tuple[str, ...]) -> _Grid:
-    frame = hierarchy.copy()
-    frame["geo"] = frame["geo"].astype(str)
-    frame["nace_r2"] = frame["nace_r2"].astype(str)
-    # each row's NUTS level and kind of NACE code, matched once (at NUTS-3 x class scale,
-    # 11.5 million rows, every regex pass over the frame costs about a second)
-    level = frame["geo"].str.len() - 2
-    is_division = frame["nace_r2"].str.match(_DIVISION)
-    is_section = frame["nace_r2"].str.match(_SECTION)
-    kept = level.isin([0, 1, 2]) & (is_division | is_section)
-    frame, level = frame[kept], level[kept]
-    is_division, is_section = is_division[kept], is_section[kept]
-    cell_rows = frame[(level == 2) & is_division]
-    regions = np.array(sorted(frame.loc[level == 2, "geo"].unique()), dtype=object)
-    divisions = np.array(sorted(cell_rows["nace_r2"].unique()), dtype=object)
-    years = np.array(sorted(frame["year"].unique()), dtype=np.int64)
+    geo_of_row, geos = _codes(hierarchy["geo"])
+    nace_of_row, naces_read = _codes(hierarchy["nace_r2"])
+    year_of_row, years_read = pd.factorize(hierarchy["year"], use_na_sentinel=False)
+    # each code's NUTS level and kind of NACE code, matched once per distinct code
+    geo_level = np.array([len(code) - 2 for code in geos], dtype=np.int64)
+    nace_division = np.array([bool(_DIVISION.match(code)) for code in naces_read], dtype=bool)
+    nace_section = np.array([bool(_SECTION.match(code)) for code in naces_read], dtype=bool)
+    level = geo_level[geo_of_row]
+    is_division, is_section = nace_division[nace_of_row], nace_section[nace_of_row]
+    kept = np.isin(level, [0, 1, 2]) & (is_division | is_section)
+    cell_rows = np.flatnonzero(kept & (level == 2) & is_division)
+    regions = np.array(sorted(set(geos[np.unique(geo_of_row[kept & (level == 2)])])),
+                       dtype=object)
+    divisions = np.array(sorted(set(naces_read[np.unique(nace_of_row[cell_rows])])),
+                         dtype=object)
+    years = np.array(sorted(years_read[np.unique(year_of_row[kept])]), dtype=np.int64)
     region_index = pd.Index(regions)
-    division_index = pd.Index(divisions)
     year_index = pd.Index(years)
+    # the grid position of each distinct code (-1: not a region / division / year of the grid)
+    region_of_geo = region_index.get_indexer(geos)
+    division_of_nace = pd.Index(divisions).get_indexer(naces_read)
+    year_of_read = year_index.get_indexer(years_read)
     shape = (len(regions), len(divisions), len(years))
-    r = region_index.get_indexer(cell_rows["geo"])
-    d = division_index.get_indexer(cell_rows["nace_r2"])
-    y = year_index.get_indexer(cell_rows["year"])
+    r = region_of_geo[geo_of_row[cell_rows]]
+    d = division_of_nace[nace_of_row[cell_rows]]
+    y = year_of_read[year_of_row[cell_rows]]
+    measure_values = {measure: hierarchy[measure].to_numpy(dtype=float)
+                      for measure in measures}
     cells = {}
     for measure in measures:
         array = np.full(shape, np.nan)
-        array[r, d, y] = cell_rows[measure].to_numpy(dtype=float)
+        array[r, d, y] = measure_values[measure][cell_rows]
         cells[measure] = array
 
     # which NUTS-2 codes are cells of each year (_year_cells): one vintage per territory
-    nuts2 = frame[level == 2]
-    with_data = nuts2[nuts2[list(measures)].notna().any(axis=1)]
+    nuts2 = kept & (level == 2)
+    with_data = np.flatnonzero(nuts2 & np.logical_or.reduce(
+        [~np.isnan(values) for values in measure_values.values()]))
     has_data = np.zeros((len(regions), len(years)), dtype=bool)
-    has_data[region_index.get_indexer(with_data["geo"]),
-             year_index.get_indexer(with_data["year"])] = True
+    has_data[region_of_geo[geo_of_row[with_data]], year_of_read[year_of_row[with_data]]] = True
     ever = has_data.any(axis=1)
     present = np.column_stack([_year_cells(regions, has_data[:, k], ever)
                                for k in range(len(years))])
@@ -328,29 +342,29 @@ def _build_grid(hierarchy: pd.DataFrame, measures: tuple[str, ...]) -> _Grid:
                         for k in ks}
     aggregates = {}
     for agg_level, kind in CONSTRAINT_FAMILIES:
-        rows = frame[(level == agg_level) & (is_section if kind == "section" else is_division)]
         if kind == "section":
-            rows = rows[rows["nace_r2"].isin(sections_covered)]
             naces = np.array(sorted(sections_covered), dtype=object)
             division_nace = np.array([list(naces).index(division_section[code])
                                       if code in division_section else -1
                                       for code in divisions])
+            nace_used = nace_section & np.isin(naces_read, naces)
         else:
             naces = divisions
             division_nace = np.arange(len(divisions))
-            rows = rows[rows["nace_r2"].isin(set(divisions))]
+            nace_used = nace_division & (division_of_nace >= 0)
+        rows = np.flatnonzero(kept & (level == agg_level) & nace_used[nace_of_row])
         width = agg_level + 2
-        parents = np.array(sorted(set(rows["geo"].unique()) | {code[:width] for code in regions}),
-                           dtype=object)
+        parents = np.array(sorted(set(geos[np.unique(geo_of_row[rows])])
+                                  | {code[:width] for code in regions}), dtype=object)
         parent_index = pd.Index(parents)
         region_parent = parent_index.get_indexer([code[:width] for code in regions])
         values = {}
-        p = parent_index.get_indexer(rows["geo"])
-        n = pd.Index(naces).get_indexer(rows["nace_r2"])
-        t = year_index.get_indexer(rows["year"])
+        p = parent_index.get_indexer(geos)[geo_of_row[rows]]
+        n = pd.Index(naces).get_indexer(naces_read)[nace_of_row[rows]]
+        t = year_of_read[year_of_row[rows]]
         for measure in measures:
             array = np.full((len(parents), len(naces), len(years)), np.nan)
-            array[p, n, t] = rows[measure].to_numpy(dtype=float)
+            array[p, n, t] = measure_values[measure][rows]
             values[measure] = array
         aggregates[(agg_level, kind)] = _Family(parents, naces, region_parent, division_nace,
                                                 values)

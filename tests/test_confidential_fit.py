@@ -175,6 +175,35 @@ def test_estimation_of_a_large_grid_fits_in_blocks_of_years(monkeypatch):
     pd.testing.assert_frame_equal(blocked.cells, one_loop.cells, rtol=1e-5)
 
 
+def test_grid_holds_each_published_value_at_its_place_whatever_the_code_dtypes():
+    # the grid is built from each distinct code, matched once (not from 11.5 million row
+    # strings): every NUTS-2 x division value lands in its cell, every aggregate in its family,
+    # and rows of other levels or codes (NUTS-3, B-E, TOTAL) are ignored, with object or
+    # string code columns
+    frame = small_economy(np.random.default_rng(3))
+    extra = pd.DataFrame({"geo": ["EL511", "EL51", "EL5"], "nace_r2": ["E36", "B-E", "TOTAL"],
+                          "year": [2012, 2012, 2013], "employment": [1e6, 2e6, 3e6]})
+    frame = pd.concat([frame, extra], ignore_index=True)
+    for codes in ("object", "string"):
+        typed = frame.astype({"geo": codes, "nace_r2": codes})
+        grid = confidential._build_grid(typed, ("employment",))
+        assert list(grid.regions) == ["EL51", "EL52", "EL53", "EL61", "EL62", "EL63"]
+        assert list(grid.divisions) == ["E36", "E37", "E38", "E39"]
+        assert list(grid.years) == [2012, 2013, 2014, 2015]
+        cells = grid.cells["employment"]
+        for row in frame.itertuples():
+            value = row.employment
+            if len(row.geo) == 4 and row.nace_r2 in grid.divisions:
+                at = (list(grid.regions).index(row.geo), list(grid.divisions).index(row.nace_r2),
+                      list(grid.years).index(row.year))
+                assert (np.isnan(cells[at]) and np.isnan(value)) or cells[at] == value
+        nuts1 = grid.aggregates[(1, "division")]
+        assert nuts1.values["employment"][list(nuts1.parents).index("EL6"), 2, 3] == frame.loc[
+            (frame["geo"] == "EL6") & (frame["nace_r2"] == "E38") & (frame["year"] == 2015),
+            "employment"].item()
+        assert np.nansum(cells) < 1e6  # the NUTS-3, B-E and TOTAL rows are no cells
+
+
 def cells_frame_before_issue_16(grid, estimates):
     """``confidential._cells_frame`` as it was before issue 16 (the reference)."""
     r, d, y = np.nonzero(np.broadcast_to(grid.present[:, None, :], (
