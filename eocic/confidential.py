@@ -933,7 +933,17 @@ def _codes_column(codes: np.ndarray, positions: np.ndarray) -> pd.api.extensions
     return pd.Series(codes.astype(str)).array.take(positions)
 
 
+def _labels_column(labels: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """An object array of a few distinct labels (None: no label) as a pandas ``string``
+    column, the same as ``pd.array(labels, dtype="string")``: each distinct label converted
+    once, then taken (at 11.5 million cells, 3.5 s for ``pd.array`` on the whole array)."""
+    positions, distinct = pd.factorize(labels)
+    return pd.array(distinct, dtype="string").take(positions, allow_fill=True)
+
+
 def _cells_frame(grid: _Grid, estimates: dict[str, MeasureEstimate]) -> pd.DataFrame:
+    """One row per cell, ordered by geo, nace_r2 and year: the order of ``np.nonzero`` over
+    the grid, whose regions, divisions and years are sorted (no sort needed)."""
     r, d, y = np.nonzero(np.broadcast_to(grid.present[:, None, :], (
         len(grid.regions), len(grid.divisions), len(grid.years))))
     frame = pd.DataFrame({"geo": _codes_column(grid.regions, r),
@@ -944,8 +954,8 @@ def _cells_frame(grid: _Grid, estimates: dict[str, MeasureEstimate]) -> pd.DataF
         frame[f"{measure}_estimated"] = estimate.estimated[r, d, y].astype(bool)
         frame[f"{measure}_lower"] = estimate.lower[r, d, y].astype("float64")
         frame[f"{measure}_upper"] = estimate.upper[r, d, y].astype("float64")
-        frame[f"{measure}_basis"] = pd.array(estimate.basis[r, d, y], dtype="string")
-    return frame.sort_values(["geo", "nace_r2", "year"], ignore_index=True)
+        frame[f"{measure}_basis"] = _labels_column(estimate.basis[r, d, y])
+    return frame
 
 
 def _totals_frame(grid: _Grid, estimates: dict[str, MeasureEstimate]) -> pd.DataFrame:
