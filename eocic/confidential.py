@@ -636,13 +636,12 @@ PARALLEL_FIT_CELLS = 1_000_000
 
 def _year_blocks(years: np.ndarray, n_years: int, workers: int) -> list[np.ndarray]:
     """Positions of the missing cells (``years``: year index of each) in ``workers`` blocks of
-    consecutive years with about equal numbers of cells (blocks without cells left out)."""
+    consecutive years with about equal numbers of cells (blocks without cells left out): a
+    year goes to the block its middle cell falls in, counting the cells in year order."""
     counts = np.bincount(years, minlength=n_years)
-    bounds = np.searchsorted(np.cumsum(counts), counts.sum() * np.arange(1, workers) / workers,
-                             side="right")
-    block_of_year = np.zeros(n_years, dtype=np.int64)
-    for bound in bounds:
-        block_of_year[bound:] += 1
+    middle = np.cumsum(counts) - counts / 2
+    block_of_year = np.minimum((middle * workers // max(counts.sum(), 1)).astype(np.int64),
+                               workers - 1)
     block = block_of_year[years]
     return [positions for positions in (np.flatnonzero(block == number)
                                         for number in range(workers)) if len(positions)]

@@ -155,6 +155,18 @@ def test_fitting_blocks_of_years_apart_gives_the_numbers_of_one_loop(workers):
                               expected)
 
 
+def test_blocks_of_years_hold_about_equal_numbers_of_cells():
+    # 16 years of 1,000 cells each (one more in the 8th) on 2 threads: 8 years each, not 7
+    # and 9 (one thread would then work 12 % longer than the other)
+    years = np.repeat(np.arange(16), 1_000)
+    years = np.append(years, 7)
+    blocks = confidential._year_blocks(years, 16, 2)
+    assert [sorted(set(years[positions])) for positions in blocks] == [list(range(8)),
+                                                                       list(range(8, 16))]
+    blocks = confidential._year_blocks(np.repeat(np.arange(16), 10), 16, 5)
+    assert sorted(len(positions) for positions in blocks) == [30, 30, 30, 30, 40]
+
+
 def test_estimation_of_a_large_grid_fits_in_blocks_of_years(monkeypatch):
     # the threaded path of estimate_cells (from PARALLEL_FIT_CELLS missing cells) on the small
     # economy, lowered to its size: the same cells as one loop, within the tolerance
