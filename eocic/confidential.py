@@ -692,45 +692,36 @@ def _fit(prior: np.ndarray, memberships: list[_Membership], *, tolerance: float,
 
 def _fit_block(prior: np.ndarray, memberships: list[_Membership], *, tolerance: float,
                max_sweeps: int) -> tuple[np.ndarray, int]:
-    """:func:`_fit` of one block (or of every missing cell)."""
+    """:func:`_fit` of one block (or of every missing cell); the steps of a sweep are compiled
+    (:mod:`eocic.proportional_fitting`)."""
+    from eocic.proportional_fitting import largest_change, scale_to_residuals
+
     x = prior.astype(float).copy()
     # Per family, what does not change between sweeps is computed once: the aggregates used,
-    # renumbered 0..K-1 (``bincount`` then sums into K bins instead of P x N x Y, in the same
-    # order, so the sums are the same numbers), each missing cell's residual and the equal
-    # split of its aggregate. The scale benchmark (bench/scale_mapping.py, 2.9 M missing cells,
-    # 500 sweeps) spent most of its time redoing these.
+    # renumbered 0..K-1 (sums into K bins instead of P x N x Y, in the same order, so the sums
+    # are the same numbers), each missing cell's residual and the equal split of its aggregate.
+    # The cells' positions and aggregates are int32 when they fit: the sweeps stream them
+    # from memory 2,500 times at the scale benchmark's size.
+    index_type = np.int32 if len(x) < np.iinfo(np.int32).max else np.int64
     steps = []
     for membership in memberships:
         if not len(membership.cells):
             continue
         used, compact = np.unique(membership.aggregate, return_inverse=True)
-        count = np.bincount(compact, minlength=len(used))[compact]
-        target = membership.residual[membership.aggregate]
+        count = np.bincount(compact, minlength=len(used))
+        residual = membership.residual[used]
         with np.errstate(divide="ignore", invalid="ignore"):
-            equal_split = target / count
-        steps.append((membership.cells, compact, len(used), target, equal_split))
-    # the arithmetic below is ``where(total > 0, x * target / total, equal_split)`` and
-    # ``|x - previous| / max(|previous|, 1)``, done in place in preallocated buffers
-    previous, change = np.empty_like(x), np.empty_like(x)
+            equal_split = residual / count
+        steps.append((membership.cells.astype(index_type), compact.astype(index_type),
+                      residual, equal_split, np.empty(len(used))))
+    previous = x.copy()
     sweeps = 0
     for sweeps in range(1, max_sweeps + 1):
-        np.copyto(previous, x)
-        for cells, compact, n_used, target, equal_split in steps:
-            members = x[cells]
-            total = np.bincount(compact, weights=members, minlength=n_used)[compact]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                np.multiply(members, target, out=members)
-                np.divide(members, total, out=members)
-            np.copyto(members, equal_split, where=~(total > 0))
-            x[cells] = members
+        for cells, compact, residual, equal_split, total in steps:
+            scale_to_residuals(x, cells, compact, residual, equal_split, total)
         if not len(x):
             break
-        np.subtract(x, previous, out=change)
-        np.abs(change, out=change)
-        denominator = np.abs(previous, out=previous)
-        np.maximum(denominator, 1.0, out=denominator)
-        np.divide(change, denominator, out=change)
-        if float(change.max()) <= tolerance:
+        if largest_change(x, previous) <= tolerance:
             break
     return x, sweeps
 
