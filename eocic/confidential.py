@@ -471,25 +471,38 @@ def _constraints(grid: _Grid, measure: str, published: np.ndarray, missing: np.n
 
 def _nearest_year_prior(values: np.ndarray, national: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Neighbouring-year prior ``x_rd,t' * X_cd,t / X_cd,t'`` (module docstring) for every grid
-    cell (NaN where the cell is never published); returns (prior, available)."""
+    cell (NaN where the cell is never published); returns (prior, available).
+
+    ``t'`` is the nearest other year in which the cell is published, the earlier on a tie; the
+    growth factor is 1 where the national ratio is not a positive number. The nearest
+    published year before and after each year are running maxima and minima along the years
+    (one pass each, instead of one pass per distance and direction)."""
     n_years = values.shape[2]
-    prior = np.full(values.shape, np.nan)
-    for offset in range(1, n_years):
-        for direction in (-1, 1):  # the earlier year first: it wins ties
-            source = np.full(values.shape, np.nan)
-            source_national = np.full(values.shape, np.nan)
-            target_national = national
-            if direction == -1:
-                source[:, :, offset:] = values[:, :, :-offset]
-                source_national[:, :, offset:] = national[:, :, :-offset]
-            else:
-                source[:, :, :-offset] = values[:, :, offset:]
-                source_national[:, :, :-offset] = national[:, :, offset:]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                growth = target_national / source_national
-            growth = np.where(np.isfinite(growth) & (growth > 0), growth, 1.0)
-            candidate = source * growth
-            prior = np.where(np.isnan(prior), candidate, prior)
+    years = np.arange(n_years, dtype=np.int16)
+    published = ~np.isnan(values)
+    # the last published year up to t, then shifted: the last one before t (-1: none)
+    last = np.maximum.accumulate(np.where(published, years, np.int16(-1)), axis=2)
+    before = np.full(values.shape, -1, dtype=np.int16)
+    before[:, :, 1:] = last[:, :, :-1]
+    del last
+    # the first published year from t on, then shifted: the first one after t (n_years: none)
+    first = np.minimum.accumulate(np.where(published, years, np.int16(n_years))[:, :, ::-1],
+                                  axis=2)[:, :, ::-1]
+    after = np.full(values.shape, n_years, dtype=np.int16)
+    after[:, :, :-1] = first[:, :, 1:]
+    del first, published
+    has_before, has_after = before >= 0, after < n_years
+    take_before = has_before & (~has_after | (years - before <= after - years))
+    source_year = np.where(take_before, before, np.where(has_after, after, 0)).astype(np.intp)
+    del before, after
+    available = has_before | has_after
+    source = np.take_along_axis(values, source_year, axis=2)
+    source_national = np.take_along_axis(national, source_year, axis=2)
+    del source_year
+    with np.errstate(divide="ignore", invalid="ignore"):
+        growth = national / source_national
+    growth = np.where(np.isfinite(growth) & (growth > 0), growth, 1.0)
+    prior = np.where(available, source * growth, np.nan)
     return prior, ~np.isnan(prior)
 
 

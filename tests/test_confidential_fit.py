@@ -262,3 +262,52 @@ def test_output_frames_are_the_same_as_before(present):
                                   cells_frame_before_issue_16(grid, estimates))
     pd.testing.assert_frame_equal(confidential._totals_frame(grid, estimates),
                                   totals_frame_before_issue_16(grid, estimates))
+
+
+def nearest_year_prior_before_issue_16(values, national):
+    """``confidential._nearest_year_prior`` as it was before issue 16 (the reference): one pass
+    per distance and direction, the earlier year first."""
+    n_years = values.shape[2]
+    prior = np.full(values.shape, np.nan)
+    for offset in range(1, n_years):
+        for direction in (-1, 1):
+            source = np.full(values.shape, np.nan)
+            source_national = np.full(values.shape, np.nan)
+            if direction == -1:
+                source[:, :, offset:] = values[:, :, :-offset]
+                source_national[:, :, offset:] = national[:, :, :-offset]
+            else:
+                source[:, :, :-offset] = values[:, :, offset:]
+                source_national[:, :, :-offset] = national[:, :, offset:]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                growth = national / source_national
+            growth = np.where(np.isfinite(growth) & (growth > 0), growth, 1.0)
+            prior = np.where(np.isnan(prior), source * growth, prior)
+    return prior, ~np.isnan(prior)
+
+
+@pytest.mark.parametrize("n_years", [1, 2, 7, 16])
+def test_nearest_year_prior_takes_the_nearest_published_year_the_earlier_on_ties(n_years):
+    rng = np.random.default_rng(n_years)
+    values = np.round(rng.lognormal(4.0, 1.0, (30, 11, n_years)), 0)
+    values[rng.random(values.shape) < 0.6] = np.nan
+    values[0] = np.nan                                   # never published
+    national = rng.lognormal(9.0, 0.3, values.shape)
+    national[rng.random(values.shape) < 0.1] = np.nan    # growth 1 where missing
+    national[rng.random(values.shape) < 0.05] = 0.0      # ... or zero
+    prior, available = confidential._nearest_year_prior(values, national)
+    reference, reference_available = nearest_year_prior_before_issue_16(values, national)
+    np.testing.assert_array_equal(prior, reference)
+    np.testing.assert_array_equal(available, reference_available)
+    assert not available[0].any()
+
+
+def test_nearest_year_prior_by_hand():
+    """Cell published in years 0 and 3 of 5: year 1 takes year 0 (nearer), year 2 is a tie
+    and takes year 0 too, year 4 takes year 3; each scaled by the national growth since."""
+    values = np.array([[[100.0, np.nan, np.nan, 130.0, np.nan]]])
+    national = np.array([[[1000.0, 1100.0, 1200.0, 1300.0, 1040.0]]])
+    prior, available = confidential._nearest_year_prior(values, national)
+    np.testing.assert_allclose(prior[0, 0], [130.0 * 1000 / 1300, 110.0, 120.0,
+                                             100.0 * 1300 / 1000, 104.0])
+    assert available.all()
