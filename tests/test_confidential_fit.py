@@ -228,7 +228,9 @@ def cells_frame_before_issue_16(grid, estimates):
         frame[f"{measure}_estimated"] = estimate.estimated[r, d, y].astype(bool)
         frame[f"{measure}_lower"] = estimate.lower[r, d, y].astype("float64")
         frame[f"{measure}_upper"] = estimate.upper[r, d, y].astype("float64")
-        frame[f"{measure}_basis"] = pd.array(estimate.basis[r, d, y], dtype="string")
+        labels = np.array(confidential.BASES, dtype=object)[estimate.basis[r, d, y]]
+        labels[estimate.basis[r, d, y] < 0] = None  # published cells have no basis
+        frame[f"{measure}_basis"] = pd.array(labels, dtype="string")
     return frame.sort_values(["geo", "nace_r2", "year"], ignore_index=True)
 
 
