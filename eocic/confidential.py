@@ -294,6 +294,12 @@ def _codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return positions, np.array([str(code) for code in distinct], dtype=object)
 
 
+def _used(positions: np.ndarray, n_codes: int) -> np.ndarray:
+    """Which of ``n_codes`` distinct codes occur at ``positions`` (counting, not sorting:
+    ``np.unique`` sorts millions of rows to find a few thousand codes)."""
+    return np.bincount(positions, minlength=n_codes) > 0
+
+
 def _build_grid(hierarchy: pd.DataFrame, measures: tuple[str, ...]) -> _Grid:
     geo_of_row, geos = _codes(hierarchy["geo"])
     nace_of_row, naces_read = _codes(hierarchy["nace_r2"])
@@ -306,11 +312,12 @@ def _build_grid(hierarchy: pd.DataFrame, measures: tuple[str, ...]) -> _Grid:
     is_division, is_section = nace_division[nace_of_row], nace_section[nace_of_row]
     kept = np.isin(level, [0, 1, 2]) & (is_division | is_section)
     cell_rows = np.flatnonzero(kept & (level == 2) & is_division)
-    regions = np.array(sorted(set(geos[np.unique(geo_of_row[kept & (level == 2)])])),
-                       dtype=object)
-    divisions = np.array(sorted(set(naces_read[np.unique(nace_of_row[cell_rows])])),
-                         dtype=object)
-    years = np.array(sorted(years_read[np.unique(year_of_row[kept])]), dtype=np.int64)
+    nuts2 = kept & (level == 2)
+    regions = np.array(sorted(set(geos[_used(geo_of_row[nuts2], len(geos))])), dtype=object)
+    divisions = np.array(sorted(set(naces_read[_used(nace_of_row[cell_rows],
+                                                     len(naces_read))])), dtype=object)
+    years = np.array(sorted(years_read[_used(year_of_row[kept], len(years_read))]),
+                     dtype=np.int64)
     region_index = pd.Index(regions)
     year_index = pd.Index(years)
     # the grid position of each distinct code (-1: not a region / division / year of the grid)
@@ -318,23 +325,29 @@ def _build_grid(hierarchy: pd.DataFrame, measures: tuple[str, ...]) -> _Grid:
     division_of_nace = pd.Index(divisions).get_indexer(naces_read)
     year_of_read = year_index.get_indexer(years_read)
     shape = (len(regions), len(divisions), len(years))
-    r = region_of_geo[geo_of_row[cell_rows]]
-    d = division_of_nace[nace_of_row[cell_rows]]
-    y = year_of_read[year_of_row[cell_rows]]
+    # flat grid position of each cell row, from the part each distinct code contributes
+    # (cell rows are NUTS-2 x division rows of the grid's years: no -1 among them)
+    flat = (region_of_geo[geo_of_row[cell_rows]] * (shape[1] * shape[2])
+            + division_of_nace[nace_of_row[cell_rows]] * shape[2]
+            + year_of_read[year_of_row[cell_rows]])
     measure_values = {measure: hierarchy[measure].to_numpy(dtype=float)
                       for measure in measures}
     cells = {}
     for measure in measures:
         array = np.full(shape, np.nan)
-        array[r, d, y] = measure_values[measure][cell_rows]
+        array.reshape(-1)[flat] = measure_values[measure][cell_rows]
         cells[measure] = array
+    del flat
 
-    # which NUTS-2 codes are cells of each year (_year_cells): one vintage per territory
-    nuts2 = kept & (level == 2)
-    with_data = np.flatnonzero(nuts2 & np.logical_or.reduce(
-        [~np.isnan(values) for values in measure_values.values()]))
+    # which NUTS-2 codes are cells of each year (_year_cells): one vintage per territory;
+    # which distinct geo x year pairs publish something is counted, then put on the grid
+    with_data = nuts2 & np.logical_or.reduce(
+        [~np.isnan(values) for values in measure_values.values()])
+    pair_published = _used((geo_of_row * len(years_read) + year_of_row)[with_data],
+                           len(geos) * len(years_read)).reshape(len(geos), len(years_read))
+    geo_published, year_published = np.nonzero(pair_published)
     has_data = np.zeros((len(regions), len(years)), dtype=bool)
-    has_data[region_of_geo[geo_of_row[with_data]], year_of_read[year_of_row[with_data]]] = True
+    has_data[region_of_geo[geo_published], year_of_read[year_published]] = True
     ever = has_data.any(axis=1)
     present = np.column_stack([_year_cells(regions, has_data[:, k], ever)
                                for k in range(len(years))])
@@ -356,7 +369,7 @@ def _build_grid(hierarchy: pd.DataFrame, measures: tuple[str, ...]) -> _Grid:
             nace_used = nace_division & (division_of_nace >= 0)
         rows = np.flatnonzero(kept & (level == agg_level) & nace_used[nace_of_row])
         width = agg_level + 2
-        parents = np.array(sorted(set(geos[np.unique(geo_of_row[rows])])
+        parents = np.array(sorted(set(geos[_used(geo_of_row[rows], len(geos))])
                                   | {code[:width] for code in regions}), dtype=object)
         parent_index = pd.Index(parents)
         region_parent = parent_index.get_indexer([code[:width] for code in regions])
