@@ -31,6 +31,12 @@ Then, on the estimated cells, the measures of the cluster mapping, each called f
 year, focus, and the 5-year compound growth of every region x industry; ``E_r`` is the
 estimator's business-economy total of the region.
 
+A baseline in the same run, for comparing runs across machines and hours (wall-clock on a
+shared host drifts by up to 2x within an hour): :func:`baseline_passes`, a fixed numpy
+workload over as many float64 values as the size has cells (element-wise passes and
+``bincount`` sums, the operations the estimator is made of), timed in the same child after the
+phases. ``ratio`` is (estimation + measures) / baseline.
+
 Each size runs in its own subprocess (``--child``), so its peak memory is its own: the
 resident set size high-water mark (``resource.getrusage(RUSAGE_SELF).ru_maxrss``, which
 includes the interpreter and imports, given as ``base``). Sizes scale regions and industries
@@ -198,6 +204,27 @@ def mapping_measures(cells: pd.DataFrame, totals: pd.DataFrame,
     return {"lq": lq, "size_share": shares, "focus": focus, "growth": growth}
 
 
+BASELINE_PASSES = 60
+
+
+def baseline_passes(n_cells: int, *, seed: int = 0) -> float:
+    """Seconds for a fixed workload over ``n_cells`` float64 values: :data:`BASELINE_PASSES`
+    rounds of an in-place multiply, an in-place divide and a ``bincount`` into 100,000 bins.
+    Best of three, so a passing hiccup of the host does not count."""
+    rng = np.random.default_rng(seed)
+    values = rng.random(n_cells) + 0.5
+    bins = rng.integers(0, 100_000, n_cells).astype(np.int32)
+    best = np.inf
+    for _ in range(3):
+        started = time.perf_counter()
+        for _ in range(BASELINE_PASSES):
+            np.multiply(values, 1.0000001, out=values)
+            np.divide(values, 1.0000001, out=values)
+            np.bincount(bins, weights=values, minlength=100_000)
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
 def run_size(n_regions: int, n_industries: int, n_years: int, *, seed: int,
              confidential: float) -> dict:
     """One size, in this process: phases' seconds and the peak resident memory (MB)."""
@@ -229,14 +256,17 @@ def run_size(n_regions: int, n_industries: int, n_years: int, *, seed: int,
     started = time.perf_counter()
     measured = mapping_measures(cells, result.totals, n_years)
     mapping = time.perf_counter() - started
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    del result, cells, estimated, true_values
+    baseline = baseline_passes(int(truth.size))
     return {"regions": n_regions, "industries": n_industries, "years": n_years,
             "cells": int(truth.size), "missing_share": missing_share,
             "sweeps": int(diagnostics["sweeps"]),
             "median_abs_error": float(np.median(error)) if len(error) else 0.0,
             "generate_s": generate, "estimate_s": estimate, "measures_s": mapping,
+            "baseline_s": baseline,
             "lq_finite": int(np.isfinite(measured["lq"]).sum()),
-            "base_mb": base_mb,
-            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            "base_mb": base_mb, "peak_mb": peak_mb}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -277,7 +307,8 @@ def main(argv: list[str] | None = None) -> int:
           f"one subprocess per size")
     header = (f"{'size':>5} {'regions':>7} {'indus.':>6} {'cells':>11} {'missing':>8} "
               f"{'sweeps':>6} {'gen s':>6} {'estim. s':>8} {'meas. s':>7} {'total s':>7} "
-              f"{'peak MB':>8} {'base MB':>7} {'x time':>6} {'x mem':>6}")
+              f"{'baseline s':>10} {'ratio':>5} {'peak MB':>8} {'base MB':>7} {'x time':>6} "
+              f"{'x mem':>6}")
     print(header)
     previous = None
     for row in rows:
@@ -288,13 +319,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{row['size']:>5} {row['regions']:>7} {row['industries']:>6} "
               f"{row['cells']:>11,} {row['missing_share']:>8.1%} {row['sweeps']:>6} "
               f"{row['generate_s']:>6.1f} {row['estimate_s']:>8.1f} {row['measures_s']:>7.1f} "
-              f"{total:>7.1f} {row['peak_mb']:>8.0f} {row['base_mb']:>7.0f} "
+              f"{total:>7.1f} {row['baseline_s']:>10.2f} {total / row['baseline_s']:>5.1f} "
+              f"{row['peak_mb']:>8.0f} {row['base_mb']:>7.0f} "
               f"{growth[0]:>6} {growth[1]:>6}")
         previous = (total, row["peak_mb"])
     last = rows[-1]
     print(f"cells grow 4x per step; 'x time' and 'x mem' are the ratios to the previous size. "
           f"Estimates' median absolute error vs the true cells at {last['size']}: "
-          f"{last['median_abs_error']:.1%}. Target (issue 16) at full size on 2 cores: "
+          f"{last['median_abs_error']:.1%}. Baseline: {BASELINE_PASSES} rounds of multiply, "
+          f"divide and bincount over as many float64 values as cells (best of 3, same child); "
+          f"ratio = total / baseline. Target (issue 16) at full size on 2 cores: "
           f"estimation + measures < 60 s, peak < 4,096 MB.")
     return 0
 
