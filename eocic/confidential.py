@@ -45,11 +45,11 @@ proportional fitting** over the constraint families in turn (NUTS-2 sections, NU
 divisions, NUTS-1 sections, national divisions, national sections): within each aggregate the
 missing cells are scaled by ``R_a / sum_{missing u in a} x_u`` (an aggregate whose missing cells
 are all zero gets its residual split equally). Each family is a partition of the cells, so a
-sweep is five vectorised steps; sweeps repeat until every residual is met within
-``tolerance`` (relative) or ``max_sweeps``. Every aggregate lies within one year, so the years
-are independent problems: from :data:`PARALLEL_FIT_CELLS` missing cells on (NUTS-3 x NACE class
-detail), blocks of years are fitted side by side in threads (numpy releases the GIL in the
-sweeps' arithmetic). A block stops at the first sweep where its own cells change by at most
+sweep is five passes over the missing cells (compiled loops, :mod:`eocic.proportional_fitting`);
+sweeps repeat until every residual is met within ``tolerance`` (relative) or ``max_sweeps``.
+Every aggregate lies within one year, so the years are independent problems: from
+:data:`PARALLEL_FIT_CELLS` missing cells on (NUTS-3 x NACE class detail), blocks of years are
+fitted side by side in threads (the compiled loops release the GIL). A block stops at the first sweep where its own cells change by at most
 ``tolerance``, which one loop over the whole grid reaches only when its slowest block does:
 the estimates then differ by less than ``tolerance`` (relative), and not at all when the
 fitting ends at ``max_sweeps``. The result minimises the Kullback-Leibler
