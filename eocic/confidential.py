@@ -49,12 +49,12 @@ sweep is five passes over the missing cells (compiled loops, :mod:`eocic.proport
 sweeps repeat until every residual is met within ``tolerance`` (relative) or ``max_sweeps``.
 Every aggregate lies within one year, so the years are independent problems: from
 :data:`PARALLEL_FIT_CELLS` missing cells on (NUTS-3 x NACE class detail), blocks of years are
-fitted side by side in threads (the compiled loops release the GIL). A block stops at the first sweep where its own cells change by at most
-``tolerance``, which one loop over the whole grid reaches only when its slowest block does:
-the estimates then differ by less than ``tolerance`` (relative), and not at all when the
-fitting ends at ``max_sweeps``. The result minimises the Kullback-Leibler
-divergence from the priors subject to the constraints (Bishop, Fienberg & Holland 1975, ch. 3)
-and keeps every estimate between 0 and what its parents leave.
+fitted side by side in threads (the compiled loops release the GIL). A block stops at the
+first sweep where its own cells change by at most ``tolerance``, which one loop over the whole
+grid reaches only when its slowest block does: the estimates then differ by less than
+``tolerance`` (relative), and not at all when the fitting ends at ``max_sweeps``. The result
+minimises the Kullback-Leibler divergence from the priors subject to the constraints (Bishop,
+Fienberg & Holland 1975, ch. 3) and keeps every estimate between 0 and what its parents leave.
 
 Rounding and inconsistent input
     Published values are rounded (persons and units to 1, wages to 0.1 million EUR), so a
