@@ -13,7 +13,7 @@ and an aggregate whose missing cells sum to zero (or to NaN) gets ``R_a`` split 
 NUTS-3 x NACE class detail (bench/scale_mapping.py: 2.9 million missing cells, 5 families,
 500 sweeps) numpy's version of a step (gather, ``bincount``, gather, multiply, divide,
 ``copyto``, scatter) passes over the cells seven times and allocates; the loops below pass
-twice and allocate nothing, so a step costs about a quarter of the time. They do the same
+twice and allocate nothing: 60 sweeps took 1.4-1.6 s instead of 3.1-3.6 s. They do the same
 floating-point operations in the same order as ``np.bincount`` (which adds its weights in
 input order) followed by ``x * R / total``, so the estimates are the same to the bit.
 
