@@ -92,28 +92,9 @@ def small_economy(rng) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["geo", "nace_r2", "year", "employment"])
 
 
-def test_fit_on_a_grid_from_the_estimator_matches_before():
-    """Memberships as estimate_measure builds them (constraints of a small economy with a
-    quarter of the cells hidden), not only random ones."""
-    frame = small_economy(np.random.default_rng(16))
-    grid = confidential._build_grid(frame, ("employment",))
-    values = grid.cells["employment"]
-    missing = np.isnan(values) & grid.present[:, None, :]
-    assert missing.sum() > 10
-    published = np.where(grid.present[:, None, :], values, np.nan)
-    constraints = confidential._constraints(grid, "employment", published, missing, [], [])
-    prior, _ = confidential._priors(grid, "employment", {})
-    missing_flat = np.flatnonzero(missing)
-    memberships = confidential._memberships(missing_flat, missing.shape, constraints)
-    start = prior.reshape(-1)[missing_flat]
-    expected, expected_sweeps = fit_before_issue_16(start, memberships, tolerance=1e-6,
-                                                    max_sweeps=500)
-    fitted, sweeps = confidential._fit(start, memberships, tolerance=1e-6, max_sweeps=500)
-    np.testing.assert_array_equal(fitted, expected)
-    assert sweeps == expected_sweeps
-
-
 def small_economy_fit_inputs(seed: int = 16):
+    """The fit's inputs as estimate_measure builds them on the small economy (a quarter of the
+    cells hidden): priors of the missing cells, memberships, and each missing cell's year."""
     frame = small_economy(np.random.default_rng(seed))
     grid = confidential._build_grid(frame, ("employment",))
     values = grid.cells["employment"]
@@ -124,6 +105,18 @@ def small_economy_fit_inputs(seed: int = 16):
     missing_flat = np.flatnonzero(missing)
     memberships = confidential._memberships(missing_flat, missing.shape, constraints)
     return prior.reshape(-1)[missing_flat], memberships, missing_flat % missing.shape[2]
+
+
+def test_fit_on_a_grid_from_the_estimator_matches_before():
+    """Memberships as estimate_measure builds them (constraints of a small economy with a
+    quarter of the cells hidden), not only random ones."""
+    start, memberships, _ = small_economy_fit_inputs()
+    assert len(start) > 10
+    expected, expected_sweeps = fit_before_issue_16(start, memberships, tolerance=1e-6,
+                                                    max_sweeps=500)
+    fitted, sweeps = confidential._fit(start, memberships, tolerance=1e-6, max_sweeps=500)
+    np.testing.assert_array_equal(fitted, expected)
+    assert sweeps == expected_sweeps
 
 
 @pytest.mark.parametrize("workers", [2, 3, 4])
